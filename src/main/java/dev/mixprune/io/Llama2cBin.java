@@ -1,0 +1,171 @@
+package dev.mixprune.io;
+
+import dev.mixprune.BadInputException;
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tensor.Matrix;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+
+/**
+ * llama2.c legacy (v0) checkpoint (docs/algorithms.md 9.1): 7 x int32 header, then float32
+ * arrays grouped by tensor type, layers back to back; RoPE tables skipped on read and written as
+ * run.c expects them on write.
+ */
+public final class Llama2cBin {
+    private Llama2cBin() {}
+
+    static final int HEADER_BYTES = 28;
+    static final String[] HEADER_FIELDS = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+
+    /** Expected file size for a config, in bytes. */
+    public static long expectedSize(LlamaConfig c) {
+        long floats = c.parameterCount() + 2L * c.seqLen() * (c.headSize() / 2);
+        return HEADER_BYTES + 4 * floats;
+    }
+
+    public static LlamaConfig readConfig(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < HEADER_BYTES) throw BadInputException.at(file, 0, "header", "file has " + size + " bytes, a llama2.c header needs 28");
+            ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            while (h.hasRemaining()) if (ch.read(h) < 0) break;
+            h.flip();
+            int[] v = new int[7];
+            for (int i = 0; i < 7; i++) v[i] = h.getInt();
+            for (int i = 0; i < 7; i++) {
+                if (i != 5 && v[i] <= 0) throw BadInputException.at(file, 4L * i, HEADER_FIELDS[i], "must be > 0, got " + v[i]);
+            }
+            if (v[5] == 0 || v[5] == Integer.MIN_VALUE) throw BadInputException.at(file, 20, "vocab_size", "must be non-zero, got " + v[5]);
+            LlamaConfig c;
+            try {
+                c = new LlamaConfig(v[0], v[1], v[2], v[3], v[4], Math.abs(v[5]), v[6], LlamaConfig.DEFAULT_EPS,
+                        LlamaConfig.DEFAULT_ROPE_THETA, v[5] > 0);
+            } catch (IllegalArgumentException e) {
+                throw BadInputException.at(file, 0, "header", e.getMessage());
+            }
+            long expected = expectedSize(c);
+            if (size != expected) {
+                throw BadInputException.at(file, 0, "header", "header (dim " + v[0] + ", hidden " + v[1] + ", layers " + v[2] + ", heads " + v[3]
+                        + ", kv heads " + v[4] + ", vocab " + v[5] + ", seq_len " + v[6] + ") implies " + expected + " bytes, file has " + size
+                        + (size < expected ? " (truncated or not a llama2.c v0 checkpoint)" : ""));
+            }
+            return c;
+        }
+    }
+
+    public static LlamaWeights read(Path file) throws IOException {
+        LlamaConfig c = readConfig(file);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            // The size check above bounds every allocation below by the file's size.
+            Reader r = new Reader(ch, HEADER_BYTES);
+            int L = c.nLayers();
+            Matrix emb = r.matrix(c.vocabSize(), c.dim());
+            float[][] attNorm = new float[L][];
+            for (int l = 0; l < L; l++) attNorm[l] = r.floats(c.dim());
+            List<EnumMap<LayerKind, Matrix>> lin = new ArrayList<>();
+            for (int l = 0; l < L; l++) lin.add(new EnumMap<>(LayerKind.class));
+            for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) {
+                for (int l = 0; l < L; l++) lin.get(l).put(k, r.matrix(c.rowsOf(k), c.colsOf(k)));
+            }
+            float[][] ffnNorm = new float[L][];
+            for (int l = 0; l < L; l++) ffnNorm[l] = r.floats(c.dim());
+            for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) {
+                for (int l = 0; l < L; l++) lin.get(l).put(k, r.matrix(c.rowsOf(k), c.colsOf(k)));
+            }
+            float[] finalNorm = r.floats(c.dim());
+            r.skip(2L * 4 * c.seqLen() * (c.headSize() / 2));
+            Matrix cls = c.sharedClassifier() ? emb : r.matrix(c.vocabSize(), c.dim());
+            List<BlockWeights> blocks = new ArrayList<>();
+            for (int l = 0; l < L; l++) blocks.add(new BlockWeights(attNorm[l], ffnNorm[l], lin.get(l)));
+            return new LlamaWeights(c, emb, blocks, finalNorm, cls);
+        }
+    }
+
+    public static void write(LlamaWeights w, Path file) throws IOException {
+        LlamaConfig c = w.config();
+        AtomicFiles.writeStream(file, out -> {
+            ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            h.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.nLayers()).putInt(c.nHeads()).putInt(c.nKvHeads())
+                    .putInt(c.sharedClassifier() ? c.vocabSize() : -c.vocabSize()).putInt(c.seqLen());
+            out.write(h.array());
+            FloatWriter fw = new FloatWriter(out);
+            fw.write(w.tokenEmbedding().data());
+            for (BlockWeights b : w.blocks()) fw.write(b.attNorm());
+            for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) for (BlockWeights b : w.blocks()) fw.write(b.linear(k).data());
+            for (BlockWeights b : w.blocks()) fw.write(b.ffnNorm());
+            for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) for (BlockWeights b : w.blocks()) fw.write(b.linear(k).data());
+            fw.write(w.finalNorm());
+            // RoPE tables as model.py's precompute_freqs_cis wrote them (run.c ignores them).
+            int hs = c.headSize();
+            float[] re = new float[c.seqLen() * (hs / 2)], im = new float[re.length];
+            for (int p = 0; p < c.seqLen(); p++) {
+                for (int j = 0; j < hs / 2; j++) {
+                    float freq = (float) (1.0 / Math.pow(c.ropeTheta(), (2.0 * j) / hs));
+                    float ang = p * freq;
+                    re[p * (hs / 2) + j] = (float) Math.cos(ang);
+                    im[p * (hs / 2) + j] = (float) Math.sin(ang);
+                }
+            }
+            fw.write(re);
+            fw.write(im);
+            if (!c.sharedClassifier()) fw.write(w.classifier().data());
+        });
+    }
+
+    /** Sequential little-endian float reader over a channel. */
+    private static final class Reader {
+        private final FileChannel ch;
+        private long pos;
+
+        Reader(FileChannel ch, long pos) { this.ch = ch; this.pos = pos; }
+
+        float[] floats(int n) throws IOException {
+            ByteBuffer bb = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            while (bb.hasRemaining()) {
+                int k = ch.read(bb, pos + bb.position());
+                if (k < 0) throw new IOException("unexpected end of file at " + (pos + bb.position()));
+            }
+            bb.flip();
+            float[] f = new float[n];
+            bb.asFloatBuffer().get(f);
+            pos += 4L * n;
+            return f;
+        }
+
+        Matrix matrix(int rows, int cols) throws IOException { return new Matrix(rows, cols, floats(rows * cols)); }
+
+        void skip(long bytes) { pos += bytes; }
+    }
+
+    /** Little-endian float32 writer. */
+    static final class FloatWriter {
+        private final java.io.OutputStream out;
+        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+
+        FloatWriter(java.io.OutputStream out) { this.out = out; }
+
+        void write(float[] a) throws IOException {
+            for (float v : a) {
+                if (!buf.hasRemaining()) flush();
+                buf.putFloat(v);
+            }
+            flush();
+        }
+
+        private void flush() throws IOException {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.mixprune.model;
+
+import dev.mixprune.tensor.Matrix;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All weights of a LLaMA model in float32. When the classifier is shared with the embedding,
+ * {@link #classifier()} returns the same matrix object as {@link #tokenEmbedding()}.
+ */
+public final class LlamaWeights {
+    private final LlamaConfig config;
+    private final Matrix tokenEmbedding;
+    private final List<BlockWeights> blocks;
+    private final float[] finalNorm;
+    private final Matrix classifier;
+
+    public LlamaWeights(LlamaConfig config, Matrix tokenEmbedding, List<BlockWeights> blocks, float[] finalNorm, Matrix classifier) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.blocks = new ArrayList<>(blocks);
+        this.finalNorm = finalNorm;
+        this.classifier = config.sharedClassifier() ? tokenEmbedding : classifier;
+        validate();
+    }
+
+    private void validate() {
+        LlamaConfig c = config;
+        if (tokenEmbedding.rows() != c.vocabSize() || tokenEmbedding.cols() != c.dim()) {
+            throw new IllegalArgumentException("token_embedding has shape " + tokenEmbedding.shape() + ", expected " + c.vocabSize() + "x" + c.dim());
+        }
+        if (blocks.size() != c.nLayers()) throw new IllegalArgumentException("model has " + blocks.size() + " blocks, config says " + c.nLayers());
+        for (int i = 0; i < blocks.size(); i++) blocks.get(i).validate(c, i);
+        if (finalNorm.length != c.dim()) throw new IllegalArgumentException("final norm has " + finalNorm.length + " values, expected " + c.dim());
+        if (classifier == null) throw new IllegalArgumentException("unshared classifier missing");
+        if (classifier.rows() != c.vocabSize() || classifier.cols() != c.dim()) {
+            throw new IllegalArgumentException("classifier has shape " + classifier.shape() + ", expected " + c.vocabSize() + "x" + c.dim());
+        }
+    }
+
+    public LlamaConfig config() { return config; }
+    public Matrix tokenEmbedding() { return tokenEmbedding; }
+    public List<BlockWeights> blocks() { return blocks; }
+    public BlockWeights block(int i) { return blocks.get(i); }
+    public float[] finalNorm() { return finalNorm; }
+    public Matrix classifier() { return classifier; }
+
+    public Matrix linear(LayerId id) { return blocks.get(id.block()).linear(id.kind()); }
+
+    /** Deep copy (a shared classifier stays shared). */
+    public LlamaWeights copy() {
+        List<BlockWeights> b = new ArrayList<>();
+        for (BlockWeights w : blocks) b.add(w.copy());
+        Matrix emb = tokenEmbedding.copy();
+        return new LlamaWeights(config, emb, b, finalNorm.clone(), config.sharedClassifier() ? emb : classifier.copy());
+    }
+
+    /** Same weights under a config with another context length (the window length is not a weight). */
+    public LlamaWeights withConfig(LlamaConfig newConfig) {
+        return new LlamaWeights(newConfig, tokenEmbedding, blocks, finalNorm, classifier);
+    }
+}
