@@ -1,0 +1,138 @@
+package dev.mixprune.prune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.BadInputException;
+import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A pattern for every prunable layer of one model shape: the seam between allocators and pruners.
+ * JSON schema (docs/formats.md):
+ * <pre>
+ * { "format": "mixprune.sparsity-plan", "version": 1, "allocation": "msp",
+ *   "model": { "dim": 64, "hidden_dim": 172, "n_layers": 5, "n_heads": 8, "n_kv_heads": 4, "vocab_size": 512 },
+ *   "layers": { "blk.0.wq": "2:8", "blk.0.w2": "unstructured:0.7", ... } }
+ * </pre>
+ */
+public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pattern> layers) {
+
+    public static final String FORMAT = "mixprune.sparsity-plan";
+    public static final int VERSION = 1;
+
+    /** The shape a plan is valid for. */
+    public record ModelShape(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize) {
+        public static ModelShape of(LlamaConfig c) {
+            return new ModelShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize());
+        }
+    }
+
+    public SparsityPlan {
+        layers = Collections.unmodifiableMap(new TreeMap<>(layers));
+    }
+
+    /** Same pattern everywhere. */
+    public static SparsityPlan uniform(LlamaConfig c, Pattern p) {
+        Map<LayerId, Pattern> m = new TreeMap<>();
+        for (LayerId id : LayerId.all(c)) m.put(id, p);
+        return new SparsityPlan("uniform", ModelShape.of(c), m);
+    }
+
+    public Pattern patternOf(LayerId id) {
+        Pattern p = layers.get(id);
+        if (p == null) throw new IllegalArgumentException("plan has no pattern for layer " + id);
+        return p;
+    }
+
+    /** Throws a clear error when this plan does not fit the model: other shape, missing or unknown layers. */
+    public void checkFits(LlamaConfig c, String source) {
+        ModelShape want = ModelShape.of(c);
+        if (!shape.equals(want)) throw new BadInputException(source + ": plan is for model " + shape + ", but the model is " + want);
+        for (LayerId id : layers.keySet()) {
+            if (id.block() >= c.nLayers()) throw new BadInputException(source + ": plan names unknown layer " + id + " (model has " + c.nLayers() + " blocks)");
+        }
+        for (LayerId id : LayerId.all(c)) {
+            if (!layers.containsKey(id)) throw new BadInputException(source + ": plan has no pattern for layer " + id);
+        }
+    }
+
+    /** Parameter-weighted nominal sparsity over the prunable set (exact counts of the patterns). */
+    public double expectedSparsity(LlamaConfig c) {
+        long pruned = 0, total = 0;
+        for (Map.Entry<LayerId, Pattern> e : layers.entrySet()) {
+            LayerKind k = e.getKey().kind();
+            pruned += e.getValue().prunedCount(c.rowsOf(k), c.colsOf(k));
+            total += c.weightsOf(k);
+        }
+        return (double) pruned / total;
+    }
+
+    public SparsityPlan withAllocation(String name) { return new SparsityPlan(name, shape, layers); }
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public ObjectNode toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("version", VERSION);
+        root.put("allocation", allocation);
+        ObjectNode m = root.putObject("model");
+        m.put("dim", shape.dim()).put("hidden_dim", shape.hiddenDim()).put("n_layers", shape.nLayers())
+                .put("n_heads", shape.nHeads()).put("n_kv_heads", shape.nKvHeads()).put("vocab_size", shape.vocabSize());
+        ObjectNode l = root.putObject("layers");
+        layers.forEach((id, p) -> l.put(id.name(), p.text()));
+        return root;
+    }
+
+    public void save(Path file) throws IOException {
+        AtomicFiles.write(file, JSON.writeValueAsBytes(toJson()));
+    }
+
+    public static SparsityPlan load(Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(file));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw BadInputException.in(file, "not valid JSON: " + e.getOriginalMessage());
+        }
+        return fromJson(root, file.toString());
+    }
+
+    public static SparsityPlan fromJson(JsonNode root, String source) {
+        if (root == null || !root.isObject()) throw new BadInputException(source + ": expected a JSON object");
+        if (!FORMAT.equals(root.path("format").asText())) throw new BadInputException(source + ": field 'format' must be '" + FORMAT + "'");
+        if (root.path("version").asInt(-1) != VERSION) throw new BadInputException(source + ": field 'version' must be " + VERSION + ", got " + root.path("version"));
+        JsonNode m = root.path("model");
+        for (String f : new String[]{"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size"}) {
+            if (!m.path(f).canConvertToInt()) throw new BadInputException(source + ": field 'model." + f + "' missing or not an integer");
+        }
+        ModelShape shape = new ModelShape(m.get("dim").asInt(), m.get("hidden_dim").asInt(), m.get("n_layers").asInt(),
+                m.get("n_heads").asInt(), m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt());
+        JsonNode l = root.path("layers");
+        if (!l.isObject()) throw new BadInputException(source + ": field 'layers' must be an object of layer name -> pattern");
+        Map<LayerId, Pattern> layers = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = l.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            try {
+                LayerId id = LayerId.parse(e.getKey());
+                if (id.block() >= shape.nLayers()) throw new IllegalArgumentException("unknown layer " + id + " (plan's model has " + shape.nLayers() + " blocks)");
+                layers.put(id, Pattern.parse(e.getValue().asText()));
+            } catch (IllegalArgumentException ex) {
+                throw new BadInputException(source + ": layers." + e.getKey() + ": " + ex.getMessage());
+            }
+        }
+        return new SparsityPlan(root.path("allocation").asText("unknown"), shape, layers);
+    }
+}
