@@ -10,12 +10,12 @@ import java.util.List;
  * tokens[0..t] only (a rolling hash), so prefixes get identical logits as in a real causal LM.
  * Records every batch it was given.
  */
-final class FakeCausalModel implements SequenceScorer {
+public final class FakeCausalModel implements SequenceScorer {
     private final int vocab;
     private final int maxLength;
     final List<List<int[]>> calls = new ArrayList<>();
 
-    FakeCausalModel(int vocab, int maxLength) {
+    public FakeCausalModel(int vocab, int maxLength) {
         this.vocab = vocab;
         this.maxLength = maxLength;
     }
