@@ -166,11 +166,18 @@ public final class HtmlReport {
             boolean positive = rows.stream().anyMatch(r -> r.ppl() > 0);
             b.append(new LineChart("perplexity", "Perplexity by allocation and method", "achieved sparsity of the prunable layers (%)",
                     "perplexity (log scale)", series, positive).svg());
+            boolean datasets = rows.stream().anyMatch(r -> !r.dataset().isEmpty());
             List<List<String>> cells = new ArrayList<>();
             for (RunData.ResultRow r : rows) {
-                cells.add(List.of(r.allocation(), r.method(), r.dataset(), pct(r.target()), pct(r.achievedSparsity()), num(r.ppl())));
+                List<String> c = new ArrayList<>(List.of(r.allocation(), r.method()));
+                if (datasets) c.add(r.dataset());
+                c.addAll(List.of(pct(r.target()), pct2(r.achievedSparsity()), ppl(r.ppl())));
+                cells.add(c);
             }
-            b.append(new HtmlTable("results", List.of("allocation", "method", "dataset", "target", "achieved", "perplexity"), cells).html());
+            List<String> headers = new ArrayList<>(List.of("allocation", "method"));
+            if (datasets) headers.add("dataset");
+            headers.addAll(List.of("target", "achieved sparsity", "perplexity"));
+            b.append(new HtmlTable("results", headers, cells).html());
         }
         close(b);
     }
@@ -208,7 +215,7 @@ public final class HtmlReport {
                 if (r != null && Double.isNaN(chance)) chance = r.chance();
                 row.add(r == null ? "" : String.valueOf(r.n()));
                 row.add(r == null ? "" : pct(r.acc()) + (Double.isNaN(r.accStderr()) ? "" : " ± " + String.format(Locale.ROOT, "%.1f", 100 * r.accStderr())));
-                row.add(r == null || !r.hasAccNorm() ? "-" : pct(r.accNorm()));
+                row.add(r == null ? "" : !r.hasAccNorm() ? "-" : pct(r.accNorm()));
             }
             row.set(1, pct(chance));
             acc[ok.size()][j] = 100 * chance;
@@ -226,7 +233,7 @@ public final class HtmlReport {
                     .append(", mean acc ").append(pct(e.meanAcc())).append(".</p>\n");
             if (!e.perplexity().isEmpty()) {
                 List<List<String>> pc = new ArrayList<>();
-                for (EvalReport.PplRow p : e.perplexity()) pc.add(List.of(p.file(), num(p.ppl()), String.valueOf(p.windows()), String.valueOf(p.tokens())));
+                for (EvalReport.PplRow p : e.perplexity()) pc.add(List.of(p.file(), ppl(p.ppl()), String.valueOf(p.windows()), String.valueOf(p.tokens())));
                 b.append(new HtmlTable("ppl-" + labels.get(i), List.of("text", "perplexity", "windows", "tokens"), pc).html());
             }
         }
@@ -247,5 +254,7 @@ public final class HtmlReport {
 
     static String pct(double v) { return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f%%", 100 * v) : "-"; }
 
-    static String num(double v) { return Double.isFinite(v) ? LineChart.fmt(v) : "-"; }
+    static String pct2(double v) { return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f%%", 100 * v) : "-"; }
+
+    static String ppl(double v) { return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "-"; }
 }
