@@ -231,7 +231,7 @@ public final class GgufFile implements AutoCloseable {
             long n = i64(field);
             if (n < 0 || n > remaining() / minItemBytes) {
                 throw BadInputException.at(path, at, field, "value " + Long.toUnsignedString(n) + " is impossible: " + remaining()
-                        + " bytes remain and each item needs at least " + minItemBytes + " (lying or corrupt header)");
+                        + " bytes remain and each item needs at least " + minItemBytes + " (truncated file, or lying/corrupt header)");
             }
             return n;
         }
