@@ -85,6 +85,14 @@ class BadInputTest {
         }
 
         @Test
+        void rowLengthNotAWholeNumberOfBlocks() throws Exception {
+            byte[] b = good.clone();
+            Bytes.putInt(b, Bytes.tensorTypeAt(b, "blk.0.attn_q.weight"), GgmlType.Q8_0.id()); // rows of 36 values, blocks of 32
+            Path p = write("blocks.gguf", b);
+            rejects(() -> GgufFile.open(p), p, "type of tensor 'blk.0.attn_q.weight'", "row length 36 is not a multiple of the Q8_0 block size 32");
+        }
+
+        @Test
         void typeKnownButNotDequantizable() throws Exception {
             byte[] b = good.clone();
             // Q4_K needs 256-element blocks; token_embd has 10800 elements, so use I32 (same 4 bytes per value).
