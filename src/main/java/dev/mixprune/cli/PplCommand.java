@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
-import dev.mixprune.eval.TextStream;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LlamaWeights;
@@ -45,7 +46,7 @@ public final class PplCommand implements Callable<Integer> {
         int T = seqLen != null ? seqLen : w.config().seqLen();
         if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
         long t0 = System.nanoTime();
-        int[] ids = TextStream.tokens(text, m.requireTokenizer());
+        int[] ids = TokenStream.of(Corpus.read(text), m.requireTokenizer()).toArray();
         long t1 = System.nanoTime();
         if (ids.length < T) {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);

@@ -3,6 +3,8 @@ package dev.mixprune.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.Llama2cBin;
 import dev.mixprune.io.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
@@ -13,14 +15,7 @@ import dev.mixprune.model.ReferenceForward;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
@@ -35,7 +30,7 @@ class PerplexityTest {
 
     /** The valid.txt stream, tokenized once for all tests of this class (the naive encoder is slow). */
     static synchronized int[] validIds() throws Exception {
-        if (validIds == null) validIds = TextStream.tokens(SharedFiles.tinyStoriesValid(), tokenizer);
+        if (validIds == null) validIds = TokenStream.of(Corpus.read(SharedFiles.tinyStoriesValid()), tokenizer).toArray();
         return validIds;
     }
 
@@ -43,19 +38,6 @@ class PerplexityTest {
     static void load() throws Exception {
         stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
         tokenizer = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
-    }
-
-    @Test
-    void validStreamMatchesFixture() throws Exception {
-        JsonNode f = new ObjectMapper().readTree(SharedFiles.fixtures().resolve("streams.json").toFile()).get("streams").get("valid");
-        assertThat(TextStream.documents(SharedFiles.tinyStoriesValid())).hasSize(f.get("documents").asInt());
-        int[] ids = validIds();
-        assertThat(ids.length).isEqualTo(f.get("tokens").asInt());
-        for (int i = 0; i < 64; i++) assertThat(ids[i]).isEqualTo(f.get("first_64").get(i).asInt());
-        ByteBuffer b = ByteBuffer.allocate(ids.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int id : ids) b.putInt(id);
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.array()));
-        assertThat(sha).isEqualTo(f.get("sha256_int32le").asText());
     }
 
     /** The acceptance number of fixtures/README.md (all 376 windows: slow until the GEMM is fast). */
@@ -68,6 +50,19 @@ class PerplexityTest {
         assertThat(r.tokensScored()).isEqualTo(192_136L);
         assertThat(r.meanNll()).isCloseTo(1.533341, offset(1.533341 * 1e-4));
         assertThat(r.ppl()).isCloseTo(4.633633, offset(4.633633 * 1e-4));
+    }
+
+    /** Protocol P from the GGUF copy (same weights bit for bit, its own vocabulary): the same number. */
+    @Test
+    @Tag("slow")
+    void ggufGivesTheSameValueAsBin() throws Exception {
+        var m = dev.mixprune.io.ModelLoader.load(SharedFiles.require(SharedFiles.stories260KGguf()), null);
+        int[] ids = TokenStream.of(Corpus.read(SharedFiles.tinyStoriesValid()), m.requireTokenizer()).toArray();
+        assertThat(ids).isEqualTo(validIds());
+        PerplexityResult g = Perplexity.compute(m.weights(), ids, 512);
+        PerplexityResult b = Perplexity.compute(stories, validIds(), 512);
+        assertThat(g).isEqualTo(b);
+        assertThat(g.ppl()).isCloseTo(4.633633, offset(4.633633 * 1e-4));
     }
 
     @Test
@@ -107,18 +102,6 @@ class PerplexityTest {
             assertThat(r.meanNll()).as("batch %d", batch).isCloseTo(expected, offset(1e-5));
             assertThat(r.ppl()).isCloseTo(Math.exp(expected), offset(1e-5 * Math.exp(expected)));
         }
-    }
-
-    @Test
-    void paragraphsAreStrippedAndBlankLinesSeparate(@TempDir Path dir) throws Exception {
-        Path f = dir.resolve("t.txt");
-        Files.writeString(f, "  One day.\nA line.\r\n\r\n\n   \nTwo  \n\n");
-        assertThat(TextStream.documents(f)).containsExactly("One day.\nA line.", "Two");
-        Path raw = dir.resolve("x.raw");
-        Files.writeString(raw, " a\n\nb \n");
-        assertThat(TextStream.documents(raw)).containsExactly(" a\n\nb \n");
-        Files.write(dir.resolve("bad.txt"), new byte[]{'a', (byte) 0xff});
-        assertThatThrownBy(() -> TextStream.documents(dir.resolve("bad.txt"))).hasMessageContaining("bad.txt").hasMessageContaining("UTF-8");
     }
 
     @Test
