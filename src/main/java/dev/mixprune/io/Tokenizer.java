@@ -110,6 +110,7 @@ public class Tokenizer {
         private final int[] canonical;      // id -> first id with the same piece string (what idOf returns)
         private final PrimitiveMap merges;  // (canonical left, canonical right) -> merged id
         private final PrimitiveMap codePoints; // single-code-point piece -> its id
+        private final int[] asciiIds = new int[128]; // the same for code points < 128, -1 if none
         private final int spaceId;
         private final float[] scores;
 
@@ -119,13 +120,16 @@ public class Tokenizer {
             canonical = new int[n];
             scores = new float[n];
             codePoints = new PrimitiveMap(64);
+            java.util.Arrays.fill(asciiIds, -1);
             for (int i = 0; i < n; i++) {
                 strings[i] = vocab.pieceString(i);
                 canonical[i] = vocab.idOf(strings[i]);
                 float s = vocab.score(i);
                 scores[i] = s == 0f ? 0f : s; // -0.0 -> 0.0: the naive '>' treats them as equal
                 if (canonical[i] == i && strings[i].codePointCount(0, strings[i].length()) == 1) {
-                    codePoints.put(strings[i].codePointAt(0), i);
+                    int cp = strings[i].codePointAt(0);
+                    codePoints.put(cp, i);
+                    if (cp < 128) asciiIds[cp] = i;
                 }
             }
             spaceId = vocab.idOf(" ");
@@ -177,8 +181,13 @@ public class Tokenizer {
                 prev[i] = i - 1;
                 next[i] = i + 1 < n ? i + 1 : -1;
             }
-            LongHeap heap = new LongHeap(Math.max(16, n));
-            for (int i = 0; i + 1 < n; i++) pushPair(heap, ids, i, i + 1);
+            long[] initial = new long[Math.max(16, n)];
+            int candidates = 0;
+            for (int i = 0; i + 1 < n; i++) {
+                int m = merge(ids[i], ids[i + 1]);
+                if (m >= 0 && eligible(scores[m])) initial[candidates++] = heapKey(scores[m], i);
+            }
+            LongHeap heap = LongHeap.heapify(initial, candidates); // O(n) instead of n pushes
             int alive = n;
             while (!heap.isEmpty()) {
                 long key = heap.pop();
@@ -215,7 +224,7 @@ public class Tokenizer {
             for (int i = 0; i < text.length(); ) {
                 int cp = text.codePointAt(i);
                 int len = Character.charCount(cp);
-                int id = codePoints.get(cp);
+                int id = cp < 128 ? asciiIds[cp] : codePoints.get(cp);
                 if (id >= 0) {
                     ids[n++] = id;
                 } else {
@@ -288,7 +297,16 @@ public class Tokenizer {
         private long[] a;
         private int size;
 
-        LongHeap(int capacity) { a = new long[capacity]; }
+        LongHeap(int capacity) { a = new long[Math.max(1, capacity)]; }
+
+        /** A heap over the first {@code size} values of {@code values} (taken over, not copied), built bottom-up. */
+        static LongHeap heapify(long[] values, int size) {
+            LongHeap h = new LongHeap(0);
+            h.a = values.length > 0 ? values : new long[1];
+            h.size = size;
+            for (int i = (size >>> 1) - 1; i >= 0; i--) h.siftDown(i, h.a[i]);
+            return h;
+        }
 
         boolean isEmpty() { return size == 0; }
 
@@ -306,8 +324,12 @@ public class Tokenizer {
 
         long pop() {
             long top = a[0];
-            long v = a[--size];
-            int i = 0;
+            siftDown(0, a[--size]);
+            return top;
+        }
+
+        /** Places {@code v} at or below slot {@code i}, moving smaller children up. */
+        private void siftDown(int i, long v) {
             int half = size >>> 1;
             while (i < half) {
                 int c = 2 * i + 1;
@@ -317,7 +339,6 @@ public class Tokenizer {
                 i = c;
             }
             a[i] = v;
-            return top;
         }
     }
 }
