@@ -61,22 +61,23 @@ public final class BlockForward {
     }
 
     /**
-     * Causal multi-head attention, one task per (sequence, query head); query head h reads kv head
-     * h / kvRepeat (repeat_kv: consecutive query heads share one kv head). O(T²) per head in float.
+     * Causal multi-head attention, one task per (sequence, kv head) covering the query heads that
+     * share it (repeat_kv: query head h reads kv head h / kvRepeat). O(T²) per head in float.
      */
     private static Matrix attention(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
-        int hs = c.headSize(), nHeads = c.nHeads(), rep = c.kvRepeat();
+        int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat();
         int dim = c.dim(), kvDim = c.kvDim();
         Matrix out = new Matrix(nSeq * seqLen, dim);
-        IntStream.range(0, nSeq * nHeads).parallel().forEach(task -> {
-            int s = task / nHeads, head = task % nHeads;
-            int kvOff = (head / rep) * hs;
+        IntStream.range(0, nSeq * nKv).parallel().forEach(task -> {
+            int s = task / nKv, g = task % nKv;
             int base = s * seqLen;
-            float[] scores = new float[seqLen];
-            for (int t = 0; t < seqLen; t++) {
-                int row = base + t;
-                LayerOps.attendOne(q.data(), row * dim + head * hs, k.data(), v.data(), base, kvDim, kvOff,
-                        t, hs, scores, out.data(), row * dim + head * hs);
+            Attention a = new Attention(hs, seqLen);
+            a.load(k.data(), v.data(), base, kvDim, g * hs);
+            for (int head = g * rep; head < (g + 1) * rep; head++) {
+                for (int t = 0; t < seqLen; t++) {
+                    int off = (base + t) * dim + head * hs;
+                    a.attend(q.data(), off, t, out.data(), off);
+                }
             }
         });
         return out;
