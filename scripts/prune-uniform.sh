@@ -31,17 +31,21 @@ run() {
 
 echo "| method | target | achieved sparsity | ppl |"
 echo "|---|---|---:|---:|"
-dense=""
+# Dense perplexity once (magnitude at sparsity 0 prunes nothing: exact k = 0).
+run --model "$MODEL" --tokenizer "$TOK" --method magnitude --sparsity 0 --eval "$VALID" --out "$OUT_DIR/dense.bin" --json \
+    > "$OUT_DIR/dense.json" 2> "$OUT_DIR/dense.log"
+man="$OUT_DIR/dense.bin.manifest.json"
+test "$(jq -r '.sparsity.zeros' "$man")" = 0
+printf '| dense | - | %.4f | %.2f |\n' "$(jq -r '.sparsity.overall' "$man")" "$(jq -r '.perplexity.pruned.ppl' "$man")"
 for m in $METHODS; do
   for t in $TARGETS; do
     name="$m-${t/:/of}"
     if [[ "$t" == *:* ]]; then flag=(--pattern "$t"); else flag=(--sparsity "$t"); fi
     run --model "$MODEL" --tokenizer "$TOK" --method "$m" "${flag[@]}" --calib "$CALIB" --nsamples "$NSAMPLES" --seed 0 \
-        --eval "$VALID" --out "$OUT_DIR/$name.bin" --json > "$OUT_DIR/$name.json" 2> "$OUT_DIR/$name.log"
+        --eval "$VALID" --no-eval-dense --out "$OUT_DIR/$name.bin" --json > "$OUT_DIR/$name.json" 2> "$OUT_DIR/$name.log"
     man="$OUT_DIR/$name.bin.manifest.json"
-    dense="$(jq -r '.perplexity.dense.ppl' "$man")"
     printf '| %s | %s | %.4f | %.2f |\n' "$m" "$t" "$(jq -r '.sparsity.overall' "$man")" "$(jq -r '.perplexity.pruned.ppl' "$man")"
   done
 done
 echo
-echo "dense perplexity: $dense ($(jq -r '.perplexity.dense.windows' "$man") windows x $(jq -r '.perplexity.dense.seqlen' "$man") tokens, $(jq -r '.perplexity.dense.tokens_scored' "$man") predictions)"
+echo "perplexity over $(jq -r '.perplexity.pruned.windows' "$man") windows x $(jq -r '.perplexity.pruned.seqlen' "$man") tokens ($(jq -r '.perplexity.pruned.tokens_scored' "$man") predictions)"

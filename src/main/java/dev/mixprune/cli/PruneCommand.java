@@ -76,6 +76,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output model path; the manifest goes to OUT.manifest.json") Path out;
     @Option(names = "--format", description = "bin, gguf or safetensors (default: the input's format)") String format;
     @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
+    @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
 
@@ -151,7 +153,7 @@ public final class PruneCommand implements Callable<Integer> {
 
         // 2. Work.
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
-        PerplexityResult densePpl = evalStream != null ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
+        PerplexityResult densePpl = evalStream != null && evalDense ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
         PruneListener progress = PruneListener.printingTo(err);
         PruneResult result = new SequentialPruner(opt, progress)
@@ -172,9 +174,9 @@ public final class PruneCommand implements Callable<Integer> {
         } else {
             o.printf(Locale.ROOT, "pruned %s with %s (%s propagation): achieved sparsity %.6f over %,d prunable weights%n",
                     model, m.cliName(), prop.name().toLowerCase(Locale.ROOT), result.overallSparsity(), result.weights());
-            if (densePpl != null) {
-                o.printf(Locale.ROOT, "perplexity on %s (%d windows x %d): dense %.4f, pruned %.4f%n",
-                        evalPath, densePpl.windows(), densePpl.seqLen(), densePpl.ppl(), prunedPpl.ppl());
+            if (prunedPpl != null) {
+                o.printf(Locale.ROOT, "perplexity on %s (%d windows x %d): %spruned %.4f%n", evalPath, prunedPpl.windows(), prunedPpl.seqLen(),
+                        densePpl != null ? String.format(Locale.ROOT, "dense %.4f, ", densePpl.ppl()) : "", prunedPpl.ppl());
             }
             o.printf("wrote %s (%s) and %s%n", out, outFormat, manifestPath);
         }
@@ -279,10 +281,10 @@ public final class PruneCommand implements Callable<Integer> {
             n.put("propagate_seconds", b.propagateSeconds());
             n.put("sparsity", b.sparsity());
         }
-        if (dense != null) {
+        if (pruned != null) {
             ObjectNode p = root.putObject("perplexity");
             p.put("text", evalPath.toString());
-            p.set("dense", ppl(dense));
+            if (dense != null) p.set("dense", ppl(dense));
             p.set("pruned", ppl(pruned));
         }
         return root;
