@@ -3,7 +3,7 @@ package dev.mixprune.prune;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
 
-import java.util.stream.IntStream;
+import dev.mixprune.tensor.ThreadTeam;
 
 /**
  * SparseGPT (docs/algorithms.md 4), the fast version: H^{-1}'s upper Cholesky factor U from one
@@ -57,7 +57,9 @@ public final class SparseGptPruner implements LayerPruner {
             }
             final Matrix err = new Matrix(rows, bw);
             final Pattern.NM nm = pattern instanceof Pattern.NM p ? p : null;
-            IntStream.range(0, rows).parallel().forEach(r -> sweepRow(d, r, cols, b1, b2, u, nm, mask, err.data()));
+            ThreadTeam.shared().forRange(0, rows, Math.max(1, 16_384 / (bw * bw)), (from, to) -> {
+                for (int r = from; r < to; r++) sweepRow(d, r, cols, b1, b2, u, nm, mask, err.data());
+            });
             if (b2 < cols) {
                 // Lazy OBS update of all later columns: W[:, b2:] -= Err * U[b1:b2, b2:].
                 int rest = cols - b2;
