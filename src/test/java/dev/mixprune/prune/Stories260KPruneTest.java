@@ -66,6 +66,21 @@ class Stories260KPruneTest {
         }
     }
 
+    /** With pruned propagation every method is measured on its own inputs (those it was calibrated on). */
+    @Test
+    void sparseGptAlsoWinsWithPrunedPropagationOnItsOwnInputs() {
+        for (Pattern p : List.of(new Pattern.Unstructured(0.5), new Pattern.NM(2, 4))) {
+            PruneResult mag = run(PruneMethod.MAGNITUDE, p, Propagation.PRUNED);
+            PruneResult wanda = run(PruneMethod.WANDA, p, Propagation.PRUNED);
+            PruneResult sgpt = run(PruneMethod.SPARSEGPT, p, Propagation.PRUNED);
+            for (LayerId id : LayerId.all(model.weights().config())) {
+                double e = sgpt.layer(id).reconstructionError();
+                assertThat(e).as("%s %s vs wanda", p.text(), id).isLessThan(wanda.layer(id).reconstructionError());
+                assertThat(e).as("%s %s vs magnitude", p.text(), id).isLessThan(mag.layer(id).reconstructionError());
+            }
+        }
+    }
+
     @Test
     void achievedSparsityMatchesThePatternsOnEveryLayer() {
         var c = model.weights().config();
