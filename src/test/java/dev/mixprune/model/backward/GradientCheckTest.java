@@ -67,15 +67,21 @@ class GradientCheckTest {
         assertThat(checkedRel).as("most coordinates must have a non-negligible gradient").isGreaterThan(checkedAbs);
     }
 
+    interface LossFunction { double loss(ParamSet p, int[] tokens); }
+
     static double centralDifference(ParamSet p, int[] tokens, double[] data, int i) {
+        return centralDifference(p, tokens, data, i, ReferenceForward::loss);
+    }
+
+    static double centralDifference(ParamSet p, int[] tokens, double[] data, int i, LossFunction f) {
         double saved = data[i];
-        double[] f = new double[4];
+        double[] v = new double[4];
         double[] steps = {-2 * H, -H, H, 2 * H};
         for (int s = 0; s < 4; s++) {
             data[i] = saved + steps[s];
-            f[s] = ReferenceForward.loss(p, tokens);
+            v[s] = f.loss(p, tokens);
         }
         data[i] = saved;
-        return (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * H);
+        return (v[0] - 8 * v[1] + 8 * v[2] - v[3]) / (12 * H);
     }
 }
