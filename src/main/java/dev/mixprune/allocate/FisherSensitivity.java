@@ -42,7 +42,7 @@ public final class FisherSensitivity {
     }
 
     public static FisherReport compute(LlamaWeights w, int[][] windows, Progress progress) {
-        return compute(w, windows, progress, defaultThreads(w.config(), windows), "");
+        return compute(w, windows, progress, defaultThreads(w.config(), windows.length == 0 ? 2 : windows[0].length), "");
     }
 
     /**
@@ -115,10 +115,10 @@ public final class FisherSensitivity {
     }
 
     /** Workers: one per core, fewer when the tapes would not fit in half of the free heap. */
-    static int defaultThreads(LlamaConfig c, int[][] windows) {
+    public static int defaultThreads(LlamaConfig c, int seqLen) {
         int cores = Runtime.getRuntime().availableProcessors();
-        if (windows.length == 0 || windows[0].length < 2) return 1;
-        long perWorker = Tape.bytesFor(c, windows[0].length) + 8 * c.parameterCount();
+        if (seqLen < 2) return 1;
+        long perWorker = Tape.bytesFor(c, seqLen) + 8 * c.parameterCount();
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         long fit = Math.max(1, free / 2 / Math.max(1, perWorker));

@@ -31,9 +31,9 @@ class GradientCheckTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void everyCoordinateMatchesCentralDifferences(boolean shared) {
-        LlamaConfig c = shared ? TinyModels.sharedGqa() : TinyModels.unsharedGqa();
-        ParamSet p = ParamSet.of(TinyModels.random(c, shared ? 11 : 12));
-        int[] tokens = TinyModels.tokens(c, 11, 5);
+        LlamaConfig c = shared ? TestModels.sharedGqa() : TestModels.unsharedGqa();
+        ParamSet p = ParamSet.of(TestModels.random(c, shared ? 11 : 12));
+        int[] tokens = TestModels.tokens(c, 11, 5);
         Gradients.Result r = Gradients.of(p, tokens);
 
         assertThat(r.loss()).isCloseTo(ReferenceForward.loss(p, tokens), within(1e-12));

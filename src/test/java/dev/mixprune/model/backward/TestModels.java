@@ -12,20 +12,20 @@ import java.util.List;
 import java.util.Random;
 
 /** Small random LLaMA models with awkward sizes for gradient checks. */
-final class TinyModels {
-    private TinyModels() {}
+public final class TestModels {
+    private TestModels() {}
 
     /** GQA with 3 query heads per kv head, shared classifier, odd hidden and vocab sizes. */
-    static LlamaConfig sharedGqa() {
+    public static LlamaConfig sharedGqa() {
         return new LlamaConfig(18, 29, 2, 3, 1, 23, 16, 1e-5f, 10000f, true);
     }
 
     /** GQA with 2 query heads per kv head, unshared classifier. */
-    static LlamaConfig unsharedGqa() {
+    public static LlamaConfig unsharedGqa() {
         return new LlamaConfig(16, 21, 2, 4, 2, 19, 16, 1e-5f, 10000f, false);
     }
 
-    static LlamaWeights random(LlamaConfig c, long seed) {
+    public static LlamaWeights random(LlamaConfig c, long seed) {
         Random rnd = new Random(seed);
         Matrix emb = gaussian(c.vocabSize(), c.dim(), 1.0, rnd);
         List<BlockWeights> blocks = new ArrayList<>();
@@ -40,7 +40,7 @@ final class TinyModels {
         return new LlamaWeights(c, emb, blocks, gains(c.dim(), rnd), cls);
     }
 
-    static int[] tokens(LlamaConfig c, int n, long seed) {
+    public static int[] tokens(LlamaConfig c, int n, long seed) {
         Random rnd = new Random(seed);
         int[] t = new int[n];
         // a repeated token exercises the embedding scatter-add and the tied classifier
