@@ -85,7 +85,7 @@ public final class Backward {
             Arrays.fill(dQ, 0, T * D, 0.0);
             Arrays.fill(dK, 0, T * KV, 0.0);
             Arrays.fill(dV, 0, T * KV, 0.0);
-            attentionBackward(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], dO, dQ, dK, dV, tape.dAttRow);
+            attentionBackward(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], dO, dQ, dK, dV, tape);
 
             // RoPE backward is the inverse rotation
             TrainingForward.rope(dQ, T, c.nHeads(), c.headSize(), tape, true);
@@ -114,39 +114,40 @@ public final class Backward {
 
     /**
      * Causal GQA attention backward per (query head, t), with the O(T) softmax form
-     * dpre[t2] = att[t2] (datt[t2] - sum_t3 att[t3] datt[t3]). Sequential over heads, so the
-     * kv-head gradients shared by n_rep query heads accumulate without races.
+     * dpre[t2] = att[t2] (datt[t2] - sum_t3 att[t3] datt[t3]). K, V and their gradients are held
+     * transposed per kv head ([hs][T]) so every inner loop runs along contiguous key positions.
+     * Sequential over heads, so the kv-head gradients shared by n_rep query heads accumulate
+     * without races.
      */
     private static void attentionBackward(LlamaConfig c, int T, double[] q, double[] k, double[] v, double[][] att,
-                                          double[] dOut, double[] dQ, double[] dK, double[] dV, double[] dAtt) {
-        int hs = c.headSize(), D = c.dim(), KV = c.kvDim(), rep = c.kvRepeat();
+                                          double[] dOut, double[] dQ, double[] dK, double[] dV, Tape tape) {
+        int hs = c.headSize(), D = c.dim(), rep = c.kvRepeat(), nKv = c.nKvHeads();
         double scale = 1.0 / Math.sqrt(hs);
+        double[] kT = tape.kT, vT = tape.vT, dKT = tape.dKT, dVT = tape.dVT, dAtt = tape.dAttRow;
+        TrainingForward.transposeHeads(k, T, nKv, hs, kT);
+        TrainingForward.transposeHeads(v, T, nKv, hs, vT);
+        Arrays.fill(dKT, 0, nKv * hs * T, 0.0);
+        Arrays.fill(dVT, 0, nKv * hs * T, 0.0);
         for (int hq = 0; hq < c.nHeads(); hq++) {
-            int g = hq / rep;
+            int g = hq / rep, kvBase = g * hs * T;
             double[] A = att[hq];
             for (int t = 0; t < T; t++) {
-                int row = Tape.triRow(t), qo = t * D + hq * hs;
-                double sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    int vo = t2 * KV + g * hs;
-                    double pr = A[row + t2];
-                    double da = 0;
-                    for (int d = 0; d < hs; d++) {
-                        da += dOut[qo + d] * v[vo + d];
-                        dV[vo + d] += pr * dOut[qo + d];
-                    }
-                    dAtt[t2] = da;
-                    sum += pr * da;
+                int row = Tape.triRow(t), qo = t * D + hq * hs, n = t + 1;
+                Arrays.fill(dAtt, 0, n, 0.0);
+                for (int d = 0; d < hs; d++) {
+                    double go = dOut[qo + d];
+                    VecOps.axpy(go, vT, kvBase + d * T, dAtt, 0, n);   // datt = dout . v[t2]
+                    VecOps.axpy(go, A, row, dVT, kvBase + d * T, n);   // dv[t2] += att[t2] dout
                 }
-                for (int t2 = 0; t2 <= t; t2++) {
-                    double dPre = A[row + t2] * (dAtt[t2] - sum) * scale;
-                    int ko = t2 * KV + g * hs;
-                    for (int d = 0; d < hs; d++) {
-                        dQ[qo + d] += dPre * k[ko + d];
-                        dK[ko + d] += dPre * q[qo + d];
-                    }
+                double sum = VecOps.dot(A, row, dAtt, 0, n);
+                for (int t2 = 0; t2 < n; t2++) dAtt[t2] = A[row + t2] * (dAtt[t2] - sum) * scale; // now scale * dpre
+                for (int d = 0; d < hs; d++) {
+                    dQ[qo + d] += VecOps.dot(dAtt, 0, kT, kvBase + d * T, n);
+                    VecOps.axpy(q[qo + d], dAtt, 0, dKT, kvBase + d * T, n);
                 }
             }
         }
+        TrainingForward.addTransposedBack(dKT, T, nKv, hs, dK);
+        TrainingForward.addTransposedBack(dVT, T, nKv, hs, dV);
     }
 }

@@ -49,6 +49,8 @@ public final class Tape {
     final double[] dU, dZ, dS;
     final double[] dLogits; // [T-1][V]
     final double[] dAttRow; // [T]
+    final double[] kT, vT;  // one layer's K and V transposed per kv head [KVH][hs][T]
+    final double[] dKT, dVT;
 
     public Tape(LlamaConfig c, int capacity) {
         if (capacity < 2) throw new IllegalArgumentException("a sequence needs at least 2 tokens for a next-token loss, capacity " + capacity);
@@ -104,6 +106,10 @@ public final class Tape {
         dS = new double[T * H];
         dLogits = new double[(T - 1) * V];
         dAttRow = new double[T];
+        kT = new double[T * KV];
+        vT = new double[T * KV];
+        dKT = new double[T * KV];
+        dVT = new double[T * KV];
     }
 
     public int capacity() { return capacity; }
@@ -124,7 +130,7 @@ public final class Tape {
     public static long bytesFor(LlamaConfig c, int capacity) {
         long T = capacity, D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), L = c.nLayers();
         long perLayer = T * (7 * D + 2 * KV + 3 * H + 2) + c.nHeads() * T * (T + 1) / 2;
-        long scratch = 4 * T * D + 2 * T * KV + 3 * T * H + 2 * (T - 1) * V;
+        long scratch = 4 * T * D + 6 * T * KV + 3 * T * H + 2 * (T - 1) * V;
         return 8 * (L * perLayer + 3 * T * D + T + scratch + V * D);
     }
 }

@@ -40,7 +40,7 @@ public final class TrainingForward {
             matmulWT(tape.a[l], T, D, p.linear(l, LayerKind.WV), KV, tape.v[l], tape.wT);
             rope(tape.q[l], T, c.nHeads(), c.headSize(), tape, false);
             rope(tape.k[l], T, c.nKvHeads(), c.headSize(), tape, false);
-            attention(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], tape.o[l]);
+            attention(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], tape.o[l], tape);
             // h = x + o Wo^T; the product goes through a scratch buffer, then adds onto the stream
             double[] tmp = tape.dA;
             matmulWT(tape.o[l], T, D, p.linear(l, LayerKind.WO), D, tmp, tape.wT);
@@ -100,39 +100,52 @@ public final class TrainingForward {
         }
     }
 
-    /** Causal GQA attention; query head hq reads kv head hq / (nHeads / nKvHeads). */
-    private static void attention(LlamaConfig c, int T, double[] q, double[] k, double[] v, double[][] att, double[] out) {
-        int hs = c.headSize(), D = c.dim(), KV = c.kvDim(), rep = c.kvRepeat();
+    /**
+     * Causal GQA attention; query head hq reads kv head hq / (nHeads / nKvHeads). K and V are
+     * first transposed per kv head to [hs][T] so that scores and outputs run along contiguous key
+     * positions (axpy for the scores, dot products for the outputs).
+     */
+    private static void attention(LlamaConfig c, int T, double[] q, double[] k, double[] v, double[][] att, double[] out, Tape tape) {
+        int hs = c.headSize(), D = c.dim(), rep = c.kvRepeat();
         double scale = 1.0 / Math.sqrt(hs);
-        java.util.Arrays.fill(out, 0, T * D, 0.0);
+        double[] kT = tape.kT, vT = tape.vT;
+        transposeHeads(k, T, c.nKvHeads(), hs, kT);
+        transposeHeads(v, T, c.nKvHeads(), hs, vT);
         for (int hq = 0; hq < c.nHeads(); hq++) {
-            int g = hq / rep;
+            int g = hq / rep, kvBase = g * hs * T;
             double[] A = att[hq];
             for (int t = 0; t < T; t++) {
-                int row = Tape.triRow(t), qo = t * D + hq * hs;
+                int row = Tape.triRow(t), qo = t * D + hq * hs, n = t + 1;
+                java.util.Arrays.fill(A, row, row + n, 0.0);
+                for (int d = 0; d < hs; d++) VecOps.axpy(q[qo + d] * scale, kT, kvBase + d * T, A, row, n);
                 double max = Double.NEGATIVE_INFINITY;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    int ko = t2 * KV + g * hs;
-                    double dot = 0;
-                    for (int d = 0; d < hs; d++) dot += q[qo + d] * k[ko + d];
-                    dot *= scale;
-                    A[row + t2] = dot;
-                    max = Math.max(max, dot);
-                }
+                for (int t2 = 0; t2 < n; t2++) max = Math.max(max, A[row + t2]);
                 double sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) {
+                for (int t2 = 0; t2 < n; t2++) {
                     double e = Math.exp(A[row + t2] - max);
                     A[row + t2] = e;
                     sum += e;
                 }
                 double inv = 1.0 / sum;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    double pr = A[row + t2] * inv;
-                    A[row + t2] = pr;
-                    int vo = t2 * KV + g * hs;
-                    for (int d = 0; d < hs; d++) out[qo + d] += pr * v[vo + d];
-                }
+                for (int t2 = 0; t2 < n; t2++) A[row + t2] *= inv;
+                for (int d = 0; d < hs; d++) out[qo + d] = VecOps.dot(A, row, vT, kvBase + d * T, n);
             }
+        }
+    }
+
+    /** [T][heads][hs] into [heads][hs][T]. */
+    static void transposeHeads(double[] x, int T, int heads, int hs, double[] xT) {
+        int width = heads * hs;
+        for (int t = 0; t < T; t++) {
+            for (int j = 0; j < width; j++) xT[j * T + t] = x[t * width + j];
+        }
+    }
+
+    /** [heads][hs][T] added onto [T][heads][hs]. */
+    static void addTransposedBack(double[] xT, int T, int heads, int hs, double[] x) {
+        int width = heads * hs;
+        for (int j = 0; j < width; j++) {
+            for (int t = 0; t < T; t++) x[t * width + j] += xT[j * T + t];
         }
     }
 }
