@@ -40,7 +40,7 @@ public final class Backward {
         double[] dN = tape.dA;
         Arrays.fill(dN, 0, T * D, 0.0);
         addDx(dLogits, P, V, p.classifier, D, dN);
-        addDw(dLogits, P, V, tape.nFinal, D, grad.classifier);
+        addDw(dLogits, P, V, tape.nFinal, D, grad.classifier, tape.dyT);
 
         // final RMSNorm into the residual-stream gradient
         double[] dRes = tape.dRes;
@@ -52,7 +52,7 @@ public final class Backward {
             double[] dS = tape.dS;
             Arrays.fill(dS, 0, T * H, 0.0);
             addDx(dRes, T, D, p.linear(l, LayerKind.W2), H, dS);
-            addDw(dRes, T, D, tape.s[l], H, grad.linear(l, LayerKind.W2));
+            addDw(dRes, T, D, tape.s[l], H, grad.linear(l, LayerKind.W2), tape.dyT);
 
             // SwiGLU: s = silu(u) z
             double[] u = tape.u[l], z = tape.z[l], dU = tape.dU, dZ = tape.dZ;
@@ -68,8 +68,8 @@ public final class Backward {
             Arrays.fill(dB, 0, T * D, 0.0);
             addDx(dU, T, H, p.linear(l, LayerKind.W1), D, dB);
             addDx(dZ, T, H, p.linear(l, LayerKind.W3), D, dB);
-            addDw(dU, T, H, tape.b[l], D, grad.linear(l, LayerKind.W1));
-            addDw(dZ, T, H, tape.b[l], D, grad.linear(l, LayerKind.W3));
+            addDw(dU, T, H, tape.b[l], D, grad.linear(l, LayerKind.W1), tape.dyT);
+            addDw(dZ, T, H, tape.b[l], D, grad.linear(l, LayerKind.W3), tape.dyT);
 
             // b = RMSNorm(h; g_ffn), accumulated onto the residual gradient (now dL/dh)
             rmsNormBackward(dB, tape.h[l], tape.r2[l], T, D, p.ffnNorm[l], dRes, grad.ffnNorm[l]);
@@ -78,7 +78,7 @@ public final class Backward {
             double[] dO = tape.dO;
             Arrays.fill(dO, 0, T * D, 0.0);
             addDx(dRes, T, D, p.linear(l, LayerKind.WO), D, dO);
-            addDw(dRes, T, D, tape.o[l], D, grad.linear(l, LayerKind.WO));
+            addDw(dRes, T, D, tape.o[l], D, grad.linear(l, LayerKind.WO), tape.dyT);
 
             // attention -> dq, dk, dv (q and k as rotated by RoPE)
             double[] dQ = tape.dQ, dK = tape.dK, dV = tape.dV;
@@ -97,9 +97,9 @@ public final class Backward {
             addDx(dQ, T, D, p.linear(l, LayerKind.WQ), D, dA);
             addDx(dK, T, KV, p.linear(l, LayerKind.WK), D, dA);
             addDx(dV, T, KV, p.linear(l, LayerKind.WV), D, dA);
-            addDw(dQ, T, D, tape.a[l], D, grad.linear(l, LayerKind.WQ));
-            addDw(dK, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WK));
-            addDw(dV, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WV));
+            addDw(dQ, T, D, tape.a[l], D, grad.linear(l, LayerKind.WQ), tape.dyT);
+            addDw(dK, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WK), tape.dyT);
+            addDw(dV, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WV), tape.dyT);
 
             // a = RMSNorm(x_in; g_att), accumulated onto the residual gradient (now dL/dx_in)
             rmsNormBackward(dA, tape.xIn[l], tape.r1[l], T, D, p.attNorm[l], dRes, grad.attNorm[l]);

@@ -43,6 +43,7 @@ public final class Tape {
 
     // scratch
     final double[] wT;      // transposed weight for matmulWT
+    final double[] dyT;     // transposed output gradient for addDw [max(V,H,D)][T]
     final double[] dRes;    // gradient of the residual stream [T][D]
     final double[] dA;      // gradient of a norm output [T][D]
     final double[] dQ, dK, dV, dO;
@@ -95,6 +96,7 @@ public final class Tape {
         for (var kind : dev.mixprune.model.LayerKind.values()) maxW = Math.max(maxW, Math.toIntExact(c.weightsOf(kind)));
         maxW = Math.max(maxW, V * D);
         wT = new double[maxW];
+        dyT = new double[T * Math.max(V, Math.max(H, D))];
         dRes = new double[T * D];
         dA = new double[T * D];
         dQ = new double[T * D];
@@ -130,7 +132,7 @@ public final class Tape {
     public static long bytesFor(LlamaConfig c, int capacity) {
         long T = capacity, D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), L = c.nLayers();
         long perLayer = T * (7 * D + 2 * KV + 3 * H + 2) + c.nHeads() * T * (T + 1) / 2;
-        long scratch = 4 * T * D + 6 * T * KV + 3 * T * H + 2 * (T - 1) * V;
+        long scratch = 4 * T * D + 6 * T * KV + 3 * T * H + 2 * (T - 1) * V + T * Math.max(V, Math.max(H, D));
         return 8 * (L * perLayer + 3 * T * D + T + scratch + V * D);
     }
 }

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DoubleKernelsTest {
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "3,5,7", "17,13,29", "31,64,172", "9,172,64", "5,64,513"})
+    @CsvSource({"1,1,1", "3,5,7", "4,8,8", "17,13,29", "31,64,172", "9,172,64", "5,64,513", "8,3,16", "13,7,9"})
     void fastKernelsEqualNaive(int tokens, int in, int out) {
         Random rnd = new Random(tokens * 1000L + in * 10L + out);
         double[] x = random(tokens * in, rnd), w = random(out * in, rnd), dy = random(tokens * out, rnd);
@@ -21,15 +21,27 @@ class DoubleKernelsTest {
         DoubleKernels.Naive.matmulWT(x, tokens, in, w, out, yRef);
         assertClose(y, yRef);
 
+        double[] c = random(tokens * out, rnd), cRef = c.clone();
+        double[] wt = transpose(w, out, in);
+        DoubleKernels.gemmAcc(x, wt, c, tokens, in, out);
+        DoubleKernels.Naive.gemmAcc(x, wt, cRef, tokens, in, out);
+        assertClose(c, cRef);
+
         double[] dx = random(tokens * in, rnd), dxRef = dx.clone();
         DoubleKernels.addDx(dy, tokens, out, w, in, dx);
         DoubleKernels.Naive.addDx(dy, tokens, out, w, in, dxRef);
         assertClose(dx, dxRef);
 
         double[] dw = random(out * in, rnd), dwRef = dw.clone();
-        DoubleKernels.addDw(dy, tokens, out, x, in, dw);
+        DoubleKernels.addDw(dy, tokens, out, x, in, dw, new double[tokens * out]);
         DoubleKernels.Naive.addDw(dy, tokens, out, x, in, dwRef);
         assertClose(dw, dwRef);
+    }
+
+    private static double[] transpose(double[] w, int rows, int cols) {
+        double[] t = new double[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+        return t;
     }
 
     private static double[] random(int n, Random rnd) {
