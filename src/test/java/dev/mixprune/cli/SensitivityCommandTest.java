@@ -44,11 +44,19 @@ class SensitivityCommandTest {
         assertThat(rep.traces().values()).allSatisfy(v -> assertThat(v).isPositive());
     }
 
+    /** A small calibration file (the first paragraphs of the valid text), so tokenizing it is quick. */
+    Path smallCalib() throws Exception {
+        String[] paras = java.nio.file.Files.readString(SharedFiles.tinyStoriesValid()).split("\\n\\s*\\n");
+        Path f = dir.resolve("small.txt");
+        java.nio.file.Files.writeString(f, String.join("\n\n", java.util.Arrays.copyOf(paras, 12)));
+        return f;
+    }
+
     @Test
     void jsonFlagPrintsTheReport() throws Exception {
         Path out = dir.resolve("f.json");
-        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--samples", "1", "--seqlen", "16", "--seed", "3",
-                "--threads", "1", "--out", out.toString(), "--json");
+        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--calib", smallCalib().toString(), "--samples", "1",
+                "--seqlen", "16", "--seed", "3", "--threads", "1", "--out", out.toString(), "--json");
         assertThat(r.exit()).as(r.err()).isZero();
         var json = new ObjectMapper().readTree(r.out());
         assertThat(json.get("format").asText()).isEqualTo("mixprune.fisher");
@@ -56,10 +64,14 @@ class SensitivityCommandTest {
     }
 
     @Test
-    void badArgumentsFail() {
+    void badArgumentsFail() throws Exception {
         Path out = dir.resolve("x.json");
-        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--seqlen", "1", "--out", out.toString()).exit()).isNotZero();
-        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--samples", "0", "--out", out.toString()).exit()).isNotZero();
+        String calib = smallCalib().toString();
+        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "1", "--out", out.toString()).exit()).isNotZero();
+        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "0", "--out", out.toString()).exit()).isNotZero();
+        Run tooLong = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "100000", "--out", out.toString());
+        assertThat(tooLong.exit()).isNotZero();
+        assertThat(tooLong.err()).contains("need more than seqlen 100000");
         assertThat(run("--model", dir.resolve("missing.bin").toString(), "--out", out.toString()).exit()).isNotZero();
         assertThat(out).doesNotExist();
     }

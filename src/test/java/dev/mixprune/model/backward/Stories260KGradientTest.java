@@ -98,15 +98,15 @@ class Stories260KGradientTest {
         assertThat(checked).isGreaterThan(100);
     }
 
-    /** The 4 largest-magnitude coordinates plus 4 random ones. */
+    /** The 3 largest-magnitude coordinates plus 3 random ones. */
     static int[] sample(double[] g, Random rnd) {
         Integer[] idx = new Integer[g.length];
         for (int i = 0; i < idx.length; i++) idx[i] = i;
         Arrays.sort(idx, (x, y) -> Double.compare(Math.abs(g[y]), Math.abs(g[x])));
-        int top = Math.min(4, g.length);
-        int[] out = new int[top + 4];
+        int top = Math.min(3, g.length);
+        int[] out = new int[top + 3];
         for (int i = 0; i < top; i++) out[i] = idx[i];
-        for (int i = 0; i < 4; i++) out[top + i] = rnd.nextInt(g.length);
+        for (int i = 0; i < 3; i++) out[top + i] = rnd.nextInt(g.length);
         return out;
     }
 
