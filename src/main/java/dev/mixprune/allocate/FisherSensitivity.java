@@ -78,6 +78,12 @@ public final class FisherSensitivity {
                 for (int l = 0; l < nLayers; l++) {
                     for (LayerKind k : LayerKind.values()) sq[l * nKinds + k.ordinal()] = grad.sumOfSquares(l, k);
                 }
+                for (double v : sq) {
+                    if (!Double.isFinite(v) || !Double.isFinite(losses[n])) {
+                        throw new dev.mixprune.BadInputException("window " + n + ": loss " + losses[n]
+                                + " or its gradient is not finite; the model weights produce inf/NaN on this text");
+                    }
+                }
                 perWindow[n] = sq;
                 synchronized (progressLock) {
                     safe.windowDone(done.incrementAndGet(), windows.length);

@@ -99,6 +99,14 @@ class FisherSensitivityTest {
     }
 
     @Test
+    void nonFiniteWeightsGiveAClearError() {
+        LlamaWeights broken = W.copy();
+        broken.block(1).w2().data()[5] = Float.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> FisherSensitivity.compute(broken, windows(2, 6), null, 2, ""))
+                .isInstanceOf(dev.mixprune.BadInputException.class).hasMessageContaining("not finite");
+    }
+
+    @Test
     void rejectsRaggedOrEmptyWindows() {
         assertThatThrownBy(() -> FisherSensitivity.compute(W, new int[0][], null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no windows");
