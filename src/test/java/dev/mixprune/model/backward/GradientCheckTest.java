@@ -29,10 +29,15 @@ class GradientCheckTest {
     static final double ABS_TOL = 1e-10;
 
     @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void everyCoordinateMatchesCentralDifferences(boolean shared) {
-        LlamaConfig c = shared ? TestModels.sharedGqa() : TestModels.unsharedGqa();
-        ParamSet p = ParamSet.of(TestModels.random(c, shared ? 11 : 12));
+    @ValueSource(strings = {"sharedGqa", "unsharedGqa", "multiHead"})
+    void everyCoordinateMatchesCentralDifferences(String model) {
+        LlamaConfig c = switch (model) {
+            case "sharedGqa" -> TestModels.sharedGqa();
+            case "unsharedGqa" -> TestModels.unsharedGqa();
+            default -> TestModels.multiHead();
+        };
+        boolean shared = c.sharedClassifier();
+        ParamSet p = ParamSet.of(TestModels.random(c, model.hashCode()));
         int[] tokens = TestModels.tokens(c, 11, 5);
         Gradients.Result r = Gradients.of(p, tokens);
 
@@ -61,8 +66,8 @@ class GradientCheckTest {
                 }
             }
         }
-        System.out.printf("gradient check (%s classifier): %d coordinates relative, %d absolute; worst relative error %.3e%n",
-                shared ? "shared" : "unshared", checkedRel, checkedAbs, worstRel);
+        System.out.printf("gradient check (%s, %s classifier): %d coordinates relative, %d absolute; worst relative error %.3e%n",
+                model, shared ? "shared" : "unshared", checkedRel, checkedAbs, worstRel);
         assertThat(failures).as("coordinates whose gradient disagrees with finite differences").isEmpty();
         assertThat(checkedRel).as("most coordinates must have a non-negligible gradient").isGreaterThan(checkedAbs);
     }

@@ -25,6 +25,11 @@ public final class TestModels {
         return new LlamaConfig(16, 21, 2, 4, 2, 19, 16, 1e-5f, 10000f, false);
     }
 
+    /** Plain multi-head attention (no GQA), one block, shared classifier. */
+    public static LlamaConfig multiHead() {
+        return new LlamaConfig(8, 11, 1, 2, 2, 13, 16, 1e-5f, 10000f, true);
+    }
+
     public static LlamaWeights random(LlamaConfig c, long seed) {
         Random rnd = new Random(seed);
         Matrix emb = gaussian(c.vocabSize(), c.dim(), 1.0, rnd);
