@@ -1,9 +1,11 @@
 package dev.mixprune.cli;
 
 import dev.mixprune.SharedFiles;
-import dev.mixprune.allocate.FisherCalibration;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
+import dev.mixprune.data.CalibrationWindows;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LayerId;
@@ -49,7 +51,7 @@ public final class SensitivityCommand implements Callable<Integer> {
         Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
 
         long t0 = System.nanoTime();
-        FisherCalibration.Windows w = selectWindows(m, calibFile, T);
+        CalibrationWindows w = selectWindows(m, calibFile, T);
         long t1 = System.nanoTime();
         String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
         int nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
@@ -75,12 +77,12 @@ public final class SensitivityCommand implements Callable<Integer> {
     }
 
     /**
-     * Window selection behind one method so it can move to data.CalibrationWindows when that
-     * lands in main (protocols.md C: the first {@code samples} windows of the seeded draw).
+     * protocols.md F: the first {@code samples} windows of protocol C's seeded draw (the draw is
+     * sequential, so these are the first windows of any larger calibration set with that seed).
      */
-    FisherCalibration.Windows selectWindows(LoadedModel m, Path calibFile, int T) throws java.io.IOException {
-        int[] stream = FisherCalibration.tokenStream(calibFile, m.requireTokenizer());
-        return FisherCalibration.windows(stream, samples, T, seed, calibFile.toString());
+    CalibrationWindows selectWindows(LoadedModel m, Path calibFile, int T) {
+        TokenStream stream = TokenStream.of(Corpus.read(calibFile), m.requireTokenizer());
+        return CalibrationWindows.sample(stream, samples, T, seed);
     }
 
     /** Per-layer table (trace, numel, density, share of the block) and per-block table. */
