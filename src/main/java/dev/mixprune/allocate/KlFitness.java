@@ -22,7 +22,7 @@ public final class KlFitness implements Fitness {
     public interface Forward { List<Matrix> logits(LlamaWeights w, List<int[]> sequences); }
 
     /** Where evaluation time goes, in nanoseconds, summed over all evaluations. */
-    public record Timings(long evaluations, long maskNanos, long forwardNanos, long lossNanos) {}
+    public record Timings(long evaluations, long tokens, long maskNanos, long forwardNanos, long lossNanos) {}
 
     private final CandidateModel model;
     private final List<int[]> windows;
@@ -32,7 +32,7 @@ public final class KlFitness implements Fitness {
     private final int vocab;
     private final float[][] denseProbs;      // [window][pos * vocab + v] (KL only)
     private final double[][] denseNegEntropy; // [window][pos]: sum_v P log P
-    private long evals, maskNs, forwardNs, lossNs;
+    private long evals, tokens, maskNs, forwardNs, lossNs;
 
     public KlFitness(CandidateModel model, List<int[]> windows, Kind kind, String dataId) {
         this(model, windows, kind, dataId, LlamaForward::logitsBatch);
@@ -130,6 +130,7 @@ public final class KlFitness implements Fitness {
         long t3 = System.nanoTime();
         synchronized (this) {
             evals++;
+            tokens += sample.tokens();
             maskNs += t1 - t0;
             forwardNs += t2 - t1;
             lossNs += t3 - t2;
@@ -138,7 +139,7 @@ public final class KlFitness implements Fitness {
         return kind == Kind.KL ? mean : Math.exp(mean);
     }
 
-    public synchronized Timings timings() { return new Timings(evals, maskNs, forwardNs, lossNs); }
+    public synchronized Timings timings() { return new Timings(evals, tokens, maskNs, forwardNs, lossNs); }
 
     @Override public int windowCount() { return windows.size(); }
     @Override public int windowLength() { return windows.get(0).length; }

@@ -35,9 +35,12 @@ public record SearchConfig(int generations, int offspring, int parents, int[] st
         if (maxFlips < 1) throw new IllegalArgumentException("maxFlips must be >= 1");
     }
 
-    /** Defaults for stories260K-sized models (512-token windows), scaled down from EvoPress. */
+    /**
+     * Defaults for stories260K-sized models (512-token windows), scaled down from EvoPress's
+     * [2048, 16384, 65536] tokens with 8/2/1 survivors so that a search fits in minutes on 2 cores.
+     */
     public static SearchConfig defaults(long seed) {
-        return new SearchConfig(40, 32, 4, new int[]{512, 4096, 16384}, new int[]{8, 2}, 0.5, 2, 3, seed);
+        return new SearchConfig(30, 24, 2, new int[]{256, 1024, 4096}, new int[]{6, 2}, 0.5, 2, 3, seed);
     }
 
     public SearchConfig withGenerations(int g) {

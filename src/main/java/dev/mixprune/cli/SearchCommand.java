@@ -39,15 +39,15 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--init", defaultValue = "fisher", description = "fisher | random (default ${DEFAULT-VALUE})") String init;
     @Option(names = "--fisher", description = "fisher.json from the sensitivity command") Path fisher;
     @Option(names = "--fitness", defaultValue = "kl", description = "kl | ppl (default ${DEFAULT-VALUE})") String fitnessKind;
-    @Option(names = "--generations", defaultValue = "40") int generations;
-    @Option(names = "--population", defaultValue = "32", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
-    @Option(names = "--parents", defaultValue = "4", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
-    @Option(names = "--stage-tokens", defaultValue = "512,4096,16384", split = ",", description = "tokens per selection stage") int[] stageTokens;
-    @Option(names = "--stage-survivors", defaultValue = "8,2", split = ",", description = "survivors of every stage but the last") int[] stageSurvivors;
+    @Option(names = "--generations", defaultValue = "30") int generations;
+    @Option(names = "--population", defaultValue = "24", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
+    @Option(names = "--parents", defaultValue = "2", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
+    @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage") int[] stageTokens;
+    @Option(names = "--stage-survivors", defaultValue = "6,2", split = ",", description = "survivors of every stage but the last") int[] stageSurvivors;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--calib", description = "calibration text (default: shared tinystories calib.txt)") Path calib;
-    @Option(names = "--nsamples", defaultValue = "128", description = "windows for the Wanda/OWL statistics") int nsamples;
-    @Option(names = "--fitness-windows", defaultValue = "64", description = "windows in the fitness pool") int fitnessWindows;
+    @Option(names = "--nsamples", defaultValue = "64", description = "windows for the Wanda/OWL statistics") int nsamples;
+    @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the fitness pool") int fitnessWindows;
     @Option(names = "--seqlen", description = "window length (default: the model's context)") Integer seqlen;
     @Option(names = "--owl-lambda", defaultValue = "0.08") double owlLambda;
     @Option(names = "--owl-m", defaultValue = "5") double owlM;
@@ -115,8 +115,12 @@ public final class SearchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "sparsity  target %.4f, achieved %.6f (window up to %.6f)%n", sparsity, o.achieved(), o.budget().upperSparsity());
         stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
         stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
-        stdout.printf(Locale.ROOT, "time      %.1f s total (setup %.1f s), %,d evaluations this run, %.2f candidates/s%n",
-                secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / Math.max(1e-9, secs - o.setupNanos() / 1e9));
+        double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
+        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+                secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
+                "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,
+                Runtime.getRuntime().availableProcessors()));
         double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
         stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
