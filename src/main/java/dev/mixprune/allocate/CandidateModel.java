@@ -21,13 +21,14 @@ import java.util.List;
  * size - N when larger than N). Ties rank by index (a stable sort), so masks are deterministic.
  */
 public final class CandidateModel {
-    public enum Scoring { MAGNITUDE, WANDA }
+    public enum Scoring { MAGNITUDE, WANDA, DATABASE }
 
     private final LlamaWeights dense;
     private final SearchSpace space;
     private final Scoring scoring;
     private final List<LayerId> layers;
     private final int[][] ranks; // [layer index in LayerId.all order][weight]
+    private final LevelDatabase database; // non-null for Scoring.DATABASE
 
     private CandidateModel(LlamaWeights dense, SearchSpace space, Scoring scoring, WandaScalers scalers) {
         this.dense = dense;
@@ -35,6 +36,7 @@ public final class CandidateModel {
         this.scoring = scoring;
         this.layers = LayerId.all(dense.config());
         this.ranks = new int[layers.size()][];
+        this.database = null;
         boolean nm = space.levels().isNM();
         int m = nm ? ((Pattern.NM) space.levels().pattern(0)).m() : 0;
         for (int i = 0; i < layers.size(); i++) {
@@ -45,6 +47,20 @@ public final class CandidateModel {
             else if (scoring == Scoring.WANDA) ranks[i] = rankInGroups(score, w.rows(), w.cols(), w.cols());
             else ranks[i] = rankInGroups(score, 1, w.size(), w.size());
         }
+    }
+
+    private CandidateModel(LlamaWeights dense, LevelDatabase db) {
+        this.dense = dense;
+        this.space = db.space();
+        this.scoring = Scoring.DATABASE;
+        this.layers = LayerId.all(dense.config());
+        this.ranks = null;
+        this.database = db;
+    }
+
+    /** Candidates assembled from a level database (SparseGPT): stored matrices are shared, not copied. */
+    public static CandidateModel fromDatabase(LlamaWeights dense, LevelDatabase db) {
+        return new CandidateModel(dense, db);
     }
 
     public static CandidateModel magnitude(LlamaWeights dense, SearchSpace space) {
@@ -95,6 +111,7 @@ public final class CandidateModel {
 
     /** The dense weights masked with this layer's level: a new matrix. */
     public Matrix masked(LayerId id, int level) {
+        if (database != null) return database.get(id, level);
         Matrix w = dense.linear(id);
         int li = id.block() * LayerKind.values().length + id.kind().ordinal();
         int[] rk = ranks[li];

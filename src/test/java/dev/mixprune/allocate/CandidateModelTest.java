@@ -106,6 +106,31 @@ class CandidateModelTest {
         assertThat(w.linear(new LayerId(1, dev.mixprune.model.LayerKind.W2)).countZeros()).isZero(); // dense untouched
     }
 
+    @Test
+    void levelDatabaseServesEachLevelPrunedOnceFromTheDenseWeights() {
+        LlamaWeights w = TinyModels.random(C, 9);
+        SearchSpace sp = new SearchSpace(C, Levels.nm(4), Granularity.LAYER);
+        CandidateModel byRank = CandidateModel.magnitude(w, sp);
+        int[] calls = new int[1];
+        // A stand-in "SparseGPT": the magnitude mask plus an update of the kept weights.
+        LevelDatabase db = LevelDatabase.build(w, sp, (id, dense, p) -> {
+            calls[0]++;
+            Matrix m = byRank.masked(id, sp.levels().patterns().indexOf(p));
+            for (int i = 0; i < m.size(); i++) if (m.data()[i] != 0f) m.data()[i] *= 1.5f;
+            return m;
+        });
+        assertThat(calls[0]).isEqualTo(LayerId.all(C).size() * sp.levels().count());
+        CandidateModel cm = CandidateModel.fromDatabase(w, db);
+        int[] genome = new int[sp.geneCount()];
+        for (int i = 0; i < genome.length; i++) genome[i] = i % sp.levels().count();
+        LlamaWeights m = cm.build(genome);
+        for (LayerId id : LayerId.all(C)) {
+            assertThat(m.linear(id)).isSameAs(db.get(id, genome[sp.geneOf(id)]));
+            assertThat(m.linear(id).countZeros()).isEqualTo(sp.levels().pattern(genome[sp.geneOf(id)]).prunedCount(C.rowsOf(id.kind()), C.colsOf(id.kind())));
+        }
+        assertThat(w.linear(new LayerId(0, dev.mixprune.model.LayerKind.WQ)).countZeros()).isZero();
+    }
+
     /** A stand-in forward whose logits depend on the masked weights, to check the loss arithmetic. */
     static List<Matrix> toyForward(LlamaWeights w, List<int[]> seqs) {
         int vocab = w.config().vocabSize();
