@@ -1,6 +1,7 @@
 package dev.mixprune.sparse;
 
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.ThreadTeam;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -8,7 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.stream.IntStream;
+
 
 /**
  * Products with a packed N:M weight: y = W x (decode) and Y = X W^T (prefill). Only the kept
@@ -39,13 +40,10 @@ public final class SparseKernels {
         checkGemv(w, x, y);
         int[] sb = slotBase(w);
         int rows = w.rows();
-        int chunk = Math.max(16, rows / (4 * Runtime.getRuntime().availableProcessors()));
-        int chunks = (rows + chunk - 1) / chunk;
-        if (chunks == 1 || (long) rows * w.slotsPerRow() < 1 << 16) {
+        if ((long) rows * w.slotsPerRow() < 1 << 16) {
             gemvRows(w, sb, x, y, 0, rows, new int[w.slotsPerRow() + L]);
         } else {
-            IntStream.range(0, chunks).parallel().forEach(c ->
-                    gemvRows(w, sb, x, y, c * chunk, Math.min(rows, (c + 1) * chunk), new int[w.slotsPerRow() + L]));
+            ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRows(w, sb, x, y, lo, hi, new int[w.slotsPerRow() + L]));
         }
     }
 
@@ -115,9 +113,7 @@ public final class SparseKernels {
         float[] yt = new float[w.rows() * tp];
         int[] sb = slotBase(w);
         int rows = w.rows();
-        int chunk = Math.max(4, rows / (8 * Runtime.getRuntime().availableProcessors()));
-        int chunks = (rows + chunk - 1) / chunk;
-        IntStream.range(0, chunks).parallel().forEach(c -> gemmRows(w, sb, xt, tp, yt, c * chunk, Math.min(rows, (c + 1) * chunk)));
+        ThreadTeam.shared().forRange(0, rows, 4, (lo, hi) -> gemmRows(w, sb, xt, tp, yt, lo, hi));
         Matrix out = new Matrix(t, rows);
         float[] o = out.data();
         for (int r = 0; r < rows; r++) for (int i = 0; i < t; i++) o[i * rows + r] = yt[r * tp + i];
