@@ -8,8 +8,10 @@ package dev.mixprune.tensor;
  *   <li>{@link #tn}: C = A^T * B, A [k,n], B [k,m] (Hessians X^T X, weight gradients dy^T x).</li>
  * </ul>
  * With {@code accumulate} the product is added to C instead of overwriting it.
- * OWNER: tensor work (fast Vector-API kernels replace these bodies; naive references live in
- * {@link GemmReference}).
+ * <p>The kernels ({@link GemmVector}) are packed, register-tiled and run on {@link ThreadTeam#shared()};
+ * accumulation is in float, so results differ from the double-precision {@link GemmReference}
+ * by float rounding (relative error grows like sqrt(k) * 2^-24). Without the Vector API module the
+ * scalar reference is used (and {@link KernelInfo} says so loudly).
  */
 public final class Gemm {
     private Gemm() {}
@@ -21,7 +23,14 @@ public final class Gemm {
     }
 
     public static void nt(Matrix a, Matrix b, Matrix c, boolean accumulate) {
-        GemmReference.nt(a, b, c, accumulate);
+        GemmReference.check(a.cols() == b.cols() && c.rows() == a.rows() && c.cols() == b.rows(),
+                "nt shapes " + a.shape() + " * (" + b.shape() + ")^T -> " + c.shape());
+        if (!KernelInfo.vectorAvailable()) {
+            GemmReference.nt(a, b, c, accumulate);
+            return;
+        }
+        GemmVector.gemm(GemmVector.Layout.NT, a.data(), b.data(), c.data(), a.rows(), b.rows(), a.cols(),
+                accumulate, ThreadTeam.shared());
     }
 
     public static Matrix nn(Matrix a, Matrix b) {
@@ -31,7 +40,14 @@ public final class Gemm {
     }
 
     public static void nn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
-        GemmReference.nn(a, b, c, accumulate);
+        GemmReference.check(a.cols() == b.rows() && c.rows() == a.rows() && c.cols() == b.cols(),
+                "nn shapes " + a.shape() + " * " + b.shape() + " -> " + c.shape());
+        if (!KernelInfo.vectorAvailable()) {
+            GemmReference.nn(a, b, c, accumulate);
+            return;
+        }
+        GemmVector.gemm(GemmVector.Layout.NN, a.data(), b.data(), c.data(), a.rows(), b.cols(), a.cols(),
+                accumulate, ThreadTeam.shared());
     }
 
     public static Matrix tn(Matrix a, Matrix b) {
@@ -41,6 +57,13 @@ public final class Gemm {
     }
 
     public static void tn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
-        GemmReference.tn(a, b, c, accumulate);
+        GemmReference.check(a.rows() == b.rows() && c.rows() == a.cols() && c.cols() == b.cols(),
+                "tn shapes (" + a.shape() + ")^T * " + b.shape() + " -> " + c.shape());
+        if (!KernelInfo.vectorAvailable()) {
+            GemmReference.tn(a, b, c, accumulate);
+            return;
+        }
+        GemmVector.gemm(GemmVector.Layout.TN, a.data(), b.data(), c.data(), a.cols(), b.cols(), a.rows(),
+                accumulate, ThreadTeam.shared());
     }
 }
