@@ -56,7 +56,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit-order", description = "which N documents --limit takes: harness (df3da98 shuffle, default) or file (first N)")
     String limitOrder = "harness";
     @Option(names = "--batch-logits", description = "max logits (tokens x vocab) per forward call (default: ${DEFAULT-VALUE})")
-    long batchLogits = 32L << 20;
+    long batchLogits = LoglikelihoodScorer.DEFAULT_BATCH_LOGITS;
+    @Option(names = "--batch-seqs", description = "max sequences per forward call (default: ${DEFAULT-VALUE})")
+    int batchSeqs = LoglikelihoodScorer.DEFAULT_BATCH_SEQUENCES;
     @Option(names = "--json", description = "print JSON on stdout instead of the table") boolean json;
     @Option(names = "--out", description = "also write the JSON to this file (e.g. RUN_DIR/eval.json)") Path out;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
@@ -131,7 +133,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<EvalReport.PplRow> ppl = new ArrayList<>();
         for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));
 
-        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, new LoglikelihoodScorer(scorers.apply(m), batchLogits, 64), progress);
+        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs), progress);
         List<EvalReport.TaskRow> rows = new ArrayList<>();
         for (ZeroShotTask t : todo) {
             long t0 = System.nanoTime();
