@@ -99,7 +99,7 @@ public final class HtmlReport {
     private static void plans(StringBuilder b, RunData run) {
         open(b, "plans", "Per-layer sparsity of the plans");
         if (run.plans().isEmpty()) {
-            b.append("<p class=\"missing\">Not in this run: no <code>plan-*.json</code> (written by mixprune allocate / search).</p>\n");
+            b.append("<p class=\"missing\">Not in this run: no <code>plan-*.json</code> (written by mixprune search --out RUN_DIR/plan-msp.json, or any allocator saving a SparsityPlan).</p>\n");
             close(b);
             return;
         }
