@@ -26,11 +26,12 @@ import java.util.concurrent.Callable;
  * {@code mixprune sensitivity}: per-layer empirical Fisher traces (protocols.md F) on calibration
  * windows (protocols.md C), written as {@code mixprune.fisher} JSON and printed as tables.
  */
-@Command(name = "sensitivity", mixinStandardHelpOptions = true,
+@Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
 public final class SensitivityCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model file (.bin)") Path model;
-    @Option(names = "--tokenizer", description = "tokenizer.bin (default: beside the model)") Path tokenizer;
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
     @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
     @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
