@@ -108,16 +108,27 @@ public final class FisherSensitivity {
         }
 
         Map<LayerId, Double> traces = new TreeMap<>();
+        Map<LayerId, Double> stdErrors = new TreeMap<>();
+        int N = windows.length;
         double lossSum = 0;
         for (int l = 0; l < nLayers; l++) {
             for (LayerKind k : LayerKind.values()) {
                 double s = 0;
                 for (double[] sq : perWindow) s += sq[l * nKinds + k.ordinal()];
-                traces.put(new LayerId(l, k), s / windows.length);
+                double mean = s / N;
+                double var = 0;
+                for (double[] sq : perWindow) {
+                    double d = sq[l * nKinds + k.ordinal()] - mean;
+                    var += d * d;
+                }
+                LayerId id = new LayerId(l, k);
+                traces.put(id, mean);
+                // how far the trace could move with other windows: the window-to-window spread
+                stdErrors.put(id, N > 1 ? Math.sqrt(var / (N - 1) / N) : Double.NaN);
             }
         }
         for (double v : losses) lossSum += v;
-        return new FisherReport(ModelShape.of(c), windows.length, T, lossSum / windows.length, sha256(windows), source, traces);
+        return new FisherReport(ModelShape.of(c), N, T, lossSum / N, sha256(windows), source, traces, stdErrors);
     }
 
     /** Workers: one per core, fewer when the tapes would not fit in half of the free heap. */

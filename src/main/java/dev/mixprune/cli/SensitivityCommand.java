@@ -91,11 +91,12 @@ public final class SensitivityCommand implements Callable<Integer> {
         double[] blocks = r.blockSums();
         double total = 0;
         for (double b : blocks) total += b;
-        out.printf(Locale.ROOT, "%-10s %14s %9s %14s %8s%n", "layer", "trace F_l", "numel", "F_l/numel", "of block");
+        out.printf(Locale.ROOT, "%-10s %14s %8s %9s %14s %8s%n", "layer", "trace F_l", "+-se", "numel", "F_l/numel", "of block");
         for (var e : r.traces().entrySet()) {
             LayerId id = e.getKey();
-            out.printf(Locale.ROOT, "%-10s %14.6e %9d %14.6e %7.1f%%%n", id.name(), e.getValue(), r.numel(id), r.density(id),
-                    100 * e.getValue() / blocks[id.block()]);
+            double relSe = r.stdError(id) / e.getValue();
+            out.printf(Locale.ROOT, "%-10s %14.6e %7.1f%% %9d %14.6e %7.1f%%%n", id.name(), e.getValue(), 100 * relSe, r.numel(id),
+                    r.density(id), 100 * e.getValue() / blocks[id.block()]);
         }
         out.println();
         out.printf(Locale.ROOT, "%-6s %14s %8s", "block", "sum F_l", "share");

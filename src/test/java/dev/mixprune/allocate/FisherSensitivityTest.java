@@ -39,15 +39,24 @@ class FisherSensitivityTest {
         assertThat(r.traces()).hasSize(7 * C.nLayers());
 
         double[] expected = new double[7 * C.nLayers()];
+        double[][] perWindow = new double[win.length][7 * C.nLayers()];
         double loss = 0;
-        for (int[] w : win) {
-            Gradients.Result g = Gradients.of(W, w);
+        for (int n = 0; n < win.length; n++) {
+            Gradients.Result g = Gradients.of(W, win[n]);
             loss += g.loss();
             for (LayerId id : LayerId.all(C)) {
                 double s = 0;
                 for (double v : g.gradient().linear(id)) s += v * v;
                 expected[id.block() * 7 + id.kind().ordinal()] += s / win.length;
+                perWindow[n][id.block() * 7 + id.kind().ordinal()] = s;
             }
+        }
+        for (LayerId id : LayerId.all(C)) {
+            int j = id.block() * 7 + id.kind().ordinal();
+            double var = 0;
+            for (double[] pw : perWindow) var += (pw[j] - expected[j]) * (pw[j] - expected[j]);
+            double se = Math.sqrt(var / (win.length - 1) / win.length);
+            assertThat(r.stdError(id)).as("stderr " + id).isCloseTo(se, within(1e-12 * se + 1e-18));
         }
         for (LayerId id : LayerId.all(C)) {
             assertThat(r.trace(id)).as(id.name()).isCloseTo(expected[id.block() * 7 + id.kind().ordinal()], within(1e-15 + 1e-12 * r.trace(id)));
