@@ -41,6 +41,23 @@ public final class FisherSensitivity {
         Progress NONE = (d, t) -> {};
     }
 
+    /** Default number of windows (protocols.md F: the first 32 calibration windows). */
+    public static final int DEFAULT_SAMPLES = 32;
+
+    /**
+     * protocols.md F on a calibration set: the first {@code samples} of its windows (all of them
+     * when it has fewer), with the seed and window count recorded as the source.
+     */
+    public static FisherReport compute(LlamaWeights w, dev.mixprune.data.CalibrationWindows calibration, int samples, Progress progress) {
+        if (samples < 1) throw new IllegalArgumentException("Fisher samples must be >= 1, got " + samples);
+        int n = Math.min(samples, calibration.nsamples());
+        int[][] windows = new int[n][];
+        for (int i = 0; i < n; i++) windows[i] = calibration.window(i);
+        String source = "calibration seed " + calibration.seed() + ", first " + n + " of " + calibration.nsamples()
+                + " windows, seqlen " + calibration.seqlen();
+        return compute(w, windows, progress, defaultThreads(w.config(), calibration.seqlen()), source);
+    }
+
     public static FisherReport compute(LlamaWeights w, int[][] windows, Progress progress) {
         return compute(w, windows, progress, defaultThreads(w.config(), windows.length == 0 ? 2 : windows[0].length), "");
     }

@@ -108,6 +108,20 @@ class FisherSensitivityTest {
     }
 
     @Test
+    void calibrationSetOverloadTakesTheFirstWindows() {
+        int[] ids = new int[200];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7 + i / 5) % C.vocabSize();
+        var cal = dev.mixprune.data.CalibrationWindows.sample(dev.mixprune.data.TokenStream.ofIds(ids, 1), 6, 10, 0);
+        FisherReport r = FisherSensitivity.compute(W, cal, 4, null);
+        int[][] first4 = {cal.window(0), cal.window(1), cal.window(2), cal.window(3)};
+        assertThat(r.windows()).isEqualTo(4);
+        assertThat(r.dataSha256()).isEqualTo(FisherSensitivity.sha256(first4));
+        assertThat(r.traces()).isEqualTo(FisherSensitivity.compute(W, first4, null, 1, "").traces());
+        assertThat(r.source()).contains("seed 0", "first 4 of 6");
+        assertThat(FisherSensitivity.compute(W, cal, 50, null).windows()).isEqualTo(6);
+    }
+
+    @Test
     void nonFiniteWeightsGiveAClearError() {
         LlamaWeights broken = W.copy();
         broken.block(1).w2().data()[5] = Float.POSITIVE_INFINITY;
