@@ -60,6 +60,12 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         dataSha256 = dataSha256 == null ? "" : dataSha256;
     }
 
+    /** A report without standard errors (as the first version of this record had). */
+    public FisherReport(ModelShape shape, int windows, int seqLen, double meanLoss, String dataSha256, String source,
+                        Map<LayerId, Double> traces) {
+        this(shape, windows, seqLen, meanLoss, dataSha256, source, traces, Map.of());
+    }
+
     public double trace(LayerId id) {
         Double v = traces.get(id);
         if (v == null) throw new IllegalArgumentException("no Fisher trace for layer " + id);
