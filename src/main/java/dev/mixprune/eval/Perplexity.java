@@ -4,7 +4,7 @@ import dev.mixprune.model.LlamaForward;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
 
-import java.util.stream.IntStream;
+import dev.mixprune.tensor.ThreadTeam;
 
 /**
  * Protocol P of docs/protocols.md: the token stream is cut into non-overlapping windows of seqLen
@@ -32,7 +32,7 @@ public final class Perplexity {
         int vocab = w.config().vocabSize();
         LlamaForward.forEachBatch(w, windows, batchSeqs, (first, logits) -> {
             int count = logits.rows() / seqLen;
-            IntStream.range(0, count).parallel().forEach(s ->
+            ThreadTeam.shared().forEach(count, s ->
                     windowNll[first + s] = windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
         });
         double sum = 0;

@@ -3,7 +3,8 @@ package dev.mixprune.model;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
 
-import java.util.stream.IntStream;
+import dev.mixprune.tensor.ThreadTeam;
+import dev.mixprune.tensor.VectorOps;
 
 /**
  * Batched forward of one decoder block over nSeq independent causal sequences of seqLen tokens.
@@ -38,25 +39,27 @@ public final class BlockForward {
         Matrix att = attention(c, q, k, v, nSeq, seqLen);
         capture.capture(blockIndex, InputGroup.ATTN_OUT, att);
         Matrix h = Gemm.nt(att, w.wo());
-        LayerOps.addInPlace(h.data(), x.data(), h.size()); // h = x + Wo·att
+        VectorOps.add(h.data(), 0, h.data(), 0, x.data(), 0, h.size()); // h = x + Wo·att
 
         // Feed-forward sub-block (SwiGLU).
         Matrix b = LayerOps.rmsnorm(h, w.ffnNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.FFN_IN, b);
         Matrix gate = Gemm.nt(b, w.w1());
         Matrix up = Gemm.nt(b, w.w3());
-        LayerOps.siluMul(gate.data(), up.data(), gate.size());
+        VectorOps.siluMul(gate.data(), 0, up.data(), 0, gate.size());
         capture.capture(blockIndex, InputGroup.FFN_MID, gate);
         Matrix out = Gemm.nt(gate, w.w2());
-        LayerOps.addInPlace(out.data(), h.data(), out.size()); // out = h + W2·mid
+        VectorOps.add(out.data(), 0, out.data(), 0, h.data(), 0, out.size()); // out = h + W2·mid
         return out;
     }
 
     private static void applyRope(LlamaConfig c, Matrix q, Matrix k, int nSeq, int seqLen, RopeTable rope) {
-        IntStream.range(0, nSeq * seqLen).parallel().forEach(r -> {
+        ThreadTeam.shared().forRange(0, nSeq * seqLen, 64, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
             int pos = r % seqLen;
             rope.rotate(q.data(), r * q.cols(), c.nHeads(), pos);
             rope.rotate(k.data(), r * k.cols(), c.nKvHeads(), pos);
+            }
         });
     }
 
@@ -68,7 +71,7 @@ public final class BlockForward {
         int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat();
         int dim = c.dim(), kvDim = c.kvDim();
         Matrix out = new Matrix(nSeq * seqLen, dim);
-        IntStream.range(0, nSeq * nKv).parallel().forEach(task -> {
+        ThreadTeam.shared().forEach(nSeq * nKv, task -> {
             int s = task / nKv, g = task % nKv;
             int base = s * seqLen;
             Attention a = new Attention(hs, seqLen);

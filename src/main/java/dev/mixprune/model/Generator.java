@@ -5,7 +5,8 @@ import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
+import dev.mixprune.tensor.ThreadTeam;
+import dev.mixprune.tensor.VectorOps;
 
 /**
  * Token-by-token decoding with a {@link KvCache}: every linear is a GEMV on one token's vector.
@@ -65,14 +66,14 @@ public final class Generator {
             cache.store(l, pos, k, v);
             attend(l, pos);
             Gemv.multiply(b.wo(), att, proj);
-            LayerOps.addInPlace(x, proj, dim);
+            VectorOps.add(x, 0, x, 0, proj, 0, dim);
 
             LayerOps.rmsnorm(x, 0, b.ffnNorm(), c.normEps(), xb, 0);
             Gemv.multiply(b.w1(), xb, hb);
             Gemv.multiply(b.w3(), xb, hb2);
-            LayerOps.siluMul(hb, hb2, c.hiddenDim());
+            VectorOps.siluMul(hb, 0, hb2, 0, c.hiddenDim());
             Gemv.multiply(b.w2(), hb, proj);
-            LayerOps.addInPlace(x, proj, dim);
+            VectorOps.add(x, 0, x, 0, proj, 0, dim);
         }
         LayerOps.rmsnorm(x, 0, w.finalNorm(), c.normEps(), xb, 0);
         Gemv.multiply(w.classifier(), xb, logits);
@@ -82,13 +83,15 @@ public final class Generator {
     private void attend(int layer, int pos) {
         int hs = c.headSize(), rep = c.kvRepeat(), kvDim = c.kvDim();
         float[] keys = cache.keys(layer), values = cache.values(layer);
-        IntStream heads = IntStream.range(0, c.nHeads());
-        // Threads only pay off when there is real work per head.
-        if ((long) (pos + 1) * hs * c.nHeads() >= 1 << 16) heads = heads.parallel();
-        heads.forEach(h -> {
+        ThreadTeam.RangeBody body = (lo, hi) -> {
             float[] scores = new float[pos + 1];
-            LayerOps.attendOne(q, h * hs, keys, values, 0, kvDim, (h / rep) * hs, pos, hs, scores, att, h * hs);
-        });
+            for (int h = lo; h < hi; h++) {
+                LayerOps.attendOne(q, h * hs, keys, values, 0, kvDim, (h / rep) * hs, pos, hs, scores, att, h * hs);
+            }
+        };
+        // Threads only pay off when there is real work per head.
+        if ((long) (pos + 1) * hs * c.nHeads() >= 1 << 16) ThreadTeam.shared().forRange(0, c.nHeads(), 1, body);
+        else body.run(0, c.nHeads());
     }
 
     /**

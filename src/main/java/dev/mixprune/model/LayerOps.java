@@ -21,19 +21,6 @@ final class LayerOps {
         for (int i = 0; i < n; i++) out[outOff + i] = g[i] * (scale * x[xOff + i]);
     }
 
-    /** gate[i] = silu(gate[i]) * up[i] in place: silu(x) = x / (1 + e^-x). */
-    static void siluMul(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float a = gate[i];
-            gate[i] = a / (1f + (float) Math.exp(-a)) * up[i];
-        }
-    }
-
-    /** a[i] += b[i]. */
-    static void addInPlace(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) a[i] += b[i];
-    }
-
     /** Softmax of s[0..n) in place, in float with the max subtracted. */
     static void softmax(float[] s, int n) {
         float max = Float.NEGATIVE_INFINITY;

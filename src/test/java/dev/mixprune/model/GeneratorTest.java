@@ -44,6 +44,17 @@ class GeneratorTest {
     }
 
     @Test
+    void greedyFromGgufMatchesRunCToo() throws Exception {
+        var m = dev.mixprune.io.ModelLoader.load(SharedFiles.require(SharedFiles.stories260KGguf()), null);
+        byte[] expected = Files.readAllBytes(SharedFiles.stories260KBin().resolveSibling("expected-greedy-n256.txt"));
+        Tokenizer t = m.requireTokenizer();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Generator(m.weights(), 256).generate(new int[]{1}, 256, Sampler.greedy(), (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
+        out.write('\n');
+        assertThat(out.toByteArray()).isEqualTo(expected);
+    }
+
+    @Test
     void kvCacheDecodingEqualsBatchedForwardAtEveryPosition() {
         Random r = new Random(5);
         int[] tokens = RandomModels.randomTokens(r, 200, 512);
