@@ -83,7 +83,11 @@ public final class SensitivityCommand implements Callable<Integer> {
      */
     CalibrationWindows selectWindows(LoadedModel m, Path calibFile, int T) {
         TokenStream stream = TokenStream.of(Corpus.read(calibFile), m.requireTokenizer());
-        return CalibrationWindows.sample(stream, samples, T, seed);
+        try {
+            return CalibrationWindows.sample(stream, samples, T, seed);
+        } catch (dev.mixprune.BadInputException e) {
+            throw new dev.mixprune.BadInputException(calibFile + ": " + e.getMessage(), e); // name the file
+        }
     }
 
     /** Per-layer table (trace, numel, density, share of the block) and per-block table. */
