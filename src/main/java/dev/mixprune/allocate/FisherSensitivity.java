@@ -74,6 +74,7 @@ public final class FisherSensitivity {
             if (windows[n].length != T) throw new IllegalArgumentException("window " + n + " has " + windows[n].length + " tokens, window 0 has " + T);
         }
         if (T < 2) throw new IllegalArgumentException("windows need at least 2 tokens, got " + T);
+        checkMemory(c, T, Math.max(1, Math.min(threads, windows.length)));
         ParamSet params = ParamSet.of(w);
         int nLayers = c.nLayers(), nKinds = LayerKind.values().length;
         double[][] perWindow = new double[windows.length][];
@@ -152,11 +153,40 @@ public final class FisherSensitivity {
     public static int defaultThreads(LlamaConfig c, int seqLen) {
         int cores = Runtime.getRuntime().availableProcessors();
         if (seqLen < 2) return 1;
-        long perWorker = Tape.bytesFor(c, seqLen) + 8 * c.parameterCount();
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long perWorker = bytesPerWorker(c, seqLen);
+        long free = freeHeap() - 8 * c.parameterCount();
         long fit = Math.max(1, free / 2 / Math.max(1, perWorker));
         return (int) Math.max(1, Math.min(cores, fit));
+    }
+
+    /** One worker: its tape and its gradient copy of every parameter, in double. */
+    static long bytesPerWorker(LlamaConfig c, int seqLen) {
+        return Tape.bytesFor(c, seqLen) + 8 * c.parameterCount();
+    }
+
+    /** Heap needed by {@code workers} workers plus the shared double copy of the parameters. */
+    public static long requiredBytes(LlamaConfig c, int seqLen, int workers) {
+        return 8 * c.parameterCount() + workers * bytesPerWorker(c, seqLen);
+    }
+
+    private static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * Fails early, with the numbers, when the double-precision buffers cannot fit: better than an
+     * OutOfMemoryError after minutes, and the message says what to change.
+     */
+    static void checkMemory(LlamaConfig c, int seqLen, int workers) {
+        long need = requiredBytes(c, seqLen, workers);
+        long have = Runtime.getRuntime().maxMemory();
+        if (need > have * 0.9) {
+            throw new dev.mixprune.BadInputException(String.format(java.util.Locale.ROOT,
+                    "Fisher sensitivities in double precision need about %.1f GB for this model (%,d parameters) at seqlen %d "
+                            + "with %d worker(s), but the heap is %.1f GB: use a shorter --seqlen, --threads 1, or a larger -Xmx",
+                    need / 1e9, c.parameterCount(), seqLen, workers, have / 1e9));
+        }
     }
 
     /** SHA-256 of the windows' ids as little-endian int32, window after window. */

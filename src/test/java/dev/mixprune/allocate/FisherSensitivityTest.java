@@ -122,6 +122,17 @@ class FisherSensitivityTest {
     }
 
     @Test
+    void aModelTooLargeForTheHeapFailsEarlyWithTheNumbers() {
+        // a 7B-like shape: the check runs before anything is allocated
+        LlamaConfig big = new LlamaConfig(4096, 11008, 32, 32, 32, 32000, 4096, 1e-5f, 10000f, false);
+        assertThat(FisherSensitivity.requiredBytes(big, 2048, 1)).isGreaterThan(8L * big.parameterCount() * 2);
+        assertThatThrownBy(() -> FisherSensitivity.checkMemory(big, 2048, 1))
+                .isInstanceOf(dev.mixprune.BadInputException.class)
+                .hasMessageContaining("GB").hasMessageContaining("seqlen 2048").hasMessageContaining("--seqlen");
+        FisherSensitivity.checkMemory(C, 16, 2); // a tiny model fits
+    }
+
+    @Test
     void nonFiniteWeightsGiveAClearError() {
         LlamaWeights broken = W.copy();
         broken.block(1).w2().data()[5] = Float.POSITIVE_INFINITY;
