@@ -30,7 +30,7 @@ final class GemmVector {
     /** Upper bound of the column block: KC x NC floats = 512 KiB at L=16, about half an L2. */
     static final int NC_MAX = Math.max(NR, (512 / NR) * NR);
     /** NT products with fewer rows of A than this skip packing (see {@link GemmSkinny}). */
-    static int SKINNY_ROWS = Integer.getInteger("mixprune.gemm.skinnyRows", 32);
+    static final int SKINNY_ROWS = 32;
     /** Below this many flops the team's wake-up costs more than it saves. */
     static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -69,6 +69,12 @@ final class GemmVector {
             GemmSkinny.nt(a, b, c, n, m, k, accumulate, team);
             return;
         }
+        packed(layout, a, b, c, n, m, k, accumulate, team);
+    }
+
+    /** The packed path for any shape (tests call it directly for shapes gemm sends elsewhere). */
+    static void packed(Layout layout, float[] a, float[] b, float[] c, int n, int m, int k,
+                       boolean accumulate, ThreadTeam team) {
         long flops = 2L * n * m * k;
         int threads = flops < PARALLEL_FLOPS || ThreadTeam.insideTask() ? 1 : team.size();
 
