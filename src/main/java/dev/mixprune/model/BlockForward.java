@@ -77,7 +77,12 @@ public final class BlockForward {
             Attention a = new Attention(hs, seqLen);
             a.load(k.data(), v.data(), base, kvDim, g * hs);
             for (int head = g * rep; head < (g + 1) * rep; head++) {
-                for (int t = 0; t < seqLen; t++) {
+                int t = 0;
+                for (; t + 4 <= seqLen; t += 4) {
+                    int off = (base + t) * dim + head * hs;
+                    a.attend4(q.data(), off, dim, t, out.data());
+                }
+                for (; t < seqLen; t++) {
                     int off = (base + t) * dim + head * hs;
                     a.attend(q.data(), off, t, out.data(), off);
                 }
