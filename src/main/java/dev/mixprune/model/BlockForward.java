@@ -28,8 +28,14 @@ public final class BlockForward {
                     + nSeq + " sequences x " + seqLen + " tokens x dim " + c.dim());
         }
         if (capture == null) capture = ActivationCapture.NONE;
+        // Two sub-layers in their own methods so that each one's intermediates die when it returns.
+        Matrix h = attentionSublayer(c, w, blockIndex, x, nSeq, seqLen, capture, rope);
+        return ffnSublayer(c, w, blockIndex, h, capture);
+    }
 
-        // Attention sub-block: the three projections read the same normalised input.
+    /** h = x + Wo·attention(RoPE(Wq a), RoPE(Wk a), Wv a) with a = RMSNorm1(x). */
+    private static Matrix attentionSublayer(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen,
+                                            ActivationCapture capture, RopeTable rope) {
         Matrix a = LayerOps.rmsnorm(x, w.attNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.ATTN_IN, a);
         Matrix q = Gemm.nt(a, w.wq());
@@ -39,9 +45,12 @@ public final class BlockForward {
         Matrix att = attention(c, q, k, v, nSeq, seqLen);
         capture.capture(blockIndex, InputGroup.ATTN_OUT, att);
         Matrix h = Gemm.nt(att, w.wo());
-        VectorOps.add(h.data(), 0, h.data(), 0, x.data(), 0, h.size()); // h = x + Wo·att
+        VectorOps.add(h.data(), 0, h.data(), 0, x.data(), 0, h.size());
+        return h;
+    }
 
-        // Feed-forward sub-block (SwiGLU).
+    /** out = h + W2·(silu(W1 b) ⊙ W3 b) with b = RMSNorm2(h) (SwiGLU). */
+    private static Matrix ffnSublayer(LlamaConfig c, BlockWeights w, int blockIndex, Matrix h, ActivationCapture capture) {
         Matrix b = LayerOps.rmsnorm(h, w.ffnNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.FFN_IN, b);
         Matrix gate = Gemm.nt(b, w.w1());
@@ -49,7 +58,7 @@ public final class BlockForward {
         VectorOps.siluMul(gate.data(), 0, up.data(), 0, gate.size());
         capture.capture(blockIndex, InputGroup.FFN_MID, gate);
         Matrix out = Gemm.nt(gate, w.w2());
-        VectorOps.add(out.data(), 0, out.data(), 0, h.data(), 0, out.size()); // out = h + W2·mid
+        VectorOps.add(out.data(), 0, out.data(), 0, h.data(), 0, out.size());
         return out;
     }
 

@@ -123,6 +123,12 @@ class ForwardTest {
             Matrix slice = all.rowSlice(i * 40, (i + 1) * 40);
             for (int j = 0; j < single.size(); j++) assertThat(slice.data()[j]).isCloseTo(single.data()[j], org.assertj.core.data.Offset.offset(1e-4f));
         }
+        // logitsBatch with a budget that forces one window per internal batch gives the same logits.
+        List<Matrix> chunked = LlamaForward.logitsBatch(stories, List.of(windows), 1);
+        for (int i = 0; i < windows.length; i++) {
+            Matrix slice = all.rowSlice(i * 40, (i + 1) * 40);
+            for (int j = 0; j < slice.size(); j++) assertThat(chunked.get(i).data()[j]).isCloseTo(slice.data()[j], org.assertj.core.data.Offset.offset(1e-4f));
+        }
         List<Integer> firsts = new ArrayList<>();
         LlamaForward.forEachBatch(stories, windows, 2, (first, logits) -> {
             firsts.add(first);
