@@ -6,6 +6,7 @@ import dev.mixprune.io.Tokenizer;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
+import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,6 +43,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
         if (!(topP >= 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in [0, 1], got " + topP);
         LoadedModel m = ModelLoader.load(model, tokenizer);
+        err.println(KernelInfo.describe());
+        if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         Tokenizer tok = m.requireTokenizer();
         LlamaConfig c = m.weights().config();
         int n = steps;

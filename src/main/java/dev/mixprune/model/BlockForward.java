@@ -3,6 +3,7 @@ package dev.mixprune.model;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
 
+import dev.mixprune.tensor.KernelInfo;
 import dev.mixprune.tensor.ThreadTeam;
 import dev.mixprune.tensor.VectorOps;
 
@@ -76,10 +77,11 @@ public final class BlockForward {
      * Causal multi-head attention, one task per (sequence, kv head) covering the query heads that
      * share it (repeat_kv: query head h reads kv head h / kvRepeat). O(T²) per head in float.
      */
-    private static Matrix attention(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
+    static Matrix attention(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
         int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat();
         int dim = c.dim(), kvDim = c.kvDim();
         Matrix out = new Matrix(nSeq * seqLen, dim);
+        if (!KernelInfo.vectorAvailable()) return attentionScalar(c, q, k, v, nSeq, seqLen);
         ThreadTeam.shared().forEach(nSeq * nKv, task -> {
             int s = task / nKv, g = task % nKv;
             int base = s * seqLen;
@@ -95,6 +97,21 @@ public final class BlockForward {
                     int off = (base + t) * dim + head * hs;
                     a.attend(q.data(), off, t, out.data(), off);
                 }
+            }
+        });
+        return out;
+    }
+
+    /** The same attention with the scalar reference kernel, for JVMs without the Vector API module. */
+    static Matrix attentionScalar(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
+        int hs = c.headSize(), nHeads = c.nHeads(), rep = c.kvRepeat(), dim = c.dim(), kvDim = c.kvDim();
+        Matrix out = new Matrix(nSeq * seqLen, dim);
+        ThreadTeam.shared().forEach(nSeq * nHeads, task -> {
+            int s = task / nHeads, head = task % nHeads, base = s * seqLen;
+            float[] scores = new float[seqLen];
+            for (int t = 0; t < seqLen; t++) {
+                int off = (base + t) * dim + head * hs;
+                LayerOps.attendOne(q.data(), off, k.data(), v.data(), base, kvDim, (head / rep) * hs, t, hs, scores, out.data(), off);
             }
         });
         return out;

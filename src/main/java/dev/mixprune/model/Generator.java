@@ -85,13 +85,24 @@ public final class Generator {
         float[] keys = cache.keys(layer), values = cache.values(layer);
         ThreadTeam.RangeBody body = (lo, hi) -> {
             float[] scores = new float[pos + 1];
-            for (int h = lo; h < hi; h++) {
-                LayerOps.attendOne(q, h * hs, keys, values, 0, kvDim, (h / rep) * hs, pos, hs, scores, att, h * hs);
-            }
+            for (int h = lo; h < hi; h++) attendCached(q, h * hs, keys, values, kvDim, (h / rep) * hs, pos, hs, scores, att);
         };
         // Threads only pay off when there is real work per head.
         if ((long) (pos + 1) * hs * c.nHeads() >= 1 << 16) ThreadTeam.shared().forRange(0, c.nHeads(), 1, body);
         else body.run(0, c.nHeads());
+    }
+
+    /**
+     * One query head against the cached positions 0..pos ([pos][kvDim] rows): the same computation
+     * as {@link LayerOps#attendOne} (its scalar reference) with vectorised dot products and axpys.
+     */
+    private static void attendCached(float[] q, int qOff, float[] keys, float[] values, int kvDim, int kvOff, int pos, int hs,
+                                     float[] scores, float[] out) {
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int t = 0; t <= pos; t++) scores[t] = VectorOps.dot(q, qOff, keys, t * kvDim + kvOff, hs) * scale;
+        LayerOps.softmax(scores, pos + 1);
+        java.util.Arrays.fill(out, qOff, qOff + hs, 0f);
+        for (int t = 0; t <= pos; t++) VectorOps.axpy(scores[t], values, t * kvDim + kvOff, out, qOff, hs);
     }
 
     /**

@@ -139,6 +139,17 @@ class ForwardTest {
     }
 
     @Test
+    void scalarFallbackAttentionMatchesTheVectorisedOne() {
+        LlamaConfig c = new LlamaConfig(36, 20, 1, 6, 2, 11, 64, 1e-5f, 10000f, true);
+        Random r = new Random(8);
+        int nSeq = 3, T = 13;
+        Matrix q = RandomModels.randomMatrix(r, nSeq * T, c.dim(), 1f);
+        Matrix k = RandomModels.randomMatrix(r, nSeq * T, c.kvDim(), 1f);
+        Matrix v = RandomModels.randomMatrix(r, nSeq * T, c.kvDim(), 1f);
+        assertClose(BlockForward.attentionScalar(c, q, k, v, nSeq, T), BlockForward.attention(c, q, k, v, nSeq, T));
+    }
+
+    @Test
     void captureSeesTheInputsOfTheLinearsInOrder() {
         LlamaConfig c = new LlamaConfig(24, 40, 1, 4, 2, 31, 32, 1e-5f, 10000f, true);
         LlamaWeights w = RandomModels.random(c, 5);

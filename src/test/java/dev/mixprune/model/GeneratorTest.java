@@ -68,6 +68,13 @@ class GeneratorTest {
         int[] t2 = RandomModels.randomTokens(r, 33, 37);
         Matrix b2 = LlamaForward.logits(w, t2), d2 = Generator.decodeAll(w, t2);
         for (int i = 0; i < b2.size(); i++) assertThat(d2.data()[i]).isCloseTo(b2.data()[i], offset(1e-4f));
+
+        // Wide heads and a long context: the decoder's attention runs on the thread team here.
+        LlamaConfig wide = new LlamaConfig(128, 40, 1, 2, 1, 19, 640, 1e-5f, 10000f, true);
+        LlamaWeights ww = RandomModels.random(wide, 4);
+        int[] t3 = RandomModels.randomTokens(r, 600, 19);
+        Matrix b3 = LlamaForward.logits(ww, t3), d3 = Generator.decodeAll(ww, t3);
+        for (int i = 0; i < b3.size(); i++) assertThat(d3.data()[i]).isCloseTo(b3.data()[i], offset(1e-4f));
     }
 
     @Test
