@@ -121,7 +121,8 @@ public final class GgufFile implements AutoCloseable {
             for (int d = 0; d < nd; d++) {
                 dims[d] = c.i64("dimension " + d + " of tensor '" + name + "'");
                 if (dims[d] <= 0) throw BadInputException.at(path, c.pos - 8, "dimension " + d + " of tensor '" + name + "'", "expected > 0, found " + Long.toUnsignedString(dims[d]));
-                if (dims[d] > size || (elements = multiplyOrMax(elements, dims[d])) > 8 * size) {
+                // Even the densest ggml type (Q2_K) needs more than 1/8 byte per element.
+                if (dims[d] > 8 * size || (elements = multiplyOrMax(elements, dims[d])) > 8 * size) {
                     throw BadInputException.at(path, c.pos - 8, "dimensions of tensor '" + name + "'", "shape implies more elements than the file of " + size + " bytes could hold");
                 }
             }
@@ -129,6 +130,9 @@ public final class GgufFile implements AutoCloseable {
             long tid = Integer.toUnsignedLong(c.i32("type of tensor '" + name + "'"));
             GgmlType type = GgmlType.byId(tid);
             if (type == null) throw BadInputException.at(path, typeAt, "type of tensor '" + name + "'", "unknown ggml tensor type " + tid + "; known: " + GgmlType.supportedList());
+            if (dims[0] % type.blockElements() != 0) {
+                throw BadInputException.at(path, typeAt, "type of tensor '" + name + "'", "row length " + dims[0] + " is not a multiple of the " + type + " block size " + type.blockElements());
+            }
             long bytes = type.bytesFor(elements);
             if (bytes < 0) throw BadInputException.at(path, typeAt, "type of tensor '" + name + "'", elements + " elements are not a whole number of " + type + " blocks of " + type.blockElements());
             long offset = c.i64("offset of tensor '" + name + "'");

@@ -146,8 +146,8 @@ public final class GgufLlama {
             throw BadInputException.in(f.path(), "metadata tokenizer.ggml.tokens: expected an array of strings, found " + tokens.display());
         }
         if (pieces.length != modelVocab) {
-            throw BadInputException.in(f.path(), "metadata tokenizer.ggml.tokens has " + pieces.length + " pieces but token_embd.weight has " + modelVocab
-                    + " rows (tokenizer/model vocabulary mismatch)");
+            throw BadInputException.in(f.path(), "metadata tokenizer.ggml.tokens has " + pieces.length + " pieces but the model's vocabulary has " + modelVocab
+                    + " (tokenizer/model vocabulary mismatch)");
         }
         float[] scores = new float[pieces.length];
         GgufValue sv = f.metadata().get("tokenizer.ggml.scores");

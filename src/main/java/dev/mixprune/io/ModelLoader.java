@@ -18,9 +18,9 @@ public final class ModelLoader {
 
     /**
      * @param path          a llama2.c .bin, a .gguf, or an HF directory (or a .safetensors file inside one)
-     * @param tokenizerPath explicit tokenizer (tokenizer.bin, tokenizer.model or a .gguf; may be
+     * @param tokenizerPath explicit tokenizer (tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf; may be
      *                      null: then tok512.bin / tokenizer.bin beside a .bin, the vocabulary inside
-     *                      a GGUF, tokenizer.model inside an HF directory)
+     *                      a GGUF, tokenizer.model (else tokenizer.json) inside an HF directory)
      */
     public static LoadedModel load(Path path, Path tokenizerPath) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
@@ -62,11 +62,12 @@ public final class ModelLoader {
         Map<String, Object> cfg = HfLlama.readConfigJson(dir);
         Path tok = tokenizerPath;
         if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
+        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
         Optional<Tokenizer> t = tok == null ? Optional.empty() : Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
         return new LoadedModel(dir, ModelFormat.SAFETENSORS, w, t, cfg);
     }
 
-    /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model or a .gguf, by extension. */
+    /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf, by extension. */
     public static Vocabulary readVocabulary(Path tok, int vocabSize) throws IOException {
         String n = tok.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".model")) return SentencePieceModel.readVocabulary(tok, vocabSize);
@@ -75,7 +76,7 @@ public final class ModelLoader {
                 return GgufLlama.vocabulary(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
             }
         }
-        if (n.endsWith(".json")) throw BadInputException.in(tok, "tokenizer.json is not supported yet; pass tokenizer.model or a llama2.c tokenizer.bin");
+        if (n.endsWith(".json")) return TokenizerJson.read(tok, vocabSize);
         return TokenizerBin.read(tok, vocabSize);
     }
 }

@@ -120,8 +120,13 @@ public final class SafetensorsFile implements AutoCloseable {
             for (int i = 0; i < shape.length; i++) {
                 if (!sh.get(i).canConvertToLong() || sh.get(i).asLong() < 0) throw BadInputException.in(path, f + ": shape[" + i + "] must be a non-negative integer, found " + sh.get(i));
                 shape[i] = sh.get(i).asLong();
-                if (shape[i] > dataSize && shape[i] > 0 && elements > 0) throw BadInputException.in(path, f + ": shape " + sh + " cannot fit in the file's " + dataSize + " data bytes");
-                elements = Math.multiplyHigh(elements, shape[i]) != 0 ? Long.MAX_VALUE : elements * shape[i];
+                // Every dtype takes at least one byte per element, so no non-empty tensor can have more elements than data bytes.
+                try {
+                    elements = Math.multiplyExact(elements, shape[i]);
+                } catch (ArithmeticException overflow) {
+                    elements = Long.MAX_VALUE;
+                }
+                if (shape[i] > dataSize && elements != 0) throw BadInputException.in(path, f + ": shape " + sh + " cannot fit in the file's " + dataSize + " data bytes");
             }
             JsonNode off = v.get("data_offsets");
             if (!off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()) throw BadInputException.in(path, f + ": data_offsets must be integers");

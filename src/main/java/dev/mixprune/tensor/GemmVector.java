@@ -29,6 +29,8 @@ final class GemmVector {
     static final int KC = 256;
     /** Upper bound of the column block: KC x NC floats = 512 KiB at L=16, about half an L2. */
     static final int NC_MAX = Math.max(NR, (512 / NR) * NR);
+    /** NT products with fewer rows of A than this skip packing (see {@link GemmSkinny}). */
+    static int SKINNY_ROWS = Integer.getInteger("mixprune.gemm.skinnyRows", 32);
     /** Below this many flops the team's wake-up costs more than it saves. */
     static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -61,6 +63,10 @@ final class GemmVector {
         if (n == 0 || m == 0) return;
         if (k == 0) {
             if (!accumulate) java.util.Arrays.fill(c, 0, n * m, 0f);
+            return;
+        }
+        if (layout == Layout.NT && n < SKINNY_ROWS) {
+            GemmSkinny.nt(a, b, c, n, m, k, accumulate, team);
             return;
         }
         long flops = 2L * n * m * k;
@@ -109,24 +115,36 @@ final class GemmVector {
             packB(layout, b, m, k, j0, j1, p0, kc, bp);
             for (int i = i0; i < i1; i += MR) {
                 int rows = Math.min(MR, i1 - i);
-                packA(layout, a, n, k, i, rows, p0, kc, ap);
+                // Full row groups of A [n][k] are read in place; TN and edge rows are packed.
+                boolean direct = layout != Layout.TN && rows == MR;
+                if (!direct) packA(layout, a, n, k, i, rows, p0, kc, ap);
                 for (int pj = 0; pj < panels; pj++) {
                     int j = j0 + pj * NR;
                     int cols = Math.min(NR, j1 - j);
                     int bOff = pj * NR * kc;
-                    if (rows == MR && cols == NR) {
+                    if (direct && cols == NR) {
+                        kernelDirect(kc, a, i * k + p0, k, bp, bOff, c, i * m + j, m, load);
+                    } else if (rows == MR && cols == NR) {
                         kernel(kc, ap, bp, bOff, c, i * m + j, m, load);
+                    } else if (direct) {
+                        kernelDirect(kc, a, i * k + p0, k, bp, bOff, tile, 0, NR, false);
+                        mergeTile(tile, c, i, j, rows, cols, m, load);
                     } else {
                         kernel(kc, ap, bp, bOff, tile, 0, NR, false);
-                        for (int r = 0; r < rows; r++) {
-                            int co = (i + r) * m + j;
-                            for (int q = 0; q < cols; q++) {
-                                float v = tile[r * NR + q];
-                                c[co + q] = load ? c[co + q] + v : v;
-                            }
-                        }
+                        mergeTile(tile, c, i, j, rows, cols, m, load);
                     }
                 }
+            }
+        }
+    }
+
+    /** Writes (or adds) the valid rows x cols corner of an edge tile into C. */
+    private static void mergeTile(float[] tile, float[] c, int i, int j, int rows, int cols, int m, boolean load) {
+        for (int r = 0; r < rows; r++) {
+            int co = (i + r) * m + j;
+            for (int q = 0; q < cols; q++) {
+                float v = tile[r * NR + q];
+                c[co + q] = load ? c[co + q] + v : v;
             }
         }
     }
@@ -138,8 +156,16 @@ final class GemmVector {
             int j = j0 + pj * NR;
             int cols = Math.min(NR, j1 - j);
             int base = pj * NR * kc;
-            if (layout == Layout.NT) {
-                // B is [m][k]: a panel is NR rows of B, transposed.
+            if (layout == Layout.NT && cols == NR) {
+                // B is [m][k]: a panel is NR rows of B, transposed; a gather reads one column of
+                // L rows at a time.
+                int[] idx = gatherIndex(k);
+                int r0 = j * k + p0, r1 = (j + L) * k + p0;
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, b, r0 + p, idx, 0).intoArray(bp, base + p * NR);
+                    FloatVector.fromArray(S, b, r1 + p, idx, 0).intoArray(bp, base + p * NR + L);
+                }
+            } else if (layout == Layout.NT) {
                 for (int q = 0; q < cols; q++) {
                     int src = (j + q) * k + p0;
                     for (int p = 0; p < kc; p++) bp[base + p * NR + q] = b[src + p];
@@ -166,6 +192,13 @@ final class GemmVector {
                 }
             }
         }
+    }
+
+    /** {0, k, 2k, ...}: lane offsets of a gather down a column of a row-major [.][k] matrix. */
+    private static int[] gatherIndex(int k) {
+        int[] idx = new int[L];
+        for (int q = 0; q < L; q++) idx[q] = q * k;
+        return idx;
     }
 
     /** Packs op(A) rows [i, i+rows) x k range [p0, p0+kc) as kc groups of MR floats, zero padded. */
@@ -222,6 +255,72 @@ final class GemmVector {
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Written out (no helper call): a non-inlined helper would box its vector arguments.
+        int o0 = cOff, o1 = cOff + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(S, c, o0));
+            c01 = c01.add(FloatVector.fromArray(S, c, o0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, o1));
+            c11 = c11.add(FloatVector.fromArray(S, c, o1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, o2));
+            c21 = c21.add(FloatVector.fromArray(S, c, o2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, o3));
+            c31 = c31.add(FloatVector.fromArray(S, c, o3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, o4));
+            c41 = c41.add(FloatVector.fromArray(S, c, o4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, o5));
+            c51 = c51.add(FloatVector.fromArray(S, c, o5 + L));
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1);
+        c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2);
+        c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3);
+        c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4);
+        c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5);
+        c51.intoArray(c, o5 + L);
+    }
+
+    /**
+     * The same tile reading A in place (row-major, row stride lda, rows aOff, aOff+lda, ...): saves
+     * packing A for NT and NN. Indices are "invariant + p", so the JIT removes the bounds checks.
+     */
+    static void kernelDirect(int kc, float[] a, int aOff, int lda, float[] bp, int bOff, float[] c, int cOff, int ldc,
+                             boolean load) {
+        int a0 = aOff, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + p]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }

@@ -85,6 +85,14 @@ class BadInputTest {
         }
 
         @Test
+        void rowLengthNotAWholeNumberOfBlocks() throws Exception {
+            byte[] b = good.clone();
+            Bytes.putInt(b, Bytes.tensorTypeAt(b, "blk.0.attn_q.weight"), GgmlType.Q8_0.id()); // rows of 36 values, blocks of 32
+            Path p = write("blocks.gguf", b);
+            rejects(() -> GgufFile.open(p), p, "type of tensor 'blk.0.attn_q.weight'", "row length 36 is not a multiple of the Q8_0 block size 32");
+        }
+
+        @Test
         void typeKnownButNotDequantizable() throws Exception {
             byte[] b = good.clone();
             // Q4_K needs 256-element blocks; token_embd has 10800 elements, so use I32 (same 4 bytes per value).
@@ -121,7 +129,7 @@ class BadInputTest {
             Map<String, GgufValue> meta;
             try (GgufFile f = GgufFile.open(SharedFiles.stories260KGguf())) { meta = f.metadata(); }
             GgufWriter.write(p, GgufLlama.metadataFor(w.config(), null, meta, TensorDType.F32), GgufLlama.tensorsFor(w, TensorDType.F32));
-            rejects(() -> ModelLoader.load(p, null), p, "tokenizer.ggml.tokens has 512 pieces but token_embd.weight has 300 rows", "vocabulary mismatch");
+            rejects(() -> ModelLoader.load(p, null), p, "tokenizer.ggml.tokens has 512 pieces but the model's vocabulary has 300", "vocabulary mismatch");
         }
 
         @Test

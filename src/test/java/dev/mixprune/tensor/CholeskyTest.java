@@ -75,6 +75,22 @@ class CholeskyTest {
     }
 
     @ParameterizedTest(name = "n={0}")
+    @ValueSource(ints = {1, 2, 3, 7, 17, 33, 47, 48, 49, 65, 97, 100, 193, 257})
+    void blockedKernelsMatchReference(int n) {
+        double[] h = randomSpd(n, new SplittableRandom(300 + n));
+        double[] l = Cholesky.factor(h, n);
+        double[] ref = CholeskyReference.factor(h, n);
+        assertMatrixClose(l, ref, 1e-12, "factor vs reference");
+        double[] inv = Cholesky.invertLower(ref, n);
+        double[] invRef = CholeskyReference.invertLower(ref, n);
+        assertMatrixClose(inv, invRef, 1e-11, "invertLower vs reference");
+        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) assertThat(inv[i * n + j]).isZero();
+        double[] inPlace = ref.clone();
+        Cholesky.invertLowerInPlace(inPlace, n);
+        assertThat(inPlace).containsExactly(inv);
+    }
+
+    @ParameterizedTest(name = "n={0}")
     @ValueSource(ints = {1, 2, 5, 31, 64, 129, 250})
     void inverseTimesHIsIdentity(int n) {
         double[] h = randomSpd(n, new SplittableRandom(100 + n));
@@ -145,7 +161,7 @@ class CholeskyTest {
     @Test
     void largeParallelMatchesSerialStructure() {
         // Above the parallel threshold: L L^T must still reproduce H.
-        int n = 400;
+        int n = 401;
         double[] h = randomSpd(n, new SplittableRandom(7));
         double[] l = Cholesky.factor(h, n);
         double[] llt = mul(l, transpose(l, n), n, false);

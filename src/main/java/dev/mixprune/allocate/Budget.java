@@ -1,0 +1,249 @@
+package dev.mixprune.allocate;
+
+import dev.mixprune.BadInputException;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The global sparsity budget over the prunable set, in exact pruned counts: a genome is accepted
+ * when its achieved (parameter-weighted) sparsity is never below the target and at most half a
+ * level step above it. Repair operators move single genes by one level until a genome is inside
+ * that window.
+ */
+public final class Budget {
+    private final SearchSpace space;
+    private final double target;
+    private final long minPruned;
+    private final long maxPruned;
+    /** A genome known to be inside the window: the last resort of the repairs. */
+    private int[] anchor;
+
+    private Budget(SearchSpace space, double target, long minPruned, long maxPruned) {
+        this.space = space;
+        this.target = target;
+        this.minPruned = minPruned;
+        this.maxPruned = maxPruned;
+    }
+
+    /**
+     * Budget for target sparsity {@code target}; BadInputException when no genome of the space can
+     * reach it (e.g. 95% with nm:8, whose sparsest level keeps 1 of 8) or when the levels cannot
+     * land within half a step above it.
+     */
+    public static Budget of(SearchSpace space, double target) {
+        if (!(target >= 0 && target < 1)) throw new BadInputException("--sparsity must be in [0, 1), got " + target);
+        long total = space.total();
+        double upper = target + space.levels().step() / 2;
+        // Smallest count whose ratio (as the rest of the program computes it, in double) is >= target.
+        long min = (long) Math.ceil(target * total);
+        while (min > 0 && (double) (min - 1) / total >= target) min--;
+        while ((double) min / total < target) min++;
+        long max = (long) Math.floor(upper * total);
+        while ((double) max / total > upper) max--;
+        while (max < total && (double) (max + 1) / total <= upper) max++;
+
+        int[] sparsest = filled(space, space.maxLevel());
+        int[] densest = filled(space, 0);
+        long hi = space.prunedCount(sparsest), lo = space.prunedCount(densest);
+        if (hi < min) {
+            throw new BadInputException(String.format(Locale.ROOT,
+                    "target sparsity %.4f is impossible for pattern %s: its sparsest level (%s everywhere) reaches only %.4f",
+                    target, space.levels().name(), space.levels().pattern(space.maxLevel()).text(), (double) hi / total));
+        }
+        if (lo > max) {
+            throw new BadInputException(String.format(Locale.ROOT,
+                    "target sparsity %.4f is impossible for pattern %s: its densest level (%s everywhere) already prunes %.4f",
+                    target, space.levels().name(), space.levels().pattern(0).text(), (double) lo / total));
+        }
+        Budget b = new Budget(space, target, min, max);
+        // A uniform-ish genome must be repairable, else the window is unreachable with these levels.
+        int[] probe = b.roundToLevels(uniformDesired(space, target));
+        if (b.accepts(probe)) b.anchor = probe;
+        else {
+            throw new BadInputException(String.format(Locale.ROOT,
+                    "target sparsity %.4f cannot be met within half a level step (%.4f) with pattern %s and %s granularity: "
+                            + "choose a target on the level grid or a finer --step / --granularity layer",
+                    target, space.levels().step() / 2, space.levels().name(), space.granularity().name().toLowerCase(Locale.ROOT)));
+        }
+        return b;
+    }
+
+    /**
+     * For N:M the nominal sparsity of a uniform plan is not what it achieves (short tail groups keep
+     * a little more, protocols.md S). When the target is exactly a level's nominal sparsity, this
+     * returns what that uniform plan achieves, so mixed plans are held to the same budget as uniform
+     * N:M; otherwise the target itself.
+     */
+    public static double nmTargetMatchingUniform(SearchSpace space, double target) {
+        Levels lv = space.levels();
+        if (!lv.isNM()) return target;
+        for (int l = 0; l <= lv.maxLevel(); l++) {
+            if (Math.abs(lv.nominalSparsity(l) - target) < 1e-9) return Math.min(target, space.sparsity(filled(space, l)));
+        }
+        return target;
+    }
+
+    public SearchSpace space() { return space; }
+    public double target() { return target; }
+    public long minPruned() { return minPruned; }
+    public long maxPruned() { return maxPruned; }
+    /** Highest achieved sparsity accepted. */
+    public double upperSparsity() { return (double) maxPruned / space.total(); }
+
+    public boolean accepts(int[] genome) {
+        long p = space.prunedCount(genome);
+        return p >= minPruned && p <= maxPruned;
+    }
+
+    public double achieved(int[] genome) { return space.sparsity(genome); }
+
+    /** Moves random genes one level at a time until the genome is inside the window (in place). */
+    public int[] repair(int[] genome, Rng rng) {
+        space.check(genome);
+        long p = space.prunedCount(genome);
+        while (p < minPruned) {
+            int g = pickMove(genome, +1, p, rng);
+            if (g < 0) throw new IllegalStateException("cannot raise any gene; budget should have been rejected");
+            p += delta(g, genome[g], +1);
+            genome[g]++;
+        }
+        while (p > maxPruned) {
+            int g = pickMove(genome, -1, p, rng);
+            if (g < 0) break;
+            p += delta(g, genome[g], -1);
+            genome[g]--;
+        }
+        if (p > maxPruned || p < minPruned) pairFix(genome, rng);
+        if (!accepts(genome)) {
+            // Rare (a few large genes): re-round around the genome's own levels, else the anchor.
+            double[] want = new double[genome.length];
+            for (int i = 0; i < want.length; i++) want[i] = space.levels().nominalSparsity(genome[i]);
+            int[] r = roundToLevels(want);
+            System.arraycopy(r, 0, genome, 0, r.length);
+        }
+        return genome;
+    }
+
+    /**
+     * Deterministic rounding of desired per-gene sparsities to levels: every gene starts at the
+     * highest level not above its wish, then the genes with the largest remainder are raised (the
+     * largest-remainder rule) until the target is reached; then the random-free repair finishes.
+     */
+    public int[] roundToLevels(double[] desired) {
+        if (desired.length != space.geneCount()) throw new IllegalArgumentException("need " + space.geneCount() + " desired sparsities, got " + desired.length);
+        Levels lv = space.levels();
+        int[] g = new int[desired.length];
+        for (int i = 0; i < g.length; i++) g[i] = lv.floorLevel(desired[i]);
+        long p = space.prunedCount(g);
+        // Raise by largest remainder, re-evaluated after each move so a gene may climb twice.
+        while (p < minPruned) {
+            int best = -1, fallback = -1;
+            double bestR = Double.NEGATIVE_INFINITY;
+            long fallbackD = Long.MAX_VALUE;
+            for (int i = 0; i < g.length; i++) {
+                if (g[i] >= lv.maxLevel()) continue;
+                long d = delta(i, g[i], +1);
+                double r = (desired[i] - lv.nominalSparsity(g[i])) / lv.step();
+                if (p + d <= maxPruned && r > bestR) { bestR = r; best = i; }
+                if (d < fallbackD) { fallbackD = d; fallback = i; }
+            }
+            int pick = best >= 0 ? best : fallback;
+            if (pick < 0) break;
+            p += delta(pick, g[pick], +1);
+            g[pick]++;
+        }
+        // Too far above: lower the genes that overshoot their wish the most.
+        while (p > maxPruned) {
+            int best = -1;
+            double bestR = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < g.length; i++) {
+                if (g[i] == 0) continue;
+                long d = delta(i, g[i], -1);
+                if (p + d < minPruned) continue;
+                double r = (lv.nominalSparsity(g[i]) - desired[i]) / lv.step();
+                if (r > bestR) { bestR = r; best = i; }
+            }
+            if (best < 0) break;
+            p += delta(best, g[best], -1);
+            g[best]--;
+        }
+        if (!accepts(g)) pairFix(g, new Rng(0x5EEDL));
+        if (!accepts(g) && anchor != null) return anchor.clone();
+        return g;
+    }
+
+    /** Change in pruned count when gene g moves from level l by dir (+1 sparser, -1 denser). */
+    private long delta(int g, int l, int dir) {
+        return space.prunedCount(g, l + dir) - space.prunedCount(g, l);
+    }
+
+    /**
+     * A random gene that can move in direction dir; prefers moves that do not leave the window on
+     * the other side, else the smallest move.
+     */
+    private int pickMove(int[] genome, int dir, long p, Rng rng) {
+        List<Integer> good = new ArrayList<>();
+        int smallest = -1;
+        long smallestD = Long.MAX_VALUE;
+        for (int g = 0; g < genome.length; g++) {
+            int nl = genome[g] + dir;
+            if (nl < 0 || nl > space.maxLevel()) continue;
+            long d = delta(g, genome[g], dir);
+            long np = p + d;
+            boolean ok = dir > 0 ? np <= maxPruned || p + d < minPruned : np >= minPruned;
+            if (ok) good.add(g);
+            if (Math.abs(d) < smallestD) { smallestD = Math.abs(d); smallest = g; }
+        }
+        if (!good.isEmpty()) return good.get(rng.nextInt(good.size()));
+        return dir > 0 ? smallest : -1;
+    }
+
+    /** Last resort: one gene up and another down (or the reverse) landing inside the window. */
+    private void pairFix(int[] genome, Rng rng) {
+        for (int round = 0; round < 4 * genome.length && !accepts(genome); round++) {
+            long p = space.prunedCount(genome);
+            List<int[]> moves = new ArrayList<>();
+            long bestDist = Long.MAX_VALUE;
+            int[] bestMove = null;
+            for (int a = 0; a < genome.length; a++) {
+                for (int da = -1; da <= 1; da += 2) {
+                    if (genome[a] + da < 0 || genome[a] + da > space.maxLevel()) continue;
+                    long pa = p + delta(a, genome[a], da);
+                    if (pa >= minPruned && pa <= maxPruned) { moves.add(new int[]{a, da, -1, 0}); continue; }
+                    for (int b = 0; b < genome.length; b++) {
+                        if (b == a || genome[b] - da < 0 || genome[b] - da > space.maxLevel()) continue;
+                        long pb = pa + delta(b, genome[b], -da);
+                        if (pb >= minPruned && pb <= maxPruned) moves.add(new int[]{a, da, b, -da});
+                        long dist = pb < minPruned ? minPruned - pb : Math.max(0, pb - maxPruned);
+                        if (dist < bestDist && dist < distance(p)) { bestDist = dist; bestMove = new int[]{a, da, b, -da}; }
+                    }
+                }
+            }
+            int[] mv = !moves.isEmpty() ? moves.get(rng.nextInt(moves.size())) : bestMove;
+            if (mv == null) return;
+            genome[mv[0]] += mv[1];
+            if (mv[2] >= 0) genome[mv[2]] += mv[3];
+        }
+    }
+
+    private long distance(long p) { return p < minPruned ? minPruned - p : Math.max(0, p - maxPruned); }
+
+    static int[] filled(SearchSpace space, int level) {
+        int[] g = new int[space.geneCount()];
+        Arrays.fill(g, level);
+        return g;
+    }
+
+    static double[] uniformDesired(SearchSpace space, double s) {
+        double[] d = new double[space.geneCount()];
+        Arrays.fill(d, s);
+        return d;
+    }
+
+    @Override public String toString() {
+        return String.format(Locale.ROOT, "Budget[target=%.4f, pruned %d..%d of %d]", target, minPruned, maxPruned, space.total());
+    }
+}

@@ -1,0 +1,251 @@
+package dev.mixprune.allocate;
+
+import dev.mixprune.BadInputException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32;
+
+/**
+ * EvoPress-style search (algorithms.md §6.2) over level genomes with the MSP choices of
+ * design.md: a population of {@code parents} genomes, started from seeds (Fisher plans at several
+ * strengths, uniform, OWL; or random ones); every generation makes {@code offspring} children by
+ * tournament selection, uniform crossover + repair, and budget-keeping level moves + repair; the
+ * children go through multi-step selection (many screened on few tokens, the best confirmed on
+ * more, each stage on a fresh token sample); in the last stage the parents are re-scored on the
+ * same sample (elitism) and the best {@code parents} of all survive. Deterministic for a seed; a
+ * checkpoint after every generation lets {@code resume} reach exactly the uninterrupted result.
+ */
+public final class EvolutionarySearch {
+    private final Budget budget;
+    private final SearchSpace space;
+    private final Fitness fitness;
+    private final SearchConfig cfg;
+
+    public EvolutionarySearch(Budget budget, Fitness fitness, SearchConfig cfg) {
+        this.budget = budget;
+        this.space = budget.space();
+        this.fitness = fitness;
+        this.cfg = cfg;
+        if (fitness.windowCount() < 1) throw new IllegalArgumentException("fitness has no windows");
+    }
+
+    public record Result(int[] best, double bestFitness, List<int[]> parents, List<TraceEntry> trace, long evaluations,
+                         int resumedFrom) {
+        public Result {
+            best = best.clone();
+        }
+    }
+
+    /** Mutable search state between generations; exactly what a checkpoint stores. */
+    private static final class State {
+        Rng rng;
+        List<int[]> parents = new ArrayList<>();
+        double[] parentFitness = new double[0];
+        List<TraceEntry> trace = new ArrayList<>();
+        long evaluations;
+        int completed = -1;
+        double lastStageMean = Double.NaN;
+    }
+
+    private record Scored(int[] genome, double fitness) {}
+
+    /** Runs without checkpoints. */
+    public Result run(List<int[]> seeds, SearchListener listener) {
+        try {
+            return run(seeds, null, false, listener);
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // no file is touched without a checkpoint path
+        }
+    }
+
+    /**
+     * @param checkpoint file written atomically after every generation (null: none)
+     * @param resume     continue from {@code checkpoint} when it exists
+     */
+    public Result run(List<int[]> seeds, Path checkpoint, boolean resume, SearchListener listener) throws IOException {
+        if (seeds.isEmpty()) throw new IllegalArgumentException("the search needs at least one seed genome");
+        String fp = fingerprint(seeds);
+        State st;
+        int resumedFrom = -1;
+        if (resume && checkpoint != null && Files.exists(checkpoint)) {
+            st = restore(SearchCheckpoint.load(checkpoint), checkpoint, fp);
+            resumedFrom = st.completed;
+        } else {
+            st = new State();
+            st.rng = new Rng(cfg.seed());
+        }
+        long start = System.nanoTime();
+        long evalsAtStart = st.evaluations;
+        int gensAtStart = st.completed;
+        if (st.completed < 0) {
+            initialise(st, seeds);
+            finishGeneration(st, 0, checkpoint, fp, listener, start, evalsAtStart, gensAtStart);
+        }
+        for (int gen = st.completed + 1; gen <= cfg.generations(); gen++) {
+            List<int[]> children = offspring(st);
+            List<Scored> kept = select(st, children, st.parents);
+            st.parents = new ArrayList<>(kept.stream().map(Scored::genome).toList());
+            st.parentFitness = kept.stream().mapToDouble(Scored::fitness).toArray();
+            finishGeneration(st, gen, checkpoint, fp, listener, start, evalsAtStart, gensAtStart);
+        }
+        return new Result(st.parents.get(0), st.parentFitness[0], List.copyOf(st.parents), List.copyOf(st.trace), st.evaluations, resumedFrom);
+    }
+
+    private void initialise(State st, List<int[]> seeds) {
+        List<int[]> pop = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int[] s : seeds) {
+            int[] g = budget.repair(s.clone(), st.rng);
+            if (seen.add(Arrays.toString(g))) pop.add(g);
+        }
+        // Too few distinct seeds: mutants of them, so that the first tournaments have a choice.
+        for (int attempts = 0; pop.size() < cfg.parents() && attempts < 100 * cfg.parents(); attempts++) {
+            int[] g = mutate(pop.get(st.rng.nextInt(pop.size())).clone(), st.rng);
+            if (seen.add(Arrays.toString(g))) pop.add(g);
+        }
+        List<Scored> kept = select(st, pop, List.of());
+        st.parents = new ArrayList<>(kept.stream().map(Scored::genome).toList());
+        st.parentFitness = kept.stream().mapToDouble(Scored::fitness).toArray();
+    }
+
+    private List<int[]> offspring(State st) {
+        List<int[]> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (int[] p : st.parents) seen.add(Arrays.toString(p));
+        int attempts = 0;
+        while (out.size() < cfg.offspring() && attempts++ < 50 * cfg.offspring()) {
+            int[] child = st.parents.get(tournament(st)).clone();
+            if (st.parents.size() > 1 && st.rng.nextDouble() < cfg.crossoverRate()) {
+                int[] other = st.parents.get(tournament(st));
+                for (int g = 0; g < child.length; g++) if (st.rng.nextInt(2) == 1) child[g] = other[g];
+                budget.repair(child, st.rng);
+            }
+            mutate(child, st.rng);
+            if (seen.add(Arrays.toString(child))) out.add(child);
+        }
+        return out;
+    }
+
+    /** Index of the winner of a tournament among the parents (kept sorted best first). */
+    private int tournament(State st) {
+        int best = st.rng.nextInt(st.parents.size());
+        for (int i = 1; i < cfg.tournament(); i++) best = Math.min(best, st.rng.nextInt(st.parents.size()));
+        return best;
+    }
+
+    /** Moves one level from one gene to another (1-3 times, biased to 1), then repairs the budget. */
+    int[] mutate(int[] child, Rng rng) {
+        int flips = Math.min(rng.nextInt(cfg.maxFlips()) + 1, rng.nextInt(cfg.maxFlips()) + 1);
+        for (int f = 0; f < flips; f++) {
+            int a = pick(child, rng, +1, -1);
+            if (a < 0) break;
+            int b = pick(child, rng, -1, a);
+            if (b < 0) break;
+            child[a]++;
+            child[b]--;
+        }
+        return budget.repair(child, rng);
+    }
+
+    /** A random gene that can move one level in dir, other than {@code except}; -1 if none. */
+    private int pick(int[] child, Rng rng, int dir, int except) {
+        int n = 0;
+        for (int g = 0; g < child.length; g++) if (g != except && movable(child[g], dir)) n++;
+        if (n == 0) return -1;
+        int k = rng.nextInt(n);
+        for (int g = 0; g < child.length; g++) if (g != except && movable(child[g], dir) && k-- == 0) return g;
+        throw new AssertionError();
+    }
+
+    private boolean movable(int level, int dir) {
+        int l = level + dir;
+        return l >= 0 && l <= space.maxLevel();
+    }
+
+    /**
+     * Multi-step selection: each stage scores the remaining candidates on a fresh sample and keeps
+     * the best; the parents join the last stage (elitism), which keeps {@code parents} genomes.
+     * Stable sort: equal fitness keeps the earlier candidate (parents come after the children).
+     */
+    private List<Scored> select(State st, List<int[]> candidates, List<int[]> parents) {
+        List<int[]> cur = new ArrayList<>(candidates);
+        int stages = cfg.stageTokens().length;
+        List<Scored> scored = List.of();
+        for (int s = 0; s < stages; s++) {
+            boolean last = s == stages - 1;
+            if (last) cur.addAll(parents);
+            TokenSample sample = TokenSample.draw(fitness.windowCount(), fitness.windowLength(), cfg.stageTokens()[s], st.rng);
+            List<Scored> out = new ArrayList<>(cur.size());
+            for (int[] g : cur) out.add(new Scored(g, evaluate(st, g, sample)));
+            out.sort((x, y) -> Double.compare(x.fitness(), y.fitness()));
+            int keep = last ? cfg.parents() : cfg.stageSurvivors()[s];
+            if (last) st.lastStageMean = out.stream().mapToDouble(Scored::fitness).average().orElse(Double.NaN);
+            scored = out.subList(0, Math.min(keep, out.size()));
+            cur = new ArrayList<>(scored.stream().map(Scored::genome).toList());
+        }
+        return new ArrayList<>(scored);
+    }
+
+    private double evaluate(State st, int[] genome, TokenSample sample) {
+        st.evaluations++;
+        double f = fitness.evaluate(genome, sample);
+        return Double.isFinite(f) ? f : Double.MAX_VALUE; // a broken candidate ranks last, JSON stays numeric
+    }
+
+    private void finishGeneration(State st, int gen, Path checkpoint, String fp, SearchListener listener,
+                                  long start, long evalsAtStart, int gensAtStart) throws IOException {
+        st.trace.add(new TraceEntry(gen, st.parentFitness[0], st.lastStageMean, st.evaluations));
+        st.completed = gen;
+        if (checkpoint != null) {
+            new SearchCheckpoint(fp, gen, st.rng.state(), st.evaluations, st.parents, st.parentFitness, st.trace).save(checkpoint);
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        int doneHere = gen - gensAtStart;
+        double perGen = doneHere > 0 ? secs / doneHere : 0;
+        listener.onGeneration(new SearchListener.Progress(gen, cfg.generations(), st.parentFitness[0], st.lastStageMean,
+                st.evaluations, secs > 0 ? (st.evaluations - evalsAtStart) / secs : 0, perGen * (cfg.generations() - gen),
+                budget.achieved(st.parents.get(0))));
+    }
+
+    private State restore(SearchCheckpoint cp, Path file, String fp) {
+        if (!cp.fingerprint().equals(fp)) {
+            throw BadInputException.in(file, "checkpoint belongs to another search (fingerprint " + cp.fingerprint()
+                    + ", this search is " + fp + "); delete it or run without --resume");
+        }
+        if (cp.parents().size() != cp.parentFitness().length) throw BadInputException.in(file, "parents and fitness differ in number");
+        for (int i = 0; i < cp.parents().size(); i++) {
+            int[] g = cp.parents().get(i);
+            try {
+                space.check(g);
+            } catch (IllegalArgumentException e) {
+                throw BadInputException.in(file, "field 'parents[" + i + "].genes': " + e.getMessage());
+            }
+            if (!budget.accepts(g)) throw BadInputException.in(file, "field 'parents[" + i + "].genes' does not meet the budget " + budget);
+        }
+        State st = new State();
+        st.rng = Rng.fromState(cp.rngState());
+        st.parents = new ArrayList<>(cp.parents());
+        st.parentFitness = cp.parentFitness();
+        st.trace = new ArrayList<>(cp.trace());
+        st.evaluations = cp.evaluations();
+        st.completed = cp.completedGeneration();
+        st.lastStageMean = st.trace.get(st.trace.size() - 1).meanFitness();
+        return st;
+    }
+
+    /** Ties a checkpoint to the space, budget, fitness, settings and seeds (not the generation count). */
+    private String fingerprint(List<int[]> seeds) {
+        CRC32 crc = new CRC32();
+        String text = space.describe() + ";budget=" + budget.minPruned() + ".." + budget.maxPruned() + ";fitness=" + fitness.describe()
+                + ";search=" + cfg.describe() + ";seeds=" + seeds.stream().map(Arrays::toString).toList();
+        crc.update(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return String.format("%08x", crc.getValue()) + ":" + space.describe() + ";seed=" + cfg.seed();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.mixprune.allocate;
+
+import dev.mixprune.io.Tokenizer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Token windows for the search (fitness) and its statistics, from a calibration text file:
+ * blank-line separated paragraphs, each encoded as [BOS] + text (protocols.md P/C) and
+ * concatenated; window starts drawn with a seeded {@link Rng}. (Protocol C draws calibration
+ * windows with Python's MT19937; the search's own windows need no parity.)
+ */
+public final class FitnessWindows {
+    private FitnessWindows() {}
+
+    public static int[] tokenize(Path textFile, Tokenizer tok) throws IOException {
+        String text = Files.readString(textFile, StandardCharsets.UTF_8);
+        List<int[]> docs = new ArrayList<>();
+        int total = 0;
+        for (String para : text.split("\\r?\\n\\s*\\r?\\n")) {
+            String p = para.strip();
+            if (p.isEmpty()) continue;
+            int[] ids = tok.encodeDocument(p);
+            docs.add(ids);
+            total += ids.length;
+        }
+        int[] out = new int[total];
+        int o = 0;
+        for (int[] d : docs) {
+            System.arraycopy(d, 0, out, o, d.length);
+            o += d.length;
+        }
+        return out;
+    }
+
+    /** {@code count} windows of {@code len} tokens starting at uniformly random offsets. */
+    public static List<int[]> sample(int[] stream, int count, int len, long seed) {
+        if (stream.length < len + 1) {
+            throw new dev.mixprune.BadInputException("calibration text has " + stream.length + " tokens, fewer than one window of " + len);
+        }
+        Rng rng = new Rng(seed);
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int s = rng.nextInt(stream.length - len);
+            out.add(java.util.Arrays.copyOfRange(stream, s, s + len));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.mixprune.allocate;
+
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.prune.Pattern;
+import dev.mixprune.prune.SparsityPlan;
+import dev.mixprune.tensor.Matrix;
+
+import java.util.Arrays;
+
+/**
+ * OWL (docs/algorithms.md §5): a block with more Wanda-score outliers gets a lower sparsity.
+ * Outlier ratio D_l = 100 * count(A > M * mean(A)) / numel(A) over the pooled scores
+ * A = |W| * sqrt(scaler_row) of the block's 7 linears, from dense-propagated statistics.
+ */
+public final class OwlAllocator {
+    private OwlAllocator() {}
+
+    public static final double DEFAULT_LAMBDA = 0.08;
+    public static final double DEFAULT_M = 5;
+    /** Lambda of the N:M variant, in units of kept weights per group (OWL README: 2). */
+    public static final double DEFAULT_NM_LAMBDA = 2;
+
+    /** D_l in percent for every block. */
+    public static double[] outlierRatios(LlamaWeights w, WandaScalers scalers, double hyperM) {
+        double[] d = new double[w.config().nLayers()];
+        for (int b = 0; b < d.length; b++) d[b] = outlierRatio(w.block(b), scalers, b, hyperM);
+        return d;
+    }
+
+    static double outlierRatio(BlockWeights bw, WandaScalers scalers, int block, double hyperM) {
+        double sum = 0;
+        long n = 0;
+        for (LayerKind k : LayerKind.values()) {
+            Matrix m = bw.linear(k);
+            float[] s = scalers.of(block, k.input());
+            for (int r = 0; r < m.rows(); r++) for (int c = 0; c < m.cols(); c++) sum += score(m, s, r, c);
+            n += m.size();
+        }
+        double thr = hyperM * (sum / n);
+        long count = 0;
+        for (LayerKind k : LayerKind.values()) {
+            Matrix m = bw.linear(k);
+            float[] s = scalers.of(block, k.input());
+            for (int r = 0; r < m.rows(); r++) for (int c = 0; c < m.cols(); c++) if (score(m, s, r, c) > thr) count++;
+        }
+        return 100.0 * count / n;
+    }
+
+    private static double score(Matrix m, float[] scaler, int r, int c) {
+        return Math.abs(m.get(r, c)) * Math.sqrt(scaler[c]);
+    }
+
+    /**
+     * §5.2: r = (D - min D)/(max D - min D) * 2 lambda; r = r - mean(r) + (1 - s); s_l = 1 - r
+     * (0.01 when not positive). Equal D everywhere (the reference would divide by zero) gives s.
+     */
+    public static double[] blockSparsities(double[] d, double s, double lambda) {
+        double min = Arrays.stream(d).min().orElseThrow(), max = Arrays.stream(d).max().orElseThrow();
+        double[] out = new double[d.length];
+        if (max - min <= 0) {
+            Arrays.fill(out, s);
+            return out;
+        }
+        double[] r = new double[d.length];
+        for (int i = 0; i < d.length; i++) r[i] = (d[i] - min) / (max - min) * (2 * lambda);
+        double mean = Arrays.stream(r).average().orElseThrow();
+        for (int i = 0; i < d.length; i++) {
+            double density = r[i] - mean + (1 - s);
+            out[i] = 1 - density;
+            if (out[i] <= 0) out[i] = 0.01;
+        }
+        return out;
+    }
+
+    /**
+     * §5.4, mixed N:M: z = round((D - min)/(max - min) * lambda - mean(...)); the reference's
+     * "prune_n - z" counts PRUNED weights, so in our kept-N convention a block keeps N + z (more
+     * outliers, more kept), clamped to 1..M-1.
+     */
+    public static int[] blockKeptNM(double[] d, int keptN, int m, double lambda) {
+        double min = Arrays.stream(d).min().orElseThrow(), max = Arrays.stream(d).max().orElseThrow();
+        int[] out = new int[d.length];
+        if (max - min <= 0) {
+            Arrays.fill(out, keptN);
+            return out;
+        }
+        double[] r = new double[d.length];
+        for (int i = 0; i < d.length; i++) r[i] = (d[i] - min) / (max - min) * lambda;
+        double mean = Arrays.stream(r).average().orElseThrow();
+        for (int i = 0; i < d.length; i++) {
+            long z = Math.round(r[i] - mean);
+            out[i] = (int) Math.max(1, Math.min(m - 1, keptN + z));
+        }
+        return out;
+    }
+
+    /** Genome: every gene of block l wants s_l; snapped to levels and repaired to the budget. */
+    public static int[] genome(Budget budget, double[] blockSparsity) {
+        SearchSpace sp = budget.space();
+        double[] want = new double[sp.geneCount()];
+        for (int g = 0; g < want.length; g++) want[g] = blockSparsity[sp.layersOf(g).get(0).block()];
+        return budget.roundToLevels(want);
+    }
+
+    /** Genome of the mixed N:M variant: block l at the level keeping N_l, then repaired. */
+    public static int[] genomeNM(Budget budget, int[] keptPerBlock) {
+        SearchSpace sp = budget.space();
+        double[] want = new double[sp.geneCount()];
+        for (int g = 0; g < want.length; g++) {
+            int b = sp.layersOf(g).get(0).block();
+            int m = ((Pattern.NM) sp.levels().pattern(0)).m();
+            want[g] = 1.0 - (double) keptPerBlock[b] / m;
+        }
+        return budget.roundToLevels(want);
+    }
+
+    /** The OWL plan for a budget: unstructured §5.2, or the §5.4 variant for N:M levels. */
+    public static SparsityPlan plan(Budget budget, LlamaWeights w, WandaScalers scalers, double lambda, double hyperM, double nmLambda) {
+        double[] d = outlierRatios(w, scalers, hyperM);
+        SearchSpace sp = budget.space();
+        int[] g;
+        if (sp.levels().isNM()) {
+            int m = ((Pattern.NM) sp.levels().pattern(0)).m();
+            int kept = (int) Math.max(1, Math.min(m - 1, Math.round((1 - budget.target()) * m)));
+            g = genomeNM(budget, blockKeptNM(d, kept, m, nmLambda));
+        } else {
+            g = genome(budget, blockSparsities(d, budget.target(), lambda));
+        }
+        return sp.toPlan(g, "owl");
+    }
+}

@@ -1,0 +1,135 @@
+package dev.mixprune.cli;
+
+import dev.mixprune.SharedFiles;
+import dev.mixprune.allocate.Budget;
+import dev.mixprune.allocate.FisherTraces;
+import dev.mixprune.allocate.FitnessWindows;
+import dev.mixprune.allocate.Granularity;
+import dev.mixprune.allocate.InitialPopulation;
+import dev.mixprune.allocate.KlFitness;
+import dev.mixprune.allocate.Levels;
+import dev.mixprune.allocate.MspSearch;
+import dev.mixprune.allocate.OwlAllocator;
+import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.allocate.SearchListener;
+import dev.mixprune.allocate.SearchSpace;
+import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.model.LlamaWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code mixprune search}: the MSP evolutionary search; writes the plan, the trace and a checkpoint. */
+@Command(name = "search", description = "Search per-layer sparsity levels (MSP) under a global budget; writes plan.json and search-trace.json.")
+public final class SearchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model file") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer.bin for llama2.c models (default: beside the model)") Path tokenizer;
+    @Option(names = "--method", defaultValue = "wanda", description = "wanda | sparsegpt | magnitude (default ${DEFAULT-VALUE})") String method;
+    @Option(names = "--sparsity", required = true, description = "target sparsity of the prunable set, e.g. 0.75") double sparsity;
+    @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M, kept N in 1..M-1)") String pattern;
+    @Option(names = "--step", defaultValue = "0.025", description = "level step for unstructured ratios (default ${DEFAULT-VALUE})") double step;
+    @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
+    @Option(names = "--init", defaultValue = "fisher", description = "fisher | random (default ${DEFAULT-VALUE})") String init;
+    @Option(names = "--fisher", description = "fisher.json from the sensitivity command") Path fisher;
+    @Option(names = "--fitness", defaultValue = "kl", description = "kl | ppl (default ${DEFAULT-VALUE})") String fitnessKind;
+    @Option(names = "--generations", defaultValue = "30") int generations;
+    @Option(names = "--population", defaultValue = "24", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
+    @Option(names = "--parents", defaultValue = "2", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
+    @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage") int[] stageTokens;
+    @Option(names = "--stage-survivors", defaultValue = "6,2", split = ",", description = "survivors of every stage but the last") int[] stageSurvivors;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--calib", description = "calibration text (default: shared tinystories calib.txt)") Path calib;
+    @Option(names = "--nsamples", defaultValue = "64", description = "windows for the Wanda/OWL statistics") int nsamples;
+    @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the fitness pool") int fitnessWindows;
+    @Option(names = "--seqlen", description = "window length (default: the model's context)") Integer seqlen;
+    @Option(names = "--owl-lambda", defaultValue = "0.08") double owlLambda;
+    @Option(names = "--owl-m", defaultValue = "5") double owlM;
+    @Option(names = "--checkpoint", description = "checkpoint file (default: <out>.checkpoint.json)") Path checkpoint;
+    @Option(names = "--resume", description = "continue from the checkpoint when it exists") boolean resume;
+    @Option(names = "--trace", description = "trace file (default: search-trace.json beside --out)") Path trace;
+    @Option(names = "--out", required = true, description = "plan JSON to write") Path out;
+
+    PrintStream err = System.err;
+    PrintStream stdout = System.out;
+
+    @Override public Integer call() throws Exception {
+        MspSearch.Method m = switch (method.toLowerCase(Locale.ROOT)) {
+            case "wanda" -> MspSearch.Method.WANDA;
+            case "sparsegpt" -> MspSearch.Method.SPARSEGPT;
+            case "magnitude" -> MspSearch.Method.MAGNITUDE;
+            default -> throw new IllegalArgumentException("--method must be wanda, sparsegpt or magnitude, got '" + method + "'");
+        };
+        MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
+            case "fisher" -> MspSearch.Init.FISHER;
+            case "random" -> MspSearch.Init.RANDOM;
+            default -> throw new IllegalArgumentException("--init must be fisher or random, got '" + init + "'");
+        };
+        KlFitness.Kind fk = switch (fitnessKind.toLowerCase(Locale.ROOT)) {
+            case "kl" -> KlFitness.Kind.KL;
+            case "ppl" -> KlFitness.Kind.PPL;
+            default -> throw new IllegalArgumentException("--fitness must be kl or ppl, got '" + fitnessKind + "'");
+        };
+        Levels levels = Levels.parse(pattern, step);
+        Granularity gran = Granularity.parse(granularity);
+        SearchConfig cfg = new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed);
+
+        LoadedModel lm = ModelLoader.load(model, tokenizer);
+        LlamaWeights w = lm.weights();
+        // Fail fast on an impossible budget or a foreign Fisher file, before any forward pass.
+        SearchSpace space = new SearchSpace(w.config(), levels, gran);
+        Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity));
+        var traces = fisher != null ? FisherTraces.read(fisher, w.config()) : null;
+        int len = seqlen != null ? seqlen : w.config().seqLen();
+        Path calibFile = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
+        long t0 = System.nanoTime();
+        int[] stream = FitnessWindows.tokenize(calibFile, lm.requireTokenizer());
+        List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
+        List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
+        err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
+                calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
+        MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
+                fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA);
+        Path cp = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
+        Path tr = trace != null ? trace : out.resolveSibling("search-trace.json");
+
+        SearchListener progress = p -> err.printf(Locale.ROOT,
+                "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  ETA %s  sparsity %.4f%n",
+                p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
+                eta(p.etaSeconds()), p.achievedSparsity());
+        long ts = System.nanoTime();
+        MspSearch.Outcome o = MspSearch.run(w, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println);
+        double secs = (System.nanoTime() - ts) / 1e9;
+        o.plan().save(out);
+        SearchTrace.save(o.result().trace(), tr);
+
+        var t = o.timings();
+        stdout.printf(Locale.ROOT, "plan      %s (allocation msp, %s, %s granularity)%n", out, levels.name(), gran.name().toLowerCase(Locale.ROOT));
+        stdout.printf(Locale.ROOT, "trace     %s%ncheckpoint %s%n", tr, cp);
+        stdout.printf(Locale.ROOT, "sparsity  target %.4f, achieved %.6f (window up to %.6f)%n", sparsity, o.achieved(), o.budget().upperSparsity());
+        stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
+        stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
+        double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
+        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+                secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
+                "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,
+                Runtime.getRuntime().availableProcessors()));
+        double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
+        stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
+                100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
+        return 0;
+    }
+
+    private static String eta(double s) {
+        long x = Math.round(s);
+        return x >= 60 ? (x / 60) + "m" + String.format("%02d", x % 60) + "s" : x + "s";
+    }
+
+}
