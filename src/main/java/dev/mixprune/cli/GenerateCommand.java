@@ -64,7 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
         out.write('\n');
         out.flush();
         double s = (System.nanoTime() - t0) / 1e9;
-        err.printf("generated %d tokens (BOS and prompt included) in %.3f s (%.1f tok/s)%n", tokens.length, s, tokens.length / Math.max(s, 1e-9));
+        int emitted = tokens.length - 1; // prompt[0] (BOS) is fed, not emitted
+        err.printf(java.util.Locale.ROOT, "emitted %d tokens (forced prompt tokens included) in %.3f s, %.1f tok/s (JIT warm-up included)%n",
+                emitted, s, emitted / Math.max(s, 1e-9));
         return 0;
     }
 }
