@@ -18,31 +18,40 @@ import dev.mixprune.tensor.VectorOps;
 public final class BlockForward {
     private BlockForward() {}
 
+    /** Receives each block's keys (after RoPE) and values [nSeq*seqLen, kvDim]: how the decoder fills its cache in one pass. */
+    @FunctionalInterface
+    interface KvSink {
+        void accept(int block, Matrix keys, Matrix values);
+
+        KvSink NONE = (b, k, v) -> { };
+    }
+
     public static Matrix forward(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen, ActivationCapture capture) {
-        return forward(c, w, blockIndex, x, nSeq, seqLen, capture, new RopeTable(c.headSize(), Math.max(seqLen, 1), c.ropeTheta()));
+        return forward(c, w, blockIndex, x, nSeq, seqLen, capture, new RopeTable(c.headSize(), Math.max(seqLen, 1), c.ropeTheta()), KvSink.NONE);
     }
 
     static Matrix forward(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen,
-                          ActivationCapture capture, RopeTable rope) {
+                          ActivationCapture capture, RopeTable rope, KvSink kvSink) {
         if (nSeq < 0 || seqLen < 0 || (long) nSeq * seqLen != x.rows() || x.cols() != c.dim()) {
             throw new IllegalArgumentException("block " + blockIndex + ": residual " + x.shape() + " does not match "
                     + nSeq + " sequences x " + seqLen + " tokens x dim " + c.dim());
         }
         if (capture == null) capture = ActivationCapture.NONE;
         // Two sub-layers in their own methods so that each one's intermediates die when it returns.
-        Matrix h = attentionSublayer(c, w, blockIndex, x, nSeq, seqLen, capture, rope);
+        Matrix h = attentionSublayer(c, w, blockIndex, x, nSeq, seqLen, capture, rope, kvSink);
         return ffnSublayer(c, w, blockIndex, h, capture);
     }
 
     /** h = x + Wo·attention(RoPE(Wq a), RoPE(Wk a), Wv a) with a = RMSNorm1(x). */
     private static Matrix attentionSublayer(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen,
-                                            ActivationCapture capture, RopeTable rope) {
+                                            ActivationCapture capture, RopeTable rope, KvSink kvSink) {
         Matrix a = LayerOps.rmsnorm(x, w.attNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.ATTN_IN, a);
         Matrix q = Gemm.nt(a, w.wq());
         Matrix k = Gemm.nt(a, w.wk());
         Matrix v = Gemm.nt(a, w.wv());
         applyRope(c, q, k, nSeq, seqLen, rope);
+        kvSink.accept(blockIndex, k, v);
         Matrix att = attention(c, q, k, v, nSeq, seqLen);
         capture.capture(blockIndex, InputGroup.ATTN_OUT, att);
         Matrix h = Gemm.nt(att, w.wo());

@@ -114,7 +114,7 @@ public final class LlamaForward {
         Matrix x = embed(w, windows);
         RopeTable rope = new RopeTable(c.headSize(), Math.max(T, 1), c.ropeTheta());
         for (int b = 0; b < c.nLayers(); b++) {
-            x = BlockForward.forward(c, w.block(b), b, x, windows.length, T, capture, rope);
+            x = BlockForward.forward(c, w.block(b), b, x, windows.length, T, capture, rope, BlockForward.KvSink.NONE);
         }
         return x;
     }

@@ -94,6 +94,34 @@ class GeneratorTest {
     }
 
     @Test
+    void batchedPrefillFillsTheSameCacheAsStepByStep() {
+        int[] tokens = RandomModels.randomTokens(new Random(12), 70, 512);
+        tokens[0] = 1;
+        Matrix stepwise = Generator.decodeAll(stories, tokens);
+        Generator g = new Generator(stories, 80);
+        float[] last = g.prefill(java.util.Arrays.copyOf(tokens, 60)).clone();
+        for (int j = 0; j < 512; j++) assertThat(last[j]).isCloseTo(stepwise.get(59, j), offset(1e-4f));
+        for (int t = 60; t < 70; t++) {
+            float[] l = g.step(tokens[t], t);
+            for (int j = 0; j < 512; j++) assertThat(l[j]).as("pos %d id %d", t, j).isCloseTo(stepwise.get(t, j), offset(1e-4f));
+        }
+    }
+
+    @Test
+    void promptGivesTheSameTextWithAndWithoutBatchedPrefill() {
+        int[] prompt = tokenizer.encodeDocument("Once upon a time, there was a little dog named Max. He liked");
+        int[] batched = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, true);
+        int[] stepwise = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, false);
+        assertThat(batched).containsExactly(stepwise);
+        assertThat(batched.length).isGreaterThan(prompt.length + 10);
+        // a forced EOS inside the prompt ends the run in both modes (run.c checks forced tokens too)
+        LlamaWeights w = constantPredictor(4);
+        for (boolean b : new boolean[]{true, false}) {
+            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 2, 4}, 10, Sampler.greedy(), null, b)).containsExactly(1, 3);
+        }
+    }
+
+    @Test
     void samplingIsDeterministicPerSeedAndVariesAcrossSeeds() {
         byte[] a = generate(stories, new int[]{1}, 60, new Sampler(1.0f, 0.9f, 42));
         byte[] b = generate(stories, new int[]{1}, 60, new Sampler(1.0f, 0.9f, 42));
