@@ -184,6 +184,14 @@ class ForwardTest {
     }
 
     @Test
+    void emptyBatchesGiveEmptyLogits() {
+        assertThat(LlamaForward.logits(stories, new int[0][]).rows()).isZero();
+        assertThat(LlamaForward.logits(stories, new int[][]{{}, {}}).rows()).isZero();
+        assertThat(LlamaForward.logitsBatch(stories, List.of()).size()).isZero();
+        assertThat(LlamaForward.logits(stories, new int[0]).shape()).isEqualTo("0x512");
+    }
+
+    @Test
     void rejectsBadShapesAndTokens() {
         assertThatThrownBy(() -> LlamaForward.logits(stories, new int[]{1, 512})).hasMessageContaining("token id 512");
         assertThatThrownBy(() -> LlamaForward.logits(stories, new int[][]{{1, 2}, {1}})).hasMessageContaining("equal lengths");
