@@ -102,6 +102,19 @@ class AllocatorsTest {
     }
 
     @Test
+    void blockZScoresBroadcastTheBlockTraceToItsLayers() {
+        SearchSpace sp = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.LAYER);
+        Map<LayerId, Double> f = new HashMap<>();
+        double[] blockTrace = {8, 4, 2, 1, 1};
+        for (LayerId id : LayerId.all(STORIES)) f.put(id, blockTrace[id.block()] * (1 + id.kind().ordinal()) / 28.0);
+        double[] z = FisherAllocator.blockZScores(sp, f);
+        SearchSpace blocks = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.BLOCK);
+        double[] zb = FisherAllocator.zScores(blocks, f);
+        for (int g = 0; g < z.length; g++) assertThat(z[g]).isEqualTo(zb[g / 7]);
+        assertThat(zb[0]).isGreaterThan(zb[1]);
+    }
+
+    @Test
     void layerGranularityFisherUsesPerParameterDensity() {
         SearchSpace sp = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.LAYER);
         Map<LayerId, Double> f = new HashMap<>();
