@@ -28,11 +28,12 @@ import java.util.TreeMap;
  * { "format": "mixprune.fisher", "version": 1,
  *   "model": { "dim": 64, "hidden_dim": 172, "n_layers": 5, "n_heads": 8, "n_kv_heads": 4, "vocab_size": 512 },
  *   "windows": 32, "seqlen": 512, "mean_loss": 1.52, "data_sha256": "...", "source": "...",
- *   "layers": { "blk.0.wq": { "trace": 1.2e-3, "numel": 4096, "density": 2.9e-7 }, ... },
+ *   "layers": { "blk.0.wq": { "trace": 1.2e-3, "stderr": 1e-4, "numel": 4096, "density": 2.9e-7 }, ... },
  *   "blocks": [ 5.1e-3, ... ] }
  * </pre>
  * Only {@code model}, {@code windows}, {@code seqlen}, {@code layers.*.trace} are required on load;
- * derived fields are recomputed (a {@code numel} that disagrees with the shape is rejected).
+ * {@code stderr} is optional; derived fields are recomputed (a {@code numel} that disagrees with the
+ * shape is rejected).
  *
  * @param shape      the model shape the traces belong to
  * @param windows    number of windows N
@@ -41,17 +42,28 @@ import java.util.TreeMap;
  * @param dataSha256 SHA-256 of the windows' token ids as little-endian int32, in window order
  * @param source     free-text provenance (calibration file, seed), may be empty
  * @param traces     F_l for every prunable layer
+ * @param stdErrors  standard error of each F_l as a mean over windows (sample std of the per-window
+ *                   sums / sqrt(N)); NaN when N = 1 or when a loaded file has none
  */
 public record FisherReport(ModelShape shape, int windows, int seqLen, double meanLoss, String dataSha256, String source,
-                           Map<LayerId, Double> traces) {
+                           Map<LayerId, Double> traces, Map<LayerId, Double> stdErrors) {
 
     public static final String FORMAT = "mixprune.fisher";
     public static final int VERSION = 1;
 
     public FisherReport {
         traces = Collections.unmodifiableMap(new TreeMap<>(traces));
+        Map<LayerId, Double> se = new TreeMap<>();
+        for (LayerId id : traces.keySet()) se.put(id, stdErrors == null ? Double.NaN : stdErrors.getOrDefault(id, Double.NaN));
+        stdErrors = Collections.unmodifiableMap(se);
         source = source == null ? "" : source;
         dataSha256 = dataSha256 == null ? "" : dataSha256;
+    }
+
+    /** A report without standard errors (as the first version of this record had). */
+    public FisherReport(ModelShape shape, int windows, int seqLen, double meanLoss, String dataSha256, String source,
+                        Map<LayerId, Double> traces) {
+        this(shape, windows, seqLen, meanLoss, dataSha256, source, traces, Map.of());
     }
 
     public double trace(LayerId id) {
@@ -71,6 +83,9 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
             case W1, W2, W3 -> (long) s.hiddenDim() * s.dim();
         };
     }
+
+    /** Standard error of F_l over windows (NaN when unknown). */
+    public double stdError(LayerId id) { return stdErrors.getOrDefault(id, Double.NaN); }
 
     /** F_l / numel_l: the mean squared gradient per weight of the layer. */
     public double density(LayerId id) { return trace(id) / numel(id); }
@@ -109,6 +124,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         traces.forEach((id, v) -> {
             ObjectNode e = l.putObject(id.name());
             e.put("trace", v);
+            if (Double.isFinite(stdError(id))) e.put("stderr", stdError(id));
             e.put("numel", numel(id));
             e.put("density", density(id));
         });
@@ -164,6 +180,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         JsonNode l = root.path("layers");
         if (!l.isObject()) throw new BadInputException(src + ": field 'layers' must be an object of layer name -> {trace}");
         Map<LayerId, Double> traces = new TreeMap<>();
+        Map<LayerId, Double> stdErrors = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = l.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             LayerId id;
@@ -182,6 +199,11 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
                 throw new BadInputException(src + ": layers." + e.getKey() + ".numel is " + n + " but the model shape gives " + numel(shape, id.kind()));
             }
             traces.put(id, t.asDouble());
+            JsonNode se = e.getValue().path("stderr");
+            if (!se.isMissingNode()) {
+                if (!se.isNumber() || !(se.asDouble() >= 0)) throw new BadInputException(src + ": layers." + e.getKey() + ".stderr must be a number >= 0, got " + se);
+                stdErrors.put(id, se.asDouble());
+            }
         }
         for (int b = 0; b < shape.nLayers(); b++) {
             for (LayerKind k : LayerKind.values()) {
@@ -190,7 +212,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
             }
         }
         return new FisherReport(shape, windows, seqLen, root.path("mean_loss").asDouble(Double.NaN),
-                root.path("data_sha256").asText(""), root.path("source").asText(""), traces);
+                root.path("data_sha256").asText(""), root.path("source").asText(""), traces, stdErrors);
     }
 
     private static int positiveInt(JsonNode root, String field, String src) {

@@ -41,6 +41,23 @@ public final class FisherSensitivity {
         Progress NONE = (d, t) -> {};
     }
 
+    /** Default number of windows (protocols.md F: the first 32 calibration windows). */
+    public static final int DEFAULT_SAMPLES = 32;
+
+    /**
+     * protocols.md F on a calibration set: the first {@code samples} of its windows (all of them
+     * when it has fewer), with the seed and window count recorded as the source.
+     */
+    public static FisherReport compute(LlamaWeights w, dev.mixprune.data.CalibrationWindows calibration, int samples, Progress progress) {
+        if (samples < 1) throw new IllegalArgumentException("Fisher samples must be >= 1, got " + samples);
+        int n = Math.min(samples, calibration.nsamples());
+        int[][] windows = new int[n][];
+        for (int i = 0; i < n; i++) windows[i] = calibration.window(i);
+        String source = "calibration seed " + calibration.seed() + ", first " + n + " of " + calibration.nsamples()
+                + " windows, seqlen " + calibration.seqlen();
+        return compute(w, windows, progress, defaultThreads(w.config(), calibration.seqlen()), source);
+    }
+
     public static FisherReport compute(LlamaWeights w, int[][] windows, Progress progress) {
         return compute(w, windows, progress, defaultThreads(w.config(), windows.length == 0 ? 2 : windows[0].length), "");
     }
@@ -57,6 +74,7 @@ public final class FisherSensitivity {
             if (windows[n].length != T) throw new IllegalArgumentException("window " + n + " has " + windows[n].length + " tokens, window 0 has " + T);
         }
         if (T < 2) throw new IllegalArgumentException("windows need at least 2 tokens, got " + T);
+        checkMemory(c, T, Math.max(1, Math.min(threads, windows.length)));
         ParamSet params = ParamSet.of(w);
         int nLayers = c.nLayers(), nKinds = LayerKind.values().length;
         double[][] perWindow = new double[windows.length][];
@@ -108,27 +126,67 @@ public final class FisherSensitivity {
         }
 
         Map<LayerId, Double> traces = new TreeMap<>();
+        Map<LayerId, Double> stdErrors = new TreeMap<>();
+        int N = windows.length;
         double lossSum = 0;
         for (int l = 0; l < nLayers; l++) {
             for (LayerKind k : LayerKind.values()) {
                 double s = 0;
                 for (double[] sq : perWindow) s += sq[l * nKinds + k.ordinal()];
-                traces.put(new LayerId(l, k), s / windows.length);
+                double mean = s / N;
+                double var = 0;
+                for (double[] sq : perWindow) {
+                    double d = sq[l * nKinds + k.ordinal()] - mean;
+                    var += d * d;
+                }
+                LayerId id = new LayerId(l, k);
+                traces.put(id, mean);
+                // how far the trace could move with other windows: the window-to-window spread
+                stdErrors.put(id, N > 1 ? Math.sqrt(var / (N - 1) / N) : Double.NaN);
             }
         }
         for (double v : losses) lossSum += v;
-        return new FisherReport(ModelShape.of(c), windows.length, T, lossSum / windows.length, sha256(windows), source, traces);
+        return new FisherReport(ModelShape.of(c), N, T, lossSum / N, sha256(windows), source, traces, stdErrors);
     }
 
     /** Workers: one per core, fewer when the tapes would not fit in half of the free heap. */
     public static int defaultThreads(LlamaConfig c, int seqLen) {
         int cores = Runtime.getRuntime().availableProcessors();
         if (seqLen < 2) return 1;
-        long perWorker = Tape.bytesFor(c, seqLen) + 8 * c.parameterCount();
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long perWorker = bytesPerWorker(c, seqLen);
+        long free = freeHeap() - 8 * c.parameterCount();
         long fit = Math.max(1, free / 2 / Math.max(1, perWorker));
         return (int) Math.max(1, Math.min(cores, fit));
+    }
+
+    /** One worker: its tape and its gradient copy of every parameter, in double. */
+    static long bytesPerWorker(LlamaConfig c, int seqLen) {
+        return Tape.bytesFor(c, seqLen) + 8 * c.parameterCount();
+    }
+
+    /** Heap needed by {@code workers} workers plus the shared double copy of the parameters. */
+    public static long requiredBytes(LlamaConfig c, int seqLen, int workers) {
+        return 8 * c.parameterCount() + workers * bytesPerWorker(c, seqLen);
+    }
+
+    private static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * Fails early, with the numbers, when the double-precision buffers cannot fit: better than an
+     * OutOfMemoryError after minutes, and the message says what to change.
+     */
+    static void checkMemory(LlamaConfig c, int seqLen, int workers) {
+        long need = requiredBytes(c, seqLen, workers);
+        long have = Runtime.getRuntime().maxMemory();
+        if (need > have * 0.9) {
+            throw new dev.mixprune.BadInputException(String.format(java.util.Locale.ROOT,
+                    "Fisher sensitivities in double precision need about %.1f GB for this model (%,d parameters) at seqlen %d "
+                            + "with %d worker(s), but the heap is %.1f GB: use a shorter --seqlen, --threads 1, or a larger -Xmx",
+                    need / 1e9, c.parameterCount(), seqLen, workers, have / 1e9));
+        }
     }
 
     /** SHA-256 of the windows' ids as little-endian int32, window after window. */

@@ -26,11 +26,12 @@ import java.util.concurrent.Callable;
  * {@code mixprune sensitivity}: per-layer empirical Fisher traces (protocols.md F) on calibration
  * windows (protocols.md C), written as {@code mixprune.fisher} JSON and printed as tables.
  */
-@Command(name = "sensitivity", mixinStandardHelpOptions = true,
+@Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
 public final class SensitivityCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model file (.bin)") Path model;
-    @Option(names = "--tokenizer", description = "tokenizer.bin (default: beside the model)") Path tokenizer;
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
     @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
     @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
@@ -82,7 +83,11 @@ public final class SensitivityCommand implements Callable<Integer> {
      */
     CalibrationWindows selectWindows(LoadedModel m, Path calibFile, int T) {
         TokenStream stream = TokenStream.of(Corpus.read(calibFile), m.requireTokenizer());
-        return CalibrationWindows.sample(stream, samples, T, seed);
+        try {
+            return CalibrationWindows.sample(stream, samples, T, seed);
+        } catch (dev.mixprune.BadInputException e) {
+            throw new dev.mixprune.BadInputException(calibFile + ": " + e.getMessage(), e); // name the file
+        }
     }
 
     /** Per-layer table (trace, numel, density, share of the block) and per-block table. */
@@ -90,11 +95,12 @@ public final class SensitivityCommand implements Callable<Integer> {
         double[] blocks = r.blockSums();
         double total = 0;
         for (double b : blocks) total += b;
-        out.printf(Locale.ROOT, "%-10s %14s %9s %14s %8s%n", "layer", "trace F_l", "numel", "F_l/numel", "of block");
+        out.printf(Locale.ROOT, "%-10s %14s %8s %9s %14s %8s%n", "layer", "trace F_l", "+-se", "numel", "F_l/numel", "of block");
         for (var e : r.traces().entrySet()) {
             LayerId id = e.getKey();
-            out.printf(Locale.ROOT, "%-10s %14.6e %9d %14.6e %7.1f%%%n", id.name(), e.getValue(), r.numel(id), r.density(id),
-                    100 * e.getValue() / blocks[id.block()]);
+            double relSe = r.stdError(id) / e.getValue();
+            out.printf(Locale.ROOT, "%-10s %14.6e %7.1f%% %9d %14.6e %7.1f%%%n", id.name(), e.getValue(), 100 * relSe, r.numel(id),
+                    r.density(id), 100 * e.getValue() / blocks[id.block()]);
         }
         out.println();
         out.printf(Locale.ROOT, "%-6s %14s %8s", "block", "sum F_l", "share");

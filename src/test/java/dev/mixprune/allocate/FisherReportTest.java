@@ -22,10 +22,13 @@ class FisherReportTest {
     @TempDir Path dir;
 
     static FisherReport sample(LlamaConfig c) {
-        Map<LayerId, Double> t = new TreeMap<>();
+        Map<LayerId, Double> t = new TreeMap<>(), se = new TreeMap<>();
         int i = 1;
-        for (LayerId id : LayerId.all(c)) t.put(id, 0.001 * i++ + 1.0 / 3);
-        return new FisherReport(ModelShape.of(c), 32, 512, 1.94, "ab".repeat(32), "calib.txt seed 0", t);
+        for (LayerId id : LayerId.all(c)) {
+            t.put(id, 0.001 * i + 1.0 / 3);
+            se.put(id, 0.0001 * i++);
+        }
+        return new FisherReport(ModelShape.of(c), 32, 512, 1.94, "ab".repeat(32), "calib.txt seed 0", t, se);
     }
 
     @Test
@@ -72,6 +75,12 @@ class FisherReportTest {
         ObjectNode negative = good.deepCopy();
         ((ObjectNode) negative.get("layers").get("blk.0.wq")).put("trace", -1.0);
         expectBad(negative, "layers.blk.0.wq.trace");
+        ObjectNode badSe = good.deepCopy();
+        ((ObjectNode) badSe.get("layers").get("blk.0.wv")).put("stderr", "x");
+        expectBad(badSe, "layers.blk.0.wv.stderr");
+        ObjectNode noSe = good.deepCopy();
+        ((ObjectNode) noSe.get("layers").get("blk.0.wv")).remove("stderr");
+        assertThat(FisherReport.fromJson(noSe, "f.json").stdError(new LayerId(0, dev.mixprune.model.LayerKind.WV))).isNaN();
         ObjectNode badNumel = good.deepCopy();
         ((ObjectNode) badNumel.get("layers").get("blk.0.wk")).put("numel", 7);
         expectBad(badNumel, "layers.blk.0.wk.numel");

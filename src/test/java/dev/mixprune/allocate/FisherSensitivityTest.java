@@ -39,15 +39,24 @@ class FisherSensitivityTest {
         assertThat(r.traces()).hasSize(7 * C.nLayers());
 
         double[] expected = new double[7 * C.nLayers()];
+        double[][] perWindow = new double[win.length][7 * C.nLayers()];
         double loss = 0;
-        for (int[] w : win) {
-            Gradients.Result g = Gradients.of(W, w);
+        for (int n = 0; n < win.length; n++) {
+            Gradients.Result g = Gradients.of(W, win[n]);
             loss += g.loss();
             for (LayerId id : LayerId.all(C)) {
                 double s = 0;
                 for (double v : g.gradient().linear(id)) s += v * v;
                 expected[id.block() * 7 + id.kind().ordinal()] += s / win.length;
+                perWindow[n][id.block() * 7 + id.kind().ordinal()] = s;
             }
+        }
+        for (LayerId id : LayerId.all(C)) {
+            int j = id.block() * 7 + id.kind().ordinal();
+            double var = 0;
+            for (double[] pw : perWindow) var += (pw[j] - expected[j]) * (pw[j] - expected[j]);
+            double se = Math.sqrt(var / (win.length - 1) / win.length);
+            assertThat(r.stdError(id)).as("stderr " + id).isCloseTo(se, within(1e-12 * se + 1e-18));
         }
         for (LayerId id : LayerId.all(C)) {
             assertThat(r.trace(id)).as(id.name()).isCloseTo(expected[id.block() * 7 + id.kind().ordinal()], within(1e-15 + 1e-12 * r.trace(id)));
@@ -96,6 +105,31 @@ class FisherSensitivityTest {
         int[][] other = windows(7, 8);
         other[6][3] = (other[6][3] + 1) % C.vocabSize();
         assertThat(FisherSensitivity.sha256(other)).isNotEqualTo(one.dataSha256());
+    }
+
+    @Test
+    void calibrationSetOverloadTakesTheFirstWindows() {
+        int[] ids = new int[200];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7 + i / 5) % C.vocabSize();
+        var cal = dev.mixprune.data.CalibrationWindows.sample(dev.mixprune.data.TokenStream.ofIds(ids, 1), 6, 10, 0);
+        FisherReport r = FisherSensitivity.compute(W, cal, 4, null);
+        int[][] first4 = {cal.window(0), cal.window(1), cal.window(2), cal.window(3)};
+        assertThat(r.windows()).isEqualTo(4);
+        assertThat(r.dataSha256()).isEqualTo(FisherSensitivity.sha256(first4));
+        assertThat(r.traces()).isEqualTo(FisherSensitivity.compute(W, first4, null, 1, "").traces());
+        assertThat(r.source()).contains("seed 0", "first 4 of 6");
+        assertThat(FisherSensitivity.compute(W, cal, 50, null).windows()).isEqualTo(6);
+    }
+
+    @Test
+    void aModelTooLargeForTheHeapFailsEarlyWithTheNumbers() {
+        // a 7B-like shape: the check runs before anything is allocated
+        LlamaConfig big = new LlamaConfig(4096, 11008, 32, 32, 32, 32000, 4096, 1e-5f, 10000f, false);
+        assertThat(FisherSensitivity.requiredBytes(big, 2048, 1)).isGreaterThan(8L * big.parameterCount() * 2);
+        assertThatThrownBy(() -> FisherSensitivity.checkMemory(big, 2048, 1))
+                .isInstanceOf(dev.mixprune.BadInputException.class)
+                .hasMessageContaining("GB").hasMessageContaining("seqlen 2048").hasMessageContaining("--seqlen");
+        FisherSensitivity.checkMemory(C, 16, 2); // a tiny model fits
     }
 
     @Test

@@ -36,7 +36,9 @@ public final class Backward {
             dLogits[off + tokens[t + 1]] -= inv;
         }
 
-        // classifier: logits = nFinal Wcls^T (only positions 0..P-1 have logits)
+        // classifier: logits = nFinal Wcls^T (only positions 0..P-1 have logits).
+        // tape.dA is one [T][D] scratch reused for dN, dB and dA below: each is consumed by its
+        // RMSNorm backward before the next use, so they never overlap.
         double[] dN = tape.dA;
         Arrays.fill(dN, 0, T * D, 0.0);
         addDx(dLogits, P, V, p.classifier, D, dN);

@@ -41,7 +41,7 @@ class GradientCheckTest {
         int[] tokens = TestModels.tokens(c, 11, 5);
         Gradients.Result r = Gradients.of(p, tokens);
 
-        assertThat(r.loss()).isCloseTo(ReferenceForward.loss(p, tokens), within(1e-12));
+        assertThat(r.loss()).isCloseTo(PositionwiseForward.loss(p, tokens), within(1e-12));
 
         List<String> failures = new ArrayList<>();
         int checkedRel = 0, checkedAbs = 0;
@@ -75,7 +75,7 @@ class GradientCheckTest {
     interface LossFunction { double loss(ParamSet p, int[] tokens); }
 
     static double centralDifference(ParamSet p, int[] tokens, double[] data, int i) {
-        return centralDifference(p, tokens, data, i, ReferenceForward::loss);
+        return centralDifference(p, tokens, data, i, PositionwiseForward::loss);
     }
 
     static double centralDifference(ParamSet p, int[] tokens, double[] data, int i, LossFunction f) {

@@ -45,7 +45,7 @@ class Stories260KGradientTest {
         Tape tape = new Tape(params.config(), ids.length);
         double loss = TrainingForward.forward(params, ids, tape);
         assertThat(loss).isCloseTo(logitsFixture.get("mean_nll_63_predictions").asDouble(), within(1e-9));
-        assertThat(ReferenceForward.loss(params, ids)).isCloseTo(loss, within(1e-12));
+        assertThat(PositionwiseForward.loss(params, ids)).isCloseTo(loss, within(1e-12));
         int V = params.config().vocabSize();
         for (int pos : new int[]{0, 1, 31}) {
             JsonNode lg = logitsFixture.get("logits").get(String.valueOf(pos));
@@ -96,6 +96,38 @@ class Stories260KGradientTest {
         System.out.printf("stories260K gradient check: %d sampled coordinates, worst relative error %.3e%n", checked, worst);
         assertThat(failures).isEmpty();
         assertThat(checked).isGreaterThan(100);
+    }
+
+    /** Every coordinate of every norm gain and of blk.4.wk (about 2,750 coordinates, ~1 minute). */
+    @org.junit.jupiter.api.Tag("slow")
+    @Test
+    void allCoordinatesOfTheNormsAndOneLinearMatchFiniteDifferences() {
+        int[] tokens = Arrays.copyOf(fixtureIds(), 32);
+        Gradients.Result r = Gradients.of(params, tokens);
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        double worst = 0;
+        List<ParamSet.Tensor> ps = params.tensors(), gs = r.gradient().tensors();
+        for (int ti = 0; ti < ps.size(); ti++) {
+            ParamSet.Tensor pt = ps.get(ti), gt = gs.get(ti);
+            if (!(pt.name().endsWith("norm") || pt.name().equals("blk.4.wk"))) continue;
+            for (int i = 0; i < pt.data().length; i++) {
+                double g = gt.data()[i];
+                double fd = GradientCheckTest.centralDifference(params, tokens, pt.data(), i, TrainingForwardLoss.INSTANCE);
+                double scale = Math.max(Math.abs(g), Math.abs(fd));
+                checked++;
+                if (scale > GradientCheckTest.NEGLIGIBLE) {
+                    double rel = Math.abs(fd - g) / scale;
+                    worst = Math.max(worst, rel);
+                    if (rel > GradientCheckTest.REL_TOL) failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd + " rel " + rel);
+                } else if (Math.abs(fd - g) > GradientCheckTest.ABS_TOL) {
+                    failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd);
+                }
+            }
+        }
+        System.out.printf("stories260K full-tensor gradient check: %d coordinates, worst relative error %.3e%n", checked, worst);
+        assertThat(failures).isEmpty();
+        assertThat(checked).isGreaterThan(2700);
     }
 
     /** The 3 largest-magnitude coordinates plus 3 random ones. */

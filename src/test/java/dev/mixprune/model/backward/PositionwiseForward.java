@@ -8,8 +8,8 @@ import dev.mixprune.model.LlamaConfig;
  * llama2.c run.c (algorithms.md 9.3), independent of {@link TrainingForward}'s batched code. Used to
  * check the training forward's loss and as the function finite differences are taken of.
  */
-final class ReferenceForward {
-    private ReferenceForward() {}
+final class PositionwiseForward {
+    private PositionwiseForward() {}
 
     /** Log-softmax rows of positions 0..T-2 ([T-1][V]) and the mean NLL in {@code out[0]}. */
     static double[][] logProbs(ParamSet p, int[] tokens, double[] meanNll) {
