@@ -124,6 +124,23 @@ class HtmlReportTest {
     }
 
     @Test
+    void legendsThatDoNotFitSayHowManyAreLeftOut() throws Exception {
+        List<LineChart.Series> many = new ArrayList<>();
+        for (int i = 0; i < 30; i++) many.add(new LineChart.Series("series " + i, List.of(new LineChart.Point(i, i + 1))));
+        Element svg = svgs(new LineChart("many", "many", "x (u)", "y (u)", many, false).svg()).getFirst();
+        List<String> legend = texts(svg, "legend");
+        assertThat(legend.size()).isBetween(10, 20);
+        assertThat(texts(svg, "note")).containsExactly("+" + (30 - legend.size()) + " more (see tooltips)");
+        for (String tag : List.of("rect", "text")) {
+            NodeList n = svg.getElementsByTagName(tag);
+            for (int i = 0; i < n.getLength(); i++) {
+                Element e = (Element) n.item(i);
+                if (e.hasAttribute("y")) assertThat(Double.parseDouble(e.getAttribute("y"))).isLessThan(Chart.HEIGHT);
+            }
+        }
+    }
+
+    @Test
     void nonFiniteValuesAreDroppedNotDrawn() throws Exception {
         LineChart c = new LineChart("t", "t", "x (unit)", "y (unit)", List.of(new LineChart.Series("a",
                 List.of(new LineChart.Point(0, 1), new LineChart.Point(1, Double.NaN), new LineChart.Point(2, Double.POSITIVE_INFINITY),
