@@ -81,16 +81,6 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
 
-    /**
-     * Stand-alone entry point (scripts/prune-uniform.sh) until the command is registered in Main;
-     * same exit codes as Main.
-     */
-    public static void main(String[] args) {
-        picocli.CommandLine cl = new picocli.CommandLine(new PruneCommand());
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        System.exit(cl.execute(args));
-    }
-
     /** The arguments as given (for the manifest's "command"). */
     private List<String> originalArgs() {
         try {
