@@ -87,6 +87,7 @@ class HtmlReportTest {
         assertThat(texts(zs, "legend")).containsExactly("eval", "msp", "chance");
         assertThat(html).contains("id=\"table-zeroshot\"").contains("id=\"table-results\"").contains("id=\"table-manifest\"");
         assertThat(html).contains("<td>hellaswag</td><td class=\"num\">25.0%</td>");
+        assertThat(html).containsPattern("<td>offsets</td><td>\\[1000,1517,[^<]{200,260} \\.\\.\\. \\(\\d+ characters, see manifest.json\\)</td>");
     }
 
     private static String expected(Path dir, String file) throws Exception {
