@@ -74,7 +74,7 @@ public final class RunCommand implements Callable<Integer> {
         SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
                 d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
 
-        List<String> command = new ArrayList<>(List.of("mixprune", "run"));
+        List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
             command.addAll(spec.commandLine().getParseResult().originalArgs());
         } catch (RuntimeException ignored) {
