@@ -29,12 +29,28 @@ public final class AtomicFiles {
         });
     }
 
+    /**
+     * A new empty file beside the target. Not Files.createTempFile: that makes the file 0600, and
+     * the rename would give every output those permissions; createFile uses the umask like any
+     * other new file.
+     */
+    private static Path createTemp(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + name + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) throw e;
+            }
+        }
+    }
+
     /** The writer fills {@code tmp}; on success it is moved over {@code target}, on failure deleted. */
     public static void writePath(Path target, PathWriter writer) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = createTemp(dir, abs.getFileName().toString());
         boolean ok = false;
         try {
             writer.write(tmp);

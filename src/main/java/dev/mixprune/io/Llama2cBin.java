@@ -43,6 +43,10 @@ public final class Llama2cBin {
             h.flip();
             int[] v = new int[7];
             for (int i = 0; i < 7; i++) v[i] = h.getInt();
+            if (v[0] == 0x616b3432) {
+                throw BadInputException.at(file, 0, "header", "magic \"ak42\": this is a llama2.c v1/v2 export; only the legacy v0 format (export.py --version 0) is supported");
+            }
+            if (v[0] == 0x46554747) throw BadInputException.at(file, 0, "header", "this is a GGUF file: name it *.gguf");
             for (int i = 0; i < 7; i++) {
                 if (i != 5 && v[i] <= 0) throw BadInputException.at(file, 4L * i, HEADER_FIELDS[i], "must be > 0, got " + v[i]);
             }

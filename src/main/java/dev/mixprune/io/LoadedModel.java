@@ -3,20 +3,26 @@ package dev.mixprune.io;
 import dev.mixprune.model.LlamaWeights;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * A model as read from disk: weights, its tokenizer when one was found, and the format's own
- * metadata (GGUF key/values, HF config) so that a writer can keep it.
+ * metadata so that a writer can keep it: for GGUF every key/value as a {@link GgufValue} (file
+ * order), for an HF directory the config.json entries (plain JSON values), for .bin nothing.
  */
 public record LoadedModel(Path path, ModelFormat format, LlamaWeights weights, Optional<Tokenizer> tokenizer,
                           Map<String, Object> metadata) {
     public LoadedModel {
-        metadata = Map.copyOf(metadata);
+        metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     }
 
     public Tokenizer requireTokenizer() {
         return tokenizer.orElseThrow(() -> new dev.mixprune.BadInputException(path + ": no tokenizer found (pass --tokenizer)"));
     }
+
+    /** The vocabulary, or null when no tokenizer was found. */
+    public Vocabulary vocabularyOrNull() { return tokenizer.map(Tokenizer::vocabulary).orElse(null); }
 }

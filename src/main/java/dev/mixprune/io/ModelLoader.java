@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -14,13 +16,20 @@ import java.util.Optional;
 public final class ModelLoader {
     private ModelLoader() {}
 
-    /** @param tokenizerPath explicit tokenizer (may be null: then looked up beside a .bin, or inside GGUF/HF) */
+    /**
+     * @param path          a llama2.c .bin, a .gguf, or an HF directory (or a .safetensors file inside one)
+     * @param tokenizerPath explicit tokenizer (tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf; may be
+     *                      null: then tok512.bin / tokenizer.bin beside a .bin, the vocabulary inside
+     *                      a GGUF, tokenizer.model (else tokenizer.json) inside an HF directory)
+     */
     public static LoadedModel load(Path path, Path tokenizerPath) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
+        if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw new NoSuchFileException(tokenizerPath.toString());
         ModelFormat f = ModelFormat.detect(path);
         return switch (f) {
             case BIN -> loadBin(path, tokenizerPath);
-            case GGUF, SAFETENSORS -> throw new BadInputException(path + ": format " + f + " is not supported yet");
+            case GGUF -> loadGguf(path, tokenizerPath);
+            case SAFETENSORS -> loadHf(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), tokenizerPath);
         };
     }
 
@@ -35,7 +44,39 @@ public final class ModelLoader {
             }
         }
         Optional<Tokenizer> t = Optional.empty();
-        if (tok != null) t = Optional.of(new Tokenizer(TokenizerBin.read(tok, w.config().vocabSize())));
+        if (tok != null) t = Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
         return new LoadedModel(path, ModelFormat.BIN, w, t, Map.of());
+    }
+
+    private static LoadedModel loadGguf(Path path, Path tokenizerPath) throws IOException {
+        try (GgufFile f = GgufFile.open(path)) {
+            LlamaWeights w = GgufLlama.weights(f);
+            Optional<Vocabulary> v = tokenizerPath != null ? Optional.of(readVocabulary(tokenizerPath, w.config().vocabSize()))
+                    : GgufLlama.vocabulary(f, w.config().vocabSize());
+            return new LoadedModel(path, ModelFormat.GGUF, w, v.map(Tokenizer::new), new LinkedHashMap<>(f.metadata()));
+        }
+    }
+
+    private static LoadedModel loadHf(Path dir, Path tokenizerPath) throws IOException {
+        LlamaWeights w = HfLlama.read(dir);
+        Map<String, Object> cfg = HfLlama.readConfigJson(dir);
+        Path tok = tokenizerPath;
+        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
+        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
+        Optional<Tokenizer> t = tok == null ? Optional.empty() : Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
+        return new LoadedModel(dir, ModelFormat.SAFETENSORS, w, t, cfg);
+    }
+
+    /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf, by extension. */
+    public static Vocabulary readVocabulary(Path tok, int vocabSize) throws IOException {
+        String n = tok.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".model")) return SentencePieceModel.readVocabulary(tok, vocabSize);
+        if (n.endsWith(".gguf")) {
+            try (GgufFile g = GgufFile.open(tok)) {
+                return GgufLlama.vocabulary(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
+            }
+        }
+        if (n.endsWith(".json")) return TokenizerJson.read(tok, vocabSize);
+        return TokenizerBin.read(tok, vocabSize);
     }
 }

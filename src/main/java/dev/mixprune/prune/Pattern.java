@@ -22,7 +22,11 @@ public sealed interface Pattern permits Pattern.Unstructured, Pattern.NM {
             if (!(sparsity >= 0 && sparsity < 1)) throw new IllegalArgumentException("sparsity must be in [0, 1), got " + sparsity);
         }
         @Override public double nominalSparsity() { return sparsity; }
-        /** Per-row count floor(cols * s), as Wanda prunes (magnitude/SparseGPT group counts may differ by ties). */
+        /**
+         * Per-row count floor(cols * s), as Wanda prunes. Magnitude prunes floor(rows*cols*s) per
+         * matrix and SparseGPT floor(rows*width*s) per 128-column block (exact counts, see
+         * {@link Selection}), which can exceed this by less than one weight per row.
+         */
         @Override public long prunedCount(int rows, int cols) { return (long) rows * (long) Math.floor(cols * sparsity); }
         @Override public String text() { return "unstructured:" + sparsity; }
     }

@@ -67,4 +67,20 @@ class Llama2cBinTest {
         Files.write(bad, a);
         assertThatThrownBy(() -> Llama2cBin.read(bad)).isInstanceOf(BadInputException.class).hasMessageContaining("lie.bin");
     }
+
+    @Test
+    void wrongMagicOfAV1ExportIsNamed(@TempDir Path tmp) throws Exception {
+        byte[] a = Files.readAllBytes(SharedFiles.stories260KBin());
+        a[0] = 0x32; a[1] = 0x34; a[2] = 0x6b; a[3] = 0x61; // "ak42" as little-endian u32
+        Path bad = tmp.resolve("v1.bin");
+        Files.write(bad, a);
+        assertThatThrownBy(() -> Llama2cBin.read(bad)).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("v1.bin").hasMessageContaining("at byte offset 0").hasMessageContaining("legacy v0");
+    }
+
+    @Test
+    void tokenizerVocabularyMismatchIsNamed() {
+        assertThatThrownBy(() -> ModelLoader.load(SharedFiles.stories260KBin(), GgufReadTest.tinyRandom())).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("llama-2-tiny-random.gguf").hasMessageContaining("32000 pieces but the model's vocabulary has 512");
+    }
 }

@@ -1,0 +1,79 @@
+package dev.mixprune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.BadInputException;
+import dev.mixprune.eval.Perplexity;
+import dev.mixprune.eval.PerplexityResult;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tensor.KernelInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Perplexity per docs/protocols.md P: prints ppl, windows and tokens (or one JSON object). */
+@Command(name = "ppl", description = "Perplexity of a model on a text file (protocol P: non-overlapping windows, tail dropped).")
+public final class PplCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer.bin for llama2.c models (default: tok512.bin or tokenizer.bin beside the model)") Path tokenizer;
+    @Option(names = "--text", required = true, description = "text file: *.raw is one document, other files blank-line separated paragraphs") Path text;
+    @Option(names = "--seqlen", description = "window length (default: the model's context length)") Integer seqLen;
+    @Option(names = "--json", description = "print one JSON object") boolean json;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public PplCommand() { this(System.out, System.err); }
+
+    PplCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override public Integer call() throws Exception {
+        if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
+        LoadedModel m = ModelLoader.load(model, tokenizer);
+        err.println(KernelInfo.describe());
+        if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
+        LlamaWeights w = m.weights();
+        int T = seqLen != null ? seqLen : w.config().seqLen();
+        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+        long t0 = System.nanoTime();
+        int[] ids = TokenStream.of(Corpus.read(text), m.requireTokenizer()).toArray();
+        long t1 = System.nanoTime();
+        if (ids.length < T) {
+            throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
+        }
+        PerplexityResult r = Perplexity.compute(w, ids, T);
+        long t2 = System.nanoTime();
+        err.printf(Locale.ROOT, "tokenized %d tokens in %.2f s; scored %d windows in %.2f s (%.0f tok/s)%n",
+                ids.length, (t1 - t0) / 1e9, r.windows(), (t2 - t1) / 1e9, r.windows() * (double) T / ((t2 - t1) / 1e9));
+        if (json) {
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode o = om.createObjectNode();
+            o.put("model", model.toString());
+            o.put("text", text.toString());
+            o.put("seqlen", T);
+            o.put("ppl", r.ppl());
+            o.put("mean_nll", r.meanNll());
+            o.put("windows", r.windows());
+            o.put("tokens", r.tokensScored());
+            out.println(om.writeValueAsString(o));
+        } else {
+            out.printf(Locale.ROOT, "ppl      %.6f%nmean_nll %.6f%nwindows  %d%ntokens   %d%nseqlen   %d%n",
+                    r.ppl(), r.meanNll(), r.windows(), r.tokensScored(), T);
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,292 @@
+package dev.mixprune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.BadInputException;
+import dev.mixprune.SharedFiles;
+import dev.mixprune.data.CalibrationWindows;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
+import dev.mixprune.eval.Perplexity;
+import dev.mixprune.eval.PerplexityResult;
+import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.TensorDType;
+import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.prune.Pattern;
+import dev.mixprune.prune.Propagation;
+import dev.mixprune.prune.PruneListener;
+import dev.mixprune.prune.PruneMethod;
+import dev.mixprune.prune.PruneResult;
+import dev.mixprune.prune.SequentialPruner;
+import dev.mixprune.prune.SparseGptOptions;
+import dev.mixprune.prune.SparsityPlan;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code prune}: loads a model, prunes it block by block (magnitude / Wanda / SparseGPT) to a
+ * uniform ratio, a uniform N:M pattern or a per-layer plan, and writes the pruned model plus
+ * {@code OUT.manifest.json}. Every input is validated before anything is written.
+ */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+        description = "Prune a model with magnitude, Wanda or SparseGPT to a ratio, an N:M pattern (N kept of M) or a per-layer plan.")
+public final class PruneCommand implements Callable<Integer> {
+    public static final String MANIFEST_FORMAT = "mixprune.prune-manifest";
+    public static final int MANIFEST_VERSION = 1;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: tok512.bin / tokenizer.bin beside the model)") Path tokenizer;
+    @Option(names = "--method", required = true, description = "magnitude, wanda or sparsegpt") String method;
+
+    static final class Target {
+        @Option(names = "--sparsity", description = "uniform unstructured sparsity in [0, 1)") String sparsity;
+        @Option(names = "--pattern", description = "uniform N:M pattern, N kept of every M (e.g. 2:4)") String pattern;
+        @Option(names = "--plan", description = "per-layer sparsity plan (JSON, mixprune.sparsity-plan)") Path plan;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Target target;
+
+    @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
+            defaultValue = "data/tinystories/calib.txt") String calib;
+    @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
+    @Option(names = "--seed", defaultValue = "0", description = "calibration sampling seed (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--seqlen", description = "calibration window length (default: the model's context length)") Integer seqlen;
+    @Option(names = "--propagation", defaultValue = "pruned", description = "what feeds the next block: pruned (default) or dense") String propagation;
+    @Option(names = "--out", required = true, description = "output model path; the manifest goes to OUT.manifest.json") Path out;
+    @Option(names = "--format", description = "bin, gguf or safetensors (default: the input's format)") String format;
+    @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
+    @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
+    @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
+    @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
+
+    /** The arguments as given (for the manifest's "command"). */
+    private List<String> originalArgs() {
+        try {
+            return spec.commandLine().getParseResult().originalArgs();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        // 1. Everything that can be checked without work is checked first: nothing is written on bad input.
+        PruneMethod m;
+        Propagation prop;
+        try {
+            m = PruneMethod.parse(method);
+            prop = Propagation.parse(propagation);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
+        }
+        if (nsamples < 1) throw new BadInputException("--nsamples: expected at least 1, got " + nsamples);
+        ModelFormat outFormat = null;
+        if (format != null) {
+            try {
+                outFormat = ModelFormat.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--format: " + e.getMessage());
+            }
+        }
+        Pattern uniform = parseUniform();
+        SparsityPlan loadedPlan = target.plan != null ? SparsityPlan.load(target.plan) : null;
+        Path evalPath = eval;
+        if (evalPath != null && !Files.isRegularFile(evalPath)) throw new BadInputException("--eval: no such file " + evalPath);
+
+        LoadedModel lm = ModelLoader.load(model, tokenizer);
+        LlamaWeights w = lm.weights();
+        LlamaConfig c = w.config();
+        if (outFormat == null) outFormat = lm.format();
+        SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
+        plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
+        int windowLen = seqlen != null ? seqlen : c.seqLen();
+        if (windowLen < 2 || windowLen > c.seqLen()) {
+            throw new BadInputException("--seqlen: expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
+        }
+
+        CalibrationWindows windows = null;
+        TokenStream calibStream = null;
+        Path calibPath = resolveShared(calib);
+        boolean needData = m.needsActivations() || reconError;
+        if (needData) {
+            if (!Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
+            calibStream = TokenStream.of(Corpus.read(calibPath), lm.requireTokenizer());
+            windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
+        }
+        TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), lm.requireTokenizer()) : null;
+        if (evalStream != null && evalStream.length() < c.seqLen()) {
+            throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
+        }
+
+        // 2. Work.
+        PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
+        PerplexityResult densePpl = evalStream != null && evalDense ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
+        SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
+        PruneListener progress = PruneListener.printingTo(err);
+        PruneResult result = new SequentialPruner(opt, progress)
+                .run(w, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
+        PerplexityResult prunedPpl = evalStream != null ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
+
+        // 3. Output: the model, then its manifest (both via temp file + rename).
+        ObjectNode manifest = manifest(lm, outFormat, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
+                (System.nanoTime() - start) / 1e9);
+        byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
+        ModelWriter.write(w, lm.vocabularyOrNull(), lm.metadata(), out, outFormat, TensorDType.F32);
+        Path manifestPath = manifestPath(out);
+        AtomicFiles.write(manifestPath, manifestBytes);
+
+        PrintWriter o = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
+        if (json) {
+            o.println(new String(manifestBytes, java.nio.charset.StandardCharsets.UTF_8));
+        } else {
+            o.printf(Locale.ROOT, "pruned %s with %s (%s propagation): achieved sparsity %.6f over %,d prunable weights%n",
+                    model, m.cliName(), prop.name().toLowerCase(Locale.ROOT), result.overallSparsity(), result.weights());
+            if (prunedPpl != null) {
+                o.printf(Locale.ROOT, "perplexity on %s (%d windows x %d): %spruned %.4f%n", evalPath, prunedPpl.windows(), prunedPpl.seqLen(),
+                        densePpl != null ? String.format(Locale.ROOT, "dense %.4f, ", densePpl.ppl()) : "", prunedPpl.ppl());
+            }
+            o.printf("wrote %s (%s) and %s%n", out, outFormat, manifestPath);
+        }
+        o.flush();
+        return 0;
+    }
+
+    public static Path manifestPath(Path out) { return out.resolveSibling(out.getFileName() + ".manifest.json"); }
+
+    private Pattern parseUniform() {
+        if (target.sparsity != null) {
+            double s;
+            try {
+                s = Double.parseDouble(target.sparsity.trim());
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--sparsity: expected a number in [0, 1), got '" + target.sparsity + "'");
+            }
+            if (!(s >= 0 && s < 1)) throw new BadInputException("--sparsity: expected a value in [0, 1), got " + target.sparsity);
+            return new Pattern.Unstructured(s);
+        }
+        if (target.pattern != null) {
+            if (!target.pattern.contains(":")) throw new BadInputException("--pattern: expected N:M (N kept of every M), got '" + target.pattern + "'");
+            try {
+                return Pattern.parse(target.pattern);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--pattern: " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private static Path resolveShared(String p) {
+        Path given = Path.of(p);
+        if (given.isAbsolute() || Files.exists(given)) return given;
+        Path shared = SharedFiles.resolve(p);
+        return Files.exists(shared) ? shared : given;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ObjectNode manifest(LoadedModel lm, ModelFormat outFormat, PruneMethod m, Propagation prop, SparsityPlan plan, Path calibPath,
+                                TokenStream calibStream, CalibrationWindows windows, PruneResult r, Path evalPath,
+                                PerplexityResult dense, PerplexityResult pruned, double seconds) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", MANIFEST_FORMAT);
+        root.put("version", MANIFEST_VERSION);
+        ArrayNode cmd = root.putArray("command");
+        cmd.add("mixprune");
+        cmd.add("prune");
+        List<String> given = originalArgs();
+        int from = !given.isEmpty() && given.get(0).equals("prune") ? 1 : 0;
+        for (String a : given.subList(from, given.size())) cmd.add(a);
+        String v = PruneCommand.class.getPackage().getImplementationVersion();
+        root.put("mixprune_version", v == null ? "dev" : v);
+        root.put("java_version", Runtime.version().toString());
+        ObjectNode in = root.putObject("model");
+        in.put("path", lm.path().toString());
+        in.put("format", lm.format().name().toLowerCase(Locale.ROOT));
+        ObjectNode o = root.putObject("output");
+        o.put("path", out.toString());
+        o.put("format", outFormat.name().toLowerCase(Locale.ROOT));
+        root.put("method", m.cliName());
+        root.put("propagation", prop.name().toLowerCase(Locale.ROOT));
+        root.set("plan", plan.toJson());
+        ObjectNode cal = root.putObject("calibration");
+        if (windows == null) {
+            cal.put("used", false);
+        } else {
+            cal.put("used", true);
+            cal.put("file", calibPath.toString());
+            cal.put("tokens", calibStream.length());
+            cal.put("documents", calibStream.documents());
+            cal.put("tokens_sha256", calibStream.sha256());
+            cal.put("seed", windows.seed());
+            cal.put("nsamples", windows.nsamples());
+            cal.put("seqlen", windows.seqlen());
+            ArrayNode off = cal.putArray("offsets");
+            for (int x : windows.offsets()) off.add(x);
+        }
+        ObjectNode sp = root.putObject("sparsity");
+        sp.put("overall", r.overallSparsity());
+        sp.put("zeros", r.zeros());
+        sp.put("weights", r.weights());
+        sp.put("plan_expected", plan.expectedSparsity(lm.weights().config()));
+        ObjectNode layers = sp.putObject("layers");
+        for (PruneResult.LayerReport l : r.layers()) {
+            ObjectNode n = layers.putObject(l.id().name());
+            n.put("pattern", l.pattern().text());
+            n.put("zeros", l.zeros());
+            n.put("weights", l.weights());
+            n.put("sparsity", l.sparsity());
+            if (!Double.isNaN(l.reconstructionError())) n.put("reconstruction_error", l.reconstructionError());
+        }
+        ObjectNode t = root.putObject("timings");
+        t.put("total_seconds", seconds);
+        ArrayNode blocks = t.putArray("blocks");
+        for (PruneResult.BlockReport b : r.blocks()) {
+            ObjectNode n = blocks.addObject();
+            n.put("block", b.block());
+            n.put("stats_seconds", b.statsSeconds());
+            n.put("prune_seconds", b.pruneSeconds());
+            n.put("propagate_seconds", b.propagateSeconds());
+            n.put("sparsity", b.sparsity());
+        }
+        if (pruned != null) {
+            ObjectNode p = root.putObject("perplexity");
+            p.put("text", evalPath.toString());
+            if (dense != null) p.set("dense", ppl(dense));
+            p.set("pruned", ppl(pruned));
+        }
+        return root;
+    }
+
+    private static ObjectNode ppl(PerplexityResult r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("ppl", r.ppl());
+        n.put("mean_nll", r.meanNll());
+        n.put("windows", r.windows());
+        n.put("tokens_scored", r.tokensScored());
+        n.put("seqlen", r.seqLen());
+        return n;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.mixprune.cli;
+
+import dev.mixprune.SharedFiles;
+import dev.mixprune.allocate.FisherReport;
+import dev.mixprune.allocate.FisherSensitivity;
+import dev.mixprune.data.CalibrationWindows;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaConfig;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code mixprune sensitivity}: per-layer empirical Fisher traces (protocols.md F) on calibration
+ * windows (protocols.md C), written as {@code mixprune.fisher} JSON and printed as tables.
+ */
+@Command(name = "sensitivity",
+        description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
+public final class SensitivityCommand implements Callable<Integer> {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
+    @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
+    @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
+    @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
+    @Option(names = "--seed", defaultValue = "0", description = "Python random seed for the window offsets (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--threads", description = "worker threads (default: one per core, memory permitting)") Integer threads;
+    @Option(names = "--out", required = true, description = "output fisher.json") Path out;
+    @Option(names = "--json", description = "print the report as JSON instead of tables") boolean json;
+
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+
+    @Override public Integer call() throws Exception {
+        if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LlamaConfig c = m.weights().config();
+        int T = seqlen == null ? c.seqLen() : seqlen;
+        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+        Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
+
+        long t0 = System.nanoTime();
+        CalibrationWindows w = selectWindows(m, calibFile, T);
+        long t1 = System.nanoTime();
+        String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
+        int nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
+        if (nThreads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
+        FisherReport r;
+        try (ProgressBar pb = new ProgressBarBuilder().setTaskName("fisher").setInitialMax(samples)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(stderr))
+                .setUnit(" windows", 1).build()) {
+            r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.stepTo(done), nThreads, source);
+        }
+        long t2 = System.nanoTime();
+        r.save(out);
+        if (json) {
+            stdout.println(r.toJsonString());
+        } else {
+            printTables(r, stdout);
+            stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
+                    r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
+            stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%d threads); wrote %s%n",
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, nThreads, out);
+        }
+        return 0;
+    }
+
+    /**
+     * protocols.md F: the first {@code samples} windows of protocol C's seeded draw (the draw is
+     * sequential, so these are the first windows of any larger calibration set with that seed).
+     */
+    CalibrationWindows selectWindows(LoadedModel m, Path calibFile, int T) {
+        TokenStream stream = TokenStream.of(Corpus.read(calibFile), m.requireTokenizer());
+        try {
+            return CalibrationWindows.sample(stream, samples, T, seed);
+        } catch (dev.mixprune.BadInputException e) {
+            throw new dev.mixprune.BadInputException(calibFile + ": " + e.getMessage(), e); // name the file
+        }
+    }
+
+    /** Per-layer table (trace, numel, density, share of the block) and per-block table. */
+    static void printTables(FisherReport r, PrintStream out) {
+        double[] blocks = r.blockSums();
+        double total = 0;
+        for (double b : blocks) total += b;
+        out.printf(Locale.ROOT, "%-10s %14s %8s %9s %14s %8s%n", "layer", "trace F_l", "+-se", "numel", "F_l/numel", "of block");
+        for (var e : r.traces().entrySet()) {
+            LayerId id = e.getKey();
+            double relSe = r.stdError(id) / e.getValue();
+            out.printf(Locale.ROOT, "%-10s %14.6e %7.1f%% %9d %14.6e %7.1f%%%n", id.name(), e.getValue(), 100 * relSe, r.numel(id),
+                    r.density(id), 100 * e.getValue() / blocks[id.block()]);
+        }
+        out.println();
+        out.printf(Locale.ROOT, "%-6s %14s %8s", "block", "sum F_l", "share");
+        for (LayerKind k : LayerKind.values()) out.printf(Locale.ROOT, " %6s", k.shortName());
+        out.println();
+        for (int b = 0; b < blocks.length; b++) {
+            out.printf(Locale.ROOT, "%-6d %14.6e %7.1f%%", b, blocks[b], 100 * blocks[b] / total);
+            for (LayerKind k : LayerKind.values()) out.printf(Locale.ROOT, " %5.1f%%", 100 * r.trace(new LayerId(b, k)) / blocks[b]);
+            out.println();
+        }
+        out.printf(Locale.ROOT, "%-6s %14.6e%n", "total", total);
+    }
+}

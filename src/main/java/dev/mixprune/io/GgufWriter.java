@@ -1,0 +1,102 @@
+package dev.mixprune.io;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a GGUF v3 file from metadata and float32 tensors (stored as F32 or F16), streaming each
+ * tensor through a small buffer into {@link AtomicFiles} (nothing close to the file's size is
+ * held in memory besides the float arrays the caller already has).
+ */
+public final class GgufWriter {
+    private GgufWriter() {}
+
+    /** A tensor to write. {@code dims} fastest-first as GGUF lists them (dims[0] = row length). */
+    public record Tensor(String name, long[] dims, TensorDType type, float[] data) {
+        public Tensor {
+            long n = 1;
+            for (long d : dims) n *= d;
+            if (n != data.length) throw new IllegalArgumentException("tensor " + name + ": dims imply " + n + " values, data has " + data.length);
+        }
+
+        long bytes() { return (long) data.length * (type == TensorDType.F32 ? 4 : 2); }
+
+        GgmlType ggmlType() { return type == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16; }
+    }
+
+    /** Writes {@code metadata} (in its iteration order; general.alignment used if present, else 32) and the tensors. */
+    public static void write(Path out, Map<String, GgufValue> metadata, List<Tensor> tensors) throws IOException {
+        Map<String, GgufValue> meta = new LinkedHashMap<>(metadata);
+        long alignment = GgufFile.DEFAULT_ALIGNMENT;
+        GgufValue al = meta.get("general.alignment");
+        if (al != null) alignment = al.asLong();
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) throw new IllegalArgumentException("general.alignment must be a power of two, got " + alignment);
+        List<Long> offsets = new ArrayList<>();
+        long off = 0;
+        for (Tensor t : tensors) {
+            offsets.add(off);
+            off = GgufFile.alignUp(off + t.bytes(), alignment);
+        }
+        final long align = alignment;
+        AtomicFiles.writeStream(out, os -> {
+            LeOutput o = new LeOutput(os);
+            o.i32(GgufFile.MAGIC);
+            o.i32(3);
+            o.i64(tensors.size());
+            o.i64(meta.size());
+            for (Map.Entry<String, GgufValue> e : meta.entrySet()) {
+                o.ggufString(e.getKey());
+                o.i32(e.getValue().type().id());
+                writeValue(o, e.getValue());
+            }
+            for (int i = 0; i < tensors.size(); i++) {
+                Tensor t = tensors.get(i);
+                o.ggufString(t.name());
+                o.i32(t.dims().length);
+                for (long d : t.dims()) o.i64(d);
+                o.i32(t.ggmlType().id());
+                o.i64(offsets.get(i));
+            }
+            o.padTo(align);
+            long dataStart = o.position();
+            for (int i = 0; i < tensors.size(); i++) {
+                Tensor t = tensors.get(i);
+                if (o.position() != dataStart + offsets.get(i)) throw new IllegalStateException("GGUF writer lost its position at tensor " + t.name());
+                if (t.type() == TensorDType.F32) o.floats(t.data()); else o.halfs(t.data());
+                o.padTo(align);
+            }
+            o.flush();
+        });
+    }
+
+    private static void writeValue(LeOutput o, GgufValue v) throws IOException {
+        switch (v.type()) {
+            case UINT8, INT8, BOOL -> o.u8(v.value() instanceof Boolean b ? (b ? 1 : 0) : (int) v.asLong());
+            case UINT16, INT16 -> o.i16((short) v.asLong());
+            case UINT32, INT32 -> o.i32((int) v.asLong());
+            case UINT64, INT64 -> o.i64(v.asLong());
+            case FLOAT32 -> o.f32((Float) v.value());
+            case FLOAT64 -> o.f64((Double) v.value());
+            case STRING -> o.ggufString(v.asString());
+            case ARRAY -> writeArray(o, v.asArray());
+        }
+    }
+
+    private static void writeArray(LeOutput o, GgufValue.Array a) throws IOException {
+        o.i32(a.elementType().id());
+        o.i64(a.length());
+        switch (a.values()) {
+            case long[] x -> { for (long l : x) writeValue(o, new GgufValue(a.elementType(), l)); }
+            case float[] x -> { for (float f : x) o.f32(f); }
+            case double[] x -> { for (double d : x) o.f64(d); }
+            case boolean[] x -> { for (boolean b : x) o.u8(b ? 1 : 0); }
+            case String[] x -> { for (String s : x) o.ggufString(s); }
+            case GgufValue[] x -> { for (GgufValue g : x) writeArray(o, g.asArray()); }
+            default -> throw new IllegalStateException("bad array storage");
+        }
+    }
+}

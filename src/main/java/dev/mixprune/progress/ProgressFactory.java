@@ -1,0 +1,69 @@
+package dev.mixprune.progress;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Progress settings, passed explicitly to whatever runs long (no global state). Commands build
+ * one from their {@code --quiet} flag with {@link #forCli(boolean)}; library code and tests take
+ * it as a parameter and use {@link #quiet()} when they have none.
+ *
+ * @param mode        how to display
+ * @param err         where to display (stderr for commands)
+ * @param interval    time between plain lines in {@link Mode#LINES} mode
+ * @param nanoClock   time source (System::nanoTime; injectable for tests)
+ */
+public record ProgressFactory(Mode mode, PrintStream err, Duration interval, LongSupplier nanoClock) {
+
+    public enum Mode {
+        /** Live bar redrawn in place (stderr is a terminal). */
+        BAR,
+        /** A plain line every {@code interval} and one at the end (stderr is a file or pipe). */
+        LINES,
+        /** Nothing. */
+        QUIET
+    }
+
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+
+    public ProgressFactory {
+        if (mode == null || err == null || interval == null || nanoClock == null) throw new IllegalArgumentException("null progress setting");
+        if (interval.isNegative()) throw new IllegalArgumentException("negative progress interval " + interval);
+    }
+
+    /**
+     * What a command uses: nothing with --quiet, a live bar when stderr is a terminal
+     * ({@code System.console() != null}), plain periodic lines otherwise.
+     */
+    public static ProgressFactory forCli(boolean quiet) {
+        Mode m = quiet ? Mode.QUIET : System.console() != null ? Mode.BAR : Mode.LINES;
+        return new ProgressFactory(m, System.err, DEFAULT_INTERVAL, System::nanoTime);
+    }
+
+    public static ProgressFactory quiet() {
+        return new ProgressFactory(Mode.QUIET, System.err, DEFAULT_INTERVAL, System::nanoTime);
+    }
+
+    /** Plain lines to {@code out} (tests, logs). */
+    public static ProgressFactory lines(PrintStream out, Duration interval, LongSupplier nanoClock) {
+        return new ProgressFactory(Mode.LINES, out, interval, nanoClock);
+    }
+
+    public boolean isQuiet() { return mode == Mode.QUIET; }
+
+    /**
+     * Starts showing a task.
+     *
+     * @param name  what is being done ("wikitext ppl", "fisher")
+     * @param total units to do, or a value <= 0 when unknown (then no percentage and no ETA)
+     * @param unit  unit name ("tok", "req", "window")
+     */
+    public Progress start(String name, long total, String unit) {
+        return switch (mode) {
+            case QUIET -> new Progress.Silent();
+            case LINES -> new ProgressLines(name, total, unit, err, interval, nanoClock);
+            case BAR -> new ProgressBarDisplay(name, total, unit, err);
+        };
+    }
+}

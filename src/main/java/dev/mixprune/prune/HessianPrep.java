@@ -1,0 +1,54 @@
+package dev.mixprune.prune;
+
+import dev.mixprune.tensor.Matrix;
+
+/**
+ * SparseGPT preparation shared by the fast and the reference pruner (docs/algorithms.md 4.2):
+ * dead inputs (H_jj == 0) get H_jj = 1 and their weight column zeroed; damping
+ * percdamp * mean(diag H) is added to the diagonal; the factorization is retried with damping
+ * x10 (and a warning) when H is not numerically positive definite, instead of failing.
+ */
+final class HessianPrep {
+    private HessianPrep() {}
+
+    /** A factorization attempt on a damped copy of H; returns null when it is not positive definite. */
+    @FunctionalInterface
+    interface Factor { double[] apply(double[] dampedH, int n); }
+
+    /** Marks dead inputs in h (in place) and zeroes their weight columns. Returns the number of dead inputs. */
+    static int handleDead(double[] h, int n, Matrix w) {
+        int dead = 0;
+        float[] d = w.data();
+        int rows = w.rows();
+        for (int j = 0; j < n; j++) {
+            if (h[j * n + j] == 0) {
+                h[j * n + j] = 1;
+                for (int r = 0; r < rows; r++) d[r * n + j] = 0f;
+                dead++;
+            }
+        }
+        return dead;
+    }
+
+    /** Damps and factors, raising the damping x10 per failure. */
+    static double[] dampAndFactor(double[] h, int n, SparseGptOptions opt, Factor factor) {
+        double mean = 0;
+        for (int j = 0; j < n; j++) mean += h[j * n + j];
+        mean /= n;
+        double damp = opt.percDamp() * mean;
+        for (int attempt = 0; ; attempt++) {
+            double[] a = h.clone();
+            for (int j = 0; j < n; j++) a[j * n + j] += damp;
+            double[] f = factor.apply(a, n);
+            if (f != null) return f;
+            if (attempt >= opt.maxDampRetries()) {
+                throw new IllegalStateException("SparseGPT: Hessian (" + n + "x" + n + ") is not positive definite even with damping "
+                        + damp + " (mean diag " + mean + "); the calibration activations may contain NaN or Inf");
+            }
+            double next = damp > 0 ? damp * 10 : Math.max(1e-8, mean * 1e-2);
+            opt.warnings().accept(String.format("SparseGPT: Cholesky of the %dx%d Hessian failed with damping %.3g; retrying with %.3g",
+                    n, n, damp, next));
+            damp = next;
+        }
+    }
+}

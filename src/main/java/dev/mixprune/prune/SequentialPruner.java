@@ -1,0 +1,175 @@
+package dev.mixprune.prune;
+
+import dev.mixprune.BadInputException;
+import dev.mixprune.model.ActivationCapture;
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.InputGroup;
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tensor.Matrix;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Block-by-block pruning as the reference repositories do it (docs/algorithms.md 1.2):
+ * <pre>
+ * h = embeddings of the calibration windows
+ * for each block i:
+ *     one forward of the (dense) block over all windows; capture collects the statistics of its
+ *         4 distinct linear inputs (each once, shared by wq/wk/wv and by w1/w3)
+ *     prune the 7 linears per the plan
+ *     h = PRUNED: the re-run output of the pruned block | DENSE: the output of the dense forward
+ * </pre>
+ * Memory: only the residual stream of the windows (split into chunks of sequences that go
+ * through the block forward one at a time) and the current block's statistics are held.
+ * Magnitude without reconstruction errors needs no data and runs no forward at all.
+ *
+ * <p>The weights are modified IN PLACE.
+ */
+public final class SequentialPruner {
+
+    /**
+     * @param chunkSequences sequences per block-forward call (bounds activation memory)
+     * @param reconstructionError also collect each input's Gram matrix and report ||W X - W' X||^2 per layer
+     */
+    public record Options(PruneMethod method, Propagation propagation, boolean reconstructionError, int chunkSequences,
+                          SparseGptOptions sparseGpt) {
+        public Options {
+            if (method == null) throw new IllegalArgumentException("method is null");
+            if (propagation == null) propagation = Propagation.PRUNED;
+            if (chunkSequences < 1) throw new IllegalArgumentException("chunk must hold >= 1 sequence");
+            if (sparseGpt == null) sparseGpt = SparseGptOptions.defaults();
+        }
+
+        public static Options of(PruneMethod method) {
+            return new Options(method, Propagation.PRUNED, false, 16, SparseGptOptions.defaults());
+        }
+
+        public Options withPropagation(Propagation p) { return new Options(method, p, reconstructionError, chunkSequences, sparseGpt); }
+        public Options withReconstructionError(boolean on) { return new Options(method, propagation, on, chunkSequences, sparseGpt); }
+        public Options withChunkSequences(int n) { return new Options(method, propagation, reconstructionError, n, sparseGpt); }
+    }
+
+    private final Options options;
+    private final BlockRunner runner;
+    private final PruneListener listener;
+
+    public SequentialPruner(Options options, BlockRunner runner, PruneListener listener) {
+        this.options = options;
+        this.runner = runner;
+        this.listener = listener == null ? PruneListener.NONE : listener;
+    }
+
+    public SequentialPruner(Options options, PruneListener listener) { this(options, BlockRunner.LLAMA, listener); }
+
+    /** Prunes {@code model} in place per {@code plan}, calibrating on {@code windows} (equal-length token windows). */
+    public PruneResult run(LlamaWeights model, SparsityPlan plan, List<int[]> windows) {
+        LlamaConfig c = model.config();
+        plan.checkFits(c, "sparsity plan");
+        boolean needData = options.method().needsActivations() || options.reconstructionError();
+        int seqLen = needData ? checkWindows(c, windows) : 0;
+        boolean needGram = options.method().needsHessian() || options.reconstructionError();
+        SparseGptOptions sgo = options.sparseGpt().withWarnings(listener::warning);
+        LayerPruner pruner = LayerPruner.of(options.method(), sgo);
+
+        List<Matrix> chunks = new ArrayList<>();
+        List<Integer> chunkSeqs = new ArrayList<>();
+        if (needData) {
+            for (int s = 0; s < windows.size(); s += options.chunkSequences()) {
+                int n = Math.min(options.chunkSequences(), windows.size() - s);
+                chunks.add(embed(model, windows.subList(s, s + n), seqLen));
+                chunkSeqs.add(n);
+            }
+        }
+
+        List<PruneResult.LayerReport> layers = new ArrayList<>();
+        List<PruneResult.BlockReport> blocks = new ArrayList<>();
+        int nBlocks = c.nLayers();
+        for (int b = 0; b < nBlocks; b++) {
+            listener.blockStarted(b, nBlocks);
+            BlockWeights bw = model.block(b);
+            long t0 = System.nanoTime();
+
+            Map<InputGroup, InputStats> stats = new EnumMap<>(InputGroup.class);
+            if (needData) {
+                for (LayerKind k : LayerKind.values()) {
+                    stats.computeIfAbsent(k.input(), g -> new InputStats(c.colsOf(k), needGram));
+                }
+                for (int i = 0; i < chunks.size(); i++) {
+                    int nSeq = chunkSeqs.get(i);
+                    final int block = b;
+                    ActivationCapture capture = (blk, group, input) -> {
+                        if (blk != block) throw new IllegalStateException("capture for block " + blk + " while pruning block " + block);
+                        InputStats st = stats.get(group);
+                        if (st != null) st.add(input, nSeq, seqLen);
+                    };
+                    Matrix out = runner.forward(c, bw, b, chunks.get(i), nSeq, seqLen, capture);
+                    if (options.propagation() == Propagation.DENSE) chunks.set(i, out);
+                }
+            }
+            long t1 = System.nanoTime();
+
+            long blockZeros = 0, blockWeights = 0;
+            for (LayerKind k : LayerKind.values()) {
+                LayerId id = new LayerId(b, k);
+                Pattern p = plan.patternOf(id);
+                Matrix w = bw.linear(k);
+                InputStats st = stats.get(k.input());
+                Matrix before = options.reconstructionError() ? w.copy() : null;
+                pruner.prune(w, p, st);
+                long zeros = w.countZeros();
+                double err = before == null ? Double.NaN : st.reconstructionError(before, w);
+                layers.add(new PruneResult.LayerReport(id, p, zeros, w.size(), err));
+                blockZeros += zeros;
+                blockWeights += w.size();
+            }
+            stats.clear();
+            long t2 = System.nanoTime();
+
+            if (needData && options.propagation() == Propagation.PRUNED && b + 1 < nBlocks) {
+                for (int i = 0; i < chunks.size(); i++) {
+                    chunks.set(i, runner.forward(c, bw, b, chunks.get(i), chunkSeqs.get(i), seqLen, ActivationCapture.NONE));
+                }
+            }
+            long t3 = System.nanoTime();
+            PruneResult.BlockReport rep = new PruneResult.BlockReport(b, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, blockZeros, blockWeights);
+            blocks.add(rep);
+            listener.blockFinished(rep, nBlocks);
+        }
+        return new PruneResult(options.method(), options.propagation(), layers, blocks);
+    }
+
+    private static int checkWindows(LlamaConfig c, List<int[]> windows) {
+        if (windows == null || windows.isEmpty()) throw new BadInputException("calibration: no windows (need at least one)");
+        int len = windows.get(0).length;
+        if (len < 1) throw new BadInputException("calibration: windows are empty");
+        if (len > c.seqLen()) throw new BadInputException("calibration: window length " + len + " exceeds the model's context length " + c.seqLen());
+        for (int i = 0; i < windows.size(); i++) {
+            int[] w = windows.get(i);
+            if (w.length != len) throw new BadInputException("calibration: window " + i + " has " + w.length + " tokens, window 0 has " + len);
+            for (int t = 0; t < w.length; t++) {
+                if (w[t] < 0 || w[t] >= c.vocabSize()) {
+                    throw new BadInputException("calibration: window " + i + " position " + t + ": token id " + w[t] + " outside [0, " + c.vocabSize() + ")");
+                }
+            }
+        }
+        return len;
+    }
+
+    /** Residual stream input of block 0: the embedding rows of the tokens, sequence-major. */
+    static Matrix embed(LlamaWeights model, List<int[]> seqs, int seqLen) {
+        int dim = model.config().dim();
+        Matrix x = new Matrix(seqs.size() * seqLen, dim);
+        float[] e = model.tokenEmbedding().data(), d = x.data();
+        for (int s = 0; s < seqs.size(); s++) {
+            int[] tok = seqs.get(s);
+            for (int t = 0; t < seqLen; t++) System.arraycopy(e, tok[t] * dim, d, (s * seqLen + t) * dim, dim);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.mixprune.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mixprune.SharedFiles;
+import dev.mixprune.eval.zeroshot.EvalReport;
+import dev.mixprune.eval.zeroshot.FakeCausalModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The eval command wired to a fake causal model (the real forward is another engineer's work). */
+class EvalCommandTest {
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        EvalCommand cmd = new EvalCommand(m -> new FakeCausalModel(m.weights().config().vocabSize(), m.weights().config().seqLen()),
+                (m, f, p) -> new EvalReport.PplRow(f.toString(), 12.5, 3, 1533, 512), new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        CommandLine cl = new CommandLine(cmd);
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setErr(new java.io.PrintWriter(new ByteArrayOutputStream()));
+        return cl.execute(args);
+    }
+
+    private static String model() { return SharedFiles.require(SharedFiles.stories260KBin()).toString(); }
+
+    @Test
+    void jsonOutputAndFile(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run/eval.json");
+        int code = run("--model", model(), "--tasks", "rte,winogrande,arc_easy", "--limit", "5", "--json", "--out", out.toString(),
+                "--ppl", "some.txt", "-q");
+        assertThat(code).isZero();
+        JsonNode printed = new ObjectMapper().readTree(stdout.toString(StandardCharsets.UTF_8));
+        JsonNode file = new ObjectMapper().readTree(Files.readString(out));
+        assertThat(printed).isEqualTo(file);
+        assertThat(file.get("format").asText()).isEqualTo("mixprune.eval");
+        assertThat(file.get("limit").asInt()).isEqualTo(5);
+        assertThat(file.get("selection").asText()).isEqualTo("harness-shuffle");
+        assertThat(file.get("tasks")).hasSize(3);
+        JsonNode rte = file.get("tasks").get(0);
+        assertThat(rte.get("task").asText()).isEqualTo("rte");
+        assertThat(rte.get("n").asInt()).isEqualTo(5);
+        assertThat(rte.get("acc").asDouble()).isBetween(0.0, 1.0);
+        assertThat(rte.get("acc_norm").isNull()).isTrue();          // the harness has no acc_norm for rte
+        assertThat(rte.get("chance").asDouble()).isEqualTo(0.5);
+        JsonNode arc = file.get("tasks").get(2);
+        assertThat(arc.get("acc_norm").isNumber()).isTrue();
+        assertThat(file.get("perplexity").get(0).get("ppl").asDouble()).isEqualTo(12.5);
+        // Round trip through the reader the report uses.
+        EvalReport back = EvalReport.fromJson(file, out.toString());
+        assertThat(back.tasks()).hasSize(3);
+        assertThat(back.tasks().get(0).result().acc()).isEqualTo(rte.get("acc").asDouble());
+    }
+
+    @Test
+    void tableOnStdout() {
+        assertThat(run("--model", model(), "--tasks", "boolq", "--limit", "3", "--limit-order", "file", "-q")).isZero();
+        String s = stdout.toString(StandardCharsets.UTF_8);
+        assertThat(s).contains("task").contains("acc_norm").contains("chance");
+        assertThat(s.lines().filter(l -> l.startsWith("boolq"))).singleElement().satisfies(l -> {
+            assertThat(l).matches("boolq\\s+3\\s+[01]\\.\\d{4}\\s+\\S+\\s+-\\s+0\\.5000");
+        });
+    }
+
+    @Test
+    void usageAndInputErrorsMapToExitCodes(@TempDir Path tmp) {
+        assertThat(run("--model", model(), "--tasks", "nosuchtask", "-q")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("--model", model(), "--limit-order", "sideways", "-q")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("--model", tmp.resolve("missing.bin").toString(), "-q")).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(run("--model", model(), "--tasks", "rte", "--tasks-dir", tmp.toString(), "-q")).isEqualTo(Main.EXIT_BAD_INPUT);
+    }
+
+    @Test
+    void perplexityWiringMatchesTheProtocol() throws Exception {
+        // A real run of protocol P on the first paragraphs of TinyStories valid (stories260K: dense ppl about 4.6).
+        Path text = Files.createTempFile("zs-ppl", ".txt");
+        String all = Files.readString(SharedFiles.require(SharedFiles.tinyStoriesValid()));
+        Files.writeString(text, all.substring(0, 6_000));
+        var m = dev.mixprune.io.ModelLoader.load(SharedFiles.stories260KBin(), null);
+        EvalReport.PplRow row = EvalCommand.perplexityOf(m, text, dev.mixprune.progress.ProgressFactory.quiet());
+        var direct = dev.mixprune.eval.Perplexity.compute(m.weights(),
+                dev.mixprune.data.TokenStream.of(dev.mixprune.data.Corpus.read(text), m.requireTokenizer()).toArray(), 512);
+        // Not bit-equal: two identical Perplexity.compute calls differ in the 8th digit (forward's float reductions).
+        assertThat(row.ppl()).isCloseTo(direct.ppl(), org.assertj.core.api.Assertions.within(1e-6 * direct.ppl()));
+        assertThat(row.windows()).isEqualTo(direct.windows()).isPositive();
+        assertThat(row.ppl()).isBetween(2.0, 10.0);
+        Files.delete(text);
+    }
+
+    @Test
+    void taskListParsing() {
+        assertThat(EvalCommand.parseTasks(java.util.List.of("all"))).hasSize(8);
+        assertThat(EvalCommand.parseTasks(java.util.List.of("piqa", "boolq", "piqa"))).extracting(t -> t.id()).containsExactly("piqa", "boolq");
+        assertThat(EvalCommand.parseTasks(java.util.List.of("none"))).isEmpty();
+    }
+}

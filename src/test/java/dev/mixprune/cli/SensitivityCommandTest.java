@@ -1,0 +1,78 @@
+package dev.mixprune.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mixprune.SharedFiles;
+import dev.mixprune.allocate.FisherReport;
+import dev.mixprune.io.Llama2cBin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SensitivityCommandTest {
+    @TempDir Path dir;
+
+    record Run(int exit, String out, String err) {}
+
+    Run run(String... args) {
+        SensitivityCommand cmd = new SensitivityCommand();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        cmd.stdout = new PrintStream(out, true, StandardCharsets.UTF_8);
+        cmd.stderr = new PrintStream(err, true, StandardCharsets.UTF_8);
+        CommandLine cl = new CommandLine(cmd);
+        cl.setErr(new java.io.PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void writesReportAndPrintsLayerAndBlockTables() throws Exception {
+        Path out = dir.resolve("fisher.json");
+        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--samples", "2", "--seqlen", "24", "--out", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("blk.0.wq", "blk.4.w3", "sum F_l", "total", "windows 2 x 24 tokens");
+        FisherReport rep = FisherReport.load(out, Llama2cBin.read(SharedFiles.stories260KBin()).config());
+        assertThat(rep.windows()).isEqualTo(2);
+        assertThat(rep.seqLen()).isEqualTo(24);
+        assertThat(rep.source()).contains("calib.txt", "seed 0");
+        assertThat(rep.traces().values()).allSatisfy(v -> assertThat(v).isPositive());
+    }
+
+    /** A small calibration file (the first paragraphs of the valid text), so tokenizing it is quick. */
+    Path smallCalib() throws Exception {
+        String[] paras = java.nio.file.Files.readString(SharedFiles.tinyStoriesValid()).split("\\n\\s*\\n");
+        Path f = dir.resolve("small.txt");
+        java.nio.file.Files.writeString(f, String.join("\n\n", java.util.Arrays.copyOf(paras, 12)));
+        return f;
+    }
+
+    @Test
+    void jsonFlagPrintsTheReport() throws Exception {
+        Path out = dir.resolve("f.json");
+        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--calib", smallCalib().toString(), "--samples", "1",
+                "--seqlen", "16", "--seed", "3", "--threads", "1", "--out", out.toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        var json = new ObjectMapper().readTree(r.out());
+        assertThat(json.get("format").asText()).isEqualTo("mixprune.fisher");
+        assertThat(json.get("seqlen").asInt()).isEqualTo(16);
+    }
+
+    @Test
+    void badArgumentsFail() throws Exception {
+        Path out = dir.resolve("x.json");
+        String calib = smallCalib().toString();
+        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "1", "--out", out.toString()).exit()).isNotZero();
+        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "0", "--out", out.toString()).exit()).isNotZero();
+        Run tooLong = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "100000", "--out", out.toString());
+        assertThat(tooLong.exit()).isNotZero();
+        assertThat(tooLong.err()).contains("seqlen + 1 = 100001");
+        assertThat(run("--model", dir.resolve("missing.bin").toString(), "--out", out.toString()).exit()).isNotZero();
+        assertThat(out).doesNotExist();
+    }
+}
