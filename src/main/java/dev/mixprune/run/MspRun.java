@@ -58,7 +58,7 @@ public final class MspRun {
 
     /** Everything the run needs, with the CLI's defaults filled in by the caller. */
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
-                           List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, long seed,
+                           List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command) {}
 
     /** One allocation's outcome. */
@@ -85,8 +85,13 @@ public final class MspRun {
 
         // 1. Sensitivities.
         FisherReport fisher;
-        try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
-            fisher = FisherSensitivity.compute(dense, windows, s.fisherSamples(), (done, total) -> p.step(1));
+        if (s.fisherFile() != null) {
+            fisher = FisherReport.load(s.fisherFile(), dense.config());
+            log.printf(Locale.ROOT, "fisher: traces from %s (%s)%n", s.fisherFile(), fisher.source());
+        } else {
+            try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
+                fisher = FisherSensitivity.compute(dense, windows, s.fisherSamples(), (done, total) -> p.step(1));
+            }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
         Map<LayerId, Double> traces = new LinkedHashMap<>();
