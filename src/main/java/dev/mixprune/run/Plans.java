@@ -1,6 +1,7 @@
 package dev.mixprune.run;
 
 import dev.mixprune.allocate.Allocations;
+import dev.mixprune.allocate.FisherAllocator;
 import dev.mixprune.allocate.FitnessWindows;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.InitialPopulation;
@@ -51,7 +52,9 @@ public final class Plans {
     public static SparsityPlan build(Request r, LlamaWeights dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log) throws IOException {
         if (!r.allocation().equals("msp")) {
-            return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), r.granularity(), r.target(), statWindows, traces);
+            // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
+            Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
+            return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
         // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
         List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), dense.config().seqLen(), ~r.seed());
