@@ -3,6 +3,7 @@ package dev.mixprune.allocate;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.prune.Pattern;
+import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.prune.SparsityPlan;
 
 import java.io.IOException;
@@ -21,15 +22,14 @@ import java.util.function.Consumer;
 public final class MspSearch {
     private MspSearch() {}
 
-    public enum Method { MAGNITUDE, WANDA, SPARSEGPT }
     public enum Init { FISHER, RANDOM }
 
-    public record Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
+    public record Settings(PruneMethod method, double target, Levels levels, Granularity granularity, Init init,
                            Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
                            SearchConfig search, double owlLambda, double owlM, double owlNmLambda,
                            LevelDatabase.LayerLevelPruner levelPruner) {
         /** Without a custom level pruner (SparseGPT levels then come from {@link SparseGptLevels}). */
-        public Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
+        public Settings(PruneMethod method, double target, Levels levels, Granularity granularity, Init init,
                         Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
                         SearchConfig search, double owlLambda, double owlM, double owlNmLambda) {
             this(method, target, levels, granularity, init, fisher, fisherStrengths, fitness, search, owlLambda, owlM, owlNmLambda, null);

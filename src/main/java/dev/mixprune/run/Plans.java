@@ -58,7 +58,7 @@ public final class Plans {
         }
         // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
         List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), dense.config().seqLen(), ~r.seed());
-        MspSearch.Settings ms = new MspSearch.Settings(searchMethod(r.method()), r.target(), Levels.parse(r.levels(), r.step()),
+        MspSearch.Settings ms = new MspSearch.Settings(r.method(), r.target(), Levels.parse(r.levels(), r.step()),
                 r.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, r.search(),
                 OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
         SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
@@ -69,11 +69,4 @@ public final class Plans {
         return o.plan();
     }
 
-    public static MspSearch.Method searchMethod(PruneMethod m) {
-        return switch (m) {
-            case MAGNITUDE -> MspSearch.Method.MAGNITUDE;
-            case WANDA -> MspSearch.Method.WANDA;
-            case SPARSEGPT -> MspSearch.Method.SPARSEGPT;
-        };
-    }
 }

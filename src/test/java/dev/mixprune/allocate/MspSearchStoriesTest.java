@@ -31,7 +31,7 @@ class MspSearchStoriesTest {
         List<int[]> stats = FitnessWindows.sample(stream, 8, 128, 1);
         List<int[]> fit = FitnessWindows.sample(stream, 8, 128, 2);
         SearchConfig cfg = new SearchConfig(3, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s = new MspSearch.Settings(MspSearch.Method.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
+        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
                 MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
         List<String> log = new ArrayList<>();
         MspSearch.Outcome a = MspSearch.run(w, stats, fit, "t", s, dir.resolve("a.json"), false, SearchListener.NONE, log::add);
@@ -43,7 +43,7 @@ class MspSearchStoriesTest {
 
         // Interrupted after generation 1, resumed: the same plan and trace.
         SearchConfig shortCfg = new SearchConfig(1, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s1 = new MspSearch.Settings(MspSearch.Method.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
+        MspSearch.Settings s1 = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
                 MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, shortCfg, 0.08, 5, 2);
         MspSearch.run(w, stats, fit, "t", s1, dir.resolve("b.json"), false, SearchListener.NONE, log::add);
         MspSearch.Outcome b = MspSearch.run(w, stats, fit, "t", s, dir.resolve("b.json"), true, SearchListener.NONE, log::add);
@@ -88,7 +88,7 @@ class MspSearchStoriesTest {
         assertThat(w.linear(wq).countZeros()).isZero();
 
         SearchConfig cfg = new SearchConfig(2, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s = new MspSearch.Settings(MspSearch.Method.SPARSEGPT, 0.75, Levels.nm(8), Granularity.LAYER,
+        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.SPARSEGPT, 0.75, Levels.nm(8), Granularity.LAYER,
                 MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
         List<String> log = new ArrayList<>();
         MspSearch.Outcome o = MspSearch.run(w, stats, fit, "t", s, null, false, SearchListener.NONE, log::add);
