@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  *
  * <p>Arguments: {@code gemm:NxKxM[:op]} (op nt, nn or tn; default nt), {@code gemv:RxC} (also
  * measures the plain read loop over the same weights, alternating with the GEMV),
- * {@code memread:MiB}, {@code --seconds S} (time budget per case, default 3).
+ * {@code memread:MiB}, {@code chol:N} (SparseGPT's U of an N x N Hessian), {@code --seconds S}
+ * (time budget per case, default 3).
  */
 public final class KernelBench {
     private KernelBench() {}
@@ -48,6 +49,12 @@ public final class KernelBench {
                     double[] g = gemvAndRead(d[0], d[1], seconds);
                     System.out.printf(Locale.ROOT, "gemv %d %d gbps=%.2f cpu_gbps=%.2f read_gbps=%.2f read_cpu_gbps=%.2f%n",
                             d[0], d[1], g[0], g[1], g[2], g[3]);
+                }
+                case "chol" -> {
+                    int n = Integer.parseInt(parts[1]);
+                    double t = cholesky(n, seconds);
+                    System.out.printf(Locale.ROOT, "chol %d seconds=%.3f cpu_seconds=%.3f gflops=%.2f%n", n, t,
+                            lastCpuSeconds * ThreadTeam.shared().size(), 2.0 * n * n * n / 3 / t / 1e9);
                 }
                 case "memread" -> {
                     int mib = Integer.parseInt(parts[1]);
@@ -140,6 +147,20 @@ public final class KernelBench {
         double perRun = 1e9 * runs;
         return new double[]{bytes / best[0] / 1e9, bytes / (cpu[0] / perRun / team.size()) / 1e9,
                 bytes / best[1] / 1e9, bytes / (cpu[1] / perRun / team.size()) / 1e9};
+    }
+
+    /**
+     * SparseGPT's preparation on an n x n SPD matrix (X^T X / rows + 0.01 I): U with U^T U = H^-1
+     * (factorization n^3/3 flops plus triangular inverse n^3/3). Returns the best wall seconds.
+     */
+    static double cholesky(int n, double seconds) {
+        int rows = n + 16;
+        Matrix x = random(rows, n, 6);
+        Matrix g = dev.mixprune.tensor.Gemm.tn(x, x);
+        double[] h = new double[n * n];
+        for (int i = 0; i < h.length; i++) h[i] = g.data()[i] / rows;
+        for (int i = 0; i < n; i++) h[i * n + i] += 0.01;
+        return bestSeconds(() -> dev.mixprune.tensor.Cholesky.inverseUpperFactor(h, n), seconds);
     }
 
     /** Plain read bandwidth: every thread of the team sums its share of a large array. */
