@@ -75,6 +75,17 @@ final class GemmVector {
             GemmSkinny.nt(a, b, c, n, m, k, accumulate, team);
             return;
         }
+        if (layout == Layout.NT && m < SKINNY_ROWS) {
+            // Few columns (e.g. activations times a handful of vectors): a 6 x 32 tile would be
+            // mostly padding. Cᵀ = B Aᵀ is the skinny case with the roles swapped.
+            float[] t = new float[m * n];
+            GemmSkinny.nt(b, a, t, m, n, k, false, team);
+            for (int i = 0; i < n; i++) {
+                int o = i * m;
+                for (int j = 0; j < m; j++) c[o + j] = accumulate ? c[o + j] + t[j * n + i] : t[j * n + i];
+            }
+            return;
+        }
         packed(layout, a, b, c, n, m, k, accumulate, team);
     }
 
