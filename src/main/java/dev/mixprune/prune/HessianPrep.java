@@ -18,19 +18,30 @@ final class HessianPrep {
     @FunctionalInterface
     interface Factor { double[] apply(double[] dampedH, int n); }
 
-    /** Marks dead inputs in h (in place) and zeroes their weight columns. Returns the number of dead inputs. */
+    /** Marks dead inputs in h (in place) and zeroes their weight columns (w may be null). Returns the number of dead inputs. */
     static int handleDead(double[] h, int n, Matrix w) {
         int dead = 0;
-        float[] d = w.data();
-        int rows = w.rows();
         for (int j = 0; j < n; j++) {
             if (h[j * n + j] == 0) {
                 h[j * n + j] = 1;
-                for (int r = 0; r < rows; r++) d[r * n + j] = 0f;
+                if (w != null) zeroColumn(w, j);
                 dead++;
             }
         }
         return dead;
+    }
+
+    /** Zeroes the weight columns of dead inputs (Gram diagonal 0, the same test as on H = (2/N) G). */
+    static void zeroDeadColumns(Matrix gram, Matrix w) {
+        int n = gram.cols();
+        float[] g = gram.data();
+        for (int j = 0; j < n; j++) if (g[j * n + j] == 0f) zeroColumn(w, j);
+    }
+
+    private static void zeroColumn(Matrix w, int j) {
+        float[] d = w.data();
+        int n = w.cols();
+        for (int r = 0; r < w.rows(); r++) d[r * n + j] = 0f;
     }
 
     /**
