@@ -98,8 +98,10 @@ public final class PruneBench {
                 sgptTotals[0] += fs;
                 sgptTotals[1] += ss;
                 double sweepFlops = (double) rows * cols * cols;   // lazy updates: sum over blocks of 2 rows 128 rest
-                sgpt.add(String.format(Locale.ROOT, "%dx%d factor %.2f s (%.1f GFLOP/s double) sweep %.2f s (%.1f GFLOP/s)",
-                        rows, cols, fs, 2.0 * cols * cols * cols / 3 / fs / 1e9, ss, sweepFlops / ss / 1e9));
+                // The factor is computed once per distinct input; the other layers reading it reuse it.
+                String factor = fs < 0.05 ? "factor shared" : String.format(Locale.ROOT, "factor %.2f s (%.1f GFLOP/s double)",
+                        fs, 2.0 * cols * cols * cols / 3 / fs / 1e9);
+                sgpt.add(String.format(Locale.ROOT, "%dx%d %s, sweep %.2f s (%.1f GFLOP/s)", rows, cols, factor, ss, sweepFlops / ss / 1e9));
             });
             SequentialPruner p = new SequentialPruner(new SequentialPruner.Options(m, Propagation.PRUNED, false, chunk, sgo),
                     runner, PruneListener.NONE);
@@ -135,7 +137,8 @@ public final class PruneBench {
             double again = gemmCeiling(2048, 4096, 4096, ceilingSeconds);
             System.out.printf(Locale.ROOT, "%-9s ceiling re-measured after it: %.1f GFLOP/s (the machine is shared: compare the two)%n", m.cliName(), again);
             if (!sgpt.isEmpty()) {
-                System.out.printf(Locale.ROOT, "%-9s factor total %.2f s, sweep total %.2f s; per layer: %s%n", m.cliName(), sgptTotals[0], sgptTotals[1], String.join("; ", sgpt));
+                System.out.printf(Locale.ROOT, "%-9s factor total %.2f s, sweep total %.2f s; per layer (rows x cols, in order wq wk wv wo w1 w2 w3):%n          %s%n",
+                        m.cliName(), sgptTotals[0], sgptTotals[1], String.join("\n          ", sgpt));
             }
         }
     }
