@@ -45,6 +45,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
     @Option(names = "--fisher-samples", defaultValue = "32", description = "windows for the Fisher traces (default ${DEFAULT-VALUE})") int fisherSamples;
+    @Option(names = "--fisher", description = "reuse Fisher traces from a sensitivity run (fisher.json) instead of computing them") Path fisher;
     @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
@@ -74,7 +75,7 @@ public final class RunCommand implements Callable<Integer> {
         SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
                 d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
 
-        List<String> command = new ArrayList<>(List.of("mixprune", "run"));
+        List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
             command.addAll(spec.commandLine().getParseResult().originalArgs());
         } catch (RuntimeException ignored) {
@@ -83,7 +84,7 @@ public final class RunCommand implements Callable<Integer> {
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
-                calibPath, evalPath, nsamples, fisherSamples, seed, search, fitnessWindows, dir, !noModels, command);
+                calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command);
         MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
 
         Path report = dir.resolve("report.html");

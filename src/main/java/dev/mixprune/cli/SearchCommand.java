@@ -60,12 +60,7 @@ public final class SearchCommand implements Callable<Integer> {
     PrintStream stdout = System.out;
 
     @Override public Integer call() throws Exception {
-        MspSearch.Method m = switch (method.toLowerCase(Locale.ROOT)) {
-            case "wanda" -> MspSearch.Method.WANDA;
-            case "sparsegpt" -> MspSearch.Method.SPARSEGPT;
-            case "magnitude" -> MspSearch.Method.MAGNITUDE;
-            default -> throw new IllegalArgumentException("--method must be wanda, sparsegpt or magnitude, got '" + method + "'");
-        };
+        dev.mixprune.prune.PruneMethod m = dev.mixprune.prune.PruneMethod.parse(method);
         MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
             case "fisher" -> MspSearch.Init.FISHER;
             case "random" -> MspSearch.Init.RANDOM;

@@ -4,18 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mixprune.allocate.Allocations;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
 import dev.mixprune.allocate.Granularity;
-import dev.mixprune.allocate.InitialPopulation;
-import dev.mixprune.allocate.KlFitness;
-import dev.mixprune.allocate.Levels;
-import dev.mixprune.allocate.MspSearch;
-import dev.mixprune.allocate.OwlAllocator;
 import dev.mixprune.allocate.SearchConfig;
-import dev.mixprune.allocate.SearchListener;
-import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
@@ -58,7 +50,7 @@ public final class MspRun {
 
     /** Everything the run needs, with the CLI's defaults filled in by the caller. */
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
-                           List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, long seed,
+                           List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command) {}
 
     /** One allocation's outcome. */
@@ -85,8 +77,13 @@ public final class MspRun {
 
         // 1. Sensitivities.
         FisherReport fisher;
-        try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
-            fisher = FisherSensitivity.compute(dense, windows, s.fisherSamples(), (done, total) -> p.step(1));
+        if (s.fisherFile() != null) {
+            fisher = FisherReport.load(s.fisherFile(), dense.config());
+            log.printf(Locale.ROOT, "fisher: traces from %s (%s)%n", s.fisherFile(), fisher.source());
+        } else {
+            try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
+                fisher = FisherSensitivity.compute(dense, windows, s.fisherSamples(), (done, total) -> p.step(1));
+            }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
         Map<LayerId, Double> traces = new LinkedHashMap<>();
@@ -100,7 +97,10 @@ public final class MspRun {
         List<Row> rows = new ArrayList<>();
         for (String allocation : s.allocations()) {
             long ta = System.nanoTime();
-            SparsityPlan plan = plan(allocation, dense, s, statWindows, traces, calib, log);
+            Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
+                    s.search(), s.fitnessWindows(), s.seed());
+            SparsityPlan plan = Plans.build(req, dense, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
+                    s.outDir(), log);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);
 
@@ -122,33 +122,6 @@ public final class MspRun {
         }
         writeManifest(lm, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
-    }
-
-    private static SparsityPlan plan(String allocation, LlamaWeights dense, Settings s, List<int[]> statWindows,
-                                     Map<LayerId, Double> traces, TokenStream calib, PrintStream log) throws IOException {
-        if (!allocation.equals("msp")) {
-            return Allocations.allocate(allocation, dense, s.pattern(), s.step(), s.granularity(), s.target(), statWindows, traces);
-        }
-        int[] stream = calib.toArray();
-        // Fitness windows are drawn with another seed than the pruning windows; neither is ever evaluated on.
-        List<int[]> fitness = dev.mixprune.allocate.FitnessWindows.sample(stream, s.fitnessWindows(), dense.config().seqLen(), ~s.seed());
-        MspSearch.Settings ms = new MspSearch.Settings(searchMethod(s.method()), s.target(), Levels.parse(s.pattern(), s.step()),
-                s.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, s.search(),
-                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
-        SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
-                p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
-        MspSearch.Outcome o = MspSearch.run(dense, statWindows.subList(0, Math.min(64, statWindows.size())), fitness,
-                s.calib().getFileName() + ":" + s.seed(), ms, s.outDir().resolve("search.checkpoint.json"), false, listener, log::println);
-        SearchTrace.save(o.result().trace(), s.outDir().resolve("search-trace.json"));
-        return o.plan();
-    }
-
-    private static MspSearch.Method searchMethod(PruneMethod m) {
-        return switch (m) {
-            case MAGNITUDE -> MspSearch.Method.MAGNITUDE;
-            case WANDA -> MspSearch.Method.WANDA;
-            case SPARSEGPT -> MspSearch.Method.SPARSEGPT;
-        };
     }
 
     private static void writeResults(Settings s, PerplexityResult dense, List<Row> rows) throws IOException {
