@@ -95,7 +95,7 @@ public final class MspRun {
         for (LayerId id : LayerId.all(dense.config())) traces.put(id, fisher.trace(id));
 
         // 2. Dense baseline.
-        PerplexityResult densePpl = Perplexity.compute(dense, evalStream.toArray(), seqLen);
+        PerplexityResult densePpl = perplexity("dense", dense, evalStream, seqLen, progress);
         log.printf(Locale.ROOT, "dense: ppl %.4f on %s%n", densePpl.ppl(), s.eval().getFileName());
         zeroShot("dense", dense, tok, s, progress);
 
@@ -111,9 +111,15 @@ public final class MspRun {
             plan.save(planFile);
 
             LlamaWeights pruned = dense.copy();
-            PruneResult result = new SequentialPruner(SequentialPruner.Options.of(s.method()), PruneListener.NONE)
-                    .run(pruned, plan, statWindows);
-            PerplexityResult ppl = Perplexity.compute(pruned, evalStream.toArray(), seqLen);
+            PruneResult result;
+            try (Progress p = progress.start("prune " + allocation + " (" + s.method().cliName() + ")", dense.config().nLayers(), "blocks")) {
+                PruneListener listener = new PruneListener() {
+                    @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) { p.step(1); }
+                    @Override public void warning(String message) { log.println("prune: warning: " + message); }
+                };
+                result = new SequentialPruner(SequentialPruner.Options.of(s.method()), listener).run(pruned, plan, statWindows);
+            }
+            PerplexityResult ppl = perplexity(allocation, pruned, evalStream, seqLen, progress);
             Path modelFile = null;
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
@@ -129,6 +135,12 @@ public final class MspRun {
         }
         writeManifest(lm, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
+    }
+
+    private static PerplexityResult perplexity(String name, LlamaWeights w, TokenStream text, int seqLen, ProgressFactory progress) {
+        try (Progress p = progress.start("ppl " + name, text.length() / seqLen, "windows")) {
+            return Perplexity.compute(w, text.toArray(), seqLen, p::step);
+        }
     }
 
     /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
