@@ -217,7 +217,7 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan p = dev.mixprune.run.Plans.build(req, w, Arrays.asList(windows.windows()), traces, calibStream.toArray(),
                 calibStream.documents() + " docs:" + seed, work, log);
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
-        err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
+        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
         return p;
     }
 
