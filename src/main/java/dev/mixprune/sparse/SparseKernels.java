@@ -38,12 +38,64 @@ public final class SparseKernels {
     /** y[0..rows) = W x. */
     public static void gemv(PackedNM w, float[] x, float[] y) {
         checkGemv(w, x, y);
-        int[] sb = slotBase(w);
         int rows = w.rows();
-        if ((long) rows * w.slotsPerRow() < 1 << 16) {
+        boolean small = (long) rows * w.slotsPerRow() < 1 << 15;
+        if (permuteSpan(w) > 0) {
+            // x padded so that every block's (up to) four x vectors can be loaded without bounds trouble.
+            float[] xp = new float[w.groupsPerRow() * w.m() + 4 * L];
+            System.arraycopy(x, 0, xp, 0, w.cols());
+            if (small) gemvRowsPermute(w, xp, y, 0, rows);
+            else ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRowsPermute(w, xp, y, lo, hi));
+            return;
+        }
+        int[] sb = slotBase(w);
+        if (small) {
             gemvRows(w, sb, x, y, 0, rows, new int[w.slotsPerRow() + L]);
         } else {
             ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRows(w, sb, x, y, lo, hi, new int[w.slotsPerRow() + L]));
+        }
+    }
+
+    /**
+     * Columns of x one vector of slots covers when N divides the lane count and that span fits in
+     * at most four x vectors (N:M with M <= 4N, e.g. 2:4, 2:8, 4:8, 1:4), else 0 (gather kernel).
+     */
+    static int permuteSpan(PackedNM w) {
+        if (L % w.n() != 0) return 0;
+        int span = L / w.n() * w.m();
+        return span <= 4 * L ? span : 0;
+    }
+
+    /**
+     * The kernel for small M/N: a vector of L slots covers a contiguous span of at most 4L inputs, so
+     * instead of gathering x through an index array it loads those (up to four) x vectors and picks
+     * each slot's input with a two-source permute (vpermt2ps) on the in-group index converted to float.
+     */
+    private static void gemvRowsPermute(PackedNM w, float[] xp, float[] y, int r0, int r1) {
+        float[] v = w.values();
+        byte[] idx = w.index();
+        int n = w.n(), m = w.m(), spr = w.slotsPerRow(), span = permuteSpan(w);
+        int blocks = spr / L;
+        float[] baseArr = new float[L];
+        for (int i = 0; i < L; i++) baseArr[i] = (i / n) * m;
+        FloatVector base = FloatVector.fromArray(F, baseArr, 0);
+        FloatVector two = FloatVector.broadcast(F, 2 * L);
+        boolean wide = span > 2 * L;
+        for (int r = r0; r < r1; r++) {
+            int o = r * spr;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0, c0 = 0, s = o; b < blocks; b++, c0 += span, s += L) {
+                FloatVector pos = ((FloatVector) ByteVector.fromArray(B, idx, s).convertShape(VectorOperators.B2F, F, 0)).add(base);
+                FloatVector xv = pos.selectFrom(FloatVector.fromArray(F, xp, c0), FloatVector.fromArray(F, xp, c0 + L));
+                if (wide) {
+                    FloatVector hi = pos.selectFrom(FloatVector.fromArray(F, xp, c0 + 2 * L), FloatVector.fromArray(F, xp, c0 + 3 * L));
+                    xv = xv.blend(hi, pos.compare(VectorOperators.GE, two));
+                }
+                acc = FloatVector.fromArray(F, v, s).fma(xv, acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (int s = blocks * L; s < spr; s++) sum += v[o + s] * xp[(s / n) * m + idx[o + s]];
+            y[r] = sum;
         }
     }
 
