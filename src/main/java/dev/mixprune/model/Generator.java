@@ -1,7 +1,6 @@
 package dev.mixprune.model;
 
 import dev.mixprune.io.Vocabulary;
-import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.Arrays;
@@ -76,7 +75,7 @@ public final class Generator {
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
         }
         LayerOps.rmsnorm(x, 0, w.finalNorm(), c.normEps(), xb, 0);
-        Gemv.multiply(w.classifier(), xb, logits);
+        Linear.gemv(w.classifier(), xb, logits);
         return logits;
     }
 
