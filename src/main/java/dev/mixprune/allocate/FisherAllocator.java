@@ -45,6 +45,19 @@ public final class FisherAllocator {
         return z;
     }
 
+    /**
+     * Per gene, the standardised log trace of the gene's BLOCK (z over blocks, broadcast to the
+     * block's genes). design.md: block-level Fisher allocation helped Wanda on stories260K where
+     * per-layer density did not, so layer-granularity searches get these seeds too.
+     */
+    public static double[] blockZScores(SearchSpace space, Map<LayerId, Double> traces) {
+        SearchSpace blocks = new SearchSpace(space.config(), space.levels(), Granularity.BLOCK);
+        double[] zb = zScores(blocks, traces);
+        double[] z = new double[space.geneCount()];
+        for (int g = 0; g < z.length; g++) z[g] = zb[space.layersOf(g).get(0).block()];
+        return z;
+    }
+
     /** Genome for strength a: s - a z, snapped to levels and repaired to the budget. */
     public static int[] genome(Budget budget, double[] z, double strength) {
         double[] want = new double[z.length];

@@ -26,7 +26,15 @@ public final class MspSearch {
 
     public record Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
                            Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
-                           SearchConfig search, double owlLambda, double owlM, double owlNmLambda) {}
+                           SearchConfig search, double owlLambda, double owlM, double owlNmLambda,
+                           LevelDatabase.LayerLevelPruner levelPruner) {
+        /** Without a level pruner (SparseGPT candidates then use Wanda masks as a proxy). */
+        public Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
+                        Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
+                        SearchConfig search, double owlLambda, double owlM, double owlNmLambda) {
+            this(method, target, levels, granularity, init, fisher, fisherStrengths, fitness, search, owlLambda, owlM, owlNmLambda, null);
+        }
+    }
 
     public record Outcome(SparsityPlan plan, int[] genome, Budget budget, double bestFitness, EvolutionarySearch.Result result,
                           KlFitness.Timings timings, long setupNanos, List<String> seedNames) {
@@ -50,6 +58,13 @@ public final class MspSearch {
             case MAGNITUDE -> CandidateModel.magnitude(dense, space);
             case WANDA -> CandidateModel.wanda(dense, space, scalers);
             case SPARSEGPT -> {
+                if (s.levelPruner() != null) {
+                    long tdb = System.nanoTime();
+                    LevelDatabase db = LevelDatabase.build(dense, space, s.levelPruner());
+                    log.accept(String.format(Locale.ROOT, "level database: %d layers x %d levels in %.1f s",
+                            space.config().nLayers() * 7, space.levels().count(), (System.nanoTime() - tdb) / 1e9));
+                    yield CandidateModel.fromDatabase(dense, db);
+                }
                 log.accept("warning: the SparseGPT level database is not built yet; candidates use Wanda masks as a proxy"
                         + " (the final model is still pruned with SparseGPT by the prune command)");
                 yield CandidateModel.wanda(dense, space, scalers);
@@ -76,6 +91,13 @@ public final class MspSearch {
                 for (double a : s.fisherStrengths()) {
                     seeds.add(FisherAllocator.genome(budget, z, a));
                     names.add("fisher(a=" + a + ")");
+                }
+                if (space.granularity() == Granularity.LAYER) {
+                    double[] zb = FisherAllocator.blockZScores(space, s.fisher());
+                    for (double a : s.fisherStrengths()) {
+                        seeds.add(FisherAllocator.genome(budget, zb, a));
+                        names.add("fisher-block(a=" + a + ")");
+                    }
                 }
             } else {
                 log.accept("warning: no --fisher file: the initial population is uniform + OWL (+ mutants); run `sensitivity` first for MSP proper");

@@ -1,6 +1,11 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.data.Corpus;
+import dev.mixprune.data.TokenStream;
+import dev.mixprune.eval.Perplexity;
+import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.eval.zeroshot.Doc;
 import dev.mixprune.eval.zeroshot.DocSelection;
 import dev.mixprune.eval.zeroshot.EvalReport;
@@ -15,6 +20,7 @@ import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.Tokenizer;
+import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,6 +28,8 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -48,12 +56,14 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit-order", description = "which N documents --limit takes: harness (df3da98 shuffle, default) or file (first N)")
     String limitOrder = "harness";
     @Option(names = "--batch-logits", description = "max logits (tokens x vocab) per forward call (default: ${DEFAULT-VALUE})")
-    long batchLogits = 32L << 20;
+    long batchLogits = LoglikelihoodScorer.DEFAULT_BATCH_LOGITS;
+    @Option(names = "--batch-seqs", description = "max sequences per forward call (default: ${DEFAULT-VALUE})")
+    int batchSeqs = LoglikelihoodScorer.DEFAULT_BATCH_SEQUENCES;
     @Option(names = "--json", description = "print JSON on stdout instead of the table") boolean json;
     @Option(names = "--out", description = "also write the JSON to this file (e.g. RUN_DIR/eval.json)") Path out;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
-    /** Perplexity of one file under the model; the default wiring is {@link #perplexityUnavailable}. */
+    /** Perplexity of one file under the model; the default is {@link #perplexityOf}. */
     @FunctionalInterface
     interface PerplexityRunner {
         EvalReport.PplRow run(LoadedModel model, Path file, ProgressFactory progress) throws IOException;
@@ -63,7 +73,7 @@ public final class EvalCommand implements Callable<Integer> {
     private final PerplexityRunner perplexity;
     private final PrintStream stdout;
 
-    public EvalCommand() { this(m -> new LlamaSequenceScorer(m.weights()), EvalCommand::perplexityUnavailable, System.out); }
+    public EvalCommand() { this(m -> new LlamaSequenceScorer(m.weights()), EvalCommand::perplexityOf, System.out); }
 
     /** For tests: another model behind the scorer, another perplexity, captured stdout. */
     EvalCommand(Function<LoadedModel, SequenceScorer> scorers, PerplexityRunner perplexity, PrintStream stdout) {
@@ -72,9 +82,22 @@ public final class EvalCommand implements Callable<Integer> {
         this.stdout = stdout;
     }
 
-    /** --ppl needs dev.mixprune.eval.Perplexity (forward work); until it is merged this says so. */
-    static EvalReport.PplRow perplexityUnavailable(LoadedModel m, Path file, ProgressFactory p) {
-        throw new UnsupportedOperationException("--ppl needs eval.Perplexity, which is not in this build yet");
+    /** Protocol P at the model's context length, as {@code mixprune ppl} computes it. */
+    static EvalReport.PplRow perplexityOf(LoadedModel m, Path file, ProgressFactory progress) throws IOException {
+        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString());
+        int seqLen = m.weights().config().seqLen();
+        int[] ids;
+        try (Progress p = progress.start("ppl tokenize " + file.getFileName(), 0, "file")) {
+            ids = TokenStream.of(Corpus.read(file), m.requireTokenizer()).toArray();
+            p.step(1);
+        }
+        if (ids.length < seqLen) throw new BadInputException(file + ": " + ids.length + " tokens, fewer than one window of " + seqLen);
+        PerplexityResult r;
+        try (Progress p = progress.start("ppl " + file.getFileName(), ids.length / seqLen, "window")) {
+            r = Perplexity.compute(m.weights(), ids, seqLen);
+            p.step(r.windows());
+        }
+        return new EvalReport.PplRow(file.toString(), r.ppl(), r.windows(), r.tokensScored(), r.seqLen());
     }
 
     /** Task list from --tasks: names, 'all', or 'none'; duplicates dropped, order kept. */
@@ -110,7 +133,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<EvalReport.PplRow> ppl = new ArrayList<>();
         for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));
 
-        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, new LoglikelihoodScorer(scorers.apply(m), batchLogits, 64), progress);
+        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs), progress);
         List<EvalReport.TaskRow> rows = new ArrayList<>();
         for (ZeroShotTask t : todo) {
             long t0 = System.nanoTime();

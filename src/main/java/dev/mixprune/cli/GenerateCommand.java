@@ -6,6 +6,7 @@ import dev.mixprune.io.Tokenizer;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
+import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,6 +43,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
         if (!(topP >= 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in [0, 1], got " + topP);
         LoadedModel m = ModelLoader.load(model, tokenizer);
+        err.println(KernelInfo.describe());
+        if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         Tokenizer tok = m.requireTokenizer();
         LlamaConfig c = m.weights().config();
         int n = steps;
@@ -61,7 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
         out.write('\n');
         out.flush();
         double s = (System.nanoTime() - t0) / 1e9;
-        err.printf("generated %d tokens (BOS and prompt included) in %.3f s (%.1f tok/s)%n", tokens.length, s, tokens.length / Math.max(s, 1e-9));
+        int emitted = tokens.length - 1; // prompt[0] (BOS) is fed, not emitted
+        err.printf(java.util.Locale.ROOT, "emitted %d tokens (forced prompt tokens included) in %.3f s, %.1f tok/s (JIT warm-up included)%n",
+                emitted, s, emitted / Math.max(s, 1e-9));
         return 0;
     }
 }

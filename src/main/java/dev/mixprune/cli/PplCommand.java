@@ -10,6 +10,7 @@ import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,6 +43,8 @@ public final class PplCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
         LoadedModel m = ModelLoader.load(model, tokenizer);
+        err.println(KernelInfo.describe());
+        if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
         if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);

@@ -24,7 +24,7 @@ final class Attention {
         this.seqLen = seqLen;
         kt = new float[hs * seqLen];
         vt = new float[hs * seqLen];
-        scores = new float[seqLen];
+        scores = new float[4 * seqLen];
     }
 
     /**
@@ -41,58 +41,132 @@ final class Attention {
         }
     }
 
+    /**
+     * Outputs of the queries of one head at positions t0..t0+3 (rows qOff0 + b*stride of q) into the
+     * same offsets of out. Four queries share every key and value load, and the scores of a key
+     * chunk stay in registers across the head dimension.
+     */
+    void attend4(float[] q, int qOff0, int stride, int t0, float[] out) {
+        int nMax = t0 + 4;
+        int L = S.length();
+        int upper = S.loopBound(nMax);
+        int o1 = qOff0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+        for (int j = 0; j < upper; j += L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < hs; i++) {
+                FloatVector kv = FloatVector.fromArray(S, kt, i * seqLen + j);
+                a0 = kv.fma(FloatVector.broadcast(S, q[qOff0 + i]), a0);
+                a1 = kv.fma(FloatVector.broadcast(S, q[o1 + i]), a1);
+                a2 = kv.fma(FloatVector.broadcast(S, q[o2 + i]), a2);
+                a3 = kv.fma(FloatVector.broadcast(S, q[o3 + i]), a3);
+            }
+            a0.intoArray(scores, j);
+            a1.intoArray(scores, seqLen + j);
+            a2.intoArray(scores, 2 * seqLen + j);
+            a3.intoArray(scores, 3 * seqLen + j);
+        }
+        for (int j = upper; j < nMax; j++) {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int i = 0; i < hs; i++) {
+                float k = kt[i * seqLen + j];
+                s0 += q[qOff0 + i] * k;
+                s1 += q[o1 + i] * k;
+                s2 += q[o2 + i] * k;
+                s3 += q[o3 + i] * k;
+            }
+            scores[j] = s0;
+            scores[seqLen + j] = s1;
+            scores[2 * seqLen + j] = s2;
+            scores[3 * seqLen + j] = s3;
+        }
+        // Row b may look at keys 0..t0+b; later keys get probability 0 so p·V can run to nMax for all rows.
+        float[] inv = new float[4];
+        for (int b = 0; b < 4; b++) {
+            int n = t0 + b + 1;
+            inv[b] = expScores(b * seqLen, n);
+            java.util.Arrays.fill(scores, b * seqLen + n, b * seqLen + nMax, 0f);
+        }
+        for (int i = 0; i < hs; i++) {
+            int vo = i * seqLen;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            int j = 0;
+            for (; j < upper; j += L) {
+                FloatVector vv = FloatVector.fromArray(S, vt, vo + j);
+                a0 = FloatVector.fromArray(S, scores, j).fma(vv, a0);
+                a1 = FloatVector.fromArray(S, scores, seqLen + j).fma(vv, a1);
+                a2 = FloatVector.fromArray(S, scores, 2 * seqLen + j).fma(vv, a2);
+                a3 = FloatVector.fromArray(S, scores, 3 * seqLen + j).fma(vv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; j < nMax; j++) {
+                float v = vt[vo + j];
+                s0 += scores[j] * v;
+                s1 += scores[seqLen + j] * v;
+                s2 += scores[2 * seqLen + j] * v;
+                s3 += scores[3 * seqLen + j] * v;
+            }
+            out[qOff0 + i] = s0 * inv[0];
+            out[o1 + i] = s1 * inv[1];
+            out[o2 + i] = s2 * inv[2];
+            out[o3 + i] = s3 * inv[3];
+        }
+    }
+
     /** Output of the query at q[qOff..qOff+hs) at position t into out[outOff..outOff+hs). */
     void attend(float[] q, int qOff, int t, float[] out, int outOff) {
         int n = t + 1;
-        float scale = (float) (1.0 / Math.sqrt(hs));
+        int L = S.length();
         int upper = S.loopBound(n);
-
-        // scores[0..n) = (q · K[0..n)) * scale, accumulated one head dimension at a time.
-        java.util.Arrays.fill(scores, 0, n, 0f);
-        for (int i = 0; i < hs; i++) {
-            float qi = q[qOff + i];
-            int ko = i * seqLen;
-            FloatVector vq = FloatVector.broadcast(S, qi);
-            int j = 0;
-            for (; j < upper; j += S.length()) {
-                FloatVector kv = FloatVector.fromArray(S, kt, ko + j);
-                kv.fma(vq, FloatVector.fromArray(S, scores, j)).intoArray(scores, j);
-            }
-            for (; j < n; j++) scores[j] += qi * kt[ko + j];
+        for (int j = 0; j < upper; j += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < hs; i++) acc = FloatVector.fromArray(S, kt, i * seqLen + j).fma(FloatVector.broadcast(S, q[qOff + i]), acc);
+            acc.intoArray(scores, j);
         }
-
-        // Softmax with the max subtracted; the sum is kept in float like the reference.
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int j = 0;
-        for (; j < upper; j += S.length()) vmax = vmax.max(FloatVector.fromArray(S, scores, j));
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; j < n; j++) max = Math.max(max, scores[j]);
-        max *= scale;
-        FloatVector vs = FloatVector.broadcast(S, scale), vm = FloatVector.broadcast(S, max);
-        FloatVector vsum = FloatVector.zero(S);
-        j = 0;
-        for (; j < upper; j += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, scores, j).fma(vs, vm.neg()).lanewise(VectorOperators.EXP);
-            e.intoArray(scores, j);
-            vsum = vsum.add(e);
+        for (int j = upper; j < n; j++) {
+            float s = 0;
+            for (int i = 0; i < hs; i++) s += q[qOff + i] * kt[i * seqLen + j];
+            scores[j] = s;
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
-        for (; j < n; j++) {
-            float e = (float) Math.exp(scores[j] * scale - max);
-            scores[j] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-
-        // out[i] = Σ_j p_j V[j][i].
+        float inv = expScores(0, n);
         for (int i = 0; i < hs; i++) {
             int vo = i * seqLen;
             FloatVector acc = FloatVector.zero(S);
             int m = 0;
-            for (; m < upper; m += S.length()) acc = FloatVector.fromArray(S, scores, m).fma(FloatVector.fromArray(S, vt, vo + m), acc);
+            for (; m < upper; m += L) acc = FloatVector.fromArray(S, scores, m).fma(FloatVector.fromArray(S, vt, vo + m), acc);
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (; m < n; m++) s += scores[m] * vt[vo + m];
             out[outOff + i] = s * inv;
         }
+    }
+
+    /**
+     * scores[off..off+n) holds raw q·k; replaces them by exp(scale*(s - max)) and returns
+     * 1 / their sum (softmax with the max subtracted, in float like the reference).
+     */
+    private float expScores(int off, int n) {
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        int upper = S.loopBound(n);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j < upper; j += S.length()) vmax = vmax.max(FloatVector.fromArray(S, scores, off + j));
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; j < n; j++) max = Math.max(max, scores[off + j]);
+        max *= scale;
+        FloatVector vs = FloatVector.broadcast(S, scale), vm = FloatVector.broadcast(S, -max);
+        FloatVector vsum = FloatVector.zero(S);
+        j = 0;
+        for (; j < upper; j += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, scores, off + j).fma(vs, vm).lanewise(VectorOperators.EXP);
+            e.intoArray(scores, off + j);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            float e = (float) Math.exp(scores[off + j] * scale - max);
+            scores[off + j] = e;
+            sum += e;
+        }
+        return 1f / sum;
     }
 }

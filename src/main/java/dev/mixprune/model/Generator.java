@@ -84,9 +84,7 @@ public final class Generator {
         float[] keys = cache.keys(layer), values = cache.values(layer);
         ThreadTeam.RangeBody body = (lo, hi) -> {
             float[] scores = new float[pos + 1];
-            for (int h = lo; h < hi; h++) {
-                LayerOps.attendOne(q, h * hs, keys, values, 0, kvDim, (h / rep) * hs, pos, hs, scores, att, h * hs);
-            }
+            for (int h = lo; h < hi; h++) attendCached(q, h * hs, keys, values, kvDim, (h / rep) * hs, pos, hs, scores, att);
         };
         // Threads only pay off when there is real work per head.
         if ((long) (pos + 1) * hs * c.nHeads() >= 1 << 16) ThreadTeam.shared().forRange(0, c.nHeads(), 1, body);
@@ -94,20 +92,69 @@ public final class Generator {
     }
 
     /**
+     * One query head against the cached positions 0..pos ([pos][kvDim] rows): the same computation
+     * as {@link LayerOps#attendOne} (its scalar reference) with vectorised dot products and axpys.
+     */
+    private static void attendCached(float[] q, int qOff, float[] keys, float[] values, int kvDim, int kvOff, int pos, int hs,
+                                     float[] scores, float[] out) {
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int t = 0; t <= pos; t++) scores[t] = VectorOps.dot(q, qOff, keys, t * kvDim + kvOff, hs) * scale;
+        LayerOps.softmax(scores, pos + 1);
+        java.util.Arrays.fill(out, qOff, qOff + hs, 0f);
+        for (int t = 0; t <= pos; t++) VectorOps.axpy(scores[t], values, t * kvDim + kvOff, out, qOff, hs);
+    }
+
+    /**
+     * Feeds tokens at positions 0..n-1 in one batched forward (a GEMM per linear instead of n
+     * GEMVs), filling the cache, and returns the logits at position n-1 (buffer reused by the next
+     * call). Starts the sequence afresh: earlier cache contents are overwritten.
+     */
+    public float[] prefill(int[] tokens) {
+        int n = tokens.length;
+        if (n == 0 || n > cache.capacity()) throw new IllegalArgumentException("prefill of " + n + " tokens, the kv cache holds 1.." + cache.capacity());
+        Matrix x = LlamaForward.embed(w, new int[][]{tokens});
+        for (int b = 0; b < c.nLayers(); b++) {
+            x = BlockForward.forward(c, w.block(b), b, x, 1, n, ActivationCapture.NONE, rope,
+                    (block, k, v) -> cache.storePrefix(block, k.data(), v.data(), n));
+        }
+        Matrix last = LlamaForward.head(w, x.rowSlice(n - 1, n));
+        System.arraycopy(last.data(), 0, logits, 0, logits.length);
+        return logits;
+    }
+
+    /**
      * llama2.c run.c semantics: feeds prompt[0] at position 0 (normally BOS), forces the remaining
      * prompt tokens, then samples, for at most {@code steps} positions in total; stops early when
      * BOS or EOS is produced (that token is not emitted). Returns every token fed or emitted,
-     * starting with prompt[0].
+     * starting with prompt[0]. A prompt of several tokens is fed with {@link #prefill} (same
+     * numbers within float rounding, much faster on long prompts).
      */
     public int[] generate(int[] prompt, int steps, Sampler sampler, TokenListener listener) {
+        return generate(prompt, steps, sampler, listener, true);
+    }
+
+    /** As {@link #generate(int[], int, Sampler, TokenListener)}; {@code batchedPrefill} false feeds the prompt token by token as run.c does. */
+    public int[] generate(int[] prompt, int steps, Sampler sampler, TokenListener listener, boolean batchedPrefill) {
         if (prompt.length == 0) throw new IllegalArgumentException("prompt must hold at least one token (BOS)");
         if (steps > cache.capacity()) throw new IllegalArgumentException(steps + " steps exceed the kv cache of " + cache.capacity() + " positions");
         int[] out = new int[Math.max(steps, 0) + 1];
         int n = 0;
         out[n++] = prompt[0];
         int token = prompt[0];
-        for (int pos = 0; pos < steps; pos++) {
-            float[] l = step(token, pos);
+        int start = 0;
+        float[] prefilled = null;
+        int m = Math.min(prompt.length, steps); // positions covered by forced prompt tokens
+        if (batchedPrefill && m >= 2 && noStopToken(prompt, 1, m)) {
+            prefilled = prefill(Arrays.copyOf(prompt, m));
+            for (int i = 1; i < m; i++) {
+                if (listener != null) listener.onToken(prompt[i - 1], prompt[i]);
+                out[n++] = prompt[i];
+            }
+            token = prompt[m - 1];
+            start = m - 1;
+        }
+        for (int pos = start; pos < steps; pos++) {
+            float[] l = prefilled != null && pos == start ? prefilled : step(token, pos);
             int next = pos + 1 < prompt.length ? prompt[pos + 1] : sampler.sample(l, c.vocabSize());
             if (next == Vocabulary.BOS || next == Vocabulary.EOS) break;
             if (listener != null) listener.onToken(token, next);
@@ -115,6 +162,11 @@ public final class Generator {
             token = next;
         }
         return Arrays.copyOf(out, n);
+    }
+
+    private static boolean noStopToken(int[] t, int from, int to) {
+        for (int i = from; i < to; i++) if (t[i] == Vocabulary.BOS || t[i] == Vocabulary.EOS) return false;
+        return true;
     }
 
     /** Convenience for tests: logits at every position of one sequence, via the cache. */

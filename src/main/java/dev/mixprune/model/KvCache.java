@@ -27,6 +27,13 @@ public final class KvCache {
     float[] keys(int layer) { return keys[layer]; }
     float[] values(int layer) { return values[layer]; }
 
+    /** Positions [0, rows) of one layer from [rows][kvDim] matrices (the batched prefill). */
+    void storePrefix(int layer, float[] k, float[] v, int rows) {
+        if (rows > capacity) throw new IllegalArgumentException(rows + " positions exceed the kv cache of " + capacity);
+        System.arraycopy(k, 0, keys[layer], 0, rows * kvDim);
+        System.arraycopy(v, 0, values[layer], 0, rows * kvDim);
+    }
+
     void store(int layer, int pos, float[] k, float[] v) {
         if (pos < 0 || pos >= capacity) throw new IllegalArgumentException("position " + pos + " outside kv cache of " + capacity);
         System.arraycopy(k, 0, keys[layer], pos * kvDim, kvDim);

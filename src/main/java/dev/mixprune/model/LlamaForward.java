@@ -18,6 +18,9 @@ import java.util.Map;
 public final class LlamaForward {
     private LlamaForward() {}
 
+    /** Activation budget of one internal batch of {@link #logitsBatch}. */
+    public static final long DEFAULT_BATCH_BYTES = 256L << 20;
+
     /** Receives the logits of windows [firstIndex, firstIndex + logits.rows()/T) of a streamed run. */
     @FunctionalInterface
     public interface BatchConsumer {
@@ -30,6 +33,11 @@ public final class LlamaForward {
 
     /** Logits of every sequence (any lengths, empty allowed); sequences of equal length run as one batch. */
     public static List<Matrix> logitsBatch(LlamaWeights w, List<int[]> sequences) {
+        return logitsBatch(w, sequences, DEFAULT_BATCH_BYTES);
+    }
+
+    /** As {@link #logitsBatch(LlamaWeights, List)}, with the activation budget of one internal batch. */
+    public static List<Matrix> logitsBatch(LlamaWeights w, List<int[]> sequences, long budgetBytes) {
         Map<Integer, List<Integer>> byLength = new LinkedHashMap<>();
         for (int i = 0; i < sequences.size(); i++) byLength.computeIfAbsent(sequences.get(i).length, L -> new ArrayList<>()).add(i);
         List<Matrix> out = new ArrayList<>(sequences.size());
@@ -40,10 +48,15 @@ public final class LlamaForward {
                 for (int i : idx) out.set(i, new Matrix(0, vocab));
                 return;
             }
-            int[][] windows = new int[idx.size()][];
-            for (int j = 0; j < windows.length; j++) windows[j] = sequences.get(idx.get(j));
-            Matrix all = logits(w, windows);
-            for (int j = 0; j < windows.length; j++) out.set(idx.get(j), all.rowSlice(j * len, (j + 1) * len));
+            // Equal lengths run together, in chunks that keep the activations of one chunk bounded.
+            int chunk = batchSeqsFor(w.config(), len, budgetBytes);
+            for (int from = 0; from < idx.size(); from += chunk) {
+                int count = Math.min(chunk, idx.size() - from);
+                int[][] windows = new int[count][];
+                for (int j = 0; j < count; j++) windows[j] = sequences.get(idx.get(from + j));
+                Matrix all = logits(w, windows);
+                for (int j = 0; j < count; j++) out.set(idx.get(from + j), all.rowSlice(j * len, (j + 1) * len));
+            }
         });
         return out;
     }
@@ -101,7 +114,7 @@ public final class LlamaForward {
         Matrix x = embed(w, windows);
         RopeTable rope = new RopeTable(c.headSize(), Math.max(T, 1), c.ropeTheta());
         for (int b = 0; b < c.nLayers(); b++) {
-            x = BlockForward.forward(c, w.block(b), b, x, windows.length, T, capture, rope);
+            x = BlockForward.forward(c, w.block(b), b, x, windows.length, T, capture, rope, BlockForward.KvSink.NONE);
         }
         return x;
     }

@@ -74,18 +74,22 @@ public final class RunDirectory {
         return m;
     }
 
-    /** fisher.json: {"format": "mixprune.fisher", "layers": {name: trace}}; layers in LayerId order when names parse. */
+    /**
+     * fisher.json: {"format": "mixprune.fisher", "layers": {name: trace}} or, as allocate.FisherReport
+     * writes it, {"layers": {name: {"trace": t, ...}}}; layers in LayerId order when names parse.
+     */
     static Map<String, Double> fisher(JsonNode root, Path file) {
         requireFormat(root, file, "mixprune.fisher");
         JsonNode layers = root.path("layers");
-        if (!layers.isObject() || layers.isEmpty()) throw BadInputException.in(file, "field 'layers' must be a non-empty object of layer name -> trace");
+        if (!layers.isObject() || layers.isEmpty()) throw BadInputException.in(file, "field 'layers' must be a non-empty object of layer name -> trace or {trace}");
         List<String> names = new ArrayList<>();
         layers.fieldNames().forEachRemaining(names::add);
         sortLayerNames(names);
         Map<String, Double> m = new LinkedHashMap<>();
         for (String n : names) {
             JsonNode v = layers.get(n);
-            if (!v.isNumber()) throw BadInputException.in(file, "layers." + n + " must be a number, got " + v);
+            if (v.isObject()) v = v.path("trace");
+            if (!v.isNumber()) throw BadInputException.in(file, "layers." + n + " must be a number or an object with a numeric 'trace', got " + layers.get(n));
             m.put(n, v.asDouble());
         }
         return m;

@@ -7,7 +7,8 @@ package dev.mixprune.tensor;
  *   <li>{@link #nn}: C = A * B, A [n,k], B [k,m] (backward dx = dy * W);</li>
  *   <li>{@link #tn}: C = A^T * B, A [k,n], B [k,m] (Hessians X^T X, weight gradients dy^T x).</li>
  * </ul>
- * With {@code accumulate} the product is added to C instead of overwriting it.
+ * With {@code accumulate} the product is added to C instead of overwriting it. C must not share
+ * its array with A or B. All three are dense row-major with no padding (see {@link Matrix}).
  * <p>The kernels ({@link GemmVector}) are packed, register-tiled and run on {@link ThreadTeam#shared()};
  * accumulation is in float, so results differ from the double-precision {@link GemmReference}
  * by float rounding (relative error grows like sqrt(k) * 2^-24). Without the Vector API module the
@@ -25,6 +26,7 @@ public final class Gemm {
     public static void nt(Matrix a, Matrix b, Matrix c, boolean accumulate) {
         GemmReference.check(a.cols() == b.cols() && c.rows() == a.rows() && c.cols() == b.rows(),
                 "nt shapes " + a.shape() + " * (" + b.shape() + ")^T -> " + c.shape());
+        checkNoAlias(a, b, c);
         if (!KernelInfo.vectorAvailable()) {
             GemmReference.nt(a, b, c, accumulate);
             return;
@@ -42,6 +44,7 @@ public final class Gemm {
     public static void nn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
         GemmReference.check(a.cols() == b.rows() && c.rows() == a.rows() && c.cols() == b.cols(),
                 "nn shapes " + a.shape() + " * " + b.shape() + " -> " + c.shape());
+        checkNoAlias(a, b, c);
         if (!KernelInfo.vectorAvailable()) {
             GemmReference.nn(a, b, c, accumulate);
             return;
@@ -59,11 +62,19 @@ public final class Gemm {
     public static void tn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
         GemmReference.check(a.rows() == b.rows() && c.rows() == a.cols() && c.cols() == b.cols(),
                 "tn shapes (" + a.shape() + ")^T * " + b.shape() + " -> " + c.shape());
+        checkNoAlias(a, b, c);
         if (!KernelInfo.vectorAvailable()) {
             GemmReference.tn(a, b, c, accumulate);
             return;
         }
         GemmVector.gemm(GemmVector.Layout.TN, a.data(), b.data(), c.data(), a.cols(), b.cols(), a.rows(),
                 accumulate, ThreadTeam.shared());
+    }
+
+    /** C is written while A and B are still read: sharing storage would give wrong results silently. */
+    private static void checkNoAlias(Matrix a, Matrix b, Matrix c) {
+        if (c.size() > 0 && (c.data() == a.data() || c.data() == b.data())) {
+            throw new IllegalArgumentException("gemm output " + c.shape() + " shares its array with an input");
+        }
     }
 }

@@ -6,11 +6,17 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector-API GEMM: C (n x m) = op(A) * op(B), row-major, in the BLIS style.
  *
- * <p>B is packed into column panels of NR = 2 vectors (per k step NR contiguous floats), A into row
- * micro-panels of MR = 6 rows (per k step MR contiguous floats). The micro-kernel keeps a 6 x NR
- * tile of C in 12 vector registers and does one broadcast + two FMAs per row and k step. The k
- * dimension is blocked by KC so that one packed B block (KC x NC) stays in L2 while the A
- * micro-panel (MR x KC) stays in L1; the B block is reused by every A micro-panel.
+ * <p>B is packed into column panels of NR = 2 vectors (per k step NR contiguous floats); A is read
+ * in place, MR = 6 rows at a time (only a last partial group of rows is packed, zero padded). The
+ * micro-kernel keeps a 6 x NR tile of C in 12 vector registers and does one broadcast + two FMAs
+ * per row and k step. The k dimension is blocked by KC so that one packed B block (KC x NC) stays
+ * in L2 while the A micro-panel (MR x KC) stays in L1; the B block is reused by every A
+ * micro-panel. Products with fewer than {@link #SKINNY_ROWS} rows in NT layout go to
+ * {@link GemmSkinny} instead (packing B would cost as much as the product).
+ *
+ * <p>JIT note: the kernels are written out by hand, without helper calls taking vectors; a helper
+ * that C2 declines to inline (NodeCountInliningCutoff) boxes its vector arguments and allocates
+ * gigabytes per second.
  *
  * <p>Parallelism: the output is cut into a grid of (row block x column block) tasks that run on the
  * {@link ThreadTeam} without any synchronization between them; each task packs its own B block.
@@ -30,7 +36,7 @@ final class GemmVector {
     /** Upper bound of the column block: KC x NC floats = 512 KiB at L=16, about half an L2. */
     static final int NC_MAX = Math.max(NR, (512 / NR) * NR);
     /** NT products with fewer rows of A than this skip packing (see {@link GemmSkinny}). */
-    static int SKINNY_ROWS = Integer.getInteger("mixprune.gemm.skinnyRows", 32);
+    static final int SKINNY_ROWS = 32;
     /** Below this many flops the team's wake-up costs more than it saves. */
     static final long PARALLEL_FLOPS = 1L << 21;
 
@@ -69,6 +75,12 @@ final class GemmVector {
             GemmSkinny.nt(a, b, c, n, m, k, accumulate, team);
             return;
         }
+        packed(layout, a, b, c, n, m, k, accumulate, team);
+    }
+
+    /** The packed path for any shape (tests call it directly for shapes gemm sends elsewhere). */
+    static void packed(Layout layout, float[] a, float[] b, float[] c, int n, int m, int k,
+                       boolean accumulate, ThreadTeam team) {
         long flops = 2L * n * m * k;
         int threads = flops < PARALLEL_FLOPS || ThreadTeam.insideTask() ? 1 : team.size();
 
@@ -115,14 +127,21 @@ final class GemmVector {
             packB(layout, b, m, k, j0, j1, p0, kc, bp);
             for (int i = i0; i < i1; i += MR) {
                 int rows = Math.min(MR, i1 - i);
-                // Full row groups of A [n][k] are read in place; TN and edge rows are packed.
+                // Full groups of MR rows of op(A) are read in place (measured 1.6x faster than
+                // packing for TN); only the last, partial group is packed with zero padding.
                 boolean direct = layout != Layout.TN && rows == MR;
-                if (!direct) packA(layout, a, n, k, i, rows, p0, kc, ap);
+                boolean transposed = layout == Layout.TN && rows == MR;
+                if (!direct && !transposed) packA(layout, a, n, k, i, rows, p0, kc, ap);
                 for (int pj = 0; pj < panels; pj++) {
                     int j = j0 + pj * NR;
                     int cols = Math.min(NR, j1 - j);
                     int bOff = pj * NR * kc;
-                    if (direct && cols == NR) {
+                    if (transposed && cols == NR) {
+                        kernelTransposed(kc, a, p0 * n + i, n, bp, bOff, c, i * m + j, m, load);
+                    } else if (transposed) {
+                        kernelTransposed(kc, a, p0 * n + i, n, bp, bOff, tile, 0, NR, false);
+                        mergeTile(tile, c, i, j, rows, cols, m, load);
+                    } else if (direct && cols == NR) {
                         kernelDirect(kc, a, i * k + p0, k, bp, bOff, c, i * m + j, m, load);
                     } else if (rows == MR && cols == NR) {
                         kernel(kc, ap, bp, bOff, c, i * m + j, m, load);
@@ -321,6 +340,72 @@ final class GemmVector {
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, a[a5 + p]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        // Written out (no helper call): a non-inlined helper would box its vector arguments.
+        int o0 = cOff, o1 = cOff + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc;
+        if (load) {
+            c00 = c00.add(FloatVector.fromArray(S, c, o0));
+            c01 = c01.add(FloatVector.fromArray(S, c, o0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, o1));
+            c11 = c11.add(FloatVector.fromArray(S, c, o1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, o2));
+            c21 = c21.add(FloatVector.fromArray(S, c, o2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, o3));
+            c31 = c31.add(FloatVector.fromArray(S, c, o3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, o4));
+            c41 = c41.add(FloatVector.fromArray(S, c, o4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, o5));
+            c51 = c51.add(FloatVector.fromArray(S, c, o5 + L));
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1);
+        c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2);
+        c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3);
+        c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4);
+        c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5);
+        c51.intoArray(c, o5 + L);
+    }
+
+    /**
+     * The same tile reading op(A) = Aᵀ in place for TN (A [k][n]: the six values of one k step are
+     * contiguous at aOff + p * lda): saves packing A.
+     */
+    static void kernelTransposed(int kc, float[] a, int aOff, int lda, float[] bp, int bOff, float[] c, int cOff, int ldc,
+                                 boolean load) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * NR;
+            int ao = aOff + p * lda;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+            FloatVector x = FloatVector.broadcast(S, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ao + 5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }

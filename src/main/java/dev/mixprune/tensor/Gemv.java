@@ -36,6 +36,41 @@ public final class Gemv {
         team.forRange(0, groups, grain, (g0, g1) -> Kernel.rows(w.data(), cols, x, y, 8 * g0, Math.min(rows, 8 * g1)));
     }
 
+    /**
+     * Several products with the same input in one parallel pass: {@code ys[i] = ws[i] x} (for
+     * instance wq, wk, wv of one decode step). One wake-up of the team instead of one per matrix,
+     * and the threads balance over all rows together.
+     */
+    public static void multiply(Matrix[] ws, float[] x, float[][] ys) {
+        if (ws.length != ys.length) throw new IllegalArgumentException("gemv: " + ws.length + " matrices but " + ys.length + " outputs");
+        long weights = 0;
+        for (int i = 0; i < ws.length; i++) {
+            check(ws[i], x, ys[i]);
+            weights += (long) ws[i].rows() * ws[i].cols();
+        }
+        if (!KernelInfo.vectorAvailable() || weights < PARALLEL_WEIGHTS || ThreadTeam.insideTask()) {
+            for (int i = 0; i < ws.length; i++) multiply(ws[i], x, ys[i]);
+            return;
+        }
+        // Global index of 8-row groups: matrix i owns groups [start[i], start[i+1]).
+        int[] start = new int[ws.length + 1];
+        int maxCols = 1;
+        for (int i = 0; i < ws.length; i++) {
+            start[i + 1] = start[i] + (ws[i].rows() + 7) / 8;
+            maxCols = Math.max(maxCols, ws[i].cols());
+        }
+        int grain = Math.max(1, (1 << 13) / maxCols);
+        ThreadTeam.shared().forRange(0, start[ws.length], grain, (g0, g1) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(g0, start[i]), hi = Math.min(g1, start[i + 1]);
+                if (lo >= hi) continue;
+                Matrix w = ws[i];
+                int r0 = 8 * (lo - start[i]), r1 = Math.min(w.rows(), 8 * (hi - start[i]));
+                Kernel.rows(w.data(), w.cols(), x, ys[i], r0, r1);
+            }
+        });
+    }
+
     public static void reference(Matrix w, float[] x, float[] y) {
         check(w, x, y);
         float[] a = w.data();

@@ -10,6 +10,12 @@ public final class KernelInfo {
 
     private static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
+    static {
+        // Loud and automatic: every kernel asks this class first, so the warning appears once, on
+        // first use, in every program that would otherwise silently run 10-50x slower.
+        if (!VECTOR) System.err.println(scalarWarning());
+    }
+
     /** True when the Vector API module is in the boot layer (so the SIMD kernels are used). */
     public static boolean vectorAvailable() { return VECTOR; }
 
@@ -39,6 +45,28 @@ public final class KernelInfo {
         if (w == null) return false;
         System.err.println(w);
         return true;
+    }
+
+    /**
+     * Prints {@link #describe()} and checks the kernels on a small product, e.g.
+     * {@code java --add-modules jdk.incubator.vector -cp target/classes dev.mixprune.tensor.KernelInfo}.
+     */
+    public static void main(String[] args) {
+        System.out.println(describe());
+        Matrix a = new Matrix(7, 33), b = new Matrix(9, 33);
+        for (int i = 0; i < a.size(); i++) a.data()[i] = (i % 5) - 2;
+        for (int i = 0; i < b.size(); i++) b.data()[i] = (i % 3) - 1;
+        Matrix c = Gemm.nt(a, b), ref = new Matrix(7, 9);
+        GemmReference.nt(a, b, ref, false);
+        float[] y = new float[9];
+        Gemv.multiply(b, a.rowSlice(0, 1).data(), y);
+        float[] soft = {1f, 2f, 3f};
+        VectorOps.softmaxInPlace(soft, 0, 3);
+        double d = Cholesky.inverseUpperFactor(new double[]{4, 0, 0, 9}, 2)[0];
+        boolean ok = java.util.Arrays.equals(c.data(), ref.data()) && y[0] == ref.get(0, 0) && d == 0.5
+                && Math.abs(soft[0] + soft[1] + soft[2] - 1f) < 1e-6f;
+        System.out.println("self-check: " + (ok ? "ok" : "FAILED"));
+        if (!ok) System.exit(1);
     }
 
     /** Isolates the Vector API reference so that this class loads without the module. */

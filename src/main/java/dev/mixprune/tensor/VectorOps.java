@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link VectorOpsReference}; the tests compare them. Reductions accumulate per lane in float
  * (like llama2.c's run.c), so results differ from double-precision references by float rounding.
  *
- * <p>Requires the Vector API module (see {@link KernelInfo}); without it the scalar reference runs.
+ * <p>Without the Vector API module (see {@link KernelInfo}) the scalar reference runs; all Vector
+ * API types stay inside the nested class {@code V}, so this class loads either way.
  */
 public final class VectorOps {
     private VectorOps() {}
@@ -72,13 +73,13 @@ public final class VectorOps {
 
     /** out[oo+i] = a[ao+i] * b[bo+i]; out may alias a or b. */
     public static void mul(float[] out, int oo, float[] a, int ao, float[] b, int bo, int len) {
-        if (VECTOR) V.binary(VectorOperators.MUL, out, oo, a, ao, b, bo, len);
+        if (VECTOR) V.mul(out, oo, a, ao, b, bo, len);
         else VectorOpsReference.mul(out, oo, a, ao, b, bo, len);
     }
 
     /** out[oo+i] = a[ao+i] + b[bo+i]; out may alias a or b. */
     public static void add(float[] out, int oo, float[] a, int ao, float[] b, int bo, int len) {
-        if (VECTOR) V.binary(VectorOperators.ADD, out, oo, a, ao, b, bo, len);
+        if (VECTOR) V.add(out, oo, a, ao, b, bo, len);
         else VectorOpsReference.add(out, oo, a, ao, b, bo, len);
     }
 
@@ -177,6 +178,14 @@ public final class VectorOps {
                 float s = silu(gate[go + i]);
                 gate[go + i] = up != null ? s * up[uo + i] : s;
             }
+        }
+
+        static void mul(float[] out, int oo, float[] a, int ao, float[] b, int bo, int len) {
+            binary(VectorOperators.MUL, out, oo, a, ao, b, bo, len);
+        }
+
+        static void add(float[] out, int oo, float[] a, int ao, float[] b, int bo, int len) {
+            binary(VectorOperators.ADD, out, oo, a, ao, b, bo, len);
         }
 
         static void binary(VectorOperators.Binary op, float[] out, int oo, float[] a, int ao, float[] b, int bo, int len) {

@@ -102,6 +102,35 @@ class AllocatorsTest {
     }
 
     @Test
+    void allocationsFacade() {
+        dev.mixprune.model.LlamaWeights w = TinyModels.random(STORIES, 1);
+        SparsityPlan u = Allocations.allocate("uniform", w, "nm:8", 0.025, Granularity.LAYER, 0.75, java.util.List.of(), null);
+        assertThat(u.layers().values()).containsOnly(new dev.mixprune.prune.Pattern.NM(2, 8));
+        Map<LayerId, Double> f = new HashMap<>();
+        for (LayerId id : LayerId.all(STORIES)) f.put(id, 1.0 + id.block());
+        SparsityPlan fp = Allocations.allocate("fisher", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f);
+        assertThat(fp.allocation()).isEqualTo("fisher");
+        assertThat(fp.expectedSparsity(STORIES)).isBetween(0.7, 0.7125);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("fisher", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), null))
+                .isInstanceOf(dev.mixprune.BadInputException.class).hasMessageContaining("--fisher");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("greedy", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void blockZScoresBroadcastTheBlockTraceToItsLayers() {
+        SearchSpace sp = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.LAYER);
+        Map<LayerId, Double> f = new HashMap<>();
+        double[] blockTrace = {8, 4, 2, 1, 1};
+        for (LayerId id : LayerId.all(STORIES)) f.put(id, blockTrace[id.block()] * (1 + id.kind().ordinal()) / 28.0);
+        double[] z = FisherAllocator.blockZScores(sp, f);
+        SearchSpace blocks = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.BLOCK);
+        double[] zb = FisherAllocator.zScores(blocks, f);
+        for (int g = 0; g < z.length; g++) assertThat(z[g]).isEqualTo(zb[g / 7]);
+        assertThat(zb[0]).isGreaterThan(zb[1]);
+    }
+
+    @Test
     void layerGranularityFisherUsesPerParameterDensity() {
         SearchSpace sp = new SearchSpace(STORIES, Levels.unstructured(0.025), Granularity.LAYER);
         Map<LayerId, Double> f = new HashMap<>();

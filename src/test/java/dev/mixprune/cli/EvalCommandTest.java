@@ -79,6 +79,23 @@ class EvalCommandTest {
     }
 
     @Test
+    void perplexityWiringMatchesTheProtocol() throws Exception {
+        // A real run of protocol P on the first paragraphs of TinyStories valid (stories260K: dense ppl about 4.6).
+        Path text = Files.createTempFile("zs-ppl", ".txt");
+        String all = Files.readString(SharedFiles.require(SharedFiles.tinyStoriesValid()));
+        Files.writeString(text, all.substring(0, 6_000));
+        var m = dev.mixprune.io.ModelLoader.load(SharedFiles.stories260KBin(), null);
+        EvalReport.PplRow row = EvalCommand.perplexityOf(m, text, dev.mixprune.progress.ProgressFactory.quiet());
+        var direct = dev.mixprune.eval.Perplexity.compute(m.weights(),
+                dev.mixprune.data.TokenStream.of(dev.mixprune.data.Corpus.read(text), m.requireTokenizer()).toArray(), 512);
+        // Not bit-equal: two identical Perplexity.compute calls differ in the 8th digit (forward's float reductions).
+        assertThat(row.ppl()).isCloseTo(direct.ppl(), org.assertj.core.api.Assertions.within(1e-6 * direct.ppl()));
+        assertThat(row.windows()).isEqualTo(direct.windows()).isPositive();
+        assertThat(row.ppl()).isBetween(2.0, 10.0);
+        Files.delete(text);
+    }
+
+    @Test
     void taskListParsing() {
         assertThat(EvalCommand.parseTasks(java.util.List.of("all"))).hasSize(8);
         assertThat(EvalCommand.parseTasks(java.util.List.of("piqa", "boolq", "piqa"))).extracting(t -> t.id()).containsExactly("piqa", "boolq");

@@ -65,6 +65,17 @@ class PerplexityTest {
         assertThat(g.ppl()).isCloseTo(4.633633, offset(4.633633 * 1e-4));
     }
 
+    /** fixtures/README.md: wiki.test.raw as one document, 1,580 windows, ppl 119.3718. */
+    @Test
+    @Tag("slow")
+    void stories260KOnWikiTextMatchesProtocolP() throws Exception {
+        int[] ids = TokenStream.of(Corpus.read(SharedFiles.wikiTest()), tokenizer).toArray();
+        PerplexityResult r = Perplexity.compute(stories, ids, 512);
+        assertThat(r.windows()).isEqualTo(1580);
+        assertThat(r.tokensScored()).isEqualTo(1580L * 511);
+        assertThat(r.ppl()).isCloseTo(119.3718, offset(119.3718 * 1e-5));
+    }
+
     @Test
     void equalsADirectDoubleComputationOnStoriesWindows() throws Exception {
         int[] ids = java.util.Arrays.copyOf(validIds(), 3 * 128 + 50);

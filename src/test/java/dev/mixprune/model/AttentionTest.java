@@ -24,6 +24,15 @@ class AttentionTest {
                 LayerOps.attendOne(q, t * hs, k, v, 0, kvDim, kvOff, t, hs, scores, ref, t * hs);
             }
             for (int i = 0; i < fast.length; i++) assertThat(fast[i]).as("hs %d T %d at %d", hs, T, i).isCloseTo(ref[i], offset(2e-5f));
+            // The four-query block, at every start that fits (all alignments against the vector width).
+            float[] block = new float[T * hs];
+            for (int t0 = 0; t0 + 4 <= T; t0++) {
+                java.util.Arrays.fill(block, 0f);
+                a.attend4(q, t0 * hs, hs, t0, block);
+                for (int i = t0 * hs; i < (t0 + 4) * hs; i++) {
+                    assertThat(block[i]).as("block hs %d T %d t0 %d at %d", hs, T, t0, i).isCloseTo(ref[i], offset(2e-5f));
+                }
+            }
         }
     }
 

@@ -123,6 +123,12 @@ class ForwardTest {
             Matrix slice = all.rowSlice(i * 40, (i + 1) * 40);
             for (int j = 0; j < single.size(); j++) assertThat(slice.data()[j]).isCloseTo(single.data()[j], org.assertj.core.data.Offset.offset(1e-4f));
         }
+        // logitsBatch with a budget that forces one window per internal batch gives the same logits.
+        List<Matrix> chunked = LlamaForward.logitsBatch(stories, List.of(windows), 1);
+        for (int i = 0; i < windows.length; i++) {
+            Matrix slice = all.rowSlice(i * 40, (i + 1) * 40);
+            for (int j = 0; j < slice.size(); j++) assertThat(chunked.get(i).data()[j]).isCloseTo(slice.data()[j], org.assertj.core.data.Offset.offset(1e-4f));
+        }
         List<Integer> firsts = new ArrayList<>();
         LlamaForward.forEachBatch(stories, windows, 2, (first, logits) -> {
             firsts.add(first);
@@ -130,6 +136,17 @@ class ForwardTest {
             for (int j = 0; j < expect.size(); j++) assertThat(logits.data()[j]).isCloseTo(expect.data()[j], org.assertj.core.data.Offset.offset(1e-4f));
         });
         assertThat(firsts).containsExactly(0, 2, 4);
+    }
+
+    @Test
+    void scalarFallbackAttentionMatchesTheVectorisedOne() {
+        LlamaConfig c = new LlamaConfig(36, 20, 1, 6, 2, 11, 64, 1e-5f, 10000f, true);
+        Random r = new Random(8);
+        int nSeq = 3, T = 13;
+        Matrix q = RandomModels.randomMatrix(r, nSeq * T, c.dim(), 1f);
+        Matrix k = RandomModels.randomMatrix(r, nSeq * T, c.kvDim(), 1f);
+        Matrix v = RandomModels.randomMatrix(r, nSeq * T, c.kvDim(), 1f);
+        assertClose(BlockForward.attentionScalar(c, q, k, v, nSeq, T), BlockForward.attention(c, q, k, v, nSeq, T));
     }
 
     @Test
@@ -164,6 +181,14 @@ class ForwardTest {
     static void assertClose(Matrix a, Matrix b) {
         assertThat(a.shape()).isEqualTo(b.shape());
         for (int i = 0; i < a.size(); i++) assertThat(a.data()[i]).isCloseTo(b.data()[i], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+
+    @Test
+    void emptyBatchesGiveEmptyLogits() {
+        assertThat(LlamaForward.logits(stories, new int[0][]).rows()).isZero();
+        assertThat(LlamaForward.logits(stories, new int[][]{{}, {}}).rows()).isZero();
+        assertThat(LlamaForward.logitsBatch(stories, List.of()).size()).isZero();
+        assertThat(LlamaForward.logits(stories, new int[0]).shape()).isEqualTo("0x512");
     }
 
     @Test

@@ -68,6 +68,13 @@ class GeneratorTest {
         int[] t2 = RandomModels.randomTokens(r, 33, 37);
         Matrix b2 = LlamaForward.logits(w, t2), d2 = Generator.decodeAll(w, t2);
         for (int i = 0; i < b2.size(); i++) assertThat(d2.data()[i]).isCloseTo(b2.data()[i], offset(1e-4f));
+
+        // Wide heads and a long context: the decoder's attention runs on the thread team here.
+        LlamaConfig wide = new LlamaConfig(128, 40, 1, 2, 1, 19, 640, 1e-5f, 10000f, true);
+        LlamaWeights ww = RandomModels.random(wide, 4);
+        int[] t3 = RandomModels.randomTokens(r, 600, 19);
+        Matrix b3 = LlamaForward.logits(ww, t3), d3 = Generator.decodeAll(ww, t3);
+        for (int i = 0; i < b3.size(); i++) assertThat(d3.data()[i]).isCloseTo(b3.data()[i], offset(1e-4f));
     }
 
     @Test
@@ -84,6 +91,34 @@ class GeneratorTest {
         // Prompt longer than the steps: only the forced tokens that fit.
         int[] shortRun = new Generator(stories, 3).generate(prompt, 3, Sampler.greedy(), null);
         assertThat(shortRun).containsExactly(prompt[0], prompt[1], prompt[2], prompt[3]);
+    }
+
+    @Test
+    void batchedPrefillFillsTheSameCacheAsStepByStep() {
+        int[] tokens = RandomModels.randomTokens(new Random(12), 70, 512);
+        tokens[0] = 1;
+        Matrix stepwise = Generator.decodeAll(stories, tokens);
+        Generator g = new Generator(stories, 80);
+        float[] last = g.prefill(java.util.Arrays.copyOf(tokens, 60)).clone();
+        for (int j = 0; j < 512; j++) assertThat(last[j]).isCloseTo(stepwise.get(59, j), offset(1e-4f));
+        for (int t = 60; t < 70; t++) {
+            float[] l = g.step(tokens[t], t);
+            for (int j = 0; j < 512; j++) assertThat(l[j]).as("pos %d id %d", t, j).isCloseTo(stepwise.get(t, j), offset(1e-4f));
+        }
+    }
+
+    @Test
+    void promptGivesTheSameTextWithAndWithoutBatchedPrefill() {
+        int[] prompt = tokenizer.encodeDocument("Once upon a time, there was a little dog named Max. He liked");
+        int[] batched = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, true);
+        int[] stepwise = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, false);
+        assertThat(batched).containsExactly(stepwise);
+        assertThat(batched.length).isGreaterThan(prompt.length + 10);
+        // a forced EOS inside the prompt ends the run in both modes (run.c checks forced tokens too)
+        LlamaWeights w = constantPredictor(4);
+        for (boolean b : new boolean[]{true, false}) {
+            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 2, 4}, 10, Sampler.greedy(), null, b)).containsExactly(1, 3);
+        }
     }
 
     @Test

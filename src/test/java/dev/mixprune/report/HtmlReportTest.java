@@ -108,10 +108,19 @@ class HtmlReportTest {
         Files.writeString(tmp.resolve("search-trace.json"), "{not json");
         Files.writeString(tmp.resolve("plan-bad.json"), "{\"format\": \"mixprune.sparsity-plan\", \"version\": 7}");
         String html = HtmlReport.render(RunDirectory.read(tmp));
-        assertThat(html).contains("<code>fisher.json</code> could not be read").contains("layers.blk.0.wq must be a number");
+        assertThat(html).contains("<code>fisher.json</code> could not be read").contains("layers.blk.0.wq must be a number or an object");
         assertThat(html).contains("<code>search-trace.json</code> could not be read: not valid JSON");
         assertThat(html).contains("<code>plan-bad.json</code> could not be read").contains("version");
         assertThat(svgs(html)).extracting(e -> e.getAttribute("id")).containsExactly("chart-plans", "chart-perplexity", "chart-zeroshot");
+    }
+
+    @Test
+    void fisherAcceptsPlainNumbersToo(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("fisher.json"), "{\"layers\": {\"blk.1.wq\": 2.0, \"blk.0.w2\": 0.5, \"blk.0.wq\": 1.0}}");
+        RunData run = RunDirectory.read(tmp);
+        assertThat(run.fisher()).isInstanceOf(Section.Present.class);
+        assertThat(((Section.Present<java.util.Map<String, Double>>) run.fisher()).value())
+                .containsExactly(java.util.Map.entry("blk.0.wq", 1.0), java.util.Map.entry("blk.0.w2", 0.5), java.util.Map.entry("blk.1.wq", 2.0));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.mixprune.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.TaskResult;
 import dev.mixprune.model.LayerId;
@@ -38,10 +39,10 @@ final class SampleRun {
         manifest.putObject("data").put("calibration", "tinystories/calib.txt").put("evaluation", "tinystories/valid.txt");
         write(dir.resolve("manifest.json"), manifest);
 
-        ObjectNode fisher = JSON.createObjectNode().put("format", "mixprune.fisher");
-        ObjectNode layers = fisher.putObject("layers");
-        for (LayerId id : LayerId.all(c)) layers.put(id.name(), Math.exp(-3 + 2.5 * r.nextGaussian() - 0.3 * id.block()));
-        write(dir.resolve("fisher.json"), fisher);
+        // Written by the sensitivity command's own writer, so the report reads the real format.
+        Map<LayerId, Double> traces = new TreeMap<>();
+        for (LayerId id : LayerId.all(c)) traces.put(id, Math.exp(-3 + 2.5 * r.nextGaussian() - 0.3 * id.block()));
+        new FisherReport(SparsityPlan.ModelShape.of(c), 32, 512, 1.52, "", "sample", traces).save(dir.resolve("fisher.json"));
 
         SparsityPlan.uniform(c, new Pattern.Unstructured(0.75)).save(dir.resolve("plan-uniform.json"));
         Map<LayerId, Pattern> owl = new TreeMap<>(), msp = new TreeMap<>();

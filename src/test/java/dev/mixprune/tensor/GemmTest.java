@@ -165,6 +165,33 @@ class GemmTest {
     }
 
     @Test
+    void packedAndSkinnyPathsEachMatchReference() {
+        // gemm() picks one path by shape; here each is run on shapes the dispatch would not give it.
+        SplittableRandom r = new SplittableRandom(21);
+        int[][] shapes = {{1, 33, 65}, {2, 257, 31}, {5, 100, 7}, {7, 513, 129}, {40, 100, 37}, {65, 17, 70}};
+        for (int[] s : shapes) {
+            int n = s[0], k = s[1], m = s[2];
+            Matrix a = random(n, k, r), b = random(m, k, r);
+            Matrix exact = new Matrix(n, m), bound = new Matrix(n, m);
+            GemmReference.nt(a, b, exact, false);
+            GemmReference.nt(abs(a), abs(b), bound, false);
+            Matrix viaPacked = new Matrix(n, m), viaSkinny = new Matrix(n, m);
+            GemmVector.packed(GemmVector.Layout.NT, a.data(), b.data(), viaPacked.data(), n, m, k, false, ThreadTeam.shared());
+            GemmSkinny.nt(a.data(), b.data(), viaSkinny.data(), n, m, k, false, ThreadTeam.shared());
+            assertClose(viaPacked, exact, bound, k, "packed " + n + "x" + k + "x" + m);
+            assertClose(viaSkinny, exact, bound, k, "skinny " + n + "x" + k + "x" + m);
+        }
+    }
+
+    @Test
+    void rejectsOutputAliasingAnInput() {
+        Matrix a = new Matrix(3, 3);
+        assertThatThrownBy(() -> Gemm.nt(a, new Matrix(3, 3), a, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shares");
+        assertThatThrownBy(() -> Gemm.nn(new Matrix(3, 3), a, a, true)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void worksFromInsideATeamTask() {
         // Nested use: the kernels run inline on the worker instead of waiting for the busy team.
         SplittableRandom r = new SplittableRandom(11);

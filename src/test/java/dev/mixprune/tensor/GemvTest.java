@@ -36,6 +36,35 @@ class GemvTest {
     }
 
     @Test
+    void severalMatricesSharingTheInput() {
+        SplittableRandom r = new SplittableRandom(77);
+        int cols = 301;
+        int[] rows = {512, 3, 129, 1000};
+        Matrix[] ws = new Matrix[rows.length];
+        float[][] ys = new float[rows.length][];
+        float[] x = GemmTest.random(1, cols, r).data();
+        for (int i = 0; i < rows.length; i++) {
+            ws[i] = GemmTest.random(rows[i], cols, r);
+            ys[i] = new float[rows[i]];
+        }
+        Gemv.multiply(ws, x, ys);
+        for (int i = 0; i < rows.length; i++) {
+            float[] single = new float[rows[i]];
+            Gemv.multiply(ws[i], x, single);
+            // same kernel on the same rows: bit-identical to the one-matrix call
+            org.assertj.core.api.Assertions.assertThat(ys[i]).as("matrix " + i).containsExactly(single);
+            float[] ref = new float[rows[i]];
+            Gemv.reference(ws[i], x, ref);
+            for (int q = 0; q < rows[i]; q++) {
+                org.assertj.core.api.Assertions.assertThat((double) ys[i][q]).isCloseTo(ref[q],
+                        org.assertj.core.api.Assertions.within(1e-4 * (1 + Math.abs(ref[q]))));
+            }
+        }
+        assertThatThrownBy(() -> Gemv.multiply(new Matrix[]{ws[0]}, x, new float[2][]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rejectsShortVectors() {
         assertThatThrownBy(() -> Gemv.multiply(new Matrix(3, 4), new float[3], new float[3]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gemv shapes 3x4");

@@ -110,6 +110,22 @@ class ScoringTest {
     }
 
     @Test
+    void batchesArePaddedToOneLengthAndStopAtThreeQuartersOfTheLongest() {
+        FakeCausalModel model = new FakeCausalModel(20, 64);
+        Random r = new Random(1);
+        List<EncodedRequest> reqs = new ArrayList<>();
+        for (int len : new int[]{9, 12, 10, 11, 5, 4}) reqs.add(new EncodedRequest(randomTokens(r, len, 20), randomTokens(r, 2, 20)));
+        double[] got = new LoglikelihoodScorer(model, 1L << 30, 64).score(reqs, null);
+        // Inputs are len+1 long: 13, 12, 11, 10 in one batch (10 >= 3/4 * 13 = 9.75), then 6, 5.
+        assertThat(model.calls).hasSize(2);
+        assertThat(model.calls.get(0)).hasSize(4).allSatisfy(s -> assertThat(s).hasSize(13));
+        assertThat(model.calls.get(1)).hasSize(2).allSatisfy(s -> assertThat(s).hasSize(6));
+        for (int i = 0; i < reqs.size(); i++) {
+            assertThat(got[i]).isCloseTo(naiveLogLikelihood(model, reqs.get(i).context(), reqs.get(i).continuation()), within(1e-9));
+        }
+    }
+
+    @Test
     void truncationKeepsTheLastMaxLenPlusOneTokensMinusTheLast() {
         LoglikelihoodScorer.Input in = LoglikelihoodScorer.input(new EncodedRequest(new int[]{1, 2, 3, 4, 5}, new int[]{6, 7}), 4);
         assertThat(in.tokens()).containsExactly(3, 4, 5, 6);   // [1..7][-5:] = 3..7, [:-1] = 3..6
