@@ -2,7 +2,13 @@
 # Decode and prefill tokens/s: mixprune dense vs packed 2:4, 2:8 and a mixed plan (75% on average),
 # against llama.cpp (node-llama-cpp 3.21.1, CPU, 2 threads) on the SAME dense F32 GGUF, in one run.
 #
-#   scripts/bench-decode.sh [--prefill P] [--decode D] [--rounds R] [--plans dense,2:4,2:8,mixed] [--shape "2048 5632 16 32"]
+#   scripts/bench-decode.sh [--prefill P] [--decode D] [--rounds R] [--plans dense,2:4,2:8,mixed]
+#                           [--shape "2048 5632 16 32"] [--threads "2 1"]
+#
+# Every engine runs once per thread count (default 2, then 1): llama.cpp's worker threads
+# busy-wait on each other, so on an oversubscribed machine its 2-thread numbers can collapse
+# (measured here: 0.85 vs 23 tok/s decode on a 168M model); the 1-thread rows show both engines
+# without that effect. Ratios compare rows with the same thread count.
 #
 # Writes a synthetic LLaMA (dim 2048, hidden 5632, 16 layers, 32 heads, vocab 32000 taken from
 # ../shared/models/llama-2-tiny-random; ~3.8 GB F32) to a temporary directory, deleted at the end.
@@ -11,7 +17,7 @@
 # warmed up, then timed R times (best kept); the machine is shared, so compare ratios, not absolutes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PREFILL=64; DECODE=16; ROUNDS=2; PLANS="dense,2:4,2:8,mixed"; SHAPE="2048 5632 16 32"
+PREFILL=64; DECODE=16; ROUNDS=1; PLANS="dense,2:4,2:8,mixed"; SHAPE="2048 5632 16 32"; THREADS="2 1"
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefill) PREFILL="$2"; shift 2 ;;
@@ -19,7 +25,8 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --plans) PLANS="$2"; shift 2 ;;
     --shape) SHAPE="$2"; shift 2 ;;
-    *) echo "usage: $0 [--prefill P] [--decode D] [--rounds R] [--plans LIST] [--shape \"dim hidden layers heads\"]" >&2; exit 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    *) echo "usage: $0 [--prefill P] [--decode D] [--rounds R] [--plans LIST] [--shape \"dim hidden layers heads\"] [--threads \"2 1\"]" >&2; exit 2 ;;
   esac
 done
 
@@ -46,10 +53,14 @@ echo "bench-decode: writing the synthetic model ($SHAPE) ..." >&2
 BYTES=$(stat -c %s "$MODEL")
 
 for round in $(seq 1 "$ROUNDS"); do
-  echo "bench-decode: round $round/$ROUNDS: mixprune ($PLANS) ..." >&2
-  "${JAVA[@]}" dev.mixprune.bench.DecodeBench "$MODEL" --plans "$PLANS" --prefill "$PREFILL" --decode "$DECODE" --rounds 1 2>/dev/null >>"$TMP/java.txt"
-  echo "bench-decode: round $round/$ROUNDS: llama.cpp ..." >&2
-  "$ROOT/scripts/llamacpp/run.sh" speed.mjs "$MODEL" --prefill "$PREFILL" --decode "$DECODE" --threads 2 --rounds 1 >>"$TMP/llama.txt"
+  for t in $THREADS; do
+    echo "bench-decode: round $round/$ROUNDS, $t threads: mixprune ($PLANS) ..." >&2
+    "${JAVA[@]}" -Dmixprune.threads="$t" dev.mixprune.bench.DecodeBench "$MODEL" --plans "$PLANS" --prefill "$PREFILL" --decode "$DECODE" --rounds 2 2>/dev/null \
+      | sed "s/^mixprune \([^ #]*\) /mixprune \1 t=$t /" >>"$TMP/java.txt"
+    echo "bench-decode: round $round/$ROUNDS, $t threads: llama.cpp ..." >&2
+    "$ROOT/scripts/llamacpp/run.sh" speed.mjs "$MODEL" --prefill "$PREFILL" --decode "$DECODE" --threads "$t" --rounds 2 \
+      | sed "s/^llama.cpp dense /llama.cpp dense t=$t /" >>"$TMP/llama.txt"
+  done
 done
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); model $SHAPE (dim hidden layers heads), vocab 32000, F32 GGUF $BYTES bytes; prefill $PREFILL tokens, decode $DECODE tokens, best of $ROUNDS rounds"
@@ -63,21 +74,23 @@ def parse(path):
         if line.startswith("#") or not line.strip():
             continue
         parts = line.split()
-        key = parts[0] + " " + parts[1]
-        vals = {p.split("=")[0]: float(p.split("=")[1]) for p in parts[2:] if "=" in p}
+        key = tuple(parts[:3])  # engine, plan, t=threads
+        vals = {p.split("=")[0]: float(p.split("=")[1]) for p in parts[3:] if "=" in p}
         old = best.get(key, {})
-        best[key] = {k: max(v, old.get(k, 0.0)) if k != "bytes" else v for k, v in vals.items()}
+        best[key] = {k: (max(v, old.get(k, 0.0)) if k != "bytes" else v) for k, v in vals.items()}
     return best
 
 java, llama = parse(sys.argv[1]), parse(sys.argv[2])
-lc = llama.get("llama.cpp dense", {})
-lc["bytes"] = float(sys.argv[3])
-dense = java.get("mixprune dense")
-rows = list(java.items()) + [("llama.cpp dense", lc)]
-print("%-18s %14s %11s %10s %11s %11s %10s %11s" % ("engine plan", "model bytes", "prefill/s", "x ours", "x llama.cpp", "decode/s", "x ours", "x llama.cpp"))
-for key, v in rows:
-    def r(k, base):
-        return "%.2fx" % (v[k] / base[k]) if base and base.get(k) else "-"
-    print("%-18s %14d %11.2f %10s %11s %11.3f %10s %11s" % (key, v.get("bytes", 0), v.get("prefill_tps", 0), r("prefill_tps", dense), r("prefill_tps", lc),
-          v.get("decode_tps", 0), r("decode_tps", dense), r("decode_tps", lc)))
+for v in llama.values():
+    v["bytes"] = float(sys.argv[3])
+print("%-26s %14s %10s %8s %9s %10s %8s %9s" % ("engine plan threads", "model bytes", "prefill/s", "x dense", "x llama", "decode/s", "x dense", "x llama"))
+for t in sorted({k[2] for k in java} | {k[2] for k in llama}, reverse=True):
+    dense = java.get(("mixprune", "dense", t))
+    lc = llama.get(("llama.cpp", "dense", t))
+    rows = [(k, v) for k, v in java.items() if k[2] == t] + ([(("llama.cpp", "dense", t), lc)] if lc else [])
+    for key, v in rows:
+        def r(k, base):
+            return "%.2fx" % (v[k] / base[k]) if base and base.get(k) else "-"
+        print("%-26s %14d %10.2f %8s %9s %10.3f %8s %9s" % (" ".join(key), v.get("bytes", 0), v.get("prefill_tps", 0), r("prefill_tps", dense),
+              r("prefill_tps", lc), v.get("decode_tps", 0), r("decode_tps", dense), r("decode_tps", lc)))
 PYEOF

@@ -57,35 +57,42 @@ public final class SparseKernels {
     }
 
     /**
-     * Columns of x one vector of slots covers when N divides the lane count and that span fits in
-     * at most four x vectors (N:M with M <= 4N, e.g. 2:4, 2:8, 4:8, 1:4), else 0 (gather kernel).
+     * Columns of x that one vector of L consecutive slots can cover (over every alignment of the
+     * vector to the groups), when that fits in at most four x vectors, else 0 (gather kernel).
+     * A vector starting at slot s covers groups s/N .. (s+L-1)/N: at most (N-1+L-1)/N + 1 groups.
+     * Fits for M <= about 4N: 2:4, 3:4, 2:8 .. 7:8, 4:16 ..; not for 1:8 or 1:16.
      */
     static int permuteSpan(PackedNM w) {
-        if (L % w.n() != 0) return 0;
-        int span = L / w.n() * w.m();
+        int span = ((w.n() - 1 + L - 1) / w.n() + 1) * w.m();
         return span <= 4 * L ? span : 0;
     }
 
     /**
      * The kernel for small M/N: a vector of L slots covers a contiguous span of at most 4L inputs, so
      * instead of gathering x through an index array it loads those (up to four) x vectors and picks
-     * each slot's input with a two-source permute (vpermt2ps) on the in-group index converted to float.
+     * each slot's input with a two-source permute (vpermt2ps) on the in-group index converted to
+     * float. The group offset of lane i depends only on the vector's phase (its first slot mod N),
+     * so there are at most N precomputed offset vectors.
      */
     private static void gemvRowsPermute(PackedNM w, float[] xp, float[] y, int r0, int r1) {
         float[] v = w.values();
         byte[] idx = w.index();
         int n = w.n(), m = w.m(), spr = w.slotsPerRow(), span = permuteSpan(w);
         int blocks = spr / L;
+        FloatVector[] bases = new FloatVector[n];
         float[] baseArr = new float[L];
-        for (int i = 0; i < L; i++) baseArr[i] = (i / n) * m;
-        FloatVector base = FloatVector.fromArray(F, baseArr, 0);
+        for (int phase = 0; phase < n; phase++) {
+            for (int i = 0; i < L; i++) baseArr[i] = ((phase + i) / n) * m;
+            bases[phase] = FloatVector.fromArray(F, baseArr, 0);
+        }
         FloatVector two = FloatVector.broadcast(F, 2 * L);
         boolean wide = span > 2 * L;
         for (int r = r0; r < r1; r++) {
             int o = r * spr;
             FloatVector acc = FloatVector.zero(F);
-            for (int b = 0, c0 = 0, s = o; b < blocks; b++, c0 += span, s += L) {
-                FloatVector pos = ((FloatVector) ByteVector.fromArray(B, idx, s).convertShape(VectorOperators.B2F, F, 0)).add(base);
+            for (int b = 0, sr = 0; b < blocks; b++, sr += L) {
+                int c0 = (sr / n) * m, s = o + sr;
+                FloatVector pos = ((FloatVector) ByteVector.fromArray(B, idx, s).convertShape(VectorOperators.B2F, F, 0)).add(bases[sr % n]);
                 FloatVector xv = pos.selectFrom(FloatVector.fromArray(F, xp, c0), FloatVector.fromArray(F, xp, c0 + L));
                 if (wide) {
                     FloatVector hi = pos.selectFrom(FloatVector.fromArray(F, xp, c0 + 2 * L), FloatVector.fromArray(F, xp, c0 + 3 * L));
