@@ -46,7 +46,7 @@ VOCAB="$SHARED/models/llama-2-tiny-random/llama-2-tiny-random.gguf"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mixprune-bench-decode.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 MODEL="$TMP/synthetic-f32.gguf"
-JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx12g -cp "$ROOT/target/classes")
+JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g -cp "$ROOT/target/classes")
 
 echo "bench-decode: writing the synthetic model ($SHAPE) ..." >&2
 "${JAVA[@]}" dev.mixprune.bench.SyntheticLlama "$MODEL" "$VOCAB" $SHAPE 2> >(grep -v '^WARNING' >&2)
@@ -56,10 +56,10 @@ for round in $(seq 1 "$ROUNDS"); do
   for t in $THREADS; do
     echo "bench-decode: round $round/$ROUNDS, $t threads: mixprune ($PLANS) ..." >&2
     "${JAVA[@]}" -Dmixprune.threads="$t" dev.mixprune.bench.DecodeBench "$MODEL" --plans "$PLANS" --prefill "$PREFILL" --decode "$DECODE" --rounds 2 2>/dev/null \
-      | sed "s/^mixprune \([^ #]*\) /mixprune \1 t=$t /" >>"$TMP/java.txt"
+      | sed "s/^mixprune \([^ #]*\) /mixprune \1 t=$t /" | tee -a "$TMP/java.txt" >&2 || echo "bench-decode: mixprune run failed" >&2
     echo "bench-decode: round $round/$ROUNDS, $t threads: llama.cpp ..." >&2
     "$ROOT/scripts/llamacpp/run.sh" speed.mjs "$MODEL" --prefill "$PREFILL" --decode "$DECODE" --threads "$t" --rounds 2 \
-      | sed "s/^llama.cpp dense /llama.cpp dense t=$t /" >>"$TMP/llama.txt"
+      | sed "s/^llama.cpp dense /llama.cpp dense t=$t /" | tee -a "$TMP/llama.txt" >&2 || echo "bench-decode: llama.cpp run failed" >&2
   done
 done
 

@@ -42,6 +42,7 @@ async function once(nDecode) {
   }
   const t2 = process.hrtime.bigint();
   seq.dispose();
+  if (nDecode > 0 && n !== nDecode) throw new Error(`decode stopped after ${n} of ${nDecode} tokens`);
   return [Number(t1 - t0) / 1e9, Number(t2 - t1) / 1e9];
 }
 

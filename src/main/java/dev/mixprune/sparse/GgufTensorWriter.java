@@ -18,13 +18,15 @@ import java.util.Map;
 /**
  * A GGUF v3 writer for tensors of float (F32/F16) and raw byte (I8) data, used for packed models
  * whose in-group indices are byte tensors ({@code io.GgufWriter} writes float tensors only).
- * Streams through a small buffer into {@link AtomicFiles}.
+ * Streams through a small buffer into {@link AtomicFiles}. Lazy entries produce their data only
+ * when their turn comes, so a model larger than memory can be written tensor by tensor (their
+ * shapes, hence the header, must be known up front).
  */
-final class GgufTensorWriter {
+public final class GgufTensorWriter {
     private GgufTensorWriter() {}
 
     /** One tensor; {@code dims} fastest-first as GGUF lists them. */
-    sealed interface Entry permits Floats, Bytes {
+    public sealed interface Entry permits Floats, Bytes, LazyFloats, LazyBytes {
         String name();
         long[] dims();
         GgmlType type();
@@ -32,8 +34,8 @@ final class GgufTensorWriter {
     }
 
     /** Float data stored as F32 or F16. */
-    record Floats(String name, long[] dims, GgmlType type, float[] data) implements Entry {
-        Floats {
+    public record Floats(String name, long[] dims, GgmlType type, float[] data) implements Entry {
+        public Floats {
             if (type != GgmlType.F32 && type != GgmlType.F16) throw new IllegalArgumentException(name + ": float tensors are F32 or F16, not " + type);
             if (product(dims) != data.length) throw new IllegalArgumentException("tensor " + name + ": dims imply " + product(dims) + " values, data has " + data.length);
         }
@@ -41,12 +43,26 @@ final class GgufTensorWriter {
     }
 
     /** Raw bytes stored as I8. */
-    record Bytes(String name, long[] dims, byte[] data) implements Entry {
-        Bytes {
+    public record Bytes(String name, long[] dims, byte[] data) implements Entry {
+        public Bytes {
             if (product(dims) != data.length) throw new IllegalArgumentException("tensor " + name + ": dims imply " + product(dims) + " bytes, data has " + data.length);
         }
         public GgmlType type() { return GgmlType.I8; }
         public long bytes() { return data.length; }
+    }
+
+    /** Float data produced when written (F32 or F16). */
+    public record LazyFloats(String name, long[] dims, GgmlType type, java.util.function.Supplier<float[]> data) implements Entry {
+        public LazyFloats {
+            if (type != GgmlType.F32 && type != GgmlType.F16) throw new IllegalArgumentException(name + ": float tensors are F32 or F16, not " + type);
+        }
+        public long bytes() { return product(dims) * (type == GgmlType.F32 ? 4 : 2); }
+    }
+
+    /** Raw bytes (I8) produced when written. */
+    public record LazyBytes(String name, long[] dims, java.util.function.Supplier<byte[]> data) implements Entry {
+        public GgmlType type() { return GgmlType.I8; }
+        public long bytes() { return product(dims); }
     }
 
     private static long product(long[] dims) {
@@ -55,7 +71,7 @@ final class GgufTensorWriter {
         return n;
     }
 
-    static void write(Path out, Map<String, GgufValue> meta, List<Entry> tensors) throws IOException {
+    public static void write(Path out, Map<String, GgufValue> meta, List<? extends Entry> tensors) throws IOException {
         long alignment = meta.containsKey("general.alignment") ? meta.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT;
         List<Long> offsets = new ArrayList<>();
         long off = 0;
@@ -91,6 +107,16 @@ final class GgufTensorWriter {
                     case Floats f when f.type() == GgmlType.F32 -> { for (float v : f.data()) o.f32(v); }
                     case Floats f -> { for (float v : f.data()) o.i16(Float.floatToFloat16(v)); }
                     case Bytes b -> o.bytes(b.data());
+                    case LazyFloats f -> {
+                        float[] d = f.data().get();
+                        if (d.length != product(f.dims())) throw new IllegalStateException("tensor " + f.name() + ": produced " + d.length + " values, dims imply " + product(f.dims()));
+                        if (f.type() == GgmlType.F32) for (float v : d) o.f32(v); else for (float v : d) o.i16(Float.floatToFloat16(v));
+                    }
+                    case LazyBytes b -> {
+                        byte[] d = b.data().get();
+                        if (d.length != product(b.dims())) throw new IllegalStateException("tensor " + b.name() + ": produced " + d.length + " bytes, dims imply " + product(b.dims()));
+                        o.bytes(d);
+                    }
                 }
                 o.padTo(alignment);
             }

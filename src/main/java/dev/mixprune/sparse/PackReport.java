@@ -38,6 +38,25 @@ public record PackReport(List<Layer> layers, long otherBytes, int valueBytes) {
         return new PackReport(layers, other, valueBytes);
     }
 
+    /**
+     * For {@code inspect}: the report of a loaded model, with the value size its file declares
+     * (GGUF general.file_type 1 = F16 values, otherwise F32).
+     */
+    public static PackReport of(dev.mixprune.io.LoadedModel m) {
+        Object ft = m.metadata().get("general.file_type");
+        boolean f16 = ft instanceof dev.mixprune.io.GgufValue g && g.type().isInteger() && g.asLong() == 1;
+        return of(m.weights(), f16 ? 2 : 4);
+    }
+
+    /** For {@code inspect}: a layer's weights as a dense matrix whatever its storage (for zero counts). */
+    public static Matrix dense(LinearWeight w) {
+        return switch (w) {
+            case Matrix m -> m;
+            case PackedNM p -> p.toDense();
+            default -> throw new IllegalStateException("unknown weight storage " + w.getClass().getName());
+        };
+    }
+
     /** Bytes on disk of a packed layer as {@link PackedGguf} writes it (index rows start on a byte). */
     public static long storedBytes(PackedNM p, int valueBytes) {
         return (long) p.rows() * p.slotsPerRow() * valueBytes + (long) p.rows() * PackedGguf.indexRowBytes(p.slotsPerRow(), p.indexBits());

@@ -52,5 +52,28 @@ class PackCommandTest {
         LlamaWeights unpacked = back.unpack();
         for (LayerId id : LayerId.all(w.config())) assertThat(unpacked.linear(id).data()).isEqualTo(w.linear(id).data());
         assertThat(Files.size(packed)).isLessThan(Files.size(pruned));
+        assertThat(dev.mixprune.sparse.PackReport.of(ModelLoader.load(packed, null)).valueBytes()).isEqualTo(4);
+
+        // generate and ppl run directly on the packed file and agree with the dense-masked file.
+        Path small = dir.resolve("small.txt");
+        Files.writeString(small, Files.readString(SharedFiles.tinyStoriesValid()).substring(0, 4000));
+        for (String[] args : new String[][]{{"--text", small.toString(), "--seqlen", "128", "--json"}}) {
+            var onDense = ForwardCommandsTest.run(PplCommand::new, concat(new String[]{"--model", pruned.toString()}, args));
+            var onPacked = ForwardCommandsTest.run(PplCommand::new, concat(new String[]{"--model", packed.toString()}, args));
+            assertThat(onPacked.code()).as(onPacked.err()).isZero();
+            double a = new com.fasterxml.jackson.databind.ObjectMapper().readTree(onDense.text()).get("mean_nll").asDouble();
+            double b = new com.fasterxml.jackson.databind.ObjectMapper().readTree(onPacked.text()).get("mean_nll").asDouble();
+            assertThat(b).isCloseTo(a, org.assertj.core.data.Offset.offset(1e-5));
+        }
+        var genDense = ForwardCommandsTest.run(GenerateCommand::new, "--model", pruned.toString(), "-n", "100");
+        var genPacked = ForwardCommandsTest.run(GenerateCommand::new, "--model", packed.toString(), "-n", "100");
+        assertThat(genPacked.code()).as(genPacked.err()).isZero();
+        assertThat(genPacked.text()).isEqualTo(genDense.text()).isNotBlank();
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }
