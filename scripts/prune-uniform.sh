@@ -26,7 +26,7 @@ fi
 mkdir -p "$OUT_DIR"
 run() {
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx4g -Dmixprune.projectRoot="$ROOT" \
-    -cp "$JAR" dev.mixprune.cli.PruneCommand "$@"
+    -jar "$JAR" prune "$@"
 }
 
 echo "| method | target | achieved sparsity | ppl |"

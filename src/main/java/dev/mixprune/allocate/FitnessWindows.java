@@ -3,8 +3,6 @@ package dev.mixprune.allocate;
 import dev.mixprune.io.Tokenizer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,24 +16,9 @@ import java.util.List;
 public final class FitnessWindows {
     private FitnessWindows() {}
 
+    /** The calibration text's token stream per protocols.md P/C (data.Corpus documents, [BOS]+encode each). */
     public static int[] tokenize(Path textFile, Tokenizer tok) throws IOException {
-        String text = Files.readString(textFile, StandardCharsets.UTF_8);
-        List<int[]> docs = new ArrayList<>();
-        int total = 0;
-        for (String para : text.split("\\r?\\n\\s*\\r?\\n")) {
-            String p = para.strip();
-            if (p.isEmpty()) continue;
-            int[] ids = tok.encodeDocument(p);
-            docs.add(ids);
-            total += ids.length;
-        }
-        int[] out = new int[total];
-        int o = 0;
-        for (int[] d : docs) {
-            System.arraycopy(d, 0, out, o, d.length);
-            o += d.length;
-        }
-        return out;
+        return dev.mixprune.data.TokenStream.of(dev.mixprune.data.Corpus.read(textFile), tok).toArray();
     }
 
     /** {@code count} windows of {@code len} tokens starting at uniformly random offsets. */

@@ -3,6 +3,7 @@ package dev.mixprune.allocate;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.prune.Pattern;
+import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.prune.SparsityPlan;
 
 import java.io.IOException;
@@ -21,15 +22,14 @@ import java.util.function.Consumer;
 public final class MspSearch {
     private MspSearch() {}
 
-    public enum Method { MAGNITUDE, WANDA, SPARSEGPT }
     public enum Init { FISHER, RANDOM }
 
-    public record Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
+    public record Settings(PruneMethod method, double target, Levels levels, Granularity granularity, Init init,
                            Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
                            SearchConfig search, double owlLambda, double owlM, double owlNmLambda,
                            LevelDatabase.LayerLevelPruner levelPruner) {
-        /** Without a level pruner (SparseGPT candidates then use Wanda masks as a proxy). */
-        public Settings(Method method, double target, Levels levels, Granularity granularity, Init init,
+        /** Without a custom level pruner (SparseGPT levels then come from {@link SparseGptLevels}). */
+        public Settings(PruneMethod method, double target, Levels levels, Granularity granularity, Init init,
                         Map<LayerId, Double> fisher, double[] fisherStrengths, KlFitness.Kind fitness,
                         SearchConfig search, double owlLambda, double owlM, double owlNmLambda) {
             this(method, target, levels, granularity, init, fisher, fisherStrengths, fitness, search, owlLambda, owlM, owlNmLambda, null);
@@ -58,16 +58,13 @@ public final class MspSearch {
             case MAGNITUDE -> CandidateModel.magnitude(dense, space);
             case WANDA -> CandidateModel.wanda(dense, space, scalers);
             case SPARSEGPT -> {
-                if (s.levelPruner() != null) {
-                    long tdb = System.nanoTime();
-                    LevelDatabase db = LevelDatabase.build(dense, space, s.levelPruner());
-                    log.accept(String.format(Locale.ROOT, "level database: %d layers x %d levels in %.1f s",
-                            space.config().nLayers() * 7, space.levels().count(), (System.nanoTime() - tdb) / 1e9));
-                    yield CandidateModel.fromDatabase(dense, db);
-                }
-                log.accept("warning: the SparseGPT level database is not built yet; candidates use Wanda masks as a proxy"
-                        + " (the final model is still pruned with SparseGPT by the prune command)");
-                yield CandidateModel.wanda(dense, space, scalers);
+                // EvoPress level database: each layer pruned once per level with SparseGPT (dense H).
+                LevelDatabase.LayerLevelPruner p = s.levelPruner() != null ? s.levelPruner() : SparseGptLevels.pruner(dense, statWindows, log);
+                long tdb = System.nanoTime();
+                LevelDatabase db = LevelDatabase.build(dense, space, p);
+                log.accept(String.format(Locale.ROOT, "level database: %d layers x %d levels pruned with SparseGPT in %.1f s",
+                        space.config().nLayers() * 7, space.levels().count(), (System.nanoTime() - tdb) / 1e9));
+                yield CandidateModel.fromDatabase(dense, db);
             }
         };
         KlFitness fitness = new KlFitness(cm, fitnessWindows, s.fitness(), dataId + ",method=" + s.method().name().toLowerCase(Locale.ROOT));

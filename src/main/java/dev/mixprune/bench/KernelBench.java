@@ -16,8 +16,10 @@ import java.util.SplittableRandom;
  * measurement, {@code gemm nt N K M gflops=...} / {@code gemv R C gbps=...} / {@code memread
  * gbps=...}, so the script can set them beside numpy's numbers measured in the same run.
  *
- * <p>Arguments: {@code gemm:NxKxM[:op]} (op nt, nn or tn; default nt), {@code gemv:RxC},
- * {@code memread:MiB}, {@code --seconds S} (time budget per case, default 3).
+ * <p>Arguments: {@code gemm:NxKxM[:op]} (op nt, nn or tn; default nt), {@code gemv:RxC} (also
+ * measures the plain read loop over the same weights, alternating with the GEMV),
+ * {@code memread:MiB}, {@code chol:N} (SparseGPT's U of an N x N Hessian), {@code --seconds S}
+ * (time budget per case, default 3).
  */
 public final class KernelBench {
     private KernelBench() {}
@@ -44,9 +46,15 @@ public final class KernelBench {
                 }
                 case "gemv" -> {
                     int[] d = dims(parts[1], 2);
-                    double g = gemv(d[0], d[1], seconds);
-                    System.out.printf(Locale.ROOT, "gemv %d %d gbps=%.2f cpu_gbps=%.2f%n", d[0], d[1], g,
-                            4.0 * d[0] * d[1] / lastCpuSeconds / 1e9);
+                    double[] g = gemvAndRead(d[0], d[1], seconds);
+                    System.out.printf(Locale.ROOT, "gemv %d %d gbps=%.2f cpu_gbps=%.2f read_gbps=%.2f read_cpu_gbps=%.2f%n",
+                            d[0], d[1], g[0], g[1], g[2], g[3]);
+                }
+                case "chol" -> {
+                    int n = Integer.parseInt(parts[1]);
+                    double t = cholesky(n, seconds);
+                    System.out.printf(Locale.ROOT, "chol %d seconds=%.3f cpu_seconds=%.3f gflops=%.2f%n", n, t,
+                            lastCpuSeconds * ThreadTeam.shared().size(), 2.0 * n * n * n / 3 / t / 1e9);
                 }
                 case "memread" -> {
                     int mib = Integer.parseInt(parts[1]);
@@ -98,6 +106,61 @@ public final class KernelBench {
         float[] y = new float[rows];
         double best = bestSeconds(() -> Gemv.multiply(w, x, y), seconds);
         return 4.0 * rows * cols / best / 1e9;
+    }
+
+    /**
+     * GEMV and the plain read loop over the very same weight array, alternated run by run so that
+     * a machine shared with other jobs slows both alike: {gemv GB/s, gemv cpu GB/s, read GB/s,
+     * read cpu GB/s} (best wall time; mean CPU time per run / team size).
+     */
+    static double[] gemvAndRead(int rows, int cols, double seconds) {
+        Matrix w = random(rows, cols, 3);
+        float[] x = random(1, cols, 4).data();
+        float[] y = new float[rows];
+        float[] data = w.data();
+        ThreadTeam team = ThreadTeam.shared();
+        double[] sink = new double[team.size() * 4];
+        Runnable gemv = () -> Gemv.multiply(w, x, y);
+        Runnable read = () -> team.forChunks(0, data.length, team.size(), (lo, hi) ->
+                sink[(int) ((long) lo * team.size() / data.length) % sink.length] += MemRead.sum(data, lo, hi));
+        long warmEnd = System.nanoTime() + (long) (seconds / 3 * 1e9);
+        for (int i = 0; i < 5 || (System.nanoTime() < warmEnd && i < 2000); i++) {
+            gemv.run();
+            read.run();
+        }
+        double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+        long[] cpu = new long[2];
+        int runs = 0;
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (runs < 5 || System.nanoTime() < end) {
+            for (int v = 0; v < 2; v++) {
+                long c = processCpuNanos();
+                long t = System.nanoTime();
+                (v == 0 ? gemv : read).run();
+                best[v] = Math.min(best[v], (System.nanoTime() - t) / 1e9);
+                cpu[v] += processCpuNanos() - c;
+            }
+            if (++runs >= 1000) break;
+        }
+        if (sink[0] == 12345) System.out.println();
+        double bytes = 4.0 * rows * cols;
+        double perRun = 1e9 * runs;
+        return new double[]{bytes / best[0] / 1e9, bytes / (cpu[0] / perRun / team.size()) / 1e9,
+                bytes / best[1] / 1e9, bytes / (cpu[1] / perRun / team.size()) / 1e9};
+    }
+
+    /**
+     * SparseGPT's preparation on an n x n SPD matrix (X^T X / rows + 0.01 I): U with U^T U = H^-1
+     * (factorization n^3/3 flops plus triangular inverse n^3/3). Returns the best wall seconds.
+     */
+    static double cholesky(int n, double seconds) {
+        int rows = n + 16;
+        Matrix x = random(rows, n, 6);
+        Matrix g = dev.mixprune.tensor.Gemm.tn(x, x);
+        double[] h = new double[n * n];
+        for (int i = 0; i < h.length; i++) h[i] = g.data()[i] / rows;
+        for (int i = 0; i < n; i++) h[i * n + i] += 0.01;
+        return bestSeconds(() -> dev.mixprune.tensor.Cholesky.inverseUpperFactor(h, n), seconds);
     }
 
     /** Plain read bandwidth: every thread of the team sums its share of a large array. */

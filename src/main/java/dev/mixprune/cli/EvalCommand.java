@@ -6,10 +6,12 @@ import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
+import dev.mixprune.eval.zeroshot.CachedContextScorer;
 import dev.mixprune.eval.zeroshot.Doc;
 import dev.mixprune.eval.zeroshot.DocSelection;
 import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.LlamaSequenceScorer;
+import dev.mixprune.eval.zeroshot.LoglikelihoodBackend;
 import dev.mixprune.eval.zeroshot.LoglikelihoodScorer;
 import dev.mixprune.eval.zeroshot.SequenceScorer;
 import dev.mixprune.eval.zeroshot.TaskLoader;
@@ -59,6 +61,8 @@ public final class EvalCommand implements Callable<Integer> {
     long batchLogits = LoglikelihoodScorer.DEFAULT_BATCH_LOGITS;
     @Option(names = "--batch-seqs", description = "max sequences per forward call (default: ${DEFAULT-VALUE})")
     int batchSeqs = LoglikelihoodScorer.DEFAULT_BATCH_SEQUENCES;
+    @Option(names = "--scoring", description = "cached (shared contexts run once from a KV cache when that saves work; default) or batched")
+    String scoring = "cached";
     @Option(names = "--json", description = "print JSON on stdout instead of the table") boolean json;
     @Option(names = "--out", description = "also write the JSON to this file (e.g. RUN_DIR/eval.json)") Path out;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
@@ -121,6 +125,7 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
+        if (!scoring.equals("cached") && !scoring.equals("batched")) throw new IllegalArgumentException("--scoring must be 'cached' or 'batched', got '" + scoring + "'");
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         List<ZeroShotTask> todo = parseTasks(tasks);
         DocSelection selection = parseOrder(limitOrder);
@@ -133,14 +138,13 @@ public final class EvalCommand implements Callable<Integer> {
         List<EvalReport.PplRow> ppl = new ArrayList<>();
         for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));
 
-        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs), progress);
-        List<EvalReport.TaskRow> rows = new ArrayList<>();
-        for (ZeroShotTask t : todo) {
-            long t0 = System.nanoTime();
-            List<Doc> docs = selection.select(TaskLoader.load(t, dir), limit);
-            TaskResult r = evaluator.evaluate(t, docs);
-            rows.add(new EvalReport.TaskRow(r, (System.nanoTime() - t0) / 1e9));
-        }
+        LoglikelihoodScorer batched = new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs);
+        LoglikelihoodBackend backend = switch (scoring.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "cached" -> new CachedContextScorer(m.weights(), batched);
+            case "batched" -> batched;
+            default -> throw new IllegalArgumentException("--scoring must be 'cached' or 'batched', got '" + scoring + "'");
+        };
+        List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, limit, selection, progress);
         EvalReport report = new EvalReport(model.toString(), limit,
                 selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl);
         if (out != null) AtomicFiles.write(out, report.toJsonString().getBytes(StandardCharsets.UTF_8));

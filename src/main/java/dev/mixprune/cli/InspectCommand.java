@@ -4,10 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.io.GgufFile;
+import dev.mixprune.io.GgufLlama;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorListing;
+import dev.mixprune.io.Tokenizer;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
@@ -18,8 +22,10 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** Shows what a model file holds: format, config, the tensors as stored, parameter counts and the prunable set's sparsity. */
@@ -35,59 +41,85 @@ final class InspectCommand implements Callable<Integer> {
         double sparsity() { return (double) zeros / weights; }
     }
 
+    /** What was read: the model, or for a GGUF whose weights cannot be dequantized, its header only. */
+    record Summary(Path path, ModelFormat format, LlamaConfig config, Optional<Tokenizer> tokenizer, Map<String, Object> metadata,
+                   List<LayerStats> layers, String weightsNote) {}
+
     @Override public Integer call() throws Exception {
-        LoadedModel m = ModelLoader.load(model, tokenizer);
-        LlamaConfig c = m.weights().config();
+        Summary s = summarize();
         List<TensorListing.Entry> tensors = TensorListing.list(model);
-        List<LayerStats> layers = LayerId.all(c).stream().map(id -> {
-            Matrix w = m.weights().linear(id);
-            return new LayerStats(id.name(), w.shape(), w.size(), w.countZeros());
-        }).toList();
-        long zeros = layers.stream().mapToLong(LayerStats::zeros).sum();
         long stored = tensors.stream().mapToLong(TensorListing.Entry::elements).sum();
         PrintWriter out = spec.commandLine().getOut();
-        if (json) printJson(out, m, c, tensors, layers, zeros, stored);
-        else printText(out, m, c, tensors, layers, zeros, stored);
+        if (json) printJson(out, s, tensors, stored);
+        else printText(out, s, tensors, stored);
         out.flush();
         return 0;
     }
 
-    private static void printText(PrintWriter out, LoadedModel m, LlamaConfig c, List<TensorListing.Entry> tensors, List<LayerStats> layers, long zeros, long stored) {
-        out.printf("model      %s%nformat     %s%n", m.path(), m.format());
+    private Summary summarize() throws Exception {
+        if (ModelFormat.detect(model) == ModelFormat.GGUF) {
+            // Quantized GGUFs (Q4_K, ...) cannot be loaded, but their header is still worth showing.
+            try (GgufFile f = GgufFile.open(model)) {
+                List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize()).map(t -> t.name() + " " + t.type()).toList();
+                if (!odd.isEmpty()) {
+                    LlamaConfig c = GgufLlama.config(f);
+                    Optional<Tokenizer> tok = GgufLlama.vocabulary(f, c.vocabSize()).map(Tokenizer::new);
+                    return new Summary(model, ModelFormat.GGUF, c, tok, new LinkedHashMap<>(f.metadata()), null,
+                            odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown");
+                }
+            }
+        }
+        LoadedModel m = ModelLoader.load(model, tokenizer);
+        List<LayerStats> layers = LayerId.all(m.weights().config()).stream().map(id -> {
+            Matrix w = m.weights().linear(id);
+            return new LayerStats(id.name(), w.shape(), w.size(), w.countZeros());
+        }).toList();
+        return new Summary(m.path(), m.format(), m.weights().config(), m.tokenizer(), m.metadata(), layers, null);
+    }
+
+    private static void printText(PrintWriter out, Summary s, List<TensorListing.Entry> tensors, long stored) {
+        LlamaConfig c = s.config();
+        out.printf("model      %s%nformat     %s%n", s.path(), s.format());
         out.printf("config     dim %d, hidden %d, layers %d, heads %d, kv heads %d, head size %d, vocab %d, seq_len %d, norm eps %s, rope theta %s, classifier %s%n",
                 c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headSize(), c.vocabSize(), c.seqLen(), c.normEps(), c.ropeTheta(),
                 c.sharedClassifier() ? "shared with embedding" : "separate");
-        out.printf("tokenizer  %s%n", m.tokenizer().map(t -> t.vocabulary().size() + " pieces").orElse("none"));
-        out.printf("params     %,d total, %,d prunable (%d linear layers); %,d values stored in the file%n", c.parameterCount(), c.prunableTotal(), layers.size(), stored);
-        if (!m.metadata().isEmpty()) {
-            out.printf("metadata   %d keys%n", m.metadata().size());
-            for (Map.Entry<String, Object> e : m.metadata().entrySet()) out.printf("  %-44s %s%n", e.getKey(), display(e.getValue()));
+        out.printf("tokenizer  %s%n", s.tokenizer().map(t -> t.vocabulary().size() + " pieces").orElse("none"));
+        out.printf("params     %,d total, %,d prunable (%d linear layers); %,d values stored in the file%n", c.parameterCount(), c.prunableTotal(),
+                LayerId.all(c).size(), stored);
+        if (!s.metadata().isEmpty()) {
+            out.printf("metadata   %d keys%n", s.metadata().size());
+            for (Map.Entry<String, Object> e : s.metadata().entrySet()) out.printf("  %-44s %s%n", e.getKey(), display(e.getValue()));
         }
         out.printf("tensors    %d%n", tensors.size());
         for (TensorListing.Entry t : tensors) out.printf("  %-44s %-6s %s%n", t.name(), t.dtype(), t.shapeString());
+        if (s.layers() == null) {
+            out.printf("weights    %s%n", s.weightsNote());
+            return;
+        }
         out.printf("%-14s %-10s %10s %10s %9s%n", "layer", "shape", "weights", "zeros", "sparsity");
-        for (LayerStats l : layers) out.printf("%-14s %-10s %,10d %,10d %9.4f%n", l.name(), l.shape(), l.weights(), l.zeros(), l.sparsity());
+        for (LayerStats l : s.layers()) out.printf("%-14s %-10s %,10d %,10d %9.4f%n", l.name(), l.shape(), l.weights(), l.zeros(), l.sparsity());
+        long zeros = s.layers().stream().mapToLong(LayerStats::zeros).sum();
         out.printf("overall sparsity of the prunable set: %.6f (%,d of %,d weights are zero)%n", (double) zeros / c.prunableTotal(), zeros, c.prunableTotal());
     }
 
     private static String display(Object v) { return v instanceof GgufValue g ? g.display() : String.valueOf(v); }
 
-    private static void printJson(PrintWriter out, LoadedModel m, LlamaConfig c, List<TensorListing.Entry> tensors, List<LayerStats> layers, long zeros, long stored)
-            throws Exception {
+    private static void printJson(PrintWriter out, Summary s, List<TensorListing.Entry> tensors, long stored) throws Exception {
+        LlamaConfig c = s.config();
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
-        root.put("model", m.path().toString());
-        root.put("format", m.format().name().toLowerCase(java.util.Locale.ROOT));
+        root.put("model", s.path().toString());
+        root.put("format", s.format().name().toLowerCase(java.util.Locale.ROOT));
         ObjectNode cfg = root.putObject("config");
         cfg.put("dim", c.dim()).put("hidden_dim", c.hiddenDim()).put("n_layers", c.nLayers()).put("n_heads", c.nHeads()).put("n_kv_heads", c.nKvHeads())
                 .put("head_size", c.headSize()).put("vocab_size", c.vocabSize()).put("seq_len", c.seqLen()).put("norm_eps", c.normEps())
                 .put("rope_theta", c.ropeTheta()).put("shared_classifier", c.sharedClassifier());
-        if (m.tokenizer().isPresent()) root.put("tokenizer_pieces", m.tokenizer().get().vocabulary().size());
+        if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().vocabulary().size());
         else root.putNull("tokenizer_pieces");
         ObjectNode params = root.putObject("parameters");
         params.put("total", c.parameterCount()).put("prunable", c.prunableTotal()).put("stored_values", stored);
         ObjectNode meta = root.putObject("metadata");
-        m.metadata().forEach((k, v) -> meta.put(k, display(v)));
+        s.metadata().forEach((k, v) -> meta.put(k, display(v)));
         ArrayNode ts = root.putArray("tensors");
         for (TensorListing.Entry t : tensors) {
             ObjectNode o = ts.addObject();
@@ -96,12 +128,20 @@ final class InspectCommand implements Callable<Integer> {
             ArrayNode sh = o.putArray("shape");
             for (long d : t.shape()) sh.add(d);
         }
-        ArrayNode ls = root.putArray("layers");
-        for (LayerStats l : layers) {
-            ls.addObject().put("name", l.name()).put("shape", l.shape()).put("weights", l.weights()).put("zeros", l.zeros()).put("sparsity", l.sparsity());
+        if (s.layers() == null) {
+            root.putNull("layers");
+            root.putNull("zeros");
+            root.putNull("sparsity");
+            root.put("weights_note", s.weightsNote());
+        } else {
+            ArrayNode ls = root.putArray("layers");
+            for (LayerStats l : s.layers()) {
+                ls.addObject().put("name", l.name()).put("shape", l.shape()).put("weights", l.weights()).put("zeros", l.zeros()).put("sparsity", l.sparsity());
+            }
+            long zeros = s.layers().stream().mapToLong(LayerStats::zeros).sum();
+            root.put("zeros", zeros);
+            root.put("sparsity", (double) zeros / c.prunableTotal());
         }
-        root.put("zeros", zeros);
-        root.put("sparsity", (double) zeros / c.prunableTotal());
         out.println(om.writeValueAsString(root));
     }
 }

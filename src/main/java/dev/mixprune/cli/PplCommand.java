@@ -7,6 +7,7 @@ import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
+import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LlamaWeights;
@@ -29,18 +30,26 @@ public final class PplCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, description = "text file: *.raw is one document, other files blank-line separated paragraphs") Path text;
     @Option(names = "--seqlen", description = "window length (default: the model's context length)") Integer seqLen;
     @Option(names = "--json", description = "print one JSON object") boolean json;
+    @Option(names = "--limit", description = "score only the first N windows (a quick check; the default scores all)") Integer limit;
+    @Option(names = "--dump-windows", paramLabel = "FILE",
+            description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs)")
+    Path dumpWindows;
+
+    @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
 
     private final PrintStream out;
-    private final PrintStream err;
+    private final PrintStream stderr;
+    private PrintStream err;
 
     public PplCommand() { this(System.out, System.err); }
 
     PplCommand(PrintStream out, PrintStream err) {
         this.out = out;
-        this.err = err;
+        this.stderr = err;
     }
 
     @Override public Integer call() throws Exception {
+        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
         LoadedModel m = ModelLoader.load(model, tokenizer);
         err.println(KernelInfo.describe());
@@ -54,6 +63,12 @@ public final class PplCommand implements Callable<Integer> {
         if (ids.length < T) {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
         }
+        if (limit != null) {
+            if (limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+            // Windows are cut from the start of the stream, so a prefix of limit*T tokens gives exactly the first windows.
+            if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
+        }
+        if (dumpWindows != null) writeWindows(dumpWindows, Perplexity.windows(ids, T), T);
         PerplexityResult r = Perplexity.compute(w, ids, T);
         long t2 = System.nanoTime();
         err.printf(Locale.ROOT, "tokenized %d tokens in %.2f s; scored %d windows in %.2f s (%.0f tok/s)%n",
@@ -75,5 +90,21 @@ public final class PplCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The exact windows {@link Perplexity#compute} scores, one JSON array of ids per window. */
+    static void writeWindows(Path file, int[][] windows, int seqLen) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder(windows.length * seqLen * 4 + 64);
+        sb.append("{\"seqlen\": ").append(seqLen).append(", \"windows\": [");
+        for (int i = 0; i < windows.length; i++) {
+            sb.append(i == 0 ? "\n[" : ",\n[");
+            for (int t = 0; t < windows[i].length; t++) {
+                if (t > 0) sb.append(',');
+                sb.append(windows[i][t]);
+            }
+            sb.append(']');
+        }
+        sb.append("\n]}\n");
+        AtomicFiles.write(file, sb.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 }

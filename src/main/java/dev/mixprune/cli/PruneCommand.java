@@ -67,6 +67,16 @@ public final class PruneCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1") Target target;
 
+    @Option(names = "--allocation", description = "with --sparsity S: how S is spread over the layers: uniform (default), owl, fisher or msp (runs the search)")
+    String allocation;
+    @Option(names = "--levels", defaultValue = "unstructured",
+            description = "with --allocation: per-layer levels, unstructured (ratios, --step apart) or nm:M (mixed N:M) (default ${DEFAULT-VALUE})")
+    String levels;
+    @Option(names = "--step", defaultValue = "0.025", description = "with --allocation: step of the unstructured ratio levels (default ${DEFAULT-VALUE})") double step;
+    @Option(names = "--granularity", defaultValue = "layer", description = "with --allocation: layer or block (default ${DEFAULT-VALUE})") String granularity;
+    @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json); computed on the calibration windows when absent") Path fisherFile;
+    @Option(names = "--plan-out", description = "with --allocation: also save the plan here (default OUT.plan.json)") Path planOut;
+
     @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
             defaultValue = "data/tinystories/calib.txt") String calib;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
@@ -80,16 +90,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
-
-    /**
-     * Stand-alone entry point (scripts/prune-uniform.sh) until the command is registered in Main;
-     * same exit codes as Main.
-     */
-    public static void main(String[] args) {
-        picocli.CommandLine cl = new picocli.CommandLine(new PruneCommand());
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        System.exit(cl.execute(args));
-    }
+    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
     /** The arguments as given (for the manifest's "command"). */
     private List<String> originalArgs() {
@@ -130,6 +131,12 @@ public final class PruneCommand implements Callable<Integer> {
         LlamaWeights w = lm.weights();
         LlamaConfig c = w.config();
         if (outFormat == null) outFormat = lm.format();
+        if (allocation != null && target.sparsity == null) {
+            throw new BadInputException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
+        }
+        if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
+            throw new BadInputException("--allocation: expected uniform, owl, fisher or msp, got '" + allocation + "'");
+        }
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
         plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
         int windowLen = seqlen != null ? seqlen : c.seqLen();
@@ -140,7 +147,7 @@ public final class PruneCommand implements Callable<Integer> {
         CalibrationWindows windows = null;
         TokenStream calibStream = null;
         Path calibPath = resolveShared(calib);
-        boolean needData = m.needsActivations() || reconError;
+        boolean needData = m.needsActivations() || reconError || (allocation != null && !allocation.equals("uniform"));
         if (needData) {
             if (!Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
             calibStream = TokenStream.of(Corpus.read(calibPath), lm.requireTokenizer());
@@ -153,9 +160,12 @@ public final class PruneCommand implements Callable<Integer> {
 
         // 2. Work.
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
+        if (allocation != null && !allocation.equals("uniform")) {
+            plan = allocate(w, m, uniform.nominalSparsity(), calibStream, windows, err);
+        }
         PerplexityResult densePpl = evalStream != null && evalDense ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
-        PruneListener progress = PruneListener.printingTo(err);
+        PruneListener progress = quiet ? PruneListener.NONE : PruneListener.printingTo(err);
         PruneResult result = new SequentialPruner(opt, progress)
                 .run(w, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
         PerplexityResult prunedPpl = evalStream != null ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
@@ -182,6 +192,33 @@ public final class PruneCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** Builds the --allocation plan (saved beside the output) from the calibration windows. */
+    private SparsityPlan allocate(LlamaWeights w, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
+                                  PrintWriter err) throws java.io.IOException {
+        if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
+        java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
+        if (allocation.equals("fisher") || allocation.equals("msp")) {
+            dev.mixprune.allocate.FisherReport f = fisherFile != null
+                    ? dev.mixprune.allocate.FisherReport.load(fisherFile, w.config())
+                    : dev.mixprune.allocate.FisherSensitivity.compute(w, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
+                            dev.mixprune.allocate.FisherSensitivity.Progress.NONE);
+            traces = new java.util.LinkedHashMap<>();
+            for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(w.config())) traces.put(id, f.trace(id));
+        }
+        var req = new dev.mixprune.run.Plans.Request(allocation, m, targetSparsity, levels, step,
+                dev.mixprune.allocate.Granularity.parse(granularity), dev.mixprune.allocate.SearchConfig.defaults(seed), 32, seed);
+        Path work = out.toAbsolutePath().getParent();
+        java.io.PrintStream log = new java.io.PrintStream(new java.io.OutputStream() {
+            @Override public void write(int b) { err.write(b); }
+            @Override public void flush() { err.flush(); }
+        }, true);
+        SparsityPlan p = dev.mixprune.run.Plans.build(req, w, Arrays.asList(windows.windows()), traces, calibStream.toArray(),
+                calibStream.documents() + " docs:" + seed, work, log);
+        p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
+        err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
+        return p;
     }
 
     public static Path manifestPath(Path out) { return out.resolveSibling(out.getFileName() + ".manifest.json"); }

@@ -11,9 +11,6 @@ import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,6 +40,17 @@ public final class SensitivityCommand implements Callable<Integer> {
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
 
+    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+
+    /** Progress on this command's stderr: a bar on a terminal, periodic lines otherwise, nothing with --quiet. */
+    private dev.mixprune.progress.ProgressFactory progress() {
+        if (quiet) return dev.mixprune.progress.ProgressFactory.quiet();
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal() && stderr == System.err
+                ? dev.mixprune.progress.ProgressFactory.forCli(false)
+                : dev.mixprune.progress.ProgressFactory.lines(stderr, dev.mixprune.progress.ProgressFactory.DEFAULT_INTERVAL, System::nanoTime);
+    }
+
     @Override public Integer call() throws Exception {
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
         LoadedModel m = ModelLoader.load(model, tokenizer);
@@ -58,10 +66,8 @@ public final class SensitivityCommand implements Callable<Integer> {
         int nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
         if (nThreads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
         FisherReport r;
-        try (ProgressBar pb = new ProgressBarBuilder().setTaskName("fisher").setInitialMax(samples)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(stderr))
-                .setUnit(" windows", 1).build()) {
-            r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.stepTo(done), nThreads, source);
+        try (dev.mixprune.progress.Progress pb = progress().start("fisher", samples, "windows")) {
+            r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.step(1), nThreads, source);
         }
         long t2 = System.nanoTime();
         r.save(out);

@@ -39,10 +39,28 @@ final class LeOutput {
         bytes(b);
     }
 
-    void floats(float[] a) throws IOException { for (float v : a) f32(v); }
+    /** Bulk little-endian float32 (through the buffer in chunks, not one call per value). */
+    void floats(float[] a) throws IOException {
+        int i = 0;
+        while (i < a.length) {
+            if (buf.remaining() < 4) flush();
+            int n = Math.min(a.length - i, buf.remaining() / 4);
+            buf.asFloatBuffer().put(a, i, n); // the view inherits the buffer's little-endian order
+            buf.position(buf.position() + 4 * n);
+            i += n;
+        }
+    }
 
     /** float32 to IEEE half, round to nearest even (Float.floatToFloat16). */
-    void halfs(float[] a) throws IOException { for (float v : a) i16(Float.floatToFloat16(v)); }
+    void halfs(float[] a) throws IOException {
+        int i = 0;
+        while (i < a.length) {
+            if (buf.remaining() < 2) flush();
+            int n = Math.min(a.length - i, buf.remaining() / 2);
+            for (int k = 0; k < n; k++) buf.putShort(Float.floatToFloat16(a[i + k]));
+            i += n;
+        }
+    }
 
     void zeros(long n) throws IOException { for (long i = 0; i < n; i++) u8(0); }
 

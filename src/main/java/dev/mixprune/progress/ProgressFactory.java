@@ -34,10 +34,12 @@ public record ProgressFactory(Mode mode, PrintStream err, Duration interval, Lon
 
     /**
      * What a command uses: nothing with --quiet, a live bar when stderr is a terminal
-     * ({@code System.console() != null}), plain periodic lines otherwise.
+     * (a console that {@code isTerminal()}: since JDK 22 {@code System.console()} is non-null even when
+     * the streams are redirected), plain periodic lines otherwise.
      */
     public static ProgressFactory forCli(boolean quiet) {
-        Mode m = quiet ? Mode.QUIET : System.console() != null ? Mode.BAR : Mode.LINES;
+        java.io.Console console = System.console();
+        Mode m = quiet ? Mode.QUIET : console != null && console.isTerminal() ? Mode.BAR : Mode.LINES;
         return new ProgressFactory(m, System.err, DEFAULT_INTERVAL, System::nanoTime);
     }
 

@@ -21,6 +21,9 @@ public final class InputStats {
     private final Matrix gram;
     private long sequences;
     private long tokens;
+    /** SparseGPT's U for this input, computed by the first layer that reads it (see {@link #sparseGptFactor}). */
+    private double[] sparseGptFactor;
+    private SparseGptOptions sparseGptFactorOptions;
 
     public InputStats(int in, boolean withGram) {
         this.in = in;
@@ -55,6 +58,20 @@ public final class InputStats {
         }
         tokens += (long) nSeq * seqLen;
         if (gram != null) Gemm.tn(x, x, gram, true);
+        sparseGptFactor = null;   // statistics changed: a cached factor is stale
+    }
+
+    /**
+     * SparseGPT's damped upper factor U of H^{-1}, computed once per input and shared by the
+     * layers that read it (wq/wk/wv, w1/w3): they have the same Hessian, so recomputing it would
+     * triple the O(n^3) work of the attention inputs. Recomputed when the options differ.
+     */
+    synchronized double[] sparseGptFactor(SparseGptOptions options, java.util.function.Supplier<double[]> compute) {
+        if (sparseGptFactor == null || !options.equals(sparseGptFactorOptions)) {
+            sparseGptFactor = compute.get();
+            sparseGptFactorOptions = options;
+        }
+        return sparseGptFactor;
     }
 
     /** Wanda's scaler_row = (1/N_seq) sum_t x_tj^2 (a view, do not modify). */

@@ -1,6 +1,7 @@
 package dev.mixprune.prune;
 
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.ThreadTeam;
 
 /**
  * Magnitude pruning (docs/algorithms.md 2), score |W|.
@@ -24,11 +25,16 @@ public final class MagnitudePruner implements LayerPruner {
                 Selection.markSmallest(score, d.length, (int) k, mask, 0);
             }
             case Pattern.NM nm -> {
-                double[] score = new double[cols];
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < cols; c++) score[c] = Math.abs(d[r * cols + c]);
-                    Selection.markRowNM(score, cols, nm, mask, r * cols);
-                }
+                // Rows are independent and write disjoint parts of the mask: row-parallel.
+                ThreadTeam.RangeBody body = (from, to) -> {
+                    double[] score = new double[cols];
+                    for (int r = from; r < to; r++) {
+                        for (int c = 0; c < cols; c++) score[c] = Math.abs(d[r * cols + c]);
+                        Selection.markRowNM(score, cols, nm, mask, r * cols);
+                    }
+                };
+                if ((long) rows * cols < 1 << 16) body.run(0, rows);
+                else ThreadTeam.shared().forRange(0, rows, Math.max(1, (1 << 15) / cols), body);
             }
         }
         LayerPruner.applyMask(w, mask);

@@ -47,7 +47,7 @@ public sealed interface Pattern permits Pattern.Unstructured, Pattern.NM {
     }
 
     /** Parses "2:4", "0.5", "unstructured:0.5", "50%". */
-    static Pattern parse(String s) {
+    public static Pattern parse(String s) {
         String t = s.trim();
         if (t.startsWith("unstructured:")) t = t.substring("unstructured:".length());
         if (t.contains(":")) {

@@ -1,8 +1,9 @@
 package dev.mixprune.prune;
 
+import dev.mixprune.tensor.Cholesky;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
-
+import dev.mixprune.tensor.NotPositiveDefiniteException;
 import dev.mixprune.tensor.ThreadTeam;
 
 /**
@@ -27,11 +28,29 @@ public final class SparseGptPruner implements LayerPruner {
         if (stats == null || !stats.hasGram()) throw new IllegalArgumentException("SparseGPT needs the Hessian of the layer input");
         int cols = w.cols();
         if (stats.inFeatures() != cols) throw new IllegalArgumentException("statistics for " + stats.inFeatures() + " inputs, layer has " + cols);
-        double[] h = stats.hessian();
-        HessianPrep.handleDead(h, cols, w);
-        double[] u = HessianPrep.dampAndFactor(h, cols, options,
-                (a, n) -> Cholesky.upperReversedInPlace(a, n) ? Cholesky.invertUpper(a, n) : null);
+        long t0 = System.nanoTime();
+        HessianPrep.zeroDeadColumns(stats.gram(), w);
+        double[] u = stats.sparseGptFactor(options, () -> {
+            double[] h = stats.hessian();
+            HessianPrep.handleDead(h, cols, null);
+            return HessianPrep.dampAndFactor(h, cols, options, SparseGptPruner::upperFactorOfInverse);
+        });
+        long t1 = System.nanoTime();
         sweep(w, pattern, u, options.blockWidth(pattern));
+        options.phaseTimes().layer(w.rows(), cols, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+    }
+
+    /**
+     * U with H^{-1} = U^T U (blocked, parallel {@link Cholesky#inverseUpperFactor}: one reversed
+     * factorization and one triangular inverse, H^{-1} is never formed); null when H is not
+     * numerically positive definite, so that the caller can raise the damping.
+     */
+    static double[] upperFactorOfInverse(double[] h, int n) {
+        try {
+            return Cholesky.inverseUpperFactor(h, n);
+        } catch (NotPositiveDefiniteException e) {
+            return null;
+        }
     }
 
     /** The column sweep given U (upper, row-major cols x cols). Package-private for tests. */

@@ -1,6 +1,8 @@
 package dev.mixprune.prune;
 
+import dev.mixprune.tensor.CholeskyReference;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.NotPositiveDefiniteException;
 
 /**
  * SparseGPT, the obviously-correct version: everything in double, H^{-1} formed explicitly as
@@ -62,19 +64,22 @@ public final class SparseGptReference implements LayerPruner {
         for (int r = 0; r < rows; r++) for (int c = 0; c < n; c++) w.set(r, c, (float) wd[r][c]);
     }
 
-    /** U with H^{-1} = U^T U, U upper, the long way; null when a factorization fails. */
+    /** U with H^{-1} = U^T U, U upper, the long way (textbook scalar Cholesky); null when a factorization fails. */
     static double[] upperFactorOfInverse(double[] h, int n) {
-        if (!Cholesky.lowerInPlace(h, n)) return null;
-        double[] linv = Cholesky.invertLower(h, n);
-        double[] hinv = new double[n * n];
-        for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) {
-            double s = 0;
-            for (int k = Math.max(a, b); k < n; k++) s += linv[k * n + a] * linv[k * n + b];
-            hinv[a * n + b] = s;
+        try {
+            double[] linv = CholeskyReference.invertLower(CholeskyReference.factor(h, n), n);
+            double[] hinv = new double[n * n];
+            for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) {
+                double s = 0;
+                for (int k = Math.max(a, b); k < n; k++) s += linv[k * n + a] * linv[k * n + b];
+                hinv[a * n + b] = s;
+            }
+            double[] l2 = CholeskyReference.factor(hinv, n);
+            double[] u = new double[n * n];
+            for (int a = 0; a < n; a++) for (int b = 0; b <= a; b++) u[b * n + a] = l2[a * n + b];
+            return u;
+        } catch (NotPositiveDefiniteException e) {
+            return null;
         }
-        if (!Cholesky.lowerInPlace(hinv, n)) return null;
-        double[] u = new double[n * n];
-        for (int a = 0; a < n; a++) for (int b = 0; b <= a; b++) u[b * n + a] = hinv[a * n + b];
-        return u;
     }
 }

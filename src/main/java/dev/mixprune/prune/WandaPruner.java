@@ -1,6 +1,7 @@
 package dev.mixprune.prune;
 
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.ThreadTeam;
 
 /**
  * Wanda (docs/algorithms.md 3): score S_ij = |W_ij| * sqrt(scaler_row_j), no weight update.
@@ -20,16 +21,21 @@ public final class WandaPruner implements LayerPruner {
         for (int j = 0; j < cols; j++) norm[j] = Math.sqrt(sr[j]);
         float[] d = w.data();
         boolean[] mask = new boolean[d.length];
-        double[] score = new double[cols];
         int perRow = pattern instanceof Pattern.Unstructured u ? (int) Math.floor(cols * u.sparsity()) : 0;
-        for (int r = 0; r < rows; r++) {
-            int off = r * cols;
-            for (int c = 0; c < cols; c++) score[c] = Math.abs(d[off + c]) * norm[c];
-            switch (pattern) {
-                case Pattern.Unstructured u -> Selection.markSmallest(score, cols, perRow, mask, off);
-                case Pattern.NM nm -> Selection.markRowNM(score, cols, nm, mask, off);
+        // Rows are independent comparison groups writing disjoint parts of the mask: row-parallel.
+        ThreadTeam.RangeBody body = (from, to) -> {
+            double[] score = new double[cols];
+            for (int r = from; r < to; r++) {
+                int off = r * cols;
+                for (int c = 0; c < cols; c++) score[c] = Math.abs(d[off + c]) * norm[c];
+                switch (pattern) {
+                    case Pattern.Unstructured u -> Selection.markSmallest(score, cols, perRow, mask, off);
+                    case Pattern.NM nm -> Selection.markRowNM(score, cols, nm, mask, off);
+                }
             }
-        }
+        };
+        if ((long) rows * cols < 1 << 16) body.run(0, rows);
+        else ThreadTeam.shared().forRange(0, rows, Math.max(1, (1 << 15) / cols), body);
         LayerPruner.applyMask(w, mask);
     }
 }

@@ -62,13 +62,17 @@ final class Frame {
         svg.text((LEFT + right) / 2, height - 8, title, "middle", "atitle", 0);
     }
 
+    /** One entry per series down the right side; when they do not fit, the last line says how many are left out. */
     void legend(List<String> names) {
         if (names.size() < 2) return;
         double x = right + 14, y = TOP + 6;
-        for (int i = 0; i < names.size(); i++) {
+        int fit = Math.max(1, (int) ((bottom - TOP) / 20));
+        int shown = names.size() <= fit ? names.size() : fit - 1;
+        for (int i = 0; i < shown; i++) {
             svg.rect(x, y + i * 20 - 9, 12, 12, Chart.color(i), null);
             svg.text(x + 18, y + i * 20 + 2, names.get(i), "start", "legend", 0);
         }
+        if (shown < names.size()) svg.text(x, y + shown * 20 + 2, "+" + (names.size() - shown) + " more (see tooltips)", "start", "note", 0);
     }
 
     void noData(String why) {

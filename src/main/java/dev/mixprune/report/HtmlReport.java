@@ -30,6 +30,7 @@ public final class HtmlReport {
             .broken { color: #a00; background: #fdecea; padding: 6px 10px; } .caption { color: #555; font-size: 0.9em; }
             table.data { border-collapse: collapse; margin: 8px 0; font-size: 0.9em; } table.data th, table.data td { border: 1px solid #ddd; padding: 3px 8px; }
             table.data th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+            table.kv td { overflow-wrap: anywhere; max-width: 720px; vertical-align: top; } table.kv th { text-align: left; }
             svg.chart { display: block; margin: 8px 0; background: #fff; border: 1px solid #eee; }
             svg .grid { stroke: #eee; } svg .axis { stroke: #444; } svg .ref { stroke-dasharray: 6 4; stroke-width: 1.5; }
             svg text { font-size: 11px; fill: #333; } svg .ctitle { font-size: 14px; font-weight: 600; } svg .atitle { font-size: 12px; }
@@ -75,7 +76,7 @@ public final class HtmlReport {
             Map<String, String> m = ((Section.Present<Map<String, String>>) run.manifest()).value();
             List<List<String>> rows = new ArrayList<>();
             m.forEach((k, v) -> rows.add(List.of(k, v)));
-            b.append(new HtmlTable("manifest", List.of("field", "value"), rows).html());
+            b.append(new HtmlTable("manifest", List.of("field", "value"), rows, false).html());
         }
         b.append("<p class=\"caption\">Files: ").append(Svg.esc(run.files().isEmpty() ? "(none)" : String.join(", ", run.files()))).append("</p>\n");
         close(b);
@@ -99,7 +100,7 @@ public final class HtmlReport {
     private static void plans(StringBuilder b, RunData run) {
         open(b, "plans", "Per-layer sparsity of the plans");
         if (run.plans().isEmpty()) {
-            b.append("<p class=\"missing\">Not in this run: no <code>plan-*.json</code> (written by mixprune allocate / search).</p>\n");
+            b.append("<p class=\"missing\">Not in this run: no <code>plan-*.json</code> (written by mixprune search --out RUN_DIR/plan-msp.json, or any allocator saving a SparsityPlan).</p>\n");
             close(b);
             return;
         }

@@ -64,12 +64,17 @@ public final class RunDirectory {
         }
     }
 
-    /** Top-level fields as display strings (objects and arrays as compact JSON). */
+    /** Longest manifest value shown in full; longer ones (e.g. window offset lists) are cut with a note. */
+    static final int MAX_MANIFEST_VALUE = 240;
+
+    /** Top-level fields as display strings (objects and arrays as compact JSON, cut when very long). */
     static Map<String, String> manifest(JsonNode root, Path file) {
         Map<String, String> m = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            m.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString());
+            String v = e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString();
+            if (v.length() > MAX_MANIFEST_VALUE) v = v.substring(0, MAX_MANIFEST_VALUE) + " ... (" + v.length() + " characters, see manifest.json)";
+            m.put(e.getKey(), v);
         }
         return m;
     }

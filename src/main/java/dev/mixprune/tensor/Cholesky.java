@@ -86,21 +86,27 @@ public final class Cholesky {
     /** Rows [lo, hi): a[i][j] -= L[i][0..j0) . L[j][0..j0) for j in [j0, j1). */
     private static void updatePanel(double[] a, int n, int j0, int j1, int lo, int hi) {
         if (j0 == 0) return;
-        int i = lo;
-        if (VECTOR) {
-            for (; i + 4 <= hi; i += 4) {
+        int quadEnd = VECTOR ? lo + (hi - lo) / 4 * 4 : lo;
+        // Chunks of KB columns: the block's rows (NB x KB doubles) then stay in L2 while every
+        // 4-row group passes over them, instead of NB x j0 being re-read from L3 or memory.
+        for (int p0 = 0; p0 < j0; p0 += KB) {
+            int p1 = Math.min(j0, p0 + KB);
+            for (int i = lo; i < quadEnd; i += 4) {
                 int j = j0;
-                for (; j + 2 <= j1; j += 2) V.update4x2(a, n, i, j, j0);
+                for (; j + 2 <= j1; j += 2) V.update4x2(a, n, i, j, p0, p1);
                 for (; j < j1; j++) {
-                    for (int r = 0; r < 4; r++) a[(i + r) * n + j] -= dot(a, (i + r) * n, a, j * n, j0);
+                    for (int r = 0; r < 4; r++) a[(i + r) * n + j] -= dot(a, (i + r) * n + p0, a, j * n + p0, p1 - p0);
                 }
             }
         }
-        for (; i < hi; i++) {
+        for (int i = quadEnd; i < hi; i++) {
             int ri = i * n;
             for (int j = j0; j < j1; j++) a[ri + j] -= dot(a, ri, a, j * n, j0);
         }
     }
+
+    /** Column chunk of the panel update (see {@link #updatePanel}). */
+    static final int KB = 768;
 
     /** Row i below the block: forward substitution against the factored diagonal block. */
     private static void solveRow(double[] a, int n, int j0, int j1, int i) {
@@ -254,17 +260,17 @@ public final class Cholesky {
         static final int CB = 4 * L;
 
         /**
-         * a[i+r][j+q] -= L[i+r][0..k) . L[j+q][0..k) for r < 4, q < 2: eight accumulators; per
+         * a[i+r][j+q] -= L[i+r][p0..p1) . L[j+q][p0..p1) for r < 4, q < 2: eight accumulators; per
          * step six loads feed eight FMAs.
          */
-        static void update4x2(double[] a, int n, int i, int j, int k) {
+        static void update4x2(double[] a, int n, int i, int j, int p0, int p1) {
             int i0 = i * n, i1 = i0 + n, i2 = i1 + n, i3 = i2 + n, q0 = j * n, q1 = q0 + n;
             DoubleVector s00 = DoubleVector.zero(S), s01 = DoubleVector.zero(S);
             DoubleVector s10 = DoubleVector.zero(S), s11 = DoubleVector.zero(S);
             DoubleVector s20 = DoubleVector.zero(S), s21 = DoubleVector.zero(S);
             DoubleVector s30 = DoubleVector.zero(S), s31 = DoubleVector.zero(S);
-            int end = k - k % L;
-            for (int p = 0; p < end; p += L) {
+            int end = p0 + (p1 - p0) / L * L;
+            for (int p = p0; p < end; p += L) {
                 DoubleVector b0 = DoubleVector.fromArray(S, a, q0 + p);
                 DoubleVector b1 = DoubleVector.fromArray(S, a, q1 + p);
                 DoubleVector x = DoubleVector.fromArray(S, a, i0 + p);
@@ -284,7 +290,7 @@ public final class Cholesky {
             double t10 = s10.reduceLanes(VectorOperators.ADD), t11 = s11.reduceLanes(VectorOperators.ADD);
             double t20 = s20.reduceLanes(VectorOperators.ADD), t21 = s21.reduceLanes(VectorOperators.ADD);
             double t30 = s30.reduceLanes(VectorOperators.ADD), t31 = s31.reduceLanes(VectorOperators.ADD);
-            for (int p = end; p < k; p++) {
+            for (int p = end; p < p1; p++) {
                 double b0 = a[q0 + p], b1 = a[q1 + p];
                 t00 += a[i0 + p] * b0;
                 t01 += a[i0 + p] * b1;

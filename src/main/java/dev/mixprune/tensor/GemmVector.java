@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * micro-kernel keeps a 6 x NR tile of C in 12 vector registers and does one broadcast + two FMAs
  * per row and k step. The k dimension is blocked by KC so that one packed B block (KC x NC) stays
  * in L2 while the A micro-panel (MR x KC) stays in L1; the B block is reused by every A
- * micro-panel. Products with fewer than {@link #SKINNY_ROWS} rows in NT layout go to
- * {@link GemmSkinny} instead (packing B would cost as much as the product).
+ * micro-panel. NT products with fewer than {@link #SKINNY_ROWS} rows go to {@link GemmSkinny}
+ * instead (packing B would cost as much as the product), and so do NT products with fewer than
+ * that many columns, computed as Cᵀ = B Aᵀ (a 6 x 32 tile would be mostly padding).
  *
  * <p>JIT note: the kernels are written out by hand, without helper calls taking vectors; a helper
  * that C2 declines to inline (NodeCountInliningCutoff) boxes its vector arguments and allocates
@@ -35,7 +36,7 @@ final class GemmVector {
     static final int KC = 256;
     /** Upper bound of the column block: KC x NC floats = 512 KiB at L=16, about half an L2. */
     static final int NC_MAX = Math.max(NR, (512 / NR) * NR);
-    /** NT products with fewer rows of A than this skip packing (see {@link GemmSkinny}). */
+    /** NT products with fewer rows (or columns) than this skip packing (see {@link GemmSkinny}). */
     static final int SKINNY_ROWS = 32;
     /** Below this many flops the team's wake-up costs more than it saves. */
     static final long PARALLEL_FLOPS = 1L << 21;
@@ -73,6 +74,17 @@ final class GemmVector {
         }
         if (layout == Layout.NT && n < SKINNY_ROWS) {
             GemmSkinny.nt(a, b, c, n, m, k, accumulate, team);
+            return;
+        }
+        if (layout == Layout.NT && m < SKINNY_ROWS) {
+            // Few columns (e.g. activations times a handful of vectors): a 6 x 32 tile would be
+            // mostly padding. Cᵀ = B Aᵀ is the skinny case with the roles swapped.
+            float[] t = new float[m * n];
+            GemmSkinny.nt(b, a, t, m, n, k, false, team);
+            for (int i = 0; i < n; i++) {
+                int o = i * m;
+                for (int j = 0; j < m; j++) c[o + j] = accumulate ? c[o + j] + t[j * n + i] : t[j * n + i];
+            }
             return;
         }
         packed(layout, a, b, c, n, m, k, accumulate, team);

@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Matrix-vector product y = W x for a [out][in] weight (decode path, memory-bound).
  *
- * <p>The fast kernel streams eight weight rows per pass so that each load of x feeds eight FMAs,
- * keeps one vector accumulator per row (eight independent FMA chains; eight concurrent read streams
- * measured faster here than four or one), and splits the rows over the {@link ThreadTeam}. It accumulates in float (per-lane partial sums), so it differs from the
+ * <p>The fast kernel streams eight weight rows per pass, two vectors of each per step, so that each
+ * load of x feeds eight FMAs and 16 independent accumulators keep many loads in flight (measured
+ * here: as fast as a plain read loop over the same array; one or four rows per pass were slower).
+ * Rows are split over the {@link ThreadTeam}. It accumulates in float (per-lane partial sums), so it differs from the
  * double-precision {@link #reference} by float rounding.
  */
 public final class Gemv {
@@ -30,10 +31,10 @@ public final class Gemv {
             return;
         }
         ThreadTeam team = ThreadTeam.shared();
-        // Chunks of whole 8-row groups, at least ~64 KiB of weights each.
+        // One contiguous run of whole 8-row groups per thread: each thread then reads one long
+        // sequential stretch of memory (measured ~5% faster than finer dynamic chunks).
         int groups = (rows + 7) / 8;
-        int grain = Math.max(1, (1 << 13) / Math.max(1, cols));
-        team.forRange(0, groups, grain, (g0, g1) -> Kernel.rows(w.data(), cols, x, y, 8 * g0, Math.min(rows, 8 * g1)));
+        team.forChunks(0, groups, team.size(), (g0, g1) -> Kernel.rows(w.data(), cols, x, y, 8 * g0, Math.min(rows, 8 * g1)));
     }
 
     /**
@@ -97,32 +98,54 @@ public final class Gemv {
         static void rows(float[] w, int n, float[] x, float[] y, int r0, int r1) {
             int r = r0;
             int vecEnd = n - n % L;
+            int vec2End = n - n % (2 * L);
             for (; r + 8 <= r1; r += 8) {
+                // 8 rows x 2 vectors: 16 accumulators, 16 weight loads in flight per iteration
+                // (measured: as fast as a plain read loop over the same array; 1 or 4 rows were slower).
                 int o0 = r * n;
-                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-                FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-                FloatVector s4 = FloatVector.zero(S), s5 = FloatVector.zero(S);
-                FloatVector s6 = FloatVector.zero(S), s7 = FloatVector.zero(S);
                 int o1 = o0 + n, o2 = o1 + n, o3 = o2 + n, o4 = o3 + n, o5 = o4 + n, o6 = o5 + n, o7 = o6 + n;
-                for (int c = 0; c < vecEnd; c += L) {
-                    FloatVector xv = FloatVector.fromArray(S, x, c);
-                    s0 = FloatVector.fromArray(S, w, o0 + c).fma(xv, s0);
-                    s1 = FloatVector.fromArray(S, w, o1 + c).fma(xv, s1);
-                    s2 = FloatVector.fromArray(S, w, o2 + c).fma(xv, s2);
-                    s3 = FloatVector.fromArray(S, w, o3 + c).fma(xv, s3);
-                    s4 = FloatVector.fromArray(S, w, o4 + c).fma(xv, s4);
-                    s5 = FloatVector.fromArray(S, w, o5 + c).fma(xv, s5);
-                    s6 = FloatVector.fromArray(S, w, o6 + c).fma(xv, s6);
-                    s7 = FloatVector.fromArray(S, w, o7 + c).fma(xv, s7);
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0, t6 = s0, t7 = s0;
+                int c = 0;
+                for (; c < vec2End; c += 2 * L) {
+                    FloatVector xa = FloatVector.fromArray(S, x, c);
+                    FloatVector xb = FloatVector.fromArray(S, x, c + L);
+                    s0 = FloatVector.fromArray(S, w, o0 + c).fma(xa, s0);
+                    t0 = FloatVector.fromArray(S, w, o0 + c + L).fma(xb, t0);
+                    s1 = FloatVector.fromArray(S, w, o1 + c).fma(xa, s1);
+                    t1 = FloatVector.fromArray(S, w, o1 + c + L).fma(xb, t1);
+                    s2 = FloatVector.fromArray(S, w, o2 + c).fma(xa, s2);
+                    t2 = FloatVector.fromArray(S, w, o2 + c + L).fma(xb, t2);
+                    s3 = FloatVector.fromArray(S, w, o3 + c).fma(xa, s3);
+                    t3 = FloatVector.fromArray(S, w, o3 + c + L).fma(xb, t3);
+                    s4 = FloatVector.fromArray(S, w, o4 + c).fma(xa, s4);
+                    t4 = FloatVector.fromArray(S, w, o4 + c + L).fma(xb, t4);
+                    s5 = FloatVector.fromArray(S, w, o5 + c).fma(xa, s5);
+                    t5 = FloatVector.fromArray(S, w, o5 + c + L).fma(xb, t5);
+                    s6 = FloatVector.fromArray(S, w, o6 + c).fma(xa, s6);
+                    t6 = FloatVector.fromArray(S, w, o6 + c + L).fma(xb, t6);
+                    s7 = FloatVector.fromArray(S, w, o7 + c).fma(xa, s7);
+                    t7 = FloatVector.fromArray(S, w, o7 + c + L).fma(xb, t7);
                 }
-                y[r] = s0.reduceLanes(VectorOperators.ADD) + tail(w, o0, x, vecEnd, n);
-                y[r + 1] = s1.reduceLanes(VectorOperators.ADD) + tail(w, o1, x, vecEnd, n);
-                y[r + 2] = s2.reduceLanes(VectorOperators.ADD) + tail(w, o2, x, vecEnd, n);
-                y[r + 3] = s3.reduceLanes(VectorOperators.ADD) + tail(w, o3, x, vecEnd, n);
-                y[r + 4] = s4.reduceLanes(VectorOperators.ADD) + tail(w, o4, x, vecEnd, n);
-                y[r + 5] = s5.reduceLanes(VectorOperators.ADD) + tail(w, o5, x, vecEnd, n);
-                y[r + 6] = s6.reduceLanes(VectorOperators.ADD) + tail(w, o6, x, vecEnd, n);
-                y[r + 7] = s7.reduceLanes(VectorOperators.ADD) + tail(w, o7, x, vecEnd, n);
+                if (c < vecEnd) { // one single vector left
+                    FloatVector xa = FloatVector.fromArray(S, x, c);
+                    s0 = FloatVector.fromArray(S, w, o0 + c).fma(xa, s0);
+                    s1 = FloatVector.fromArray(S, w, o1 + c).fma(xa, s1);
+                    s2 = FloatVector.fromArray(S, w, o2 + c).fma(xa, s2);
+                    s3 = FloatVector.fromArray(S, w, o3 + c).fma(xa, s3);
+                    s4 = FloatVector.fromArray(S, w, o4 + c).fma(xa, s4);
+                    s5 = FloatVector.fromArray(S, w, o5 + c).fma(xa, s5);
+                    s6 = FloatVector.fromArray(S, w, o6 + c).fma(xa, s6);
+                    s7 = FloatVector.fromArray(S, w, o7 + c).fma(xa, s7);
+                }
+                y[r] = s0.add(t0).reduceLanes(VectorOperators.ADD) + tail(w, o0, x, vecEnd, n);
+                y[r + 1] = s1.add(t1).reduceLanes(VectorOperators.ADD) + tail(w, o1, x, vecEnd, n);
+                y[r + 2] = s2.add(t2).reduceLanes(VectorOperators.ADD) + tail(w, o2, x, vecEnd, n);
+                y[r + 3] = s3.add(t3).reduceLanes(VectorOperators.ADD) + tail(w, o3, x, vecEnd, n);
+                y[r + 4] = s4.add(t4).reduceLanes(VectorOperators.ADD) + tail(w, o4, x, vecEnd, n);
+                y[r + 5] = s5.add(t5).reduceLanes(VectorOperators.ADD) + tail(w, o5, x, vecEnd, n);
+                y[r + 6] = s6.add(t6).reduceLanes(VectorOperators.ADD) + tail(w, o6, x, vecEnd, n);
+                y[r + 7] = s7.add(t7).reduceLanes(VectorOperators.ADD) + tail(w, o7, x, vecEnd, n);
             }
             for (; r + 4 <= r1; r += 4) {
                 int o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;

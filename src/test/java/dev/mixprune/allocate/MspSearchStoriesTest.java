@@ -31,7 +31,7 @@ class MspSearchStoriesTest {
         List<int[]> stats = FitnessWindows.sample(stream, 8, 128, 1);
         List<int[]> fit = FitnessWindows.sample(stream, 8, 128, 2);
         SearchConfig cfg = new SearchConfig(3, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s = new MspSearch.Settings(MspSearch.Method.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
+        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
                 MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
         List<String> log = new ArrayList<>();
         MspSearch.Outcome a = MspSearch.run(w, stats, fit, "t", s, dir.resolve("a.json"), false, SearchListener.NONE, log::add);
@@ -43,12 +43,56 @@ class MspSearchStoriesTest {
 
         // Interrupted after generation 1, resumed: the same plan and trace.
         SearchConfig shortCfg = new SearchConfig(1, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s1 = new MspSearch.Settings(MspSearch.Method.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
+        MspSearch.Settings s1 = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
                 MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, shortCfg, 0.08, 5, 2);
         MspSearch.run(w, stats, fit, "t", s1, dir.resolve("b.json"), false, SearchListener.NONE, log::add);
         MspSearch.Outcome b = MspSearch.run(w, stats, fit, "t", s, dir.resolve("b.json"), true, SearchListener.NONE, log::add);
         assertThat(b.result().resumedFrom()).isEqualTo(1);
         assertThat(b.genome()).containsExactly(a.genome());
-        assertThat(b.result().trace()).isEqualTo(a.result().trace());
+        // Same plan and evaluations; fitness values agree to float rounding only, because the batched
+        // forward is not bit-reproducible between JIT tiers in one JVM (Vector API FMA vs scalar).
+        assertThat(b.result().trace()).hasSameSizeAs(a.result().trace());
+        for (int i = 0; i < a.result().trace().size(); i++) {
+            TraceEntry x = a.result().trace().get(i), y = b.result().trace().get(i);
+            assertThat(y.evaluations()).isEqualTo(x.evaluations());
+            assertThat(y.bestFitness()).isCloseTo(x.bestFitness(), org.assertj.core.api.Assertions.within(1e-6 * x.bestFitness()));
+        }
+    }
+
+    @Test
+    void sparseGptSearchUsesALevelDatabase() throws Exception {
+        LoadedModel lm = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), null);
+        LlamaWeights w = lm.weights();
+        try {
+            LlamaForward.logits(w, new int[]{1, 2});
+        } catch (UnsupportedOperationException e) {
+            Assumptions.abort("LlamaForward is still a stub on this branch");
+        }
+        int[] stream = FitnessWindows.tokenize(SharedFiles.require(SharedFiles.tinyStoriesCalib()), lm.requireTokenizer());
+        List<int[]> stats = FitnessWindows.sample(stream, 8, 128, 1);
+        List<int[]> fit = FitnessWindows.sample(stream, 8, 128, 2);
+        SearchSpace sp = new SearchSpace(w.config(), Levels.nm(8), Granularity.LAYER);
+        LevelDatabase db = LevelDatabase.build(w, sp, SparseGptLevels.pruner(w, stats, m -> { }));
+        for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(w.config())) {
+            for (int l = 0; l < sp.levels().count(); l++) {
+                dev.mixprune.tensor.Matrix m = db.get(id, l);
+                // N:M masks are exact; SparseGPT also updates the kept weights (unlike a mask of the dense ones).
+                assertThat(m.countZeros()).isEqualTo(sp.levels().pattern(l).prunedCount(m.rows(), m.cols()));
+            }
+        }
+        dev.mixprune.model.LayerId wq = new dev.mixprune.model.LayerId(0, dev.mixprune.model.LayerKind.WQ);
+        float[] d = w.linear(wq).data(), p = db.get(wq, 5).data();
+        int changed = 0;
+        for (int i = 0; i < d.length; i++) if (p[i] != 0f && p[i] != d[i]) changed++;
+        assertThat(changed).isPositive();
+        assertThat(w.linear(wq).countZeros()).isZero();
+
+        SearchConfig cfg = new SearchConfig(2, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
+        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.SPARSEGPT, 0.75, Levels.nm(8), Granularity.LAYER,
+                MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
+        List<String> log = new ArrayList<>();
+        MspSearch.Outcome o = MspSearch.run(w, stats, fit, "t", s, null, false, SearchListener.NONE, log::add);
+        assertThat(log).anyMatch(l -> l.contains("level database"));
+        assertThat(o.achieved()).isGreaterThanOrEqualTo(o.budget().target());
     }
 }

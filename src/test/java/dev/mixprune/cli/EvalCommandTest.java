@@ -25,6 +25,13 @@ class EvalCommandTest {
         EvalCommand cmd = new EvalCommand(m -> new FakeCausalModel(m.weights().config().vocabSize(), m.weights().config().seqLen()),
                 (m, f, p) -> new EvalReport.PplRow(f.toString(), 12.5, 3, 1533, 512), new PrintStream(stdout, true, StandardCharsets.UTF_8));
         CommandLine cl = new CommandLine(cmd);
+        // The fake model replaces the batched forward; the cached path would run the real weights.
+        if (!java.util.Arrays.asList(args).contains("--scoring")) {
+            String[] more = java.util.Arrays.copyOf(args, args.length + 2);
+            more[args.length] = "--scoring";
+            more[args.length + 1] = "batched";
+            args = more;
+        }
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setErr(new java.io.PrintWriter(new ByteArrayOutputStream()));
         return cl.execute(args);
@@ -74,6 +81,7 @@ class EvalCommandTest {
     void usageAndInputErrorsMapToExitCodes(@TempDir Path tmp) {
         assertThat(run("--model", model(), "--tasks", "nosuchtask", "-q")).isEqualTo(Main.EXIT_USAGE);
         assertThat(run("--model", model(), "--limit-order", "sideways", "-q")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("--model", model(), "--scoring", "magic", "-q")).isEqualTo(Main.EXIT_USAGE);
         assertThat(run("--model", tmp.resolve("missing.bin").toString(), "-q")).isEqualTo(Main.EXIT_BAD_INPUT);
         assertThat(run("--model", model(), "--tasks", "rte", "--tasks-dir", tmp.toString(), "-q")).isEqualTo(Main.EXIT_BAD_INPUT);
     }

@@ -64,7 +64,33 @@ class LayerPrunerTest {
 
     @Test
     void wandaKeepsTheLargestActivationWeightedScoresOfEachRow() {
-        int rows = 7, cols = 23;
+        wandaKeepsTheLargest(7, 23);
+        wandaKeepsTheLargest(300, 257);   // large enough for the row-parallel path
+    }
+
+    @Test
+    void magnitudeNMRowParallelPathKeepsTheLargestOfEachGroup() {
+        int rows = 300, cols = 257;
+        Matrix w = PruneTestData.gaussian(rows, cols, 8);
+        Matrix orig = w.copy();
+        new MagnitudePruner().prune(w, new Pattern.NM(2, 4), null);
+        for (int r = 0; r < rows; r++) {
+            for (int c0 = 0; c0 < cols; c0 += 4) {
+                int g = Math.min(4, cols - c0);
+                double maxPruned = -1, minKept = Double.MAX_VALUE;
+                int kept = 0;
+                for (int c = c0; c < c0 + g; c++) {
+                    double a = Math.abs(orig.get(r, c));
+                    if (w.get(r, c) == 0f) maxPruned = Math.max(maxPruned, a);
+                    else { kept++; minKept = Math.min(minKept, a); }
+                }
+                assertThat(kept).isEqualTo(Math.min(2, g));
+                assertThat(maxPruned).isLessThanOrEqualTo(minKept);
+            }
+        }
+    }
+
+    private static void wandaKeepsTheLargest(int rows, int cols) {
         Matrix w = PruneTestData.gaussian(rows, cols, 3);
         Matrix orig = w.copy();
         Matrix x = PruneTestData.activations(2, 11, cols, 4, 0);

@@ -87,6 +87,7 @@ class HtmlReportTest {
         assertThat(texts(zs, "legend")).containsExactly("eval", "msp", "chance");
         assertThat(html).contains("id=\"table-zeroshot\"").contains("id=\"table-results\"").contains("id=\"table-manifest\"");
         assertThat(html).contains("<td>hellaswag</td><td class=\"num\">25.0%</td>");
+        assertThat(html).containsPattern("<td>offsets</td><td>\\[1000,1517,[^<]{200,260} \\.\\.\\. \\(\\d+ characters, see manifest.json\\)</td>");
     }
 
     private static String expected(Path dir, String file) throws Exception {
@@ -121,6 +122,23 @@ class HtmlReportTest {
         assertThat(run.fisher()).isInstanceOf(Section.Present.class);
         assertThat(((Section.Present<java.util.Map<String, Double>>) run.fisher()).value())
                 .containsExactly(java.util.Map.entry("blk.0.wq", 1.0), java.util.Map.entry("blk.0.w2", 0.5), java.util.Map.entry("blk.1.wq", 2.0));
+    }
+
+    @Test
+    void legendsThatDoNotFitSayHowManyAreLeftOut() throws Exception {
+        List<LineChart.Series> many = new ArrayList<>();
+        for (int i = 0; i < 30; i++) many.add(new LineChart.Series("series " + i, List.of(new LineChart.Point(i, i + 1))));
+        Element svg = svgs(new LineChart("many", "many", "x (u)", "y (u)", many, false).svg()).getFirst();
+        List<String> legend = texts(svg, "legend");
+        assertThat(legend.size()).isBetween(10, 20);
+        assertThat(texts(svg, "note")).containsExactly("+" + (30 - legend.size()) + " more (see tooltips)");
+        for (String tag : List.of("rect", "text")) {
+            NodeList n = svg.getElementsByTagName(tag);
+            for (int i = 0; i < n.getLength(); i++) {
+                Element e = (Element) n.item(i);
+                if (e.hasAttribute("y")) assertThat(Double.parseDouble(e.getAttribute("y"))).isLessThan(Chart.HEIGHT);
+            }
+        }
     }
 
     @Test

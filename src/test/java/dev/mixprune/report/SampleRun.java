@@ -37,6 +37,8 @@ final class SampleRun {
         manifest.put("java", "25");
         manifest.put("seed", 42);
         manifest.putObject("data").put("calibration", "tinystories/calib.txt").put("evaluation", "tinystories/valid.txt");
+        ArrayNode offsets = manifest.putArray("offsets");
+        for (int i = 0; i < 128; i++) offsets.add(1000 + 517 * i);
         write(dir.resolve("manifest.json"), manifest);
 
         // Written by the sensitivity command's own writer, so the report reads the real format.

@@ -75,7 +75,7 @@ class CholeskyTest {
     }
 
     @ParameterizedTest(name = "n={0}")
-    @ValueSource(ints = {1, 2, 3, 7, 17, 33, 47, 48, 49, 65, 97, 100, 193, 257})
+    @ValueSource(ints = {1, 2, 3, 7, 17, 33, 47, 48, 49, 65, 97, 100, 193, 257, 830}) // 830 > KB: chunked update
     void blockedKernelsMatchReference(int n) {
         double[] h = randomSpd(n, new SplittableRandom(300 + n));
         double[] l = Cholesky.factor(h, n);
@@ -84,10 +84,15 @@ class CholeskyTest {
         double[] inv = Cholesky.invertLower(ref, n);
         double[] invRef = CholeskyReference.invertLower(ref, n);
         assertMatrixClose(inv, invRef, 1e-11, "invertLower vs reference");
-        for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) assertThat(inv[i * n + j]).isZero();
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                if (inv[i * n + j] != 0) throw new AssertionError("inverse not lower at " + i + "," + j);
+            }
+        }
         double[] inPlace = ref.clone();
         Cholesky.invertLowerInPlace(inPlace, n);
-        assertThat(inPlace).containsExactly(inv);
+        // plain equality: AssertJ's containsExactly is very slow on arrays this large
+        assertThat(java.util.Arrays.equals(inPlace, inv)).isTrue();
     }
 
     @ParameterizedTest(name = "n={0}")

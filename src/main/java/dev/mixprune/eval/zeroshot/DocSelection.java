@@ -1,5 +1,7 @@
 package dev.mixprune.eval.zeroshot;
 
+import dev.mixprune.data.PythonRandom;
+
 import java.util.ArrayList;
 import java.util.List;
 

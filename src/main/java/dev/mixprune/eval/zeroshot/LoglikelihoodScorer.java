@@ -23,7 +23,7 @@ import java.util.List;
  * (LlamaForward batches only equal-length sequences). A batch stops at a sequence shorter than 3/4
  * of its first (longest), which bounds the padding waste.
  */
-public final class LoglikelihoodScorer {
+public final class LoglikelihoodScorer implements LoglikelihoodBackend {
     private final SequenceScorer model;
     private final long maxBatchLogits;
     private final int maxBatchSequences;
@@ -59,7 +59,7 @@ public final class LoglikelihoodScorer {
     }
 
     /** Log-likelihood of every request's continuation, in request order. */
-    public double[] score(List<EncodedRequest> requests, Progress progress) {
+    @Override public double[] score(List<EncodedRequest> requests, Progress progress) {
         int n = requests.size();
         Input[] inputs = new Input[n];
         for (int i = 0; i < n; i++) inputs[i] = input(requests.get(i), model.maxLength());

@@ -10,10 +10,10 @@ import java.util.List;
 /** Scores documents of one task: encode every choice, batch-score, then acc and acc_norm. */
 public final class ZeroShotEvaluator {
     private final Tokenizer tokenizer;
-    private final LoglikelihoodScorer scorer;
+    private final LoglikelihoodBackend scorer;
     private final ProgressFactory progress;
 
-    public ZeroShotEvaluator(Tokenizer tokenizer, LoglikelihoodScorer scorer, ProgressFactory progress) {
+    public ZeroShotEvaluator(Tokenizer tokenizer, LoglikelihoodBackend scorer, ProgressFactory progress) {
         this.tokenizer = tokenizer;
         this.scorer = scorer;
         this.progress = progress;

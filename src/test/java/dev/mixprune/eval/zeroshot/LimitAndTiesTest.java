@@ -1,5 +1,7 @@
 package dev.mixprune.eval.zeroshot;
 
+import dev.mixprune.data.PythonRandom;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,0 +1,114 @@
+package dev.mixprune.cli;
+
+import dev.mixprune.BadInputException;
+import dev.mixprune.SharedFiles;
+import dev.mixprune.allocate.Granularity;
+import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.progress.ProgressFactory;
+import dev.mixprune.prune.PruneMethod;
+import dev.mixprune.report.HtmlReport;
+import dev.mixprune.report.RunDirectory;
+import dev.mixprune.run.MspRun;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code mixprune run}: the main job, with defaults for stories260K at 75%. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "The main job: Fisher sensitivities, uniform / OWL / MSP allocations, pruning under each plan, "
+                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75% unstructured.")
+public final class RunCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--model", description = "model (default: stories260K.bin under the shared folder)") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer.bin for llama2.c models (default: beside the model)") Path tokenizer;
+    @Option(names = "--method", defaultValue = "wanda", description = "magnitude, wanda or sparsegpt (default ${DEFAULT-VALUE})") String method;
+    @Option(names = "--sparsity", defaultValue = "0.75", description = "target sparsity of the prunable set (default ${DEFAULT-VALUE})") double sparsity;
+    @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M) (default ${DEFAULT-VALUE})") String pattern;
+    @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
+    @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
+    @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
+            description = "allocations to compare: uniform, owl, fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
+    @Option(names = "--calib", description = "calibration text (default: data/tinystories/calib.txt under the shared folder)") Path calib;
+    @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
+    @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
+    @Option(names = "--fisher-samples", defaultValue = "32", description = "windows for the Fisher traces (default ${DEFAULT-VALUE})") int fisherSamples;
+    @Option(names = "--fisher", description = "reuse Fisher traces from a sensitivity run (fisher.json) instead of computing them") Path fisher;
+    @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
+    @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
+    @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--tasks", split = ",", defaultValue = "none",
+            description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
+    @Option(names = "--task-limit", defaultValue = "200", description = "documents per task with --tasks (0 = all; default ${DEFAULT-VALUE})") int taskLimit;
+    @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
+    @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
+    @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
+    @Option(names = "--json", description = "print the results as JSON") boolean json;
+
+    @Override public Integer call() throws Exception {
+        PruneMethod m;
+        try {
+            m = PruneMethod.parse(method);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--method: " + e.getMessage());
+        }
+        for (String a : allocations) {
+            if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
+                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+            }
+        }
+        Path modelPath = model != null ? model : SharedFiles.require(SharedFiles.stories260KBin());
+        Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
+        Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
+        Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        SearchConfig d = SearchConfig.defaults(seed);
+        SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
+                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+
+        List<String> command = new ArrayList<>(List.of("mixprune"));
+        try {
+            command.addAll(spec.commandLine().getParseResult().originalArgs());
+        } catch (RuntimeException ignored) {
+            // called directly in tests
+        }
+        PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
+        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
+                calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
+                EvalCommand.parseTasks(tasks), taskLimit, SharedFiles.resolve("data/tasks"));
+        MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
+
+        Path report = dir.resolve("report.html");
+        dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));
+
+        PrintStream so = System.out;
+        if (json) {
+            so.println(new String(java.nio.file.Files.readAllBytes(dir.resolve("results.json")), StandardCharsets.UTF_8));
+            return 0;
+        }
+        so.printf(Locale.ROOT, "MSP run: %s, %s, target %.2f %s, %s granularity%n", modelPath.getFileName(), m.cliName(), sparsity, pattern,
+                granularity);
+        so.printf(Locale.ROOT, "%-10s %10s %12s%n", "allocation", "sparsity", "perplexity");
+        so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
+        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
+        so.printf("perplexity on %s (%d windows x %d tokens)%n", evalPath, o.dense().windows(), o.dense().seqLen());
+        so.printf("wrote %s: manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
+                String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),
+                noModels ? "" : ", model-*" );
+        return 0;
+    }
+
+}

@@ -1,0 +1,72 @@
+package dev.mixprune.run;
+
+import dev.mixprune.allocate.Allocations;
+import dev.mixprune.allocate.FisherAllocator;
+import dev.mixprune.allocate.FitnessWindows;
+import dev.mixprune.allocate.Granularity;
+import dev.mixprune.allocate.InitialPopulation;
+import dev.mixprune.allocate.KlFitness;
+import dev.mixprune.allocate.Levels;
+import dev.mixprune.allocate.MspSearch;
+import dev.mixprune.allocate.OwlAllocator;
+import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.allocate.SearchListener;
+import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.prune.PruneMethod;
+import dev.mixprune.prune.SparsityPlan;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds a plan by allocation name: the one place where {@code uniform | owl | fisher | msp} is
+ * turned into a {@link SparsityPlan}, shared by {@code run} and {@code prune --allocation}.
+ */
+public final class Plans {
+    private Plans() {}
+
+    public static final List<String> ALLOCATIONS = List.of("uniform", "owl", "fisher", "msp");
+
+    /** What to allocate: name, the method the plan is for, target, level grid and search settings. */
+    public record Request(String allocation, PruneMethod method, double target, String levels, double step, Granularity granularity,
+                          SearchConfig search, int fitnessWindows, long seed) {
+        public Request {
+            if (!ALLOCATIONS.contains(allocation)) {
+                throw new IllegalArgumentException("unknown allocation '" + allocation + "', expected uniform, owl, fisher or msp");
+            }
+        }
+    }
+
+    /**
+     * @param statWindows calibration windows for Wanda/OWL statistics (dense propagation)
+     * @param traces      per-layer Fisher traces (fisher and msp)
+     * @param calibStream the calibration token stream (msp draws its fitness windows from it with another seed)
+     * @param workDir     where msp writes search-trace.json and its checkpoint
+     */
+    public static SparsityPlan build(Request r, LlamaWeights dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+                                     String dataId, Path workDir, PrintStream log) throws IOException {
+        if (!r.allocation().equals("msp")) {
+            // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
+            Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
+            return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
+        }
+        // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
+        List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), dense.config().seqLen(), ~r.seed());
+        MspSearch.Settings ms = new MspSearch.Settings(r.method(), r.target(), Levels.parse(r.levels(), r.step()),
+                r.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, r.search(),
+                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
+        SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
+                p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
+        MspSearch.Outcome o = MspSearch.run(dense, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
+                workDir.resolve("search.checkpoint.json"), false, listener, log::println);
+        SearchTrace.save(o.result().trace(), workDir.resolve("search-trace.json"));
+        return o.plan();
+    }
+
+}
