@@ -43,7 +43,7 @@ final class InspectCommand implements Callable<Integer> {
 
     /** What was read: the model, or for a GGUF whose weights cannot be dequantized, its header only. */
     record Summary(Path path, ModelFormat format, LlamaConfig config, Optional<Tokenizer> tokenizer, Map<String, Object> metadata,
-                   List<LayerStats> layers, String weightsNote) {}
+                   List<LayerStats> layers, String weightsNote, dev.mixprune.sparse.PackReport pack) {}
 
     @Override public Integer call() throws Exception {
         Summary s = summarize();
@@ -60,21 +60,22 @@ final class InspectCommand implements Callable<Integer> {
         if (ModelFormat.detect(model) == ModelFormat.GGUF) {
             // Quantized GGUFs (Q4_K, ...) cannot be loaded, but their header is still worth showing.
             try (GgufFile f = GgufFile.open(model)) {
-                List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize()).map(t -> t.name() + " " + t.type()).toList();
+                List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize() && !t.name().endsWith(".nm_index")).map(t -> t.name() + " " + t.type()).toList();
                 if (!odd.isEmpty()) {
                     LlamaConfig c = GgufLlama.config(f);
                     Optional<Tokenizer> tok = GgufLlama.vocabulary(f, c.vocabSize()).map(Tokenizer::new);
                     return new Summary(model, ModelFormat.GGUF, c, tok, new LinkedHashMap<>(f.metadata()), null,
-                            odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown");
+                            odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown", null);
                 }
             }
         }
         LoadedModel m = ModelLoader.load(model, tokenizer);
         List<LayerStats> layers = LayerId.all(m.weights().config()).stream().map(id -> {
-            Matrix w = m.weights().linear(id);
+            Matrix w = dev.mixprune.sparse.PackReport.dense(m.weights().weight(id)); // packed layers expand for counting
             return new LayerStats(id.name(), w.shape(), w.size(), w.countZeros());
         }).toList();
-        return new Summary(m.path(), m.format(), m.weights().config(), m.tokenizer(), m.metadata(), layers, null);
+        return new Summary(m.path(), m.format(), m.weights().config(), m.tokenizer(), m.metadata(), layers, null,
+                m.weights().isPacked() ? dev.mixprune.sparse.PackReport.of(m) : null);
     }
 
     private static void printText(PrintWriter out, Summary s, List<TensorListing.Entry> tensors, long stored) {
@@ -100,6 +101,10 @@ final class InspectCommand implements Callable<Integer> {
         for (LayerStats l : s.layers()) out.printf("%-14s %-10s %,10d %,10d %9.4f%n", l.name(), l.shape(), l.weights(), l.zeros(), l.sparsity());
         long zeros = s.layers().stream().mapToLong(LayerStats::zeros).sum();
         out.printf("overall sparsity of the prunable set: %.6f (%,d of %,d weights are zero)%n", (double) zeros / c.prunableTotal(), zeros, c.prunableTotal());
+        if (s.pack() != null) {
+            out.println("packed N:M storage:");
+            s.pack().print(out);
+        }
     }
 
     private static String display(Object v) { return v instanceof GgufValue g ? g.display() : String.valueOf(v); }
