@@ -144,14 +144,7 @@ public final class EvalCommand implements Callable<Integer> {
             case "batched" -> batched;
             default -> throw new IllegalArgumentException("--scoring must be 'cached' or 'batched', got '" + scoring + "'");
         };
-        ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, backend, progress);
-        List<EvalReport.TaskRow> rows = new ArrayList<>();
-        for (ZeroShotTask t : todo) {
-            long t0 = System.nanoTime();
-            List<Doc> docs = selection.select(TaskLoader.load(t, dir), limit);
-            TaskResult r = evaluator.evaluate(t, docs);
-            rows.add(new EvalReport.TaskRow(r, (System.nanoTime() - t0) / 1e9));
-        }
+        List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, limit, selection, progress);
         EvalReport report = new EvalReport(model.toString(), limit,
                 selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl);
         if (out != null) AtomicFiles.write(out, report.toJsonString().getBytes(StandardCharsets.UTF_8));

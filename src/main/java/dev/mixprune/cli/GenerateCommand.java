@@ -29,17 +29,21 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling mass, used when temperature > 0; 0 or 1 = plain sampling (default ${DEFAULT-VALUE})") float topP;
     @Option(names = "--seed", defaultValue = "0", description = "random seed for sampling (default ${DEFAULT-VALUE})") long seed;
 
+    @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
+
     private final PrintStream out;
-    private final PrintStream err;
+    private final PrintStream stderr;
+    private PrintStream err;
 
     public GenerateCommand() { this(System.out, System.err); }
 
     GenerateCommand(PrintStream out, PrintStream err) {
         this.out = out;
-        this.err = err;
+        this.stderr = err;
     }
 
     @Override public Integer call() throws Exception {
+        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
         if (!(topP >= 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in [0, 1], got " + topP);
         LoadedModel m = ModelLoader.load(model, tokenizer);

@@ -35,17 +35,21 @@ public final class PplCommand implements Callable<Integer> {
             description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs)")
     Path dumpWindows;
 
+    @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
+
     private final PrintStream out;
-    private final PrintStream err;
+    private final PrintStream stderr;
+    private PrintStream err;
 
     public PplCommand() { this(System.out, System.err); }
 
     PplCommand(PrintStream out, PrintStream err) {
         this.out = out;
-        this.err = err;
+        this.stderr = err;
     }
 
     @Override public Integer call() throws Exception {
+        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
         LoadedModel m = ModelLoader.load(model, tokenizer);
         err.println(KernelInfo.describe());

@@ -90,6 +90,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
+    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
     /** The arguments as given (for the manifest's "command"). */
     private List<String> originalArgs() {
@@ -164,7 +165,7 @@ public final class PruneCommand implements Callable<Integer> {
         }
         PerplexityResult densePpl = evalStream != null && evalDense ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
-        PruneListener progress = PruneListener.printingTo(err);
+        PruneListener progress = quiet ? PruneListener.NONE : PruneListener.printingTo(err);
         PruneResult result = new SequentialPruner(opt, progress)
                 .run(w, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
         PerplexityResult prunedPpl = evalStream != null ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
@@ -216,7 +217,7 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan p = dev.mixprune.run.Plans.build(req, w, Arrays.asList(windows.windows()), traces, calibStream.toArray(),
                 calibStream.documents() + " docs:" + seed, work, log);
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
-        err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
+        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
         return p;
     }
 

@@ -56,10 +56,13 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "trace file (default: search-trace.json beside --out)") Path trace;
     @Option(names = "--out", required = true, description = "plan JSON to write") Path out;
 
+    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+
     PrintStream err = System.err;
     PrintStream stdout = System.out;
 
     @Override public Integer call() throws Exception {
+        if (quiet) err = new PrintStream(java.io.OutputStream.nullOutputStream());
         dev.mixprune.prune.PruneMethod m = dev.mixprune.prune.PruneMethod.parse(method);
         MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
             case "fisher" -> MspSearch.Init.FISHER;

@@ -23,6 +23,15 @@ public final class Perplexity {
     }
 
     public static PerplexityResult compute(LlamaWeights w, int[] stream, int seqLen, int batchSeqs) {
+        return compute(w, stream, seqLen, batchSeqs, n -> { });
+    }
+
+    /** With {@code windowsDone} told how many windows each finished batch scored (for progress). */
+    public static PerplexityResult compute(LlamaWeights w, int[] stream, int seqLen, java.util.function.IntConsumer windowsDone) {
+        return compute(w, stream, seqLen, LlamaForward.batchSeqsFor(w.config(), seqLen, DEFAULT_BATCH_BYTES), windowsDone);
+    }
+
+    public static PerplexityResult compute(LlamaWeights w, int[] stream, int seqLen, int batchSeqs, java.util.function.IntConsumer windowsDone) {
         if (seqLen < 2) throw new IllegalArgumentException("seqlen must be >= 2 to score any prediction, got " + seqLen);
         int[][] windows = windows(stream, seqLen);
         if (windows.length == 0) {
@@ -34,6 +43,7 @@ public final class Perplexity {
             int count = logits.rows() / seqLen;
             ThreadTeam.shared().forEach(count, s ->
                     windowNll[first + s] = windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
+            windowsDone.accept(count);
         });
         double sum = 0;
         for (double v : windowNll) sum += v; // fixed order: deterministic regardless of threads

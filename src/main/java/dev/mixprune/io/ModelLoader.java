@@ -50,7 +50,8 @@ public final class ModelLoader {
 
     private static LoadedModel loadGguf(Path path, Path tokenizerPath) throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
-            LlamaWeights w = GgufLlama.weights(f);
+            // A packed GGUF (docs/formats.md "Packed N:M") holds value/index tensor pairs instead of some weights.
+            LlamaWeights w = dev.mixprune.sparse.PackedGguf.isPacked(f) ? dev.mixprune.sparse.PackedGguf.weights(f) : GgufLlama.weights(f);
             Optional<Vocabulary> v = tokenizerPath != null ? Optional.of(readVocabulary(tokenizerPath, w.config().vocabSize()))
                     : GgufLlama.vocabulary(f, w.config().vocabSize());
             return new LoadedModel(path, ModelFormat.GGUF, w, v.map(Tokenizer::new), new LinkedHashMap<>(f.metadata()));

@@ -1,6 +1,5 @@
 package dev.mixprune.model;
 
-import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
 
 import dev.mixprune.tensor.KernelInfo;
@@ -47,14 +46,14 @@ public final class BlockForward {
                                             ActivationCapture capture, RopeTable rope, KvSink kvSink) {
         Matrix a = LayerOps.rmsnorm(x, w.attNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.ATTN_IN, a);
-        Matrix q = Gemm.nt(a, w.wq());
-        Matrix k = Gemm.nt(a, w.wk());
-        Matrix v = Gemm.nt(a, w.wv());
+        Matrix q = Linear.nt(a, w.weight(LayerKind.WQ));
+        Matrix k = Linear.nt(a, w.weight(LayerKind.WK));
+        Matrix v = Linear.nt(a, w.weight(LayerKind.WV));
         applyRope(c, q, k, nSeq, seqLen, rope);
         kvSink.accept(blockIndex, k, v);
         Matrix att = attention(c, q, k, v, nSeq, seqLen);
         capture.capture(blockIndex, InputGroup.ATTN_OUT, att);
-        Matrix h = Gemm.nt(att, w.wo());
+        Matrix h = Linear.nt(att, w.weight(LayerKind.WO));
         VectorOps.add(h.data(), 0, h.data(), 0, x.data(), 0, h.size());
         return h;
     }
@@ -63,11 +62,11 @@ public final class BlockForward {
     private static Matrix ffnSublayer(LlamaConfig c, BlockWeights w, int blockIndex, Matrix h, ActivationCapture capture) {
         Matrix b = LayerOps.rmsnorm(h, w.ffnNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.FFN_IN, b);
-        Matrix gate = Gemm.nt(b, w.w1());
-        Matrix up = Gemm.nt(b, w.w3());
+        Matrix gate = Linear.nt(b, w.weight(LayerKind.W1));
+        Matrix up = Linear.nt(b, w.weight(LayerKind.W3));
         VectorOps.siluMul(gate.data(), 0, up.data(), 0, gate.size());
         capture.capture(blockIndex, InputGroup.FFN_MID, gate);
-        Matrix out = Gemm.nt(gate, w.w2());
+        Matrix out = Linear.nt(gate, w.weight(LayerKind.W2));
         VectorOps.add(out.data(), 0, out.data(), 0, h.data(), 0, out.size());
         return out;
     }

@@ -1,7 +1,6 @@
 package dev.mixprune.model;
 
 import dev.mixprune.io.Vocabulary;
-import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.Arrays;
@@ -58,25 +57,25 @@ public final class Generator {
         for (int l = 0; l < c.nLayers(); l++) {
             BlockWeights b = w.block(l);
             LayerOps.rmsnorm(x, 0, b.attNorm(), c.normEps(), xb, 0);
-            Gemv.multiply(b.wq(), xb, q);
-            Gemv.multiply(b.wk(), xb, k);
-            Gemv.multiply(b.wv(), xb, v);
+            Linear.gemv(b.weight(LayerKind.WQ), xb, q);
+            Linear.gemv(b.weight(LayerKind.WK), xb, k);
+            Linear.gemv(b.weight(LayerKind.WV), xb, v);
             rope.rotate(q, 0, c.nHeads(), pos);
             rope.rotate(k, 0, c.nKvHeads(), pos);
             cache.store(l, pos, k, v);
             attend(l, pos);
-            Gemv.multiply(b.wo(), att, proj);
+            Linear.gemv(b.weight(LayerKind.WO), att, proj);
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
 
             LayerOps.rmsnorm(x, 0, b.ffnNorm(), c.normEps(), xb, 0);
-            Gemv.multiply(b.w1(), xb, hb);
-            Gemv.multiply(b.w3(), xb, hb2);
+            Linear.gemv(b.weight(LayerKind.W1), xb, hb);
+            Linear.gemv(b.weight(LayerKind.W3), xb, hb2);
             VectorOps.siluMul(hb, 0, hb2, 0, c.hiddenDim());
-            Gemv.multiply(b.w2(), hb, proj);
+            Linear.gemv(b.weight(LayerKind.W2), hb, proj);
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
         }
         LayerOps.rmsnorm(x, 0, w.finalNorm(), c.normEps(), xb, 0);
-        Gemv.multiply(w.classifier(), xb, logits);
+        Linear.gemv(w.classifier(), xb, logits);
         return logits;
     }
 

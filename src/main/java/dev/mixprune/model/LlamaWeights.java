@@ -1,5 +1,7 @@
 package dev.mixprune.model;
 
+import dev.mixprune.sparse.PackedNM;
+import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.ArrayList;
@@ -47,6 +49,58 @@ public final class LlamaWeights {
     public Matrix classifier() { return classifier; }
 
     public Matrix linear(LayerId id) { return blocks.get(id.block()).linear(id.kind()); }
+
+    /** The stored form (dense or packed) of one linear. */
+    public LinearWeight weight(LayerId id) { return blocks.get(id.block()).weight(id.kind()); }
+
+    /** True when any linear is stored packed. */
+    public boolean isPacked() {
+        for (BlockWeights b : blocks) if (b.hasPacked()) return true;
+        return false;
+    }
+
+    /**
+     * A model whose every linear that is N:M sparse for group size {@code m} with N < M is packed
+     * with the smallest such N (each layer its own N); layers with a group of M non-zeros stay
+     * dense. Embedding, norms and classifier are shared with this model, not copied.
+     */
+    public LlamaWeights pack(int m) {
+        List<BlockWeights> out = new ArrayList<>();
+        for (int l = 0; l < blocks.size(); l++) {
+            BlockWeights b = blocks.get(l);
+            java.util.EnumMap<LayerKind, LinearWeight> lin = new java.util.EnumMap<>(LayerKind.class);
+            for (LayerKind k : LayerKind.values()) {
+                LinearWeight w = b.weight(k);
+                if (w instanceof Matrix d) {
+                    int n = PackedNM.maxNonZerosPerGroup(d, m);
+                    // An all-zero layer still needs one slot per group.
+                    if (n < m) w = PackedNM.pack(d, Math.max(1, n), m);
+                }
+                lin.put(k, w);
+            }
+            out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, l));
+        }
+        return new LlamaWeights(config, tokenEmbedding, out, finalNorm, classifier);
+    }
+
+    /** The dense equivalent: every packed linear expanded (dense ones shared, not copied). */
+    public LlamaWeights unpack() {
+        List<BlockWeights> out = new ArrayList<>();
+        for (int l = 0; l < blocks.size(); l++) {
+            BlockWeights b = blocks.get(l);
+            java.util.EnumMap<LayerKind, Matrix> lin = new java.util.EnumMap<>(LayerKind.class);
+            for (LayerKind k : LayerKind.values()) {
+                LinearWeight w = b.weight(k);
+                lin.put(k, switch (w) {
+                    case Matrix d -> d;
+                    case PackedNM p -> p.toDense();
+                    default -> throw new IllegalStateException("unknown weight storage " + w.getClass().getName());
+                });
+            }
+            out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, l));
+        }
+        return new LlamaWeights(config, tokenEmbedding, out, finalNorm, classifier);
+    }
 
     /** Deep copy (a shared classifier stays shared). */
     public LlamaWeights copy() {

@@ -13,6 +13,10 @@ import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
+import dev.mixprune.eval.zeroshot.DocSelection;
+import dev.mixprune.eval.zeroshot.EvalReport;
+import dev.mixprune.eval.zeroshot.ZeroShotSuite;
+import dev.mixprune.eval.zeroshot.ZeroShotTask;
 import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelFormat;
@@ -51,7 +55,8 @@ public final class MspRun {
     /** Everything the run needs, with the CLI's defaults filled in by the caller. */
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
                            List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
-                           SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command) {}
+                           SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
+                           List<ZeroShotTask> tasks, int taskLimit, Path tasksDir) {}
 
     /** One allocation's outcome. */
     public record Row(String allocation, String method, double target, double achievedSparsity, double ppl, double meanNll,
@@ -90,8 +95,9 @@ public final class MspRun {
         for (LayerId id : LayerId.all(dense.config())) traces.put(id, fisher.trace(id));
 
         // 2. Dense baseline.
-        PerplexityResult densePpl = Perplexity.compute(dense, evalStream.toArray(), seqLen);
+        PerplexityResult densePpl = perplexity("dense", dense, evalStream, seqLen, progress);
         log.printf(Locale.ROOT, "dense: ppl %.4f on %s%n", densePpl.ppl(), s.eval().getFileName());
+        zeroShot("dense", dense, tok, s, progress);
 
         List<int[]> statWindows = Arrays.asList(windows.windows());
         List<Row> rows = new ArrayList<>();
@@ -105,15 +111,22 @@ public final class MspRun {
             plan.save(planFile);
 
             LlamaWeights pruned = dense.copy();
-            PruneResult result = new SequentialPruner(SequentialPruner.Options.of(s.method()), PruneListener.NONE)
-                    .run(pruned, plan, statWindows);
-            PerplexityResult ppl = Perplexity.compute(pruned, evalStream.toArray(), seqLen);
+            PruneResult result;
+            try (Progress p = progress.start("prune " + allocation + " (" + s.method().cliName() + ")", dense.config().nLayers(), "blocks")) {
+                PruneListener listener = new PruneListener() {
+                    @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) { p.step(1); }
+                    @Override public void warning(String message) { log.println("prune: warning: " + message); }
+                };
+                result = new SequentialPruner(SequentialPruner.Options.of(s.method()), listener).run(pruned, plan, statWindows);
+            }
+            PerplexityResult ppl = perplexity(allocation, pruned, evalStream, seqLen, progress);
             Path modelFile = null;
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
                 ModelWriter.write(pruned, lm.vocabularyOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
             }
+            zeroShot(allocation, pruned, tok, s, progress);
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
                     ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
             rows.add(row);
@@ -122,6 +135,21 @@ public final class MspRun {
         }
         writeManifest(lm, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
+    }
+
+    private static PerplexityResult perplexity(String name, LlamaWeights w, TokenStream text, int seqLen, ProgressFactory progress) {
+        try (Progress p = progress.start("ppl " + name, text.length() / seqLen, "windows")) {
+            return Perplexity.compute(w, text.toArray(), seqLen, p::step);
+        }
+    }
+
+    /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
+    private static void zeroShot(String name, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress) throws IOException {
+        if (s.tasks().isEmpty()) return;
+        List<EvalReport.TaskRow> rows = ZeroShotSuite.run(tok, ZeroShotSuite.defaultBackend(w), s.tasks(), s.tasksDir(), s.taskLimit(),
+                DocSelection.HARNESS_SHUFFLE, progress);
+        EvalReport report = new EvalReport(name, s.taskLimit(), "harness-shuffle", rows, List.of());
+        AtomicFiles.write(s.outDir().resolve("eval-" + name + ".json"), report.toJsonString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static void writeResults(Settings s, PerplexityResult dense, List<Row> rows) throws IOException {

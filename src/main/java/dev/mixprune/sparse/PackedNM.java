@@ -1,5 +1,6 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
 /**
@@ -13,7 +14,7 @@ import dev.mixprune.tensor.Matrix;
  * branch. In memory an index is one byte; on disk they are packed to ceil(log2 M) bits
  * (docs/formats.md).
  */
-public final class PackedNM {
+public final class PackedNM implements LinearWeight {
     private final int rows, cols, n, m, groups;
     private final float[] values;
     private final byte[] index;
@@ -107,4 +108,16 @@ public final class PackedNM {
     }
 
     public long denseBytesF32() { return 4L * rows * cols; }
+
+    /** In memory: float values and one byte per index. */
+    @Override public long memoryBytes() { return 5L * values.length; }
+
+    /** Number of stored slots that hold a non-zero value. */
+    public long nonZeros() {
+        long k = 0;
+        for (float v : values) if (v != 0f) k++;
+        return k;
+    }
+
+    @Override public String toString() { return "PackedNM[" + rows + "x" + cols + ", " + n + ":" + m + "]"; }
 }

@@ -38,12 +38,71 @@ public final class SparseKernels {
     /** y[0..rows) = W x. */
     public static void gemv(PackedNM w, float[] x, float[] y) {
         checkGemv(w, x, y);
-        int[] sb = slotBase(w);
         int rows = w.rows();
-        if ((long) rows * w.slotsPerRow() < 1 << 16) {
+        boolean small = (long) rows * w.slotsPerRow() < 1 << 15;
+        if (permuteSpan(w) > 0) {
+            // x padded so that every block's (up to) four x vectors can be loaded without bounds trouble.
+            float[] xp = new float[w.groupsPerRow() * w.m() + 4 * L];
+            System.arraycopy(x, 0, xp, 0, w.cols());
+            if (small) gemvRowsPermute(w, xp, y, 0, rows);
+            else ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRowsPermute(w, xp, y, lo, hi));
+            return;
+        }
+        int[] sb = slotBase(w);
+        if (small) {
             gemvRows(w, sb, x, y, 0, rows, new int[w.slotsPerRow() + L]);
         } else {
             ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRows(w, sb, x, y, lo, hi, new int[w.slotsPerRow() + L]));
+        }
+    }
+
+    /**
+     * Columns of x that one vector of L consecutive slots can cover (over every alignment of the
+     * vector to the groups), when that fits in at most four x vectors, else 0 (gather kernel).
+     * A vector starting at slot s covers groups s/N .. (s+L-1)/N: at most (N-1+L-1)/N + 1 groups.
+     * Fits for M <= about 4N: 2:4, 3:4, 2:8 .. 7:8, 4:16 ..; not for 1:8 or 1:16.
+     */
+    static int permuteSpan(PackedNM w) {
+        int span = ((w.n() - 1 + L - 1) / w.n() + 1) * w.m();
+        return span <= 4 * L ? span : 0;
+    }
+
+    /**
+     * The kernel for small M/N: a vector of L slots covers a contiguous span of at most 4L inputs, so
+     * instead of gathering x through an index array it loads those (up to four) x vectors and picks
+     * each slot's input with a two-source permute (vpermt2ps) on the in-group index converted to
+     * float. The group offset of lane i depends only on the vector's phase (its first slot mod N),
+     * so there are at most N precomputed offset vectors.
+     */
+    private static void gemvRowsPermute(PackedNM w, float[] xp, float[] y, int r0, int r1) {
+        float[] v = w.values();
+        byte[] idx = w.index();
+        int n = w.n(), m = w.m(), spr = w.slotsPerRow(), span = permuteSpan(w);
+        int blocks = spr / L;
+        FloatVector[] bases = new FloatVector[n];
+        float[] baseArr = new float[L];
+        for (int phase = 0; phase < n; phase++) {
+            for (int i = 0; i < L; i++) baseArr[i] = ((phase + i) / n) * m;
+            bases[phase] = FloatVector.fromArray(F, baseArr, 0);
+        }
+        FloatVector two = FloatVector.broadcast(F, 2 * L);
+        boolean wide = span > 2 * L;
+        for (int r = r0; r < r1; r++) {
+            int o = r * spr;
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0, sr = 0; b < blocks; b++, sr += L) {
+                int c0 = (sr / n) * m, s = o + sr;
+                FloatVector pos = ((FloatVector) ByteVector.fromArray(B, idx, s).convertShape(VectorOperators.B2F, F, 0)).add(bases[sr % n]);
+                FloatVector xv = pos.selectFrom(FloatVector.fromArray(F, xp, c0), FloatVector.fromArray(F, xp, c0 + L));
+                if (wide) {
+                    FloatVector hi = pos.selectFrom(FloatVector.fromArray(F, xp, c0 + 2 * L), FloatVector.fromArray(F, xp, c0 + 3 * L));
+                    xv = xv.blend(hi, pos.compare(VectorOperators.GE, two));
+                }
+                acc = FloatVector.fromArray(F, v, s).fma(xv, acc);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (int s = blocks * L; s < spr; s++) sum += v[o + s] * xp[(s / n) * m + idx[o + s]];
+            y[r] = sum;
         }
     }
 

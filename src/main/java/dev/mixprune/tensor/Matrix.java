@@ -7,7 +7,7 @@ import java.util.Arrays;
  * {@code [out_features][in_features]}: a row is one output neuron, a column one input feature.
  * The backing array is exposed on purpose: kernels work on it directly.
  */
-public final class Matrix {
+public final class Matrix implements LinearWeight {
     private final int rows;
     private final int cols;
     private final float[] data;
@@ -56,7 +56,9 @@ public final class Matrix {
         return z;
     }
 
-    public String shape() { return rows + "x" + cols; }
+    @Override public String shape() { return rows + "x" + cols; }
+
+    @Override public long memoryBytes() { return 4L * data.length; }
 
     @Override public String toString() { return "Matrix[" + shape() + "]"; }
 }

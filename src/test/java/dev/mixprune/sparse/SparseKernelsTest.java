@@ -34,7 +34,7 @@ class SparseKernelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,1,2,4", "3,7,2,4", "17,33,2,8", "64,172,2,8", "33,100,3,8", "5,13,1,4", "40,129,7,8", "9,50,5,16", "31,64,4,8"})
+    @CsvSource({"1,1,2,4", "3,7,2,4", "17,33,2,8", "64,172,2,8", "33,100,3,8", "5,13,1,4", "40,129,7,8", "9,50,5,16", "31,64,4,8", "3,100,1,2", "5,70,4,16", "7,300,8,16", "9,40,8,8", "6,200,2,4", "300,400,2,4", "300,301,2,8", "2,1000,1,4"})
     void packRoundTripsAndKernelsMatchReference(int rows, int cols, int n, int m) {
         Matrix w = randomNM(rows, cols, n, m, rows * 31L + cols);
         PackedNM p = PackedNM.pack(w, n, m);

@@ -1,0 +1,53 @@
+package dev.mixprune.cli;
+
+import dev.mixprune.io.GgufValue;
+import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.TensorDType;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.sparse.PackReport;
+import dev.mixprune.sparse.PackedGguf;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * Packs a pruned model for deployment: every linear that is N:M sparse for the given M (N < M) is
+ * stored as its kept values plus bit-packed in-group indices (the smallest N that holds, per
+ * layer); other layers stay dense. Writes a packed GGUF (docs/formats.md "Packed N:M") and prints
+ * bytes per layer and totals.
+ */
+@Command(name = "pack", mixinStandardHelpOptions = true, version = "",
+        description = "Pack an N:M-pruned model into a smaller, faster packed GGUF.")
+public final class PackCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "pruned model (.bin, .gguf, packed .gguf or HF directory)") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: found beside the model); written into the GGUF") Path tokenizer;
+    @Option(names = "--out", required = true, description = "output packed .gguf") Path out;
+    @Option(names = "--m", defaultValue = "8", description = "group size M (2..128; default ${DEFAULT-VALUE})") int m;
+    @Option(names = "--values", defaultValue = "f32", description = "value type: f32 or f16 (default ${DEFAULT-VALUE})") String values;
+    @Spec CommandSpec spec;
+
+    @Override public Integer call() throws Exception {
+        if (m < 2 || m > 128) throw new IllegalArgumentException("--m must be in 2..128, got " + m);
+        TensorDType dtype = TensorDType.parse(values);
+        LoadedModel lm = ModelLoader.load(model, tokenizer);
+        LlamaWeights dense = lm.weights().isPacked() ? lm.weights().unpack() : lm.weights();
+        LlamaWeights packed = dense.pack(m);
+        Map<String, GgufValue> pass = new LinkedHashMap<>();
+        lm.metadata().forEach((k, v) -> { if (v instanceof GgufValue g) pass.put(k, g); });
+        PackedGguf.write(out, packed, lm.vocabularyOrNull(), pass, dtype);
+        PrintWriter pw = spec.commandLine().getOut();
+        pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype);
+        PackReport.of(packed, dtype == TensorDType.F32 ? 4 : 2).print(pw);
+        pw.printf("file size: %,d bytes%n", java.nio.file.Files.size(out));
+        pw.flush();
+        return 0;
+    }
+}
