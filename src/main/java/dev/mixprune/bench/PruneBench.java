@@ -67,6 +67,10 @@ public final class PruneBench {
                 case "--methods" -> methods = args[++i];
                 case "--pattern" -> pattern = Pattern.parse(args[++i]);
                 case "--ceiling-seconds" -> ceilingSeconds = Double.parseDouble(args[++i]);
+                case "--gram" -> {
+                    gramComparison(Integer.parseInt(args[++i]), new int[]{4096, 11008});
+                    return;
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -140,6 +144,31 @@ public final class PruneBench {
                 System.out.printf(Locale.ROOT, "%-9s factor total %.2f s, sweep total %.2f s; per layer (rows x cols, in order wq wk wv wo w1 w2 w3):%n          %s%n",
                         m.cliName(), sgptTotals[0], sgptTotals[1], String.join("\n          ", sgpt));
             }
+        }
+    }
+
+    /**
+     * {@code --gram TOKENS}: X^T X of a TOKENS x in random matrix as one full Gemm.tn product and
+     * as InputStats' lower-panel products + mirror, alternately in one JVM (best of 3), for the
+     * 7B block's input widths.
+     */
+    private static void gramComparison(int tokens, int[] widths) {
+        System.out.println("# " + KernelInfo.describe());
+        for (int in : widths) {
+            Matrix x = random(tokens, in, new SplittableRandom(in), 1);
+            double full = Double.MAX_VALUE, sym = Double.MAX_VALUE, diff = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                Matrix g1 = new Matrix(in, in), g2 = new Matrix(in, in);
+                long t = System.nanoTime();
+                Gemm.tn(x, x, g1, true);
+                full = Math.min(full, (System.nanoTime() - t) / 1e9);
+                t = System.nanoTime();
+                dev.mixprune.prune.InputStats.addGram(x, g2);
+                sym = Math.min(sym, (System.nanoTime() - t) / 1e9);
+                for (int i = 0; i < g1.size(); i++) diff = Math.max(diff, Math.abs(g1.data()[i] - g2.data()[i]));
+            }
+            System.out.printf(Locale.ROOT, "gram      %d x %d: full Gemm.tn %.2f s (%.1f GFLOP/s), lower panels + mirror %.2f s: %.2f x the time; max |difference| %.3g%n",
+                    tokens, in, full, 2.0 * tokens * in * in / full / 1e9, sym, sym / full, diff);
         }
     }
 

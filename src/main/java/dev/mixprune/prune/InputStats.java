@@ -11,7 +11,7 @@ import dev.mixprune.tensor.Matrix;
  *   <li>Wanda's {@code scaler_row} (docs/algorithms.md 3.1): running mean over SEQUENCES of the
  *       per-sequence column sums of x^2, kept in double;</li>
  *   <li>optionally the Gram matrix G = sum over all tokens of x x^T, accumulated on the fast GEMM
- *       ({@link Gemm#tn}); SparseGPT's Hessian is H = (2/N_seq) G (4.1), and the reconstruction
+ *       ({@link Gemm#tn}, lower panel blocks only, then mirrored); SparseGPT's Hessian is H = (2/N_seq) G (4.1), and the reconstruction
  *       error of a weight change D is sum_r D_r G D_r^T.</li>
  * </ul>
  */
@@ -57,7 +57,7 @@ public final class InputStats {
             for (int j = 0; j < in; j++) scalerRow[j] = scalerRow[j] * keep + colSq[j] / sequences;
         }
         tokens += (long) nSeq * seqLen;
-        if (gram != null) Gemm.tn(x, x, gram, true);
+        if (gram != null) addGram(x, gram);
         sparseGptFactor = null;   // statistics changed: a cached factor is stale
     }
 
@@ -72,6 +72,64 @@ public final class InputStats {
             sparseGptFactorOptions = options;
         }
         return sparseGptFactor;
+    }
+
+    /** Column panel width of the symmetric Gram update; inputs narrower than 2 panels use one full product. */
+    static final int PANEL = 512;
+    /** Tokens per slab: the panels of one slab are copied out of x (slab x in floats at a time). */
+    static final int SLAB = 4096;
+
+    /**
+     * gram += x^T x on the fast GEMM, computing only the blocks on and below the diagonal:
+     * x's columns are cut into panels X_p of {@link #PANEL} columns (copied, per slab of tokens, so
+     * that each is a contiguous matrix), block (i, j) += X_i^T X_j for j <= i, then the upper
+     * blocks are mirrored from the lower ones. For 4096 inputs that is 36 of 64 panel products,
+     * for 11008 inputs 253 of 484: almost half of SparseGPT's statistics flops saved.
+     * Public for the benchmark (bench.PruneBench --gram).
+     */
+    public static void addGram(Matrix x, Matrix gram) { addGram(x, gram, SLAB); }
+
+    static void addGram(Matrix x, Matrix gram, int slab) {
+        int in = x.cols();
+        if (in < 2 * PANEL) {
+            Gemm.tn(x, x, gram, true);
+            return;
+        }
+        int n = x.rows(), nP = (in + PANEL - 1) / PANEL;
+        float[] xd = x.data(), g = gram.data();
+        for (int r0 = 0; r0 < n; r0 += slab) {
+            int rows = Math.min(slab, n - r0);
+            Matrix[] panels = new Matrix[nP];
+            for (int p = 0; p < nP; p++) {
+                int c0 = p * PANEL, w = Math.min(PANEL, in - c0);
+                Matrix m = new Matrix(rows, w);
+                float[] md = m.data();
+                for (int r = 0; r < rows; r++) System.arraycopy(xd, (r0 + r) * in + c0, md, r * w, w);
+                panels[p] = m;
+            }
+            for (int i = 0; i < nP; i++) {
+                for (int j = 0; j <= i; j++) {
+                    Matrix blk = Gemm.tn(panels[i], panels[j]);      // [w_i x w_j] = X_i^T X_j
+                    float[] bd = blk.data();
+                    int bw = blk.cols(), gr0 = i * PANEL, gc0 = j * PANEL;
+                    for (int r = 0; r < blk.rows(); r++) {
+                        int go = (gr0 + r) * in + gc0, bo = r * bw;
+                        for (int c = 0; c < bw; c++) g[go + c] += bd[bo + c];
+                    }
+                }
+            }
+        }
+        // Upper off-diagonal blocks := transpose of the lower ones (tiles of 64 for cache locality).
+        final int t = 64;
+        for (int i0 = 0; i0 < in; i0 += t) {
+            for (int j0 = 0; j0 < i0 + t && j0 < in; j0 += t) {
+                for (int i = i0; i < Math.min(i0 + t, in); i++) {
+                    // below the diagonal panel blocks only: (i, j) with panel(j) < panel(i)
+                    int jEnd = Math.min(Math.min(j0 + t, in), (i / PANEL) * PANEL);
+                    for (int j = j0; j < jEnd; j++) g[j * in + i] = g[i * in + j];
+                }
+            }
+        }
     }
 
     /** Wanda's scaler_row = (1/N_seq) sum_t x_tj^2 (a view, do not modify). */

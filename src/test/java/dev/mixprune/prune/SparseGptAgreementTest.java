@@ -51,6 +51,34 @@ class SparseGptAgreementTest {
     }
 
     @Test
+    void factorSharedBetweenLayersOfOneInputGivesTheSameResultAndIsInvalidatedByNewData() {
+        int cols = 150;
+        Matrix x1 = PruneTestData.activations(2, 170, cols, 31, 7);
+        Matrix x2 = PruneTestData.activations(1, 170, cols, 32, 0);
+        SparseGptOptions opt = SparseGptOptions.defaults().withWarnings(s -> { });
+        SparseGptPruner p = new SparseGptPruner(opt);
+        InputStats shared = PruneTestData.stats(x1, 2, 170, true);
+        for (int layer = 0; layer < 3; layer++) {
+            Matrix w0 = PruneTestData.gaussian(5 + layer, cols, 300 + layer);
+            Matrix viaShared = w0.copy(), viaFresh = w0.copy();
+            p.prune(viaShared, new Pattern.NM(2, 4), shared);                       // factor reused after layer 0
+            p.prune(viaFresh, new Pattern.NM(2, 4), PruneTestData.stats(x1, 2, 170, true));
+            assertThat(viaShared.data()).as("layer %d", layer).containsExactly(viaFresh.data());
+        }
+        // More data after the factor was cached: the result must follow the new Hessian.
+        shared.add(x2, 1, 170);
+        InputStats fresh = PruneTestData.stats(x1, 2, 170, true);
+        fresh.add(x2, 1, 170);
+        Matrix w0 = PruneTestData.gaussian(6, cols, 399);
+        Matrix a = w0.copy(), b = w0.copy(), stale = w0.copy();
+        p.prune(a, new Pattern.Unstructured(0.5), shared);
+        p.prune(b, new Pattern.Unstructured(0.5), fresh);
+        p.prune(stale, new Pattern.Unstructured(0.5), PruneTestData.stats(x1, 2, 170, true));
+        assertThat(a.data()).containsExactly(b.data());
+        assertThat(a.data()).isNotEqualTo(stale.data());
+    }
+
+    @Test
     void fastAgreesWithReferenceOnRandomLayers() {
         record Case(int rows, int cols, Pattern p, int dead) { }
         List<Case> cases = List.of(
