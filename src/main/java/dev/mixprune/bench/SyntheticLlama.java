@@ -46,27 +46,27 @@ public final class SyntheticLlama {
      */
     public static void writeStreaming(Path out, LlamaConfig c, Vocabulary vocab, long seed, TensorDType dtype) throws java.io.IOException {
         dev.mixprune.io.GgmlType ft = dtype == TensorDType.F32 ? dev.mixprune.io.GgmlType.F32 : dev.mixprune.io.GgmlType.F16;
-        List<dev.mixprune.sparse.GgufTensorWriter.Entry> t = new ArrayList<>();
+        List<dev.mixprune.io.GgufTensorWriter.Entry> t = new ArrayList<>();
         t.add(lazy("token_embd.weight", c.vocabSize(), c.dim(), 1.0, seed, ft));
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "blk." + l + ".";
-            t.add(new dev.mixprune.sparse.GgufTensorWriter.Floats(p + "attn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
+            t.add(new dev.mixprune.io.GgufTensorWriter.Floats(p + "attn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
             for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) {
                 t.add(lazy(dev.mixprune.sparse.PackedGguf.weightName(l, k), c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2, ft));
             }
-            t.add(new dev.mixprune.sparse.GgufTensorWriter.Floats(p + "ffn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
+            t.add(new dev.mixprune.io.GgufTensorWriter.Floats(p + "ffn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
             for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) {
                 t.add(lazy(dev.mixprune.sparse.PackedGguf.weightName(l, k), c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2, ft));
             }
         }
-        t.add(new dev.mixprune.sparse.GgufTensorWriter.Floats("output_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
+        t.add(new dev.mixprune.io.GgufTensorWriter.Floats("output_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
         t.add(lazy("output.weight", c.vocabSize(), c.dim(), 1.0 / c.dim(), seed + 1, ft));
-        dev.mixprune.sparse.GgufTensorWriter.write(out, GgufLlama.metadataFor(c, vocab, Map.of("general.name",
+        dev.mixprune.io.GgufTensorWriter.write(out, GgufLlama.metadataFor(c, vocab, Map.of("general.name",
                 dev.mixprune.io.GgufValue.ofString("mixprune synthetic llama")), dtype), t);
     }
 
-    private static dev.mixprune.sparse.GgufTensorWriter.Entry lazy(String name, int rows, int cols, double variance, long seed, dev.mixprune.io.GgmlType ft) {
-        return new dev.mixprune.sparse.GgufTensorWriter.LazyFloats(name, new long[]{cols, rows}, ft, () -> uniform(rows, cols, variance, seed).data());
+    private static dev.mixprune.io.GgufTensorWriter.Entry lazy(String name, int rows, int cols, double variance, long seed, dev.mixprune.io.GgmlType ft) {
+        return new dev.mixprune.io.GgufTensorWriter.LazyFloats(name, new long[]{cols, rows}, ft, () -> uniform(rows, cols, variance, seed).data());
     }
 
     public static LlamaWeights random(LlamaConfig c, long seed) {

@@ -35,45 +35,12 @@ public final class GgufWriter {
         GgufValue al = meta.get("general.alignment");
         if (al != null) alignment = al.asLong();
         if (alignment <= 0 || Long.bitCount(alignment) != 1) throw new IllegalArgumentException("general.alignment must be a power of two, got " + alignment);
-        List<Long> offsets = new ArrayList<>();
-        long off = 0;
-        for (Tensor t : tensors) {
-            offsets.add(off);
-            off = GgufFile.alignUp(off + t.bytes(), alignment);
-        }
-        final long align = alignment;
-        AtomicFiles.writeStream(out, os -> {
-            LeOutput o = new LeOutput(os);
-            o.i32(GgufFile.MAGIC);
-            o.i32(3);
-            o.i64(tensors.size());
-            o.i64(meta.size());
-            for (Map.Entry<String, GgufValue> e : meta.entrySet()) {
-                o.ggufString(e.getKey());
-                o.i32(e.getValue().type().id());
-                writeValue(o, e.getValue());
-            }
-            for (int i = 0; i < tensors.size(); i++) {
-                Tensor t = tensors.get(i);
-                o.ggufString(t.name());
-                o.i32(t.dims().length);
-                for (long d : t.dims()) o.i64(d);
-                o.i32(t.ggmlType().id());
-                o.i64(offsets.get(i));
-            }
-            o.padTo(align);
-            long dataStart = o.position();
-            for (int i = 0; i < tensors.size(); i++) {
-                Tensor t = tensors.get(i);
-                if (o.position() != dataStart + offsets.get(i)) throw new IllegalStateException("GGUF writer lost its position at tensor " + t.name());
-                if (t.type() == TensorDType.F32) o.floats(t.data()); else o.halfs(t.data());
-                o.padTo(align);
-            }
-            o.flush();
-        });
+        List<GgufTensorWriter.Entry> entries = new ArrayList<>();
+        for (Tensor t : tensors) entries.add(new GgufTensorWriter.Floats(t.name(), t.dims(), t.ggmlType(), t.data()));
+        GgufTensorWriter.write(out, meta, entries);
     }
 
-    private static void writeValue(LeOutput o, GgufValue v) throws IOException {
+    static void writeValue(LeOutput o, GgufValue v) throws IOException {
         switch (v.type()) {
             case UINT8, INT8, BOOL -> o.u8(v.value() instanceof Boolean b ? (b ? 1 : 0) : (int) v.asLong());
             case UINT16, INT16 -> o.i16((short) v.asLong());

@@ -1,5 +1,7 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.io.GgufTensorWriter;
+
 import dev.mixprune.io.GgmlType;
 import dev.mixprune.io.GgufFile;
 import dev.mixprune.io.GgufLlama;
