@@ -16,6 +16,15 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemv {
     private Gemv() {}
 
+    /**
+     * Dense weights up to this many values use {@link #smallGemv}: a product of a few thousand FMAs
+     * takes microseconds either way, but Vector-API code runs ~100x slower until C2 has compiled it
+     * (interpreted and C1 code allocate an object per vector operation). A tiny model's whole
+     * generation run (stories260K: 256 tokens) used to finish inside that warm-up (~70 tok/s
+     * instead of thousands); plain scalar loops are fast from the first calls.
+     */
+    static final int SMALL_WEIGHTS = 1 << 15;
+
     /** Below this many weights one thread is faster than waking the team. */
     static final int PARALLEL_WEIGHTS = 1 << 16;
 
@@ -23,6 +32,10 @@ public final class Gemv {
         check(w, x, y);
         if (!KernelInfo.vectorAvailable()) {
             reference(w, x, y);
+            return;
+        }
+        if (w.size() <= SMALL_WEIGHTS) {
+            smallGemv(w, x, y);
             return;
         }
         int rows = w.rows(), cols = w.cols();
@@ -67,9 +80,41 @@ public final class Gemv {
                 if (lo >= hi) continue;
                 Matrix w = ws[i];
                 int r0 = 8 * (lo - start[i]), r1 = Math.min(w.rows(), 8 * (hi - start[i]));
-                Kernel.rows(w.data(), w.cols(), x, ys[i], r0, r1);
+                if (w.size() <= SMALL_WEIGHTS) smallRows(w.data(), w.cols(), x, ys[i], r0, r1);
+                else Kernel.rows(w.data(), w.cols(), x, ys[i], r0, r1);
             }
         });
+    }
+
+    /** Scalar y = W x, four rows at a time (four independent accumulation chains). */
+    public static void smallGemv(Matrix w, float[] x, float[] y) {
+        check(w, x, y);
+        smallRows(w.data(), w.cols(), x, y, 0, w.rows());
+    }
+
+    /** Rows [r0, r1) of the scalar product; each row sums in column order, however rows are grouped. */
+    private static void smallRows(float[] a, int n, float[] x, float[] y, int r0, int r1) {
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int c = 0; c < n; c++) {
+                float xc = x[c];
+                s0 += a[o0 + c] * xc;
+                s1 += a[o1 + c] * xc;
+                s2 += a[o2 + c] * xc;
+                s3 += a[o3 + c] * xc;
+            }
+            y[r] = s0;
+            y[r + 1] = s1;
+            y[r + 2] = s2;
+            y[r + 3] = s3;
+        }
+        for (; r < r1; r++) {
+            float s = 0;
+            for (int c = 0, o = r * n; c < n; c++) s += a[o + c] * x[c];
+            y[r] = s;
+        }
     }
 
     public static void reference(Matrix w, float[] x, float[] y) {

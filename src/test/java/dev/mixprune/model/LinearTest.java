@@ -26,7 +26,7 @@ class LinearTest {
     void smallGemvMatchesTheReference(int rows, int cols) {
         Matrix w = random(rows, cols, rows * 131L + cols);
         float[] x = random(1, cols, 9).data(), y = new float[rows], want = new float[rows];
-        Linear.smallGemv(w, x, y);
+        Gemv.smallGemv(w, x, y);
         Gemv.reference(w, x, want);
         for (int r = 0; r < rows; r++) assertThat(y[r]).isCloseTo(want[r], within(1e-5f * (float) Math.sqrt(cols) * (1 + Math.abs(want[r]))));
         // The dispatcher gives the same for a dense weight of any size.
