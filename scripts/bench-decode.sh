@@ -30,14 +30,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-JDK=""
-for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
-  if [ -n "$d" ] && [ -x "$d/bin/javac" ] && "$d/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
-    JDK="$d"; break
-  fi
-done
-[ -n "$JDK" ] || { echo "bench-decode: no JDK 25+ found" >&2; exit 1; }
-export JAVA_HOME="$JDK"
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 bench-decode
+JDK="$JAVA_HOME"
 (cd "$ROOT" && mvn -B -q -ntp -Dstyle.color=never compile >&2)
 SHARED="${MIXPRUNE_SHARED:-$ROOT/../shared}"
 VOCAB="$SHARED/models/llama-2-tiny-random/llama-2-tiny-random.gguf"

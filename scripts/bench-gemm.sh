@@ -30,14 +30,9 @@ if ! "$PY" -c 'import numpy, threadpoolctl' >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy libopenblas0-pthread python3-threadpoolctl >&2
 fi
 
-JDK=""
-for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
-  if [ -n "$d" ] && [ -x "$d/bin/javac" ] && "$d/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
-    JDK="$d"; break
-  fi
-done
-[ -n "$JDK" ] || { echo "bench-gemm: no JDK 25+ found" >&2; exit 1; }
-export JAVA_HOME="$JDK"
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 bench-gemm
+JDK="$JAVA_HOME"
 (cd "$ROOT" && mvn -B -q -ntp -Dstyle.color=never compile >&2)
 
 OUT="$(mktemp -d)"

@@ -21,7 +21,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 SHARED="${MIXPRUNE_SHARED:-$ROOT/../shared}"
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 bench-prune-memory
+JAVA="$JAVA_HOME/bin/java"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/mixprune-mem.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 "$ROOT/mixprune" --help >/dev/null 2>&1 || true   # builds target/mixprune.jar when stale

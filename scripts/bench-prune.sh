@@ -11,6 +11,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/mixprune" --help >/dev/null 2>&1 || true   # builds target/mixprune.jar when stale
-JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 bench-prune
+JAVA="$JAVA_HOME/bin/java"
 exec "$JAVA" --add-modules jdk.incubator.vector -XX:+UseParallelGC "-Xmx${BENCH_XMX:-12g}" \
   -cp "$ROOT/target/mixprune.jar" dev.mixprune.bench.PruneBench "$@"

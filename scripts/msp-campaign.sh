@@ -6,9 +6,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/runs/campaign}"; shift || true
 JAR="${MIXPRUNE_JAR:-}"
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 msp-campaign
 run() {
   if [ -n "$JAR" ]; then
-    /usr/lib/jvm/temurin-25-jdk-amd64/bin/java --add-modules jdk.incubator.vector -Xmx8g -Dmixprune.projectRoot="$ROOT" -jar "$JAR" "$@"
+    "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx8g -Dmixprune.projectRoot="$ROOT" -jar "$JAR" "$@"
   else
     "$ROOT/mixprune" "$@"
   fi

@@ -16,9 +16,8 @@ METHODS="${METHODS:-magnitude wanda sparsegpt}"
 TARGETS="${TARGETS:-0.5 0.6 0.7 0.75 0.8 2:4 4:8 2:8 1:4}"
 NSAMPLES="${NSAMPLES:-128}"
 
-for d in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64; do
-  if [ -n "$d" ] && [ -x "$d/bin/java" ]; then export JAVA_HOME="$d"; break; fi
-done
+source "$ROOT/scripts/lib/jdk.sh"
+use_jdk25 prune-uniform
 JAR="$ROOT/target/mixprune.jar"
 if [ ! -f "$JAR" ] || [ -n "$(find "$ROOT/src/main" -newer "$JAR" -print -quit)" ]; then
   (cd "$ROOT" && mvn -q -B -ntp -DskipTests package >&2)
