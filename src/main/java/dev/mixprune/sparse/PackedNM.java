@@ -7,17 +7,18 @@ import dev.mixprune.tensor.Matrix;
  * A [rows][cols] weight whose every group of M consecutive inputs of a row holds at most N
  * non-zeros, stored as the N kept values of each group plus their in-group positions.
  * <p>
- * Layout: groups per row G = ceil(cols / M); slot s of row r (0 <= s < G*N) lives at
- * {@code r*G*N + s}; its group is s / N and its input column {@code (s / N) * M + index[s]}.
- * Within a group the kept positions are ascending; unused slots (a group with fewer than N
- * non-zeros, or a short tail group) hold value 0 and repeat a valid position, so kernels never
- * branch. In memory an index is one byte; on disk they are packed to ceil(log2 M) bits
- * (docs/formats.md).
+ * Canonical slot order (the on-disk order, docs/formats.md): groups per row G = ceil(cols / M);
+ * slot s of row r (0 <= s < G*N) is number {@code r*G*N + s}; its group is s / N and its input
+ * column {@code (s / N) * M + index[s]}. Within a group the kept positions are ascending; unused
+ * slots (a group with fewer than N non-zeros, or a short tail group) hold value 0 and repeat a
+ * valid position, so kernels never branch. On disk an index takes ceil(log2 M) bits.
+ * <p>
+ * In memory the slots are held only in the kernels' tiled order ({@link NmTiles}: kept values plus
+ * one index byte each); {@link #values()} and {@link #index()} rebuild the canonical arrays.
  */
 public final class PackedNM implements LinearWeight {
     private final int rows, cols, n, m, groups;
-    private final float[] values;
-    private final byte[] index;
+    private final NmTiles tiles;
 
     PackedNM(int rows, int cols, int n, int m, float[] values, byte[] index) {
         if (m < 2 || m > 128 || n < 1 || n > m) throw new IllegalArgumentException("bad N:M " + n + ":" + m);
@@ -31,8 +32,7 @@ public final class PackedNM implements LinearWeight {
             throw new IllegalArgumentException("packed " + rows + "x" + cols + " " + n + ":" + m + " needs " + slots + " slots, got "
                     + values.length + " values and " + index.length + " indices");
         }
-        this.values = values;
-        this.index = index;
+        this.tiles = NmTiles.fromCanonical(rows, cols, n, m, SparseKernels.LANES, values, index);
     }
 
     /** Packs a dense matrix that already satisfies N:M (throws if a group holds more than N non-zeros). */
@@ -78,7 +78,8 @@ public final class PackedNM implements LinearWeight {
 
     public Matrix toDense() {
         Matrix out = new Matrix(rows, cols);
-        float[] d = out.data();
+        float[] d = out.data(), values = values();
+        byte[] index = index();
         for (int r = 0; r < rows; r++) {
             for (int s = 0; s < groups * n; s++) {
                 int slot = r * groups * n + s;
@@ -95,8 +96,11 @@ public final class PackedNM implements LinearWeight {
     public int m() { return m; }
     public int groupsPerRow() { return groups; }
     public int slotsPerRow() { return groups * n; }
-    float[] values() { return values; }
-    byte[] index() { return index; }
+    /** A new array of the kept values in canonical slot order ([rows][slotsPerRow]). */
+    float[] values() { return tiles.canonicalValues(); }
+    /** A new array of the in-group indices in canonical slot order ([rows][slotsPerRow]). */
+    byte[] index() { return tiles.canonicalIndex(); }
+    NmTiles tiles() { return tiles; }
 
     /** Bits per stored in-group index on disk. */
     public int indexBits() { return 32 - Integer.numberOfLeadingZeros(m - 1); }
@@ -109,13 +113,14 @@ public final class PackedNM implements LinearWeight {
 
     public long denseBytesF32() { return 4L * rows * cols; }
 
-    /** In memory: float values and one byte per index. */
-    @Override public long memoryBytes() { return 5L * values.length; }
+    /** In memory: float values and one byte per index (tiles, incl. the last row group's padding). */
+    @Override public long memoryBytes() { return tiles.memoryBytes(); }
 
-    /** Number of stored slots that hold a non-zero value. */
+    /** Number of stored slots that hold a non-zero value (padding rows hold zeros). */
     public long nonZeros() {
         long k = 0;
-        for (float v : values) if (v != 0f) k++;
+        for (float v : tiles.values) if (v != 0f) k++;
+        for (float v : tiles.tailValues) if (v != 0f) k++;
         return k;
     }
 

@@ -22,114 +22,108 @@ public final class SparseKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
-    private static final int L = F.length();
-    /** Token block width of the prefill kernel: 4 vectors of accumulators per output row. */
-    private static final int TB = 4 * L;
-
-    /** Input column of every slot of a row, minus the in-group position: (s / N) * M. */
-    static int[] slotBase(PackedNM w) {
-        int[] sb = new int[w.slotsPerRow() + L];
-        for (int s = 0; s < w.slotsPerRow(); s++) sb[s] = (s / w.n()) * w.m();
-        return sb;
-    }
+    /** Vector lanes of this machine's float species: the lane count {@link NmTiles} is laid out for. */
+    static final int LANES = F.length();
+    private static final int L = LANES;
+    /** Slots below which a product runs on the calling thread alone (thread hand-off costs more). */
+    private static final int SMALL = 1 << 15;
 
     // ---------------------------------------------------------------- GEMV
 
     /** y[0..rows) = W x. */
     public static void gemv(PackedNM w, float[] x, float[] y) {
         checkGemv(w, x, y);
-        int rows = w.rows();
-        boolean small = (long) rows * w.slotsPerRow() < 1 << 15;
-        if (permuteSpan(w) > 0) {
-            // x padded so that every block's (up to) four x vectors can be loaded without bounds trouble.
-            float[] xp = new float[w.groupsPerRow() * w.m() + 4 * L];
-            System.arraycopy(x, 0, xp, 0, w.cols());
-            if (small) gemvRowsPermute(w, xp, y, 0, rows);
-            else ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRowsPermute(w, xp, y, lo, hi));
-            return;
-        }
-        int[] sb = slotBase(w);
-        if (small) {
-            gemvRows(w, sb, x, y, 0, rows, new int[w.slotsPerRow() + L]);
-        } else {
-            ThreadTeam.shared().forRange(0, rows, 16, (lo, hi) -> gemvRows(w, sb, x, y, lo, hi, new int[w.slotsPerRow() + L]));
+        NmTiles t = w.tiles();
+        float[] xp = paddedInput(t, x);
+        if ((long) w.rows() * w.slotsPerRow() < SMALL) gemvGroups(t, xp, y, 0, t.rowGroups);
+        else ThreadTeam.shared().forRange(0, t.rowGroups, 8, (lo, hi) -> gemvGroups(t, xp, y, lo, hi));
+    }
+
+    /** x itself when every window's two-vector load stays inside it, else a zero-padded copy. */
+    private static float[] paddedInput(NmTiles t, float[] x) {
+        int need = t.windows == 0 ? 0 : (t.windows - 1) * t.window + 2 * L;
+        if (x.length >= need) return x;
+        float[] xp = new float[need];
+        System.arraycopy(x, 0, xp, 0, t.cols);
+        return xp;
+    }
+
+    private static void gemvGroups(NmTiles t, float[] x, float[] y, int g0, int g1) {
+        float[] lanes = new float[t.vectors * L];
+        boolean vector = t.permutable() && t.lanes == L;
+        for (int g = g0; g < g1; g++) {
+            for (int v = 0; v < t.vectors; v++) {
+                if (vector) gemvVector(t, x, g, v, lanes, v * L);
+                else gemvScalar(t, x, g, v, lanes, v * L);
+            }
+            finishRows(t, g, lanes, 0, x, 0, y, 0);
         }
     }
 
     /**
-     * Columns of x that one vector of L consecutive slots can cover (over every alignment of the
-     * vector to the groups), when that fits in at most four x vectors, else 0 (gather kernel).
-     * A vector starting at slot s covers groups s/N .. (s+L-1)/N: at most (N-1+L-1)/N + 1 groups.
-     * Fits for M <= about 4N: 2:4, 3:4, 2:8 .. 7:8, 4:16 ..; not for 1:8 or 1:16.
+     * One vector of one row group along all windows, two windows per step (one byte of nibble
+     * indices serves both): load each window's two x vectors, permute each lane's input into place
+     * (two-source permute on the lane's column within the window = lane base + in-group index),
+     * fused multiply-add with the kept values. Two accumulators hide the FMA latency.
      */
-    static int permuteSpan(PackedNM w) {
-        int span = ((w.n() - 1 + L - 1) / w.n() + 1) * w.m();
-        return span <= 4 * L ? span : 0;
+    private static void gemvVector(NmTiles t, float[] x, int g, int v, float[] lanes, int at) {
+        float[] val = t.values;
+        byte[] idx = t.index;
+        int win = t.window, nw = t.windows;
+        int vp = (g * t.vectors + v) * nw * L, ip = (g * t.vectors + v) * t.indexStride;
+        IntVector base = laneBases(t, v);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int w = 0;
+        for (; w + 1 < nw; w += 2, vp += 2 * L, ip += L) {
+            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip).convertShape(VectorOperators.B2I, I, 0);
+            int c = w * win;
+            a0 = FloatVector.fromArray(F, val, vp).fma(pick(i.and(15).add(base), x, c), a0);
+            a1 = FloatVector.fromArray(F, val, vp + L).fma(pick(i.lanewise(VectorOperators.ASHR, 4).and(15).add(base), x, c + win), a1);
+        }
+        if (w < nw) {
+            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip).convertShape(VectorOperators.B2I, I, 0);
+            a0 = FloatVector.fromArray(F, val, vp).fma(pick(i.and(15).add(base), x, w * win), a0);
+        }
+        a0.add(a1).intoArray(lanes, at);
+    }
+
+    /** Each lane's group start within the window for vector v (the same for every row group and window). */
+    private static IntVector laneBases(NmTiles t, int v) {
+        int[] b = new int[L];
+        for (int l = 0; l < L; l++) b[l] = t.laneBase(v, l);
+        return IntVector.fromArray(I, b, 0);
+    }
+
+    /** The inputs x[c + col[lane]] (col < 2L), from the two x vectors at c. */
+    private static FloatVector pick(IntVector col, float[] x, int c) {
+        IntVector lo = FloatVector.fromArray(F, x, c).reinterpretAsInts(), hi = FloatVector.fromArray(F, x, c + L).reinterpretAsInts();
+        return col.selectFrom(lo, hi).reinterpretAsFloats();
+    }
+
+    /** The same sums in plain loops (windows wider than two vectors, or M > 16). */
+    private static void gemvScalar(NmTiles t, float[] x, int g, int v, float[] lanes, int at) {
+        int vp = (g * t.vectors + v) * t.windows * L;
+        for (int l = 0; l < L; l++) {
+            float s = 0f;
+            for (int w = 0; w < t.windows; w++) s += t.values[vp + w * L + l] * x[w * t.window + t.column(g, v, w, l)];
+            lanes[at + l] = s;
+        }
     }
 
     /**
-     * The kernel for small M/N: a vector of L slots covers a contiguous span of at most 4L inputs, so
-     * instead of gathering x through an index array it loads those (up to four) x vectors and picks
-     * each slot's input with a two-source permute (vpermt2ps) on the in-group index converted to
-     * float. The group offset of lane i depends only on the vector's phase (its first slot mod N),
-     * so there are at most N precomputed offset vectors.
+     * Splits the lanes of one row group into its rows (row rr owns lanes [rr*perRow, (rr+1)*perRow)
+     * of the group's V vectors, stored from lanes[lanesOff]), adds each row's tail columns and stores y[row] at
+     * {@code y[yOff + row]}; x's tail columns are read at {@code x[xOff + ...]}.
      */
-    private static void gemvRowsPermute(PackedNM w, float[] xp, float[] y, int r0, int r1) {
-        float[] v = w.values();
-        byte[] idx = w.index();
-        int n = w.n(), m = w.m(), spr = w.slotsPerRow(), span = permuteSpan(w);
-        int blocks = spr / L;
-        FloatVector[] bases = new FloatVector[n];
-        float[] baseArr = new float[L];
-        for (int phase = 0; phase < n; phase++) {
-            for (int i = 0; i < L; i++) baseArr[i] = ((phase + i) / n) * m;
-            bases[phase] = FloatVector.fromArray(F, baseArr, 0);
-        }
-        FloatVector two = FloatVector.broadcast(F, 2 * L);
-        boolean wide = span > 2 * L;
-        for (int r = r0; r < r1; r++) {
-            int o = r * spr;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0, sr = 0; b < blocks; b++, sr += L) {
-                int c0 = (sr / n) * m, s = o + sr;
-                FloatVector pos = ((FloatVector) ByteVector.fromArray(B, idx, s).convertShape(VectorOperators.B2F, F, 0)).add(bases[sr % n]);
-                FloatVector xv = pos.selectFrom(FloatVector.fromArray(F, xp, c0), FloatVector.fromArray(F, xp, c0 + L));
-                if (wide) {
-                    FloatVector hi = pos.selectFrom(FloatVector.fromArray(F, xp, c0 + 2 * L), FloatVector.fromArray(F, xp, c0 + 3 * L));
-                    xv = xv.blend(hi, pos.compare(VectorOperators.GE, two));
-                }
-                acc = FloatVector.fromArray(F, v, s).fma(xv, acc);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (int s = blocks * L; s < spr; s++) sum += v[o + s] * xp[(s / n) * m + idx[o + s]];
-            y[r] = sum;
-        }
-    }
-
-    private static void gemvRows(PackedNM w, int[] sb, float[] x, float[] y, int r0, int r1, int[] cols) {
-        float[] v = w.values();
-        byte[] idx = w.index();
-        int spr = w.slotsPerRow();
-        int vecEnd = spr - spr % L;
-        for (int r = r0; r < r1; r++) {
-            int o = r * spr;
-            // Absolute columns of this row's slots (vectorised byte -> int widening).
-            int s = 0;
-            for (; s < vecEnd; s += L) {
-                IntVector base = IntVector.fromArray(I, sb, s);
-                IntVector off = (IntVector) ByteVector.fromArray(B, idx, o + s).convertShape(VectorOperators.B2I, I, 0);
-                base.add(off).intoArray(cols, s);
-            }
-            for (; s < spr; s++) cols[s] = sb[s] + idx[o + s];
-            FloatVector acc = FloatVector.zero(F);
-            s = 0;
-            for (; s < vecEnd; s += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, 0, cols, s);
-                acc = FloatVector.fromArray(F, v, o + s).fma(xv, acc);
-            }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            for (; s < spr; s++) sum += v[o + s] * x[cols[s]];
-            y[r] = sum;
+    private static void finishRows(NmTiles t, int g, float[] lanes, int lanesOff, float[] x, int xOff, float[] y, int yOff) {
+        int tail0 = t.windows * t.window;
+        for (int rr = 0; rr < t.rowsPerGroup; rr++) {
+            int row = g * t.rowsPerGroup + rr;
+            if (row >= t.rows) break;
+            float s = 0f;
+            for (int j = lanesOff + rr * t.perRow, e = j + t.perRow; j < e; j++) s += lanes[j];
+            for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) s += t.tailValues[p] * x[xOff + tail0 + t.tailIndex[p]];
+            y[yOff + row] = s;
         }
     }
 
@@ -152,31 +146,51 @@ public final class SparseKernels {
 
     // ---------------------------------------------------------------- GEMM
 
-    /** Y [tokens, rows] = X [tokens, cols] * W^T. */
+    /**
+     * Y [tokens, rows] = X [tokens, cols] * W^T. X is transposed (tokens padded to a multiple of L)
+     * so that one kept value, broadcast, multiplies L tokens' inputs in one FMA: per slot, one
+     * broadcast and tokens/L FMAs, no permutes (a permute per token costs more than the FMAs it
+     * saves once there are many tokens). Blocks of 4L tokens keep four accumulators; a remaining
+     * block of L tokens spreads the slots over four accumulators to hide the FMA latency.
+     */
     public static Matrix gemm(Matrix x, PackedNM w) {
         if (x.cols() != w.cols()) throw new IllegalArgumentException("sparse gemm: x " + x.shape() + " vs weight " + w.rows() + "x" + w.cols());
-        int t = x.rows();
-        if (t < L) {
-            Matrix out = new Matrix(t, w.rows());
-            float[] row = new float[w.rows()];
-            for (int i = 0; i < t; i++) {
-                float[] xi = new float[w.cols()];
-                System.arraycopy(x.data(), i * w.cols(), xi, 0, w.cols());
-                gemv(w, xi, row);
-                System.arraycopy(row, 0, out.data(), i * w.rows(), w.rows());
+        int tokens = x.rows(), rows = w.rows(), cols = w.cols();
+        Matrix out = new Matrix(tokens, rows);
+        if (tokens < GEMM_MIN_TOKENS) {
+            float[] xi = new float[cols], yi = new float[rows];
+            for (int i = 0; i < tokens; i++) {
+                System.arraycopy(x.data(), i * cols, xi, 0, cols);
+                gemv(w, xi, yi);
+                System.arraycopy(yi, 0, out.data(), i * rows, rows);
             }
             return out;
         }
-        int tp = (t + TB - 1) / TB * TB; // padded token count
+        NmTiles t = w.tiles();
+        int tp = (tokens + L - 1) / L * L;
         float[] xt = transposePadded(x, tp);
-        float[] yt = new float[w.rows() * tp];
-        int[] sb = slotBase(w);
-        int rows = w.rows();
-        ThreadTeam.shared().forRange(0, rows, 4, (lo, hi) -> gemmRows(w, sb, xt, tp, yt, lo, hi));
-        Matrix out = new Matrix(t, rows);
+        float[] yt = new float[t.rowGroups * t.rowsPerGroup * tp];
+        int[] offsets = rowSlotOffsets(t);
+        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, offsets, xt, tp, yt, lo, hi));
         float[] o = out.data();
-        for (int r = 0; r < rows; r++) for (int i = 0; i < t; i++) o[i * rows + r] = yt[r * tp + i];
+        for (int r = 0; r < rows; r++) for (int i = 0; i < tokens; i++) o[i * rows + r] = yt[r * tp + i];
         return out;
+    }
+
+    /** Fewer tokens than this go through {@link #gemv} one by one. */
+    private static final int GEMM_MIN_TOKENS = 4;
+
+    /**
+     * For row rr of any row group and its canonical slot s (< windows * perRow), the offset of that
+     * slot's tile position from the group's first tile position: {@code [rr * windows * perRow + s]}.
+     */
+    private static int[] rowSlotOffsets(NmTiles t) {
+        int whole = t.windows * t.perRow;
+        int[] off = new int[t.rowsPerGroup * whole];
+        for (int rr = 0; rr < t.rowsPerGroup; rr++) {
+            for (int s = 0; s < whole; s++) off[rr * whole + s] = t.tilePosition(rr, s / t.perRow, s % t.perRow);
+        }
+        return off;
     }
 
     private static float[] transposePadded(Matrix x, int tp) {
@@ -187,31 +201,61 @@ public final class SparseKernels {
         return xt;
     }
 
-    private static void gemmRows(PackedNM w, int[] sb, float[] xt, int tp, float[] yt, int r0, int r1) {
-        float[] v = w.values();
-        byte[] idx = w.index();
-        int spr = w.slotsPerRow();
-        int[] cols = new int[spr];
-        for (int r = r0; r < r1; r++) {
-            int o = r * spr;
-            for (int s = 0; s < spr; s++) cols[s] = (sb[s] + idx[o + s]) * tp;
-            for (int t0 = 0; t0 < tp; t0 += TB) {
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int s = 0; s < spr; s++) {
-                    FloatVector vv = FloatVector.broadcast(F, v[o + s]);
-                    int base = cols[s] + t0;
-                    a0 = FloatVector.fromArray(F, xt, base).fma(vv, a0);
-                    a1 = FloatVector.fromArray(F, xt, base + L).fma(vv, a1);
-                    a2 = FloatVector.fromArray(F, xt, base + 2 * L).fma(vv, a2);
-                    a3 = FloatVector.fromArray(F, xt, base + 3 * L).fma(vv, a3);
+    private static void gemmGroups(NmTiles t, int[] offsets, float[] xt, int tp, float[] yt, int g0, int g1) {
+        int whole = t.windows * t.perRow, slots = whole + t.tailSlots;
+        int[] col = new int[slots];
+        float[] val = new float[slots];
+        int groupSize = t.vectors * t.windows * L;
+        for (int g = g0; g < g1; g++) {
+            for (int rr = 0; rr < t.rowsPerGroup; rr++) {
+                int row = g * t.rowsPerGroup + rr;
+                if (row >= t.rows) break;
+                // This row's slots: value and the start of its input column in xt.
+                for (int s = 0; s < whole; s++) {
+                    int w = s / t.perRow, j = rr * t.perRow + s % t.perRow;
+                    val[s] = t.values[g * groupSize + offsets[rr * whole + s]];
+                    col[s] = (w * t.window + t.column(g, j / L, w, j % L)) * tp;
                 }
-                int yb = r * tp + t0;
-                a0.intoArray(yt, yb);
-                a1.intoArray(yt, yb + L);
-                a2.intoArray(yt, yb + 2 * L);
-                a3.intoArray(yt, yb + 3 * L);
+                for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
+                    val[whole + k] = t.tailValues[p];
+                    col[whole + k] = (t.windows * t.window + t.tailIndex[p]) * tp;
+                }
+                int t0 = 0;
+                for (; t0 + 4 * L <= tp; t0 += 4 * L) broadcastFour(val, col, slots, xt, t0, yt, row * tp + t0);
+                for (; t0 < tp; t0 += L) broadcastOne(val, col, slots, xt, t0, yt, row * tp + t0);
             }
         }
+    }
+
+    /** y[at .. at+4L) = sum over slots of val[s] * xt[col[s] + t0 .. + 4L). */
+    private static void broadcastFour(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int s = 0; s < slots; s++) {
+            FloatVector v = FloatVector.broadcast(F, val[s]);
+            int b = col[s] + t0;
+            a0 = FloatVector.fromArray(F, xt, b).fma(v, a0);
+            a1 = FloatVector.fromArray(F, xt, b + L).fma(v, a1);
+            a2 = FloatVector.fromArray(F, xt, b + 2 * L).fma(v, a2);
+            a3 = FloatVector.fromArray(F, xt, b + 3 * L).fma(v, a3);
+        }
+        a0.intoArray(yt, at);
+        a1.intoArray(yt, at + L);
+        a2.intoArray(yt, at + 2 * L);
+        a3.intoArray(yt, at + 3 * L);
+    }
+
+    /** y[at .. at+L) = sum over slots of val[s] * xt[col[s] + t0 .. + L), slots spread over four accumulators. */
+    private static void broadcastOne(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int s = 0;
+        for (; s + 3 < slots; s += 4) {
+            a0 = FloatVector.fromArray(F, xt, col[s] + t0).fma(FloatVector.broadcast(F, val[s]), a0);
+            a1 = FloatVector.fromArray(F, xt, col[s + 1] + t0).fma(FloatVector.broadcast(F, val[s + 1]), a1);
+            a2 = FloatVector.fromArray(F, xt, col[s + 2] + t0).fma(FloatVector.broadcast(F, val[s + 2]), a2);
+            a3 = FloatVector.fromArray(F, xt, col[s + 3] + t0).fma(FloatVector.broadcast(F, val[s + 3]), a3);
+        }
+        for (; s < slots; s++) a0 = FloatVector.fromArray(F, xt, col[s] + t0).fma(FloatVector.broadcast(F, val[s]), a0);
+        a0.add(a1).add(a2.add(a3)).intoArray(yt, at);
     }
 
     /** Obviously-correct Y = X W^T over the dense expansion, in double. */
