@@ -78,6 +78,30 @@ final class NmTiles {
         return ((g * vectors + j / lanes) * windows + w) * lanes + j % lanes;
     }
 
+    /**
+     * Where each slot of a row lives, the same for every row group: for row rr of a group and its
+     * canonical slot s (< windows * perRow), at [rr * windows * perRow + s]: the value's offset from
+     * the group's first value, the index byte's offset from the group's first index byte, the
+     * nibble shift (0 or 4; 0 for byte indices) and the slot's column minus its in-group index.
+     */
+    record SlotMap(int[] valueOffset, int[] indexOffset, byte[] shift, int[] columnBase) {}
+
+    SlotMap slotMap() {
+        int whole = windows * perRow, n2 = rowsPerGroup * whole;
+        int[] vo = new int[n2], io = new int[n2], cb = new int[n2];
+        byte[] sh = new byte[n2];
+        for (int rr = 0; rr < rowsPerGroup; rr++) {
+            for (int s = 0; s < whole; s++) {
+                int w = s / perRow, j = rr * perRow + s % perRow, v = j / lanes, lane = j % lanes, k = rr * whole + s;
+                vo[k] = (v * windows + w) * lanes + lane;
+                io[k] = nibbles ? v * indexStride + (w >> 1) * lanes + lane : (v * windows + w) * lanes + lane;
+                sh[k] = (byte) (nibbles && (w & 1) == 1 ? 4 : 0);
+                cb[k] = w * window + laneBase(v, lane);
+            }
+        }
+        return new SlotMap(vo, io, sh, cb);
+    }
+
     /** First column, within its window, of the group that lane {@code lane} of vector v holds. */
     int laneBase(int v, int lane) { return (v * lanes + lane) % perRow / n * m; }
 

@@ -61,30 +61,34 @@ public final class SparseKernels {
     }
 
     /**
-     * One vector of one row group along all windows, two windows per step (one byte of nibble
-     * indices serves both): load each window's two x vectors, permute each lane's input into place
+     * One vector of one row group along all windows, four windows per step (a byte of nibble
+     * indices serves two windows): load each window's two x vectors, permute each lane's input into place
      * (two-source permute on the lane's column within the window = lane base + in-group index),
-     * fused multiply-add with the kept values. Two accumulators hide the FMA latency.
+     * fused multiply-add with the kept values. Four accumulators hide the FMA latency.
      */
     private static void gemvVector(NmTiles t, float[] x, int g, int v, float[] lanes, int at) {
         float[] val = t.values;
         byte[] idx = t.index;
         int win = t.window, nw = t.windows;
-        int vp = (g * t.vectors + v) * nw * L, ip = (g * t.vectors + v) * t.indexStride;
+        int vp = (g * t.vectors + v) * nw * L, ip0 = (g * t.vectors + v) * t.indexStride, ip = ip0;
         IntVector base = laneBases(t, v);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int w = 0;
-        for (; w + 1 < nw; w += 2, vp += 2 * L, ip += L) {
+        for (; w + 3 < nw; w += 4, vp += 4 * L, ip += 2 * L) {
             IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip).convertShape(VectorOperators.B2I, I, 0);
+            IntVector j = (IntVector) ByteVector.fromArray(B, idx, ip + L).convertShape(VectorOperators.B2I, I, 0);
             int c = w * win;
             a0 = FloatVector.fromArray(F, val, vp).fma(pick(i.and(15).add(base), x, c), a0);
             a1 = FloatVector.fromArray(F, val, vp + L).fma(pick(i.lanewise(VectorOperators.ASHR, 4).and(15).add(base), x, c + win), a1);
+            a2 = FloatVector.fromArray(F, val, vp + 2 * L).fma(pick(j.and(15).add(base), x, c + 2 * win), a2);
+            a3 = FloatVector.fromArray(F, val, vp + 3 * L).fma(pick(j.lanewise(VectorOperators.ASHR, 4).and(15).add(base), x, c + 3 * win), a3);
         }
-        if (w < nw) {
-            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip).convertShape(VectorOperators.B2I, I, 0);
-            a0 = FloatVector.fromArray(F, val, vp).fma(pick(i.and(15).add(base), x, w * win), a0);
+        for (; w < nw; w++, vp += L) {
+            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip0 + (w >> 1) * L).convertShape(VectorOperators.B2I, I, 0);
+            IntVector col = ((w & 1) == 0 ? i : i.lanewise(VectorOperators.ASHR, 4)).and(15).add(base);
+            a0 = FloatVector.fromArray(F, val, vp).fma(pick(col, x, w * win), a0);
         }
-        a0.add(a1).intoArray(lanes, at);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, at);
     }
 
     /** Each lane's group start within the window for vector v (the same for every row group and window). */
@@ -170,8 +174,8 @@ public final class SparseKernels {
         int tp = (tokens + L - 1) / L * L;
         float[] xt = transposePadded(x, tp);
         float[] yt = new float[t.rowGroups * t.rowsPerGroup * tp];
-        int[] offsets = rowSlotOffsets(t);
-        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, offsets, xt, tp, yt, lo, hi));
+        NmTiles.SlotMap map = t.slotMap();
+        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, map, xt, tp, yt, lo, hi));
         float[] o = out.data();
         for (int r = 0; r < rows; r++) for (int i = 0; i < tokens; i++) o[i * rows + r] = yt[r * tp + i];
         return out;
@@ -179,19 +183,6 @@ public final class SparseKernels {
 
     /** Fewer tokens than this go through {@link #gemv} one by one. */
     private static final int GEMM_MIN_TOKENS = 4;
-
-    /**
-     * For row rr of any row group and its canonical slot s (< windows * perRow), the offset of that
-     * slot's tile position from the group's first tile position: {@code [rr * windows * perRow + s]}.
-     */
-    private static int[] rowSlotOffsets(NmTiles t) {
-        int whole = t.windows * t.perRow;
-        int[] off = new int[t.rowsPerGroup * whole];
-        for (int rr = 0; rr < t.rowsPerGroup; rr++) {
-            for (int s = 0; s < whole; s++) off[rr * whole + s] = t.tilePosition(rr, s / t.perRow, s % t.perRow);
-        }
-        return off;
-    }
 
     private static float[] transposePadded(Matrix x, int tp) {
         int t = x.rows(), k = x.cols();
@@ -201,20 +192,21 @@ public final class SparseKernels {
         return xt;
     }
 
-    private static void gemmGroups(NmTiles t, int[] offsets, float[] xt, int tp, float[] yt, int g0, int g1) {
+    private static void gemmGroups(NmTiles t, NmTiles.SlotMap map, float[] xt, int tp, float[] yt, int g0, int g1) {
         int whole = t.windows * t.perRow, slots = whole + t.tailSlots;
-        int[] col = new int[slots];
+        int[] col = new int[slots], vo = map.valueOffset(), io = map.indexOffset(), cb = map.columnBase();
+        byte[] sh = map.shift();
         float[] val = new float[slots];
-        int groupSize = t.vectors * t.windows * L;
+        int groupValues = t.vectors * t.windows * L, groupIndex = t.vectors * t.indexStride;
+        int mask = t.nibbles ? 15 : 255;
         for (int g = g0; g < g1; g++) {
             for (int rr = 0; rr < t.rowsPerGroup; rr++) {
                 int row = g * t.rowsPerGroup + rr;
                 if (row >= t.rows) break;
                 // This row's slots: value and the start of its input column in xt.
-                for (int s = 0; s < whole; s++) {
-                    int w = s / t.perRow, j = rr * t.perRow + s % t.perRow;
-                    val[s] = t.values[g * groupSize + offsets[rr * whole + s]];
-                    col[s] = (w * t.window + t.column(g, j / L, w, j % L)) * tp;
+                for (int s = 0, k = rr * whole, gv = g * groupValues, gi = g * groupIndex; s < whole; s++, k++) {
+                    val[s] = t.values[gv + vo[k]];
+                    col[s] = (cb[k] + ((t.index[gi + io[k]] >> sh[k]) & mask)) * tp;
                 }
                 for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
                     val[whole + k] = t.tailValues[p];
