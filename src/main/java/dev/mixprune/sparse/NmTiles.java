@@ -14,11 +14,10 @@ package dev.mixprune.sparse;
  * (the lane's {@code index} is its column within the window), and fuses a multiply-add; the rows'
  * sums are split out of the lanes once per row group. No gathers, no per-slot arithmetic.
  * <p>
- * A lane's group within the window depends only on its vector v and lane (it is slot
- * t = (v*L + lane) mod perRow of its row: group t / N, see {@link #laneBase}), so only the in-group
- * index is stored: for M <= 16 as a nibble, two windows per byte (even window in the low nibble,
- * odd in the high one: position ((g*V + v) * ceil(windows/2) + w/2) * L + lane), so the bytes read
- * per kept value are 4 + 1/2; for M > 16 as a byte (position as for the values).
+ * The index byte of a lane is its column within the window (< window <= 128), stored at the same
+ * position as its value, so the bytes read per kept value are 4 + 1. (Storing only the in-group
+ * index as a nibble would read 4 + 1/2, but decoding it costs more time than the bytes save:
+ * measured 20-30 % slower on one thread, docs/benchmarks.md.)
  * <p>
  * Columns past the last whole window (a short tail) are kept per row in {@code tailValues} /
  * {@code tailIndex} (index = column - windows * window). Rows past {@code rows} in the last row
@@ -31,10 +30,6 @@ package dev.mixprune.sparse;
 final class NmTiles {
     final int rows, cols, n, m, lanes;
     final int window, perRow, rowsPerGroup, vectors, windows, rowGroups, tailSlots;
-    /** In-group indices stored as nibbles (M <= 16), two windows per byte. */
-    final boolean nibbles;
-    /** Index bytes per (row group, vector): one per lane per window, or per window pair with nibbles. */
-    final int indexStride;
     final float[] values;
     final byte[] index;
     final float[] tailValues;
@@ -54,14 +49,12 @@ final class NmTiles {
         int tailCols = cols - windows * window;
         this.tailSlots = (tailCols + m - 1) / m * n;
         this.rowGroups = (rows + rowsPerGroup - 1) / rowsPerGroup;
-        this.nibbles = m <= 16;
-        this.indexStride = (nibbles ? (windows + 1) / 2 : windows) * lanes;
         long tileSlots = (long) rowGroups * vectors * windows * lanes;
         if (tileSlots > Integer.MAX_VALUE - 64 || (long) rows * tailSlots > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("packed " + rows + "x" + cols + " layer is too large for one array");
         }
         this.values = new float[(int) tileSlots];
-        this.index = new byte[rowGroups * vectors * indexStride];
+        this.index = new byte[(int) tileSlots];
         this.tailValues = new float[rows * tailSlots];
         this.tailIndex = new byte[rows * tailSlots];
     }
@@ -69,8 +62,8 @@ final class NmTiles {
     /** Canonical slots per row: ceil(cols / M) * N. */
     int slotsPerRow() { return windows * perRow + tailSlots; }
 
-    /** Whether the vector kernel (two-source permute over a window of at most 2L inputs, nibble indices) applies. */
-    boolean permutable() { return nibbles && window <= 2 * lanes; }
+    /** Whether the vector kernel (two-source permute over a window of at most 2L inputs) applies. */
+    boolean permutable() { return window <= 2 * lanes; }
 
     /** Position in {@link #values} of the t-th slot (0 <= t < perRow) of row r in window w. */
     int tilePosition(int r, int w, int t) {
@@ -80,49 +73,16 @@ final class NmTiles {
 
     /**
      * Where each slot of a row lives, the same for every row group: for row rr of a group and its
-     * canonical slot s (< windows * perRow), at [rr * windows * perRow + s]: the value's offset from
-     * the group's first value, the index byte's offset from the group's first index byte, the
-     * nibble shift (0 or 4; 0 for byte indices) and the slot's column minus its in-group index.
+     * canonical slot s (< windows * perRow), at [rr * windows * perRow + s], the offset of its value
+     * and column byte from the group's first tile position.
      */
-    record SlotMap(int[] valueOffset, int[] indexOffset, byte[] shift, int[] columnBase) {}
-
-    SlotMap slotMap() {
-        int whole = windows * perRow, n2 = rowsPerGroup * whole;
-        int[] vo = new int[n2], io = new int[n2], cb = new int[n2];
-        byte[] sh = new byte[n2];
+    int[] rowSlotOffsets() {
+        int whole = windows * perRow;
+        int[] off = new int[rowsPerGroup * whole];
         for (int rr = 0; rr < rowsPerGroup; rr++) {
-            for (int s = 0; s < whole; s++) {
-                int w = s / perRow, j = rr * perRow + s % perRow, v = j / lanes, lane = j % lanes, k = rr * whole + s;
-                vo[k] = (v * windows + w) * lanes + lane;
-                io[k] = nibbles ? v * indexStride + (w >> 1) * lanes + lane : (v * windows + w) * lanes + lane;
-                sh[k] = (byte) (nibbles && (w & 1) == 1 ? 4 : 0);
-                cb[k] = w * window + laneBase(v, lane);
-            }
+            for (int s = 0; s < whole; s++) off[rr * whole + s] = tilePosition(rr, s / perRow, s % perRow);
         }
-        return new SlotMap(vo, io, sh, cb);
-    }
-
-    /** First column, within its window, of the group that lane {@code lane} of vector v holds. */
-    int laneBase(int v, int lane) { return (v * lanes + lane) % perRow / n * m; }
-
-    /** Column within window w of lane {@code lane} of vector v of row group g. */
-    int column(int g, int v, int w, int lane) { return laneBase(v, lane) + inGroup(g, v, w, lane); }
-
-    private int inGroup(int g, int v, int w, int lane) {
-        int gv = g * vectors + v;
-        if (!nibbles) return index[(gv * windows + w) * lanes + lane];
-        int b = index[gv * indexStride + (w >> 1) * lanes + lane];
-        return (w & 1) == 0 ? b & 15 : (b >> 4) & 15;
-    }
-
-    private void setInGroup(int g, int v, int w, int lane, int value) {
-        int gv = g * vectors + v;
-        if (!nibbles) {
-            index[(gv * windows + w) * lanes + lane] = (byte) value;
-            return;
-        }
-        int p = gv * indexStride + (w >> 1) * lanes + lane;
-        index[p] = (byte) ((w & 1) == 0 ? (index[p] & 0xF0) | value : (index[p] & 0x0F) | value << 4);
+        return off;
     }
 
     /** Builds the tiles from canonical slot arrays ([rows][slotsPerRow], in-group indices). */
@@ -131,11 +91,10 @@ final class NmTiles {
         int spr = t.slotsPerRow(), whole = t.windows * t.perRow;
         for (int r = 0; r < rows; r++) {
             int o = r * spr;
-            int g = r / t.rowsPerGroup;
             for (int s = 0; s < whole; s++) {
-                int w = s / t.perRow, k = s % t.perRow, j = (r % t.rowsPerGroup) * t.perRow + k;
-                t.values[t.tilePosition(r, w, k)] = values[o + s];
-                t.setInGroup(g, j / lanes, w, j % lanes, index[o + s]);
+                int k = s % t.perRow, p = t.tilePosition(r, s / t.perRow, k);
+                t.values[p] = values[o + s];
+                t.index[p] = (byte) ((k / n) * m + index[o + s]);
             }
             for (int s = whole; s < spr; s++) {
                 int k = s - whole;
@@ -163,16 +122,16 @@ final class NmTiles {
         byte[] out = new byte[rows * spr];
         for (int r = 0; r < rows; r++) {
             for (int s = 0; s < whole; s++) {
-                int j = (r % rowsPerGroup) * perRow + s % perRow;
-                out[r * spr + s] = (byte) inGroup(r / rowsPerGroup, j / lanes, s / perRow, j % lanes);
+                int k = s % perRow;
+                out[r * spr + s] = (byte) (index[tilePosition(r, s / perRow, k)] - (k / n) * m);
             }
             for (int k = 0; k < tailSlots; k++) out[r * spr + whole + k] = (byte) (tailIndex[r * tailSlots + k] - (k / n) * m);
         }
         return out;
     }
 
-    /** Bytes held: tile and tail values, tile indices (nibbles or bytes) and tail index bytes. */
-    long memoryBytes() { return 4L * values.length + index.length + 5L * tailValues.length; }
+    /** Bytes held: every tile and tail slot as a float plus a column byte. */
+    long memoryBytes() { return 5L * values.length + 5L * tailValues.length; }
 
     private static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
 }

@@ -9,8 +9,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-
-
 /**
  * Products with a packed N:M weight: y = W x (decode) and Y = X W^T (prefill). Only the kept
  * values are read and multiplied, so the work and the bytes read scale with N/M.
@@ -56,46 +54,36 @@ public final class SparseKernels {
                 if (vector) gemvVector(t, x, g, v, lanes, v * L);
                 else gemvScalar(t, x, g, v, lanes, v * L);
             }
-            finishRows(t, g, lanes, 0, x, 0, y, 0);
+            finishRows(t, g, lanes, x, y);
         }
     }
 
     /**
-     * One vector of one row group along all windows, four windows per step (a byte of nibble
-     * indices serves two windows): load each window's two x vectors, permute each lane's input into place
-     * (two-source permute on the lane's column within the window = lane base + in-group index),
-     * fused multiply-add with the kept values. Four accumulators hide the FMA latency.
+     * One vector of one row group along all windows, four windows per step: load each window's two
+     * x vectors, permute each lane's input into place (two-source permute on the lane's column
+     * within the window), fused multiply-add with the kept values. Four accumulators hide the FMA
+     * latency.
      */
     private static void gemvVector(NmTiles t, float[] x, int g, int v, float[] lanes, int at) {
         float[] val = t.values;
         byte[] idx = t.index;
         int win = t.window, nw = t.windows;
-        int vp = (g * t.vectors + v) * nw * L, ip0 = (g * t.vectors + v) * t.indexStride, ip = ip0;
-        IntVector base = laneBases(t, v);
+        int vp = (g * t.vectors + v) * nw * L;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int w = 0;
-        for (; w + 3 < nw; w += 4, vp += 4 * L, ip += 2 * L) {
-            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip).convertShape(VectorOperators.B2I, I, 0);
-            IntVector j = (IntVector) ByteVector.fromArray(B, idx, ip + L).convertShape(VectorOperators.B2I, I, 0);
+        for (; w + 3 < nw; w += 4, vp += 4 * L) {
             int c = w * win;
-            a0 = FloatVector.fromArray(F, val, vp).fma(pick(i.and(15).add(base), x, c), a0);
-            a1 = FloatVector.fromArray(F, val, vp + L).fma(pick(i.lanewise(VectorOperators.ASHR, 4).and(15).add(base), x, c + win), a1);
-            a2 = FloatVector.fromArray(F, val, vp + 2 * L).fma(pick(j.and(15).add(base), x, c + 2 * win), a2);
-            a3 = FloatVector.fromArray(F, val, vp + 3 * L).fma(pick(j.lanewise(VectorOperators.ASHR, 4).and(15).add(base), x, c + 3 * win), a3);
+            a0 = FloatVector.fromArray(F, val, vp).fma(pick(cols(idx, vp), x, c), a0);
+            a1 = FloatVector.fromArray(F, val, vp + L).fma(pick(cols(idx, vp + L), x, c + win), a1);
+            a2 = FloatVector.fromArray(F, val, vp + 2 * L).fma(pick(cols(idx, vp + 2 * L), x, c + 2 * win), a2);
+            a3 = FloatVector.fromArray(F, val, vp + 3 * L).fma(pick(cols(idx, vp + 3 * L), x, c + 3 * win), a3);
         }
-        for (; w < nw; w++, vp += L) {
-            IntVector i = (IntVector) ByteVector.fromArray(B, idx, ip0 + (w >> 1) * L).convertShape(VectorOperators.B2I, I, 0);
-            IntVector col = ((w & 1) == 0 ? i : i.lanewise(VectorOperators.ASHR, 4)).and(15).add(base);
-            a0 = FloatVector.fromArray(F, val, vp).fma(pick(col, x, w * win), a0);
-        }
+        for (; w < nw; w++, vp += L) a0 = FloatVector.fromArray(F, val, vp).fma(pick(cols(idx, vp), x, w * win), a0);
         a0.add(a1).add(a2.add(a3)).intoArray(lanes, at);
     }
 
-    /** Each lane's group start within the window for vector v (the same for every row group and window). */
-    private static IntVector laneBases(NmTiles t, int v) {
-        int[] b = new int[L];
-        for (int l = 0; l < L; l++) b[l] = t.laneBase(v, l);
-        return IntVector.fromArray(I, b, 0);
+    private static IntVector cols(byte[] idx, int p) {
+        return (IntVector) ByteVector.fromArray(B, idx, p).convertShape(VectorOperators.B2I, I, 0);
     }
 
     /** The inputs x[c + col[lane]] (col < 2L), from the two x vectors at c. */
@@ -104,30 +92,29 @@ public final class SparseKernels {
         return col.selectFrom(lo, hi).reinterpretAsFloats();
     }
 
-    /** The same sums in plain loops (windows wider than two vectors, or M > 16). */
+    /** The same sums in plain loops (windows wider than two vectors: M > 2L). */
     private static void gemvScalar(NmTiles t, float[] x, int g, int v, float[] lanes, int at) {
         int vp = (g * t.vectors + v) * t.windows * L;
         for (int l = 0; l < L; l++) {
             float s = 0f;
-            for (int w = 0; w < t.windows; w++) s += t.values[vp + w * L + l] * x[w * t.window + t.column(g, v, w, l)];
+            for (int w = 0, p = vp + l; w < t.windows; w++, p += L) s += t.values[p] * x[w * t.window + t.index[p]];
             lanes[at + l] = s;
         }
     }
 
     /**
      * Splits the lanes of one row group into its rows (row rr owns lanes [rr*perRow, (rr+1)*perRow)
-     * of the group's V vectors, stored from lanes[lanesOff]), adds each row's tail columns and stores y[row] at
-     * {@code y[yOff + row]}; x's tail columns are read at {@code x[xOff + ...]}.
+     * of the group's V vectors), adds each row's tail columns and stores y[row].
      */
-    private static void finishRows(NmTiles t, int g, float[] lanes, int lanesOff, float[] x, int xOff, float[] y, int yOff) {
+    private static void finishRows(NmTiles t, int g, float[] lanes, float[] x, float[] y) {
         int tail0 = t.windows * t.window;
         for (int rr = 0; rr < t.rowsPerGroup; rr++) {
             int row = g * t.rowsPerGroup + rr;
             if (row >= t.rows) break;
             float s = 0f;
-            for (int j = lanesOff + rr * t.perRow, e = j + t.perRow; j < e; j++) s += lanes[j];
-            for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) s += t.tailValues[p] * x[xOff + tail0 + t.tailIndex[p]];
-            y[yOff + row] = s;
+            for (int j = rr * t.perRow, e = j + t.perRow; j < e; j++) s += lanes[j];
+            for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) s += t.tailValues[p] * x[tail0 + t.tailIndex[p]];
+            y[row] = s;
         }
     }
 
@@ -174,8 +161,8 @@ public final class SparseKernels {
         int tp = (tokens + L - 1) / L * L;
         float[] xt = transposePadded(x, tp);
         float[] yt = new float[t.rowGroups * t.rowsPerGroup * tp];
-        NmTiles.SlotMap map = t.slotMap();
-        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, map, xt, tp, yt, lo, hi));
+        int[] offsets = t.rowSlotOffsets();
+        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, offsets, xt, tp, yt, lo, hi));
         float[] o = out.data();
         for (int r = 0; r < rows; r++) for (int i = 0; i < tokens; i++) o[i * rows + r] = yt[r * tp + i];
         return out;
@@ -192,21 +179,20 @@ public final class SparseKernels {
         return xt;
     }
 
-    private static void gemmGroups(NmTiles t, NmTiles.SlotMap map, float[] xt, int tp, float[] yt, int g0, int g1) {
+    private static void gemmGroups(NmTiles t, int[] offsets, float[] xt, int tp, float[] yt, int g0, int g1) {
         int whole = t.windows * t.perRow, slots = whole + t.tailSlots;
-        int[] col = new int[slots], vo = map.valueOffset(), io = map.indexOffset(), cb = map.columnBase();
-        byte[] sh = map.shift();
+        int[] col = new int[slots];
         float[] val = new float[slots];
-        int groupValues = t.vectors * t.windows * L, groupIndex = t.vectors * t.indexStride;
-        int mask = t.nibbles ? 15 : 255;
+        int groupSize = t.vectors * t.windows * L;
         for (int g = g0; g < g1; g++) {
             for (int rr = 0; rr < t.rowsPerGroup; rr++) {
                 int row = g * t.rowsPerGroup + rr;
                 if (row >= t.rows) break;
                 // This row's slots: value and the start of its input column in xt.
-                for (int s = 0, k = rr * whole, gv = g * groupValues, gi = g * groupIndex; s < whole; s++, k++) {
-                    val[s] = t.values[gv + vo[k]];
-                    col[s] = (cb[k] + ((t.index[gi + io[k]] >> sh[k]) & mask)) * tp;
+                for (int s = 0, k = rr * whole; s < whole; s++, k++) {
+                    int p = g * groupSize + offsets[k];
+                    val[s] = t.values[p];
+                    col[s] = ((s / t.perRow) * t.window + t.index[p]) * tp;
                 }
                 for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
                     val[whole + k] = t.tailValues[p];
