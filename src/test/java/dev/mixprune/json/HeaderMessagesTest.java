@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.allocate.FisherReport;
+import dev.mixprune.allocate.FisherTraces;
 import dev.mixprune.allocate.SearchCheckpoint;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.Pattern;
@@ -111,6 +112,15 @@ class HeaderMessagesTest {
         assertBad(() -> FisherReport.fromJson(m, "f.json"), "f.json: field 'model.dim' missing or not a positive integer");
         ObjectNode h = withModel(fisherJson(), mm -> mm.put("n_heads", 3));
         assertBad(() -> FisherReport.fromJson(h, "f.json"), "f.json: model.dim 16 is not a multiple of model.n_heads 3");
+    }
+
+    // ---- FisherTraces (the lenient reader of search --fisher) ----
+
+    @Test
+    void fisherTracesNamesTheFile() throws Exception {
+        assertRejectsBrokenText("t.json", f -> FisherTraces.read(f, MODEL), "Fisher file is not valid JSON");
+        Path arr = write("arr.json", "[]");
+        assertBad(() -> FisherTraces.read(arr, MODEL), arr + ": Fisher file: expected a JSON object");
     }
 
     // ---- SearchCheckpoint ----
