@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.json.JsonChecks;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.SparsityPlan.ModelShape;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Iterator;
@@ -112,9 +112,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("version", VERSION);
-        ObjectNode m = root.putObject("model");
-        m.put("dim", shape.dim()).put("hidden_dim", shape.hiddenDim()).put("n_layers", shape.nLayers())
-                .put("n_heads", shape.nHeads()).put("n_kv_heads", shape.nKvHeads()).put("vocab_size", shape.vocabSize());
+        shape.putJson(root);
         root.put("windows", windows);
         root.put("seqlen", seqLen);
         root.put("mean_loss", meanLoss);
@@ -153,27 +151,12 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
     }
 
     public static FisherReport load(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw BadInputException.in(file, "not valid JSON: " + e.getOriginalMessage());
-        }
-        return fromJson(root, file.toString());
+        return fromJson(JsonChecks.readTree(file, "not valid JSON"), file.toString());
     }
 
     public static FisherReport fromJson(JsonNode root, String src) {
-        if (root == null || !root.isObject()) throw new BadInputException(src + ": expected a JSON object");
-        if (!FORMAT.equals(root.path("format").asText())) {
-            throw new BadInputException(src + ": field 'format' must be '" + FORMAT + "', got " + root.path("format"));
-        }
-        if (root.path("version").asInt(-1) != VERSION) throw new BadInputException(src + ": field 'version' must be " + VERSION + ", got " + root.path("version"));
-        JsonNode m = root.path("model");
-        for (String f : new String[]{"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size"}) {
-            if (!m.path(f).canConvertToInt() || m.path(f).asInt() <= 0) throw new BadInputException(src + ": field 'model." + f + "' missing or not a positive integer");
-        }
-        ModelShape shape = new ModelShape(m.get("dim").asInt(), m.get("hidden_dim").asInt(), m.get("n_layers").asInt(),
-                m.get("n_heads").asInt(), m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt());
+        JsonChecks.requireHeader(root, src, FORMAT, VERSION);
+        ModelShape shape = ModelShape.fromJson(root.path("model"), src);
         if (shape.dim() % shape.nHeads() != 0) throw new BadInputException(src + ": model.dim " + shape.dim() + " is not a multiple of model.n_heads " + shape.nHeads());
         int windows = positiveInt(root, "windows", src);
         int seqLen = positiveInt(root, "seqlen", src);

@@ -1,13 +1,12 @@
 package dev.mixprune.allocate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.BadInputException;
+import dev.mixprune.json.JsonChecks;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -26,12 +25,7 @@ public final class FisherTraces {
     private static final String[] VALUE_FIELDS = {"trace", "fisher_trace", "fisher", "F"};
 
     public static Map<LayerId, Double> read(Path file, LlamaConfig config) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw BadInputException.in(file, "Fisher file is not valid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode root = JsonChecks.readTree(file, "Fisher file is not valid JSON");
         if (root == null || !root.isObject()) throw BadInputException.in(file, "Fisher file: expected a JSON object");
         JsonNode model = root.path("model");
         if (model.isObject()) {

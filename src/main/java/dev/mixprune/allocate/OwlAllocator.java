@@ -53,21 +53,32 @@ public final class OwlAllocator {
     }
 
     /**
+     * r - mean(r) for r = (D - min D)/(max D - min D) * span: the outlier ratios mapped onto
+     * [0, span] and centred, shared by §5.2 and §5.4. Null when all D are equal (no spread to scale).
+     */
+    private static double[] centeredScaled(double[] d, double span) {
+        double min = Arrays.stream(d).min().orElseThrow(), max = Arrays.stream(d).max().orElseThrow();
+        if (max - min <= 0) return null;
+        double[] r = new double[d.length];
+        for (int i = 0; i < d.length; i++) r[i] = (d[i] - min) / (max - min) * span;
+        double mean = Arrays.stream(r).average().orElseThrow();
+        for (int i = 0; i < d.length; i++) r[i] -= mean;
+        return r;
+    }
+
+    /**
      * §5.2: r = (D - min D)/(max D - min D) * 2 lambda; r = r - mean(r) + (1 - s); s_l = 1 - r
      * (0.01 when not positive). Equal D everywhere (the reference would divide by zero) gives s.
      */
     public static double[] blockSparsities(double[] d, double s, double lambda) {
-        double min = Arrays.stream(d).min().orElseThrow(), max = Arrays.stream(d).max().orElseThrow();
         double[] out = new double[d.length];
-        if (max - min <= 0) {
+        double[] centered = centeredScaled(d, 2 * lambda);
+        if (centered == null) {
             Arrays.fill(out, s);
             return out;
         }
-        double[] r = new double[d.length];
-        for (int i = 0; i < d.length; i++) r[i] = (d[i] - min) / (max - min) * (2 * lambda);
-        double mean = Arrays.stream(r).average().orElseThrow();
         for (int i = 0; i < d.length; i++) {
-            double density = r[i] - mean + (1 - s);
+            double density = centered[i] + (1 - s);
             out[i] = 1 - density;
             if (out[i] <= 0) out[i] = 0.01;
         }
@@ -80,17 +91,14 @@ public final class OwlAllocator {
      * outliers, more kept), clamped to 1..M-1.
      */
     public static int[] blockKeptNM(double[] d, int keptN, int m, double lambda) {
-        double min = Arrays.stream(d).min().orElseThrow(), max = Arrays.stream(d).max().orElseThrow();
         int[] out = new int[d.length];
-        if (max - min <= 0) {
+        double[] centered = centeredScaled(d, lambda);
+        if (centered == null) {
             Arrays.fill(out, keptN);
             return out;
         }
-        double[] r = new double[d.length];
-        for (int i = 0; i < d.length; i++) r[i] = (d[i] - min) / (max - min) * lambda;
-        double mean = Arrays.stream(r).average().orElseThrow();
         for (int i = 0; i < d.length; i++) {
-            long z = Math.round(r[i] - mean);
+            long z = Math.round(centered[i]);
             out[i] = (int) Math.max(1, Math.min(m - 1, keptN + z));
         }
         return out;

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.json.JsonChecks;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,15 +58,10 @@ public record SearchCheckpoint(String fingerprint, int completedGeneration, long
 
     /** Reads and structurally checks a checkpoint; every problem names the file and the field. */
     public static SearchCheckpoint load(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw BadInputException.in(file, "corrupted search checkpoint, not valid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode root = JsonChecks.readTree(file, "corrupted search checkpoint, not valid JSON");
+        // Said here rather than by requireHeader: a truncated checkpoint is the likely cause.
         if (root == null || !root.isObject()) throw BadInputException.in(file, "corrupted search checkpoint: expected a JSON object");
-        if (!FORMAT.equals(root.path("format").asText())) throw BadInputException.in(file, "field 'format' must be '" + FORMAT + "'");
-        if (root.path("version").asInt(-1) != VERSION) throw BadInputException.in(file, "field 'version' must be " + VERSION + ", got " + root.path("version"));
+        JsonChecks.requireHeader(root, file.toString(), FORMAT, VERSION);
         String fp = text(file, root, "fingerprint");
         int gen = integer(file, root, "completed_generation");
         if (gen < 0) throw BadInputException.in(file, "field 'completed_generation' must be >= 0, got " + gen);

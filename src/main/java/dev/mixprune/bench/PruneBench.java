@@ -5,6 +5,7 @@ import dev.mixprune.model.BlockForward;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.LlamaForward;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.prune.BlockRunner;
 import dev.mixprune.prune.Pattern;
@@ -121,7 +122,7 @@ public final class PruneBench {
                 long r0 = System.nanoTime();
                 for (int s = 0; s < seqs; s += chunk) {
                     int n = Math.min(chunk, seqs - s);
-                    BlockForward.forward(c, w.block(0), 0, embed(w, windows.subList(s, s + n), seqLen), n, seqLen, ActivationCapture.NONE);
+                    BlockForward.forward(c, w.block(0), 0, LlamaForward.embed(w, windows.subList(s, s + n).toArray(int[][]::new)), n, seqLen, ActivationCapture.NONE);
                 }
                 rerun = (System.nanoTime() - r0) / 1e9;
             }
@@ -212,18 +213,6 @@ public final class PruneBench {
             windows.add(w);
         }
         return windows;
-    }
-
-    /** Residual input of block 0 (the embedding rows), as the pruner builds it. */
-    private static Matrix embed(LlamaWeights model, List<int[]> seqs, int seqLen) {
-        int dim = model.config().dim();
-        Matrix x = new Matrix(seqs.size() * seqLen, dim);
-        float[] e = model.tokenEmbedding().data(), d = x.data();
-        for (int s = 0; s < seqs.size(); s++) {
-            int[] tok = seqs.get(s);
-            for (int t = 0; t < seqLen; t++) System.arraycopy(e, tok[t] * dim, d, (s * seqLen + t) * dim, dim);
-        }
-        return x;
     }
 
     /** A one-block model with uniform random weights scaled by 1/sqrt(fan-in) and unit norms. */

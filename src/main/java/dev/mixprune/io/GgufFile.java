@@ -35,11 +35,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** One tensor's header entry. {@code dims} are fastest-first: dims[0] is the row length (in_features). */
     public record TensorInfo(String name, long[] dims, GgmlType type, long offset, long elements, long bytes) {
-        public String shapeString() {
-            StringBuilder sb = new StringBuilder("[");
-            for (int i = 0; i < dims.length; i++) sb.append(i == 0 ? "" : ", ").append(dims[i]);
-            return sb.append(']').toString();
-        }
+        public String shapeString() { return TensorShapes.text(dims); }
     }
 
     private final Path path;

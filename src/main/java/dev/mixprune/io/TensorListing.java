@@ -21,17 +21,9 @@ public final class TensorListing {
      *              llama2.c outermost-first ([out, in])
      */
     public record Entry(String name, long[] shape, String dtype) {
-        public long elements() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return n;
-        }
+        public long elements() { return TensorShapes.elements(shape); }
 
-        public String shapeString() {
-            StringBuilder sb = new StringBuilder("[");
-            for (int i = 0; i < shape.length; i++) sb.append(i == 0 ? "" : ", ").append(shape[i]);
-            return sb.append(']').toString();
-        }
+        public String shapeString() { return TensorShapes.text(shape); }
     }
 
     public static List<Entry> list(Path model) throws IOException {

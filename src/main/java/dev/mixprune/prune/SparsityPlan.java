@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.json.JsonChecks;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Iterator;
@@ -34,8 +34,28 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
 
     /** The shape a plan is valid for. */
     public record ModelShape(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize) {
+        private static final String[] JSON_FIELDS = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size"};
+
         public static ModelShape of(LlamaConfig c) {
             return new ModelShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize());
+        }
+
+        /**
+         * The {@code "model"} object of a plan or a Fisher report. Every field must be a positive
+         * integer: no model has a zero dimension, so such a file could never fit one.
+         */
+        public static ModelShape fromJson(JsonNode m, String source) {
+            for (String f : JSON_FIELDS) {
+                if (!m.path(f).canConvertToInt() || m.path(f).asInt() <= 0) throw new BadInputException(source + ": field 'model." + f + "' missing or not a positive integer");
+            }
+            return new ModelShape(m.get("dim").asInt(), m.get("hidden_dim").asInt(), m.get("n_layers").asInt(),
+                    m.get("n_heads").asInt(), m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt());
+        }
+
+        /** Writes this shape as the {@code "model"} object of {@code root}. */
+        public void putJson(ObjectNode root) {
+            root.putObject("model").put("dim", dim).put("hidden_dim", hiddenDim).put("n_layers", nLayers)
+                    .put("n_heads", nHeads).put("n_kv_heads", nKvHeads).put("vocab_size", vocabSize);
         }
     }
 
@@ -88,9 +108,7 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
         root.put("format", FORMAT);
         root.put("version", VERSION);
         root.put("allocation", allocation);
-        ObjectNode m = root.putObject("model");
-        m.put("dim", shape.dim()).put("hidden_dim", shape.hiddenDim()).put("n_layers", shape.nLayers())
-                .put("n_heads", shape.nHeads()).put("n_kv_heads", shape.nKvHeads()).put("vocab_size", shape.vocabSize());
+        shape.putJson(root);
         ObjectNode l = root.putObject("layers");
         layers.forEach((id, p) -> l.put(id.name(), p.text()));
         return root;
@@ -101,25 +119,12 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
     }
 
     public static SparsityPlan load(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw BadInputException.in(file, "not valid JSON: " + e.getOriginalMessage());
-        }
-        return fromJson(root, file.toString());
+        return fromJson(JsonChecks.readTree(file, "not valid JSON"), file.toString());
     }
 
     public static SparsityPlan fromJson(JsonNode root, String source) {
-        if (root == null || !root.isObject()) throw new BadInputException(source + ": expected a JSON object");
-        if (!FORMAT.equals(root.path("format").asText())) throw new BadInputException(source + ": field 'format' must be '" + FORMAT + "'");
-        if (root.path("version").asInt(-1) != VERSION) throw new BadInputException(source + ": field 'version' must be " + VERSION + ", got " + root.path("version"));
-        JsonNode m = root.path("model");
-        for (String f : new String[]{"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size"}) {
-            if (!m.path(f).canConvertToInt()) throw new BadInputException(source + ": field 'model." + f + "' missing or not an integer");
-        }
-        ModelShape shape = new ModelShape(m.get("dim").asInt(), m.get("hidden_dim").asInt(), m.get("n_layers").asInt(),
-                m.get("n_heads").asInt(), m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt());
+        JsonChecks.requireHeader(root, source, FORMAT, VERSION);
+        ModelShape shape = ModelShape.fromJson(root.path("model"), source);
         JsonNode l = root.path("layers");
         if (!l.isObject()) throw new BadInputException(source + ": field 'layers' must be an object of layer name -> pattern");
         Map<LayerId, Pattern> layers = new TreeMap<>();

@@ -3,9 +3,8 @@ package dev.mixprune.allocate;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.model.LlamaForward;
 import dev.mixprune.model.LlamaWeights;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,24 +14,35 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A tiny real search on stories260K (runs once the batched forward exists; skipped while it is a stub). */
+/** A tiny real search on stories260K. */
 class MspSearchStoriesTest {
+    // Read once: both searches use the same model and the same statistics / fitness windows.
+    static LlamaWeights w;
+    static List<int[]> stats, fit;
+
+    @BeforeAll
+    static void load() throws Exception {
+        LoadedModel lm = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), null);
+        w = lm.weights();
+        int[] stream = FitnessWindows.tokenize(SharedFiles.require(SharedFiles.tinyStoriesCalib()), lm.requireTokenizer());
+        stats = FitnessWindows.sample(stream, 8, 128, 1);
+        fit = FitnessWindows.sample(stream, 8, 128, 2);
+    }
+
+    /** A small search: population 6, the given number of generations. */
+    static SearchConfig config(int generations) {
+        return new SearchConfig(generations, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
+    }
+
+    /** Target 0.75, Fisher-initialised, KL fitness. */
+    static MspSearch.Settings settings(dev.mixprune.prune.PruneMethod method, Levels levels, SearchConfig cfg) {
+        return new MspSearch.Settings(method, 0.75, levels, Granularity.LAYER,
+                MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
+    }
 
     @Test
     void tinyRealSearchIsWithinBudgetDeterministicAndResumable(@TempDir Path dir) throws Exception {
-        LoadedModel lm = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), null);
-        LlamaWeights w = lm.weights();
-        try {
-            LlamaForward.logits(w, new int[]{1, 2});
-        } catch (UnsupportedOperationException e) {
-            Assumptions.abort("LlamaForward is still a stub on this branch");
-        }
-        int[] stream = FitnessWindows.tokenize(SharedFiles.require(SharedFiles.tinyStoriesCalib()), lm.requireTokenizer());
-        List<int[]> stats = FitnessWindows.sample(stream, 8, 128, 1);
-        List<int[]> fit = FitnessWindows.sample(stream, 8, 128, 2);
-        SearchConfig cfg = new SearchConfig(3, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
-                MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
+        MspSearch.Settings s = settings(dev.mixprune.prune.PruneMethod.WANDA, Levels.unstructured(0.025), config(3));
         List<String> log = new ArrayList<>();
         MspSearch.Outcome a = MspSearch.run(w, stats, fit, "t", s, dir.resolve("a.json"), false, SearchListener.NONE, log::add);
         assertThat(a.achieved()).isGreaterThanOrEqualTo(0.75).isLessThanOrEqualTo(0.7625);
@@ -42,9 +52,7 @@ class MspSearchStoriesTest {
         assertThat(log).anyMatch(l -> l.contains("no --fisher"));
 
         // Interrupted after generation 1, resumed: the same plan and trace.
-        SearchConfig shortCfg = new SearchConfig(1, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s1 = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.WANDA, 0.75, Levels.unstructured(0.025), Granularity.LAYER,
-                MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, shortCfg, 0.08, 5, 2);
+        MspSearch.Settings s1 = settings(dev.mixprune.prune.PruneMethod.WANDA, Levels.unstructured(0.025), config(1));
         MspSearch.run(w, stats, fit, "t", s1, dir.resolve("b.json"), false, SearchListener.NONE, log::add);
         MspSearch.Outcome b = MspSearch.run(w, stats, fit, "t", s, dir.resolve("b.json"), true, SearchListener.NONE, log::add);
         assertThat(b.result().resumedFrom()).isEqualTo(1);
@@ -61,16 +69,6 @@ class MspSearchStoriesTest {
 
     @Test
     void sparseGptSearchUsesALevelDatabase() throws Exception {
-        LoadedModel lm = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), null);
-        LlamaWeights w = lm.weights();
-        try {
-            LlamaForward.logits(w, new int[]{1, 2});
-        } catch (UnsupportedOperationException e) {
-            Assumptions.abort("LlamaForward is still a stub on this branch");
-        }
-        int[] stream = FitnessWindows.tokenize(SharedFiles.require(SharedFiles.tinyStoriesCalib()), lm.requireTokenizer());
-        List<int[]> stats = FitnessWindows.sample(stream, 8, 128, 1);
-        List<int[]> fit = FitnessWindows.sample(stream, 8, 128, 2);
         SearchSpace sp = new SearchSpace(w.config(), Levels.nm(8), Granularity.LAYER);
         LevelDatabase db = LevelDatabase.build(w, sp, SparseGptLevels.pruner(w, stats, m -> { }));
         for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(w.config())) {
@@ -87,9 +85,7 @@ class MspSearchStoriesTest {
         assertThat(changed).isPositive();
         assertThat(w.linear(wq).countZeros()).isZero();
 
-        SearchConfig cfg = new SearchConfig(2, 6, 2, new int[]{64, 256}, new int[]{2}, 0.5, 2, 3, 5);
-        MspSearch.Settings s = new MspSearch.Settings(dev.mixprune.prune.PruneMethod.SPARSEGPT, 0.75, Levels.nm(8), Granularity.LAYER,
-                MspSearch.Init.FISHER, null, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, cfg, 0.08, 5, 2);
+        MspSearch.Settings s = settings(dev.mixprune.prune.PruneMethod.SPARSEGPT, Levels.nm(8), config(2));
         List<String> log = new ArrayList<>();
         MspSearch.Outcome o = MspSearch.run(w, stats, fit, "t", s, null, false, SearchListener.NONE, log::add);
         assertThat(log).anyMatch(l -> l.contains("level database"));

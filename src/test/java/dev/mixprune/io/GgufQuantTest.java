@@ -14,8 +14,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Q8_0 and BF16 tensors: patched into a written file, then read and compared with a naive decoding. */
 class GgufQuantTest {
 
-    private static long dataStart(Path p) throws Exception {
-        try (GgufFile f = GgufFile.open(p)) { return f.dataStart(); }
+    /** The bytes of {@code w} written as an F32 GGUF, with tensor {@code name} relabelled {@code type}; its data starts at {@code dataAt}. */
+    private record Retyped(byte[] bytes, int dataAt) {
+        static Retyped of(Path tmp, LlamaWeights w, String name, GgmlType type) throws Exception {
+            Path p = tmp.resolve("f32.gguf");
+            GgufLlama.write(p, w, null, Map.of(), TensorDType.F32);
+            byte[] b = Files.readAllBytes(p);
+            long start;
+            try (GgufFile f = GgufFile.open(p)) { start = f.dataStart(); }
+            Bytes.putInt(b, Bytes.tensorTypeAt(b, name), type.id());
+            return new Retyped(b, (int) Bytes.tensorDataAt(b, name, start));
+        }
+
+        /** The patched bytes as a file, read back. */
+        LlamaWeights read(Path tmp) throws Exception {
+            Path q = tmp.resolve("patched.gguf");
+            Files.write(q, bytes);
+            return GgufLlama.read(q);
+        }
     }
 
     @Test
@@ -23,13 +39,10 @@ class GgufQuantTest {
         // 96 x 64 = 6144 values = 192 whole Q8_0 blocks.
         dev.mixprune.model.LlamaConfig c = new dev.mixprune.model.LlamaConfig(64, 96, 1, 4, 2, 300, 16, 1e-5f, 10000f, true);
         LlamaWeights w = TinyModels.random(c, 12);
-        Path p = tmp.resolve("q.gguf");
-        GgufLlama.write(p, w, null, Map.of(), TensorDType.F32);
-        byte[] b = Files.readAllBytes(p);
         String name = "blk.0.ffn_gate.weight";
-        long start = dataStart(p);
-        Bytes.putInt(b, Bytes.tensorTypeAt(b, name), GgmlType.Q8_0.id());
-        int at = (int) Bytes.tensorDataAt(b, name, start);
+        Retyped t = Retyped.of(tmp, w, name, GgmlType.Q8_0);
+        byte[] b = t.bytes();
+        int at = t.dataAt();
         SplittableRandom r = new SplittableRandom(5);
         float[] expect = new float[96 * 64];
         for (int blk = 0; blk < expect.length / 32; blk++) {
@@ -41,9 +54,7 @@ class GgufQuantTest {
                 expect[blk * 32 + j] = (float) ((double) Float.float16ToFloat(d) * q);
             }
         }
-        Path q = tmp.resolve("patched.gguf");
-        Files.write(q, b);
-        LlamaWeights back = GgufLlama.read(q);
+        LlamaWeights back = t.read(tmp);
         WeightsAssert.same(name, expect, back.block(0).w1().data());
         WeightsAssert.same("untouched w3", w.block(0).w3().data(), back.block(0).w3().data());
     }
@@ -51,13 +62,10 @@ class GgufQuantTest {
     @Test
     void bf16IsTheHighHalfOfFloat32(@TempDir Path tmp) throws Exception {
         LlamaWeights w = TinyModels.random(TinyModels.awkward(true), 13);
-        Path p = tmp.resolve("b.gguf");
-        GgufLlama.write(p, w, null, Map.of(), TensorDType.F32);
-        byte[] b = Files.readAllBytes(p);
         String name = "blk.2.attn_v.weight";
-        long start = dataStart(p);
-        Bytes.putInt(b, Bytes.tensorTypeAt(b, name), GgmlType.BF16.id());
-        int at = (int) Bytes.tensorDataAt(b, name, start);
+        Retyped t = Retyped.of(tmp, w, name, GgmlType.BF16);
+        byte[] b = t.bytes();
+        int at = t.dataAt();
         float[] src = w.block(2).wv().data();
         float[] expect = new float[src.length];
         for (int i = 0; i < src.length; i++) {
@@ -65,9 +73,7 @@ class GgufQuantTest {
             Bytes.le(b).putShort(at + 2 * i, (short) (bits >>> 16));
             expect[i] = Float.intBitsToFloat(bits);
         }
-        Path q = tmp.resolve("patched.gguf");
-        Files.write(q, b);
-        WeightsAssert.same(name, expect, GgufLlama.read(q).block(2).wv().data());
+        WeightsAssert.same(name, expect, t.read(tmp).block(2).wv().data());
     }
 
     @Test

@@ -63,19 +63,28 @@ class GemmTest {
         return out.stream();
     }
 
+    /** One of the three products, writing (or with acc adding) into its third argument. */
+    interface Product { void apply(Matrix a, Matrix b, Matrix c, boolean acc); }
+
+    /** Both modes of {@code fast} against the reference, within the bound computed from |a|·|b| + |c|. */
+    private static void matchesReference(Product fast, Product reference, Matrix a, Matrix b, int n, int m, int k,
+                                         SplittableRandom r, String name) {
+        for (boolean acc : new boolean[]{false, true}) {
+            Matrix c0 = random(n, m, r);
+            Matrix got = c0.copy(), exact = c0.copy(), bound = abs(c0);
+            fast.apply(a, b, got, acc);
+            reference.apply(a, b, exact, acc);
+            reference.apply(abs(a), abs(b), bound, acc);
+            assertClose(got, exact, bound, k, name + " acc=" + acc);
+        }
+    }
+
     @ParameterizedTest(name = "nt n={0} k={1} m={2}")
     @MethodSource("shapes")
     void ntMatchesReference(int n, int k, int m) {
         SplittableRandom r = new SplittableRandom(n * 31L + k * 7L + m);
         Matrix a = random(n, k, r), b = random(m, k, r);
-        for (boolean acc : new boolean[]{false, true}) {
-            Matrix c0 = random(n, m, r);
-            Matrix fast = c0.copy(), exact = c0.copy(), bound = abs(c0);
-            Gemm.nt(a, b, fast, acc);
-            GemmReference.nt(a, b, exact, acc);
-            GemmReference.nt(abs(a), abs(b), bound, acc);
-            assertClose(fast, exact, bound, k, "nt acc=" + acc);
-        }
+        matchesReference(Gemm::nt, GemmReference::nt, a, b, n, m, k, r, "nt");
     }
 
     @ParameterizedTest(name = "nn n={0} k={1} m={2}")
@@ -83,14 +92,7 @@ class GemmTest {
     void nnMatchesReference(int n, int k, int m) {
         SplittableRandom r = new SplittableRandom(n * 37L + k * 11L + m);
         Matrix a = random(n, k, r), b = random(k, m, r);
-        for (boolean acc : new boolean[]{false, true}) {
-            Matrix c0 = random(n, m, r);
-            Matrix fast = c0.copy(), exact = c0.copy(), bound = abs(c0);
-            Gemm.nn(a, b, fast, acc);
-            GemmReference.nn(a, b, exact, acc);
-            GemmReference.nn(abs(a), abs(b), bound, acc);
-            assertClose(fast, exact, bound, k, "nn acc=" + acc);
-        }
+        matchesReference(Gemm::nn, GemmReference::nn, a, b, n, m, k, r, "nn");
     }
 
     @ParameterizedTest(name = "tn n={0} k={1} m={2}")
@@ -98,14 +100,7 @@ class GemmTest {
     void tnMatchesReference(int n, int k, int m) {
         SplittableRandom r = new SplittableRandom(n * 41L + k * 13L + m);
         Matrix a = random(k, n, r), b = random(k, m, r);
-        for (boolean acc : new boolean[]{false, true}) {
-            Matrix c0 = random(n, m, r);
-            Matrix fast = c0.copy(), exact = c0.copy(), bound = abs(c0);
-            Gemm.tn(a, b, fast, acc);
-            GemmReference.tn(a, b, exact, acc);
-            GemmReference.tn(abs(a), abs(b), bound, acc);
-            assertClose(fast, exact, bound, k, "tn acc=" + acc);
-        }
+        matchesReference(Gemm::tn, GemmReference::tn, a, b, n, m, k, r, "tn");
     }
 
     @Test

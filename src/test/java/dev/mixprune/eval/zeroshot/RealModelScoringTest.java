@@ -7,7 +7,7 @@ import dev.mixprune.io.Tokenizer;
 import dev.mixprune.model.LlamaForward;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.Matrix;
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -18,19 +18,18 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * Batched and cached-context scoring through the real stories260K forward against one plain
- * forward per choice (written from §8.1 without the scorers' code). Skipped while LlamaForward is
- * a stub.
+ * forward per choice (written from §8.1 without the scorers' code).
  */
 class RealModelScoringTest {
+    static LoadedModel m;
+
+    @BeforeAll
+    static void load() throws Exception {
+        m = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), SharedFiles.tok512());
+    }
 
     @Test
     void scorersEqualOneForwardPerChoiceOnStories260K() throws Exception {
-        LoadedModel m = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), SharedFiles.tok512());
-        try {
-            LlamaForward.logits(m.weights(), new int[]{1, 2});
-        } catch (UnsupportedOperationException stub) {
-            Assumptions.abort("LlamaForward not implemented in this build");
-        }
         Tokenizer tok = m.requireTokenizer();
         LoglikelihoodScorer batched = new LoglikelihoodScorer(new LlamaSequenceScorer(m.weights()), 512L * 600, 7);
         List<LoglikelihoodBackend> backends = List.of(batched, new CachedContextScorer(m.weights(), batched, 1));   // step cost 1: every shared context is cached
@@ -49,12 +48,6 @@ class RealModelScoringTest {
 
     @Test
     void cachedPathIsTakenOnlyWhenItSavesWorkAndNeverForTruncatedInputs() throws Exception {
-        LoadedModel m = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), SharedFiles.tok512());
-        try {
-            LlamaForward.logits(m.weights(), new int[]{1, 2});
-        } catch (UnsupportedOperationException stub) {
-            Assumptions.abort("LlamaForward not implemented in this build");
-        }
         java.util.Random r = new java.util.Random(5);
         int[] ctx = new int[60], longCtx = new int[600];
         for (int i = 0; i < ctx.length; i++) ctx[i] = 3 + r.nextInt(500);

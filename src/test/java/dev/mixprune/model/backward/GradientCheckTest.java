@@ -4,9 +4,6 @@ import dev.mixprune.model.LlamaConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -43,33 +40,12 @@ class GradientCheckTest {
 
         assertThat(r.loss()).isCloseTo(PositionwiseForward.loss(p, tokens), within(1e-12));
 
-        List<String> failures = new ArrayList<>();
-        int checkedRel = 0, checkedAbs = 0;
-        double worstRel = 0;
-        List<ParamSet.Tensor> params = p.tensors();
-        List<ParamSet.Tensor> grads = r.gradient().tensors();
-        for (int ti = 0; ti < params.size(); ti++) {
-            ParamSet.Tensor pt = params.get(ti), gt = grads.get(ti);
-            assertThat(gt.name()).isEqualTo(pt.name());
-            for (int i = 0; i < pt.data().length; i++) {
-                double g = gt.data()[i];
-                double fd = centralDifference(p, tokens, pt.data(), i);
-                double scale = Math.max(Math.abs(fd), Math.abs(g));
-                if (scale > NEGLIGIBLE) {
-                    double rel = Math.abs(fd - g) / scale;
-                    worstRel = Math.max(worstRel, rel);
-                    checkedRel++;
-                    if (rel > REL_TOL) failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd + " rel " + rel);
-                } else {
-                    checkedAbs++;
-                    if (Math.abs(fd - g) > ABS_TOL) failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd + " abs " + Math.abs(fd - g));
-                }
-            }
-        }
+        FiniteDifferenceCheck check = FiniteDifferenceCheck.run(p, r.gradient(), tokens, PositionwiseForward::loss,
+                name -> true, FiniteDifferenceCheck::all);
         System.out.printf("gradient check (%s, %s classifier): %d coordinates relative, %d absolute; worst relative error %.3e%n",
-                model, shared ? "shared" : "unshared", checkedRel, checkedAbs, worstRel);
-        assertThat(failures).as("coordinates whose gradient disagrees with finite differences").isEmpty();
-        assertThat(checkedRel).as("most coordinates must have a non-negligible gradient").isGreaterThan(checkedAbs);
+                model, shared ? "shared" : "unshared", check.checkedRel, check.checkedAbs, check.worstRel);
+        assertThat(check.failures).as("coordinates whose gradient disagrees with finite differences").isEmpty();
+        assertThat(check.checkedRel).as("most coordinates must have a non-negligible gradient").isGreaterThan(check.checkedAbs);
     }
 
     interface LossFunction { double loss(ParamSet p, int[] tokens); }

@@ -11,9 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,32 +68,12 @@ class Stories260KGradientTest {
 
         Gradients.Result r = Gradients.of(params, tokens);
         Random rnd = new Random(7);
-        List<String> failures = new ArrayList<>();
-        int checked = 0;
-        double worst = 0;
-        List<ParamSet.Tensor> ps = params.tensors(), gs = r.gradient().tensors();
-        for (int ti = 0; ti < ps.size(); ti++) {
-            ParamSet.Tensor pt = ps.get(ti), gt = gs.get(ti);
-            // every tensor type in the first and last block, the embedding and the final norm
-            boolean wanted = !pt.name().startsWith("blk.") || pt.name().startsWith("blk.0.") || pt.name().startsWith("blk.4.");
-            if (!wanted) continue;
-            for (int i : sample(gt.data(), rnd)) {
-                double g = gt.data()[i];
-                double fd = GradientCheckTest.centralDifference(params, tokens, pt.data(), i, TrainingForwardLoss.INSTANCE);
-                double scale = Math.max(Math.abs(g), Math.abs(fd));
-                checked++;
-                if (scale > GradientCheckTest.NEGLIGIBLE) {
-                    double rel = Math.abs(fd - g) / scale;
-                    worst = Math.max(worst, rel);
-                    if (rel > GradientCheckTest.REL_TOL) failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd + " rel " + rel);
-                } else if (Math.abs(fd - g) > GradientCheckTest.ABS_TOL) {
-                    failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd);
-                }
-            }
-        }
-        System.out.printf("stories260K gradient check: %d sampled coordinates, worst relative error %.3e%n", checked, worst);
-        assertThat(failures).isEmpty();
-        assertThat(checked).isGreaterThan(100);
+        // every tensor type in the first and last block, the embedding and the final norm
+        FiniteDifferenceCheck check = FiniteDifferenceCheck.run(params, r.gradient(), tokens, TrainingForwardLoss.INSTANCE,
+                name -> !name.startsWith("blk.") || name.startsWith("blk.0.") || name.startsWith("blk.4."), g -> sample(g, rnd));
+        System.out.printf("stories260K gradient check: %d sampled coordinates, worst relative error %.3e%n", check.checked(), check.worstRel);
+        assertThat(check.failures).isEmpty();
+        assertThat(check.checked()).isGreaterThan(100);
     }
 
     /** Every coordinate of every norm gain and of blk.4.wk (about 2,750 coordinates, ~1 minute). */
@@ -104,30 +82,11 @@ class Stories260KGradientTest {
     void allCoordinatesOfTheNormsAndOneLinearMatchFiniteDifferences() {
         int[] tokens = Arrays.copyOf(fixtureIds(), 32);
         Gradients.Result r = Gradients.of(params, tokens);
-        List<String> failures = new ArrayList<>();
-        int checked = 0;
-        double worst = 0;
-        List<ParamSet.Tensor> ps = params.tensors(), gs = r.gradient().tensors();
-        for (int ti = 0; ti < ps.size(); ti++) {
-            ParamSet.Tensor pt = ps.get(ti), gt = gs.get(ti);
-            if (!(pt.name().endsWith("norm") || pt.name().equals("blk.4.wk"))) continue;
-            for (int i = 0; i < pt.data().length; i++) {
-                double g = gt.data()[i];
-                double fd = GradientCheckTest.centralDifference(params, tokens, pt.data(), i, TrainingForwardLoss.INSTANCE);
-                double scale = Math.max(Math.abs(g), Math.abs(fd));
-                checked++;
-                if (scale > GradientCheckTest.NEGLIGIBLE) {
-                    double rel = Math.abs(fd - g) / scale;
-                    worst = Math.max(worst, rel);
-                    if (rel > GradientCheckTest.REL_TOL) failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd + " rel " + rel);
-                } else if (Math.abs(fd - g) > GradientCheckTest.ABS_TOL) {
-                    failures.add(pt.name() + "[" + i + "]: analytic " + g + " fd " + fd);
-                }
-            }
-        }
-        System.out.printf("stories260K full-tensor gradient check: %d coordinates, worst relative error %.3e%n", checked, worst);
-        assertThat(failures).isEmpty();
-        assertThat(checked).isGreaterThan(2700);
+        FiniteDifferenceCheck check = FiniteDifferenceCheck.run(params, r.gradient(), tokens, TrainingForwardLoss.INSTANCE,
+                name -> name.endsWith("norm") || name.equals("blk.4.wk"), FiniteDifferenceCheck::all);
+        System.out.printf("stories260K full-tensor gradient check: %d coordinates, worst relative error %.3e%n", check.checked(), check.worstRel);
+        assertThat(check.failures).isEmpty();
+        assertThat(check.checked()).isGreaterThan(2700);
     }
 
     /** The 3 largest-magnitude coordinates plus 3 random ones. */
