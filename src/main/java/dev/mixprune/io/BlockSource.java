@@ -37,6 +37,14 @@ public interface BlockSource extends AutoCloseable {
      */
     BlockWeights block(int b);
 
+    /**
+     * The caller is done with {@code w} (a block this source handed out) and keeps no reference to
+     * it: the source may reuse its arrays for the next {@link #block} call. Streaming passes call
+     * this after each block so that reading a model allocates one block's arrays in total instead
+     * of one per block (garbage the JVM would otherwise let pile up in the old generation).
+     */
+    default void release(BlockWeights w) { }
+
     /** Rows [first, first + count) of the token embedding, row-major float32 ({@code count * dim} values). */
     float[] embeddingRows(int first, int count);
 

@@ -45,6 +45,13 @@ public final class MappedBlockSource implements BlockSource {
         }
 
         float[] all() { return rows(0, rows); }
+
+        /** The whole tensor into {@code out} (exactly rows * cols long); the pages are released after. */
+        void readInto(float[] out) {
+            if (out.length != (long) rows * cols) throw new IllegalArgumentException(name + ": " + out.length + " values for a " + rows + "x" + cols + " tensor");
+            Dequantize.toFloat(type, data, out);
+            if (data.isMapped()) data.unload();
+        }
     }
 
     private final Path path;
@@ -58,6 +65,10 @@ public final class MappedBlockSource implements BlockSource {
     private final List<EnumMap<LayerKind, Ref>> linears;
     /** HF stores wq/wk in rotate_half row order: converted to the interleaved order on read. */
     private final boolean hfRope;
+    /** A released block whose arrays the next {@link #block} call fills (see {@link BlockSource#release}). */
+    private BlockWeights spare;
+    /** HF wq/wk are read here before their rows are permuted into the block's array. */
+    private float[] scratch;
 
     private MappedBlockSource(Builder b) {
         this.path = b.path;
@@ -265,15 +276,40 @@ public final class MappedBlockSource implements BlockSource {
 
     @Override public BlockWeights block(int b) {
         if (b < 0 || b >= config.nLayers()) throw new IndexOutOfBoundsException("block " + b + " of " + config.nLayers());
+        BlockWeights reuse = spare;
+        spare = null;
         EnumMap<LayerKind, Matrix> lin = new EnumMap<>(LayerKind.class);
         for (LayerKind k : LayerKind.values()) {
             Ref r = linears.get(b).get(k);
-            Matrix m = new Matrix(r.rows(), r.cols(), r.all());
-            if (hfRope && k == LayerKind.WQ) m = RopePermutation.fromHf(m, config.nHeads());
-            if (hfRope && k == LayerKind.WK) m = RopePermutation.fromHf(m, config.nKvHeads());
-            lin.put(k, m);
+            float[] data = reuse != null ? reuse.linear(k).data() : new float[r.rows() * r.cols()];
+            if (hfRope && (k == LayerKind.WQ || k == LayerKind.WK)) {
+                // Read in HF's rotate_half row order, then place the rows in the interleaved order.
+                if (scratch == null || scratch.length != data.length) scratch = new float[data.length];
+                r.readInto(scratch);
+                fromHfRows(scratch, data, r.rows(), r.cols(), k == LayerKind.WQ ? config.nHeads() : config.nKvHeads());
+            } else {
+                r.readInto(data);
+            }
+            lin.put(k, new Matrix(r.rows(), r.cols(), data));
         }
         return new BlockWeights(attNorm[b].all(), ffnNorm[b].all(), lin, b);
+    }
+
+    @Override public void release(BlockWeights w) {
+        if (w != null && !w.hasPacked()) {
+            w.validate(config, 0);
+            spare = w;
+        }
+    }
+
+    /** {@link RopePermutation#fromHf} into a given array: within each head, HF row i*hs/2 + j becomes row 2j + i. */
+    static void fromHfRows(float[] hf, float[] out, int rows, int cols, int nHeads) {
+        int hs = rows / nHeads, half = hs / 2;
+        for (int h = 0; h < nHeads; h++) {
+            for (int j = 0; j < half; j++) {
+                for (int i = 0; i < 2; i++) System.arraycopy(hf, (h * hs + i * half + j) * cols, out, (h * hs + 2 * j + i) * cols, cols);
+            }
+        }
     }
 
     @Override public float[] embeddingRows(int first, int count) { return embedding.rows(first, count); }

@@ -47,6 +47,7 @@ public final class BlockwisePerplexity {
                 Matrix x = residual.get(i);
                 residual.set(i, BlockForward.forward(c, w, b, x, x.rows() / seqLen, seqLen, ActivationCapture.NONE));
             }
+            source.release(w);
         }
         float[] norm = source.finalNorm();
         Matrix classifier = source.classifier();

@@ -161,7 +161,8 @@ public final class SequentialPruner {
             }
             long t3 = System.nanoTime();
             sink.accept(b, bw);
-            bw = null; // the block is written (or kept by its in-memory owner): drop it before reading the next
+            source.release(bw); // written (or kept by its in-memory owner): its arrays may hold the next block
+            bw = null;
             long t4 = System.nanoTime();
             PruneResult.BlockReport rep = new PruneResult.BlockReport(b, (t0 - tRead + t4 - t3) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
                     blockZeros, blockWeights);

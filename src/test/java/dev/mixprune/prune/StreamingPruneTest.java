@@ -179,6 +179,24 @@ class StreamingPruneTest {
     }
 
     @Test
+    void aReleasedBlocksArraysAreRefilledCorrectly() throws IOException {
+        for (Path p : List.of(bin, hf, ggufF16)) {
+            LlamaWeights w = ModelLoader.load(p, p == bin ? tok : null).weights();
+            try (BlockSource s = MappedBlockSource.open(p, p == bin ? tok : null)) {
+                BlockWeights first = s.block(0);
+                float[] wq = first.linear(LayerKind.WQ).data();
+                s.release(first);
+                for (int b = 1; b < s.config().nLayers(); b++) {
+                    BlockWeights x = s.block(b);
+                    assertThat(x.linear(LayerKind.WQ).data()).isSameAs(wq);
+                    for (LayerKind k : LayerKind.values()) assertThat(x.linear(k).data()).as(p + " blk." + b + "." + k).isEqualTo(w.block(b).linear(k).data());
+                    s.release(x);
+                }
+            }
+        }
+    }
+
+    @Test
     void blockwisePerplexityEqualsTheInMemoryOneExactly() throws IOException {
         LoadedModel m = ModelLoader.load(bin, tok);
         String text = Files.readString(SharedFiles.require(SharedFiles.tinyStoriesValid()));
