@@ -178,7 +178,7 @@ public final class PruneCommand implements Callable<Integer> {
         }
         PerplexityResult densePpl = evalStream != null && evalDense ? BlockwisePerplexity.compute(source, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
-        PruneListener progress = collectingBetweenBlocks(quiet ? PruneListener.NONE : PruneListener.printingTo(err));
+        PruneListener progress = collectingGarbage(quiet ? PruneListener.NONE : PruneListener.printingTo(err), m.needsHessian() || reconError);
         PruneResult result;
         try (BlockSink sink = BlockSink.open(source, out, outFormat, outType)) {
             result = new SequentialPruner(opt, progress).run(source, sink, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
@@ -216,16 +216,23 @@ public final class PruneCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs a full collection after each block, when the block just written, its statistics and its
-     * temporaries have all become garbage. Without it the parallel collector (the launcher's) grows
-     * the old generation rather than collect it as long as the heap limit allows, so the process's
-     * resident memory would follow the sum of all blocks' garbage instead of one block (measured in
-     * docs/benchmarks.md, "Pruning"). One collection per block costs well under a second against
-     * seconds to minutes of pruning per block; -XX:+DisableExplicitGC turns it off.
+     * Runs a full collection after each block (and, with {@code perLayer}, after each layer), when
+     * the written block, its statistics and temporaries have become garbage. Without it the
+     * parallel collector (the launcher's) grows the old generation rather than collect it as long
+     * as the heap limit allows, so the resident size would follow the sum of all blocks' garbage
+     * instead of one block (measured in docs/benchmarks.md, "Pruning"). SparseGPT (and the
+     * reconstruction error) make hundreds of MB of large garbage per layer (Hessian copies,
+     * factorization temporaries), hence per layer for them. A collection costs a fraction of a
+     * second against seconds to minutes of pruning per block; -XX:+DisableExplicitGC turns it off.
      */
-    static PruneListener collectingBetweenBlocks(PruneListener inner) {
+    static PruneListener collectingGarbage(PruneListener inner, boolean perLayer) {
         return new PruneListener() {
             @Override public void blockStarted(int block, int nBlocks) { inner.blockStarted(block, nBlocks); }
+
+            @Override public void layerPruned(PruneResult.LayerReport report) {
+                if (perLayer) System.gc();
+                inner.layerPruned(report);
+            }
 
             @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) {
                 System.gc();

@@ -9,6 +9,9 @@ import java.util.Locale;
 public interface PruneListener {
     default void blockStarted(int block, int nBlocks) { }
 
+    /** Layer {@code report.id()} is pruned (called in block order, before its block finishes). */
+    default void layerPruned(PruneResult.LayerReport report) { }
+
     default void blockFinished(PruneResult.BlockReport report, int nBlocks) { }
 
     default void warning(String message) { }

@@ -147,7 +147,9 @@ public final class SequentialPruner {
                 pruner.prune(w, p, st);
                 long zeros = w.countZeros();
                 double err = before == null ? Double.NaN : st.reconstructionError(before, w);
-                layers.add(new PruneResult.LayerReport(id, p, zeros, w.size(), err));
+                PruneResult.LayerReport lr = new PruneResult.LayerReport(id, p, zeros, w.size(), err);
+                layers.add(lr);
+                listener.layerPruned(lr);
                 blockZeros += zeros;
                 blockWeights += w.size();
             }
