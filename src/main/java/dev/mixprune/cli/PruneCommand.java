@@ -187,7 +187,7 @@ public final class PruneCommand implements Callable<Integer> {
         // The pruned perplexity is that of the file as written, read back block by block.
         PerplexityResult prunedPpl = null;
         if (evalStream != null) {
-            try (BlockSource written = MappedBlockSource.open(out, null)) {
+            try (BlockSource written = MappedBlockSource.openWeights(out)) {
                 prunedPpl = BlockwisePerplexity.compute(written, evalStream.toArray(), c.seqLen());
             }
         }

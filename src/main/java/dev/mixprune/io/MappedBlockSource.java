@@ -35,13 +35,23 @@ public final class MappedBlockSource implements BlockSource {
     /** One tensor: its bytes in the mapping, how they are stored, and its [rows][cols] shape (vectors: one row). */
     private record Ref(String name, MemorySegment data, GgmlType type, int rows, int cols) {
         float[] rows(int first, int count) {
+            float[] out = rowsKeepingPages(first, count);
+            release();
+            return out;
+        }
+
+        /** Rows without releasing their pages: for many small reads followed by one {@link #release}. */
+        float[] rowsKeepingPages(int first, int count) {
             if (first < 0 || count < 0 || first + count > rows) throw new IndexOutOfBoundsException(name + ": rows [" + first + ", " + (first + count) + ") of " + rows);
             long rowBytes = type.bytesFor(cols);
-            MemorySegment part = data.asSlice(first * rowBytes, count * rowBytes);
             float[] out = new float[Math.multiplyExact(count, cols)];
-            Dequantize.toFloat(type, part, out);
-            if (part.isMapped()) part.unload(); // read once: give the pages back
+            Dequantize.toFloat(type, data.asSlice(first * rowBytes, count * rowBytes), out);
             return out;
+        }
+
+        /** Gives the tensor's resident pages back (read once; the file stays mapped). */
+        void release() {
+            if (data.isMapped()) data.unload();
         }
 
         float[] all() { return rows(0, rows); }
@@ -88,11 +98,21 @@ public final class MappedBlockSource implements BlockSource {
 
     /** Opens a model as {@link ModelLoader#load} would, without reading its tensors. */
     public static MappedBlockSource open(Path path, Path tokenizerPath) throws IOException {
+        return open(path, tokenizerPath, true);
+    }
+
+    /** The weights only: no tokenizer is looked for (reading back a model just written, whose folder may hold anything). */
+    public static MappedBlockSource openWeights(Path path) throws IOException {
+        return open(path, null, false);
+    }
+
+    private static MappedBlockSource open(Path path, Path tokenizerPath, boolean withTokenizer) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
         if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw new NoSuchFileException(tokenizerPath.toString());
         Builder b = new Builder();
         b.path = path;
         b.format = ModelFormat.detect(path);
+        b.withTokenizer = withTokenizer;
         try {
             switch (b.format) {
                 case BIN -> openBin(b, path, tokenizerPath);
@@ -110,6 +130,7 @@ public final class MappedBlockSource implements BlockSource {
         Path path;
         ModelFormat format;
         LlamaConfig config;
+        boolean withTokenizer = true;
         Optional<Tokenizer> tokenizer = Optional.empty();
         Map<String, Object> metadata = Map.of();
         final List<AutoCloseable> closeables = new ArrayList<>();
@@ -161,7 +182,7 @@ public final class MappedBlockSource implements BlockSource {
                 if (Files.exists(cand)) { tok = cand; break; }
             }
         }
-        if (tok != null) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
     }
 
     private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
@@ -186,7 +207,8 @@ public final class MappedBlockSource implements BlockSource {
         }
         b.finalNorm = ggufVector(f, "output_norm.weight", c.dim());
         if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, "output.weight", c.vocabSize(), c.dim());
-        Optional<Vocabulary> v = tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
+        Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
+                : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
                 : GgufLlama.vocabulary(f, c.vocabSize());
         b.tokenizer = v.map(Tokenizer::new);
         b.metadata = new LinkedHashMap<>(f.metadata());
@@ -239,7 +261,7 @@ public final class MappedBlockSource implements BlockSource {
         Path tok = tokenizerPath;
         if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
         if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        if (tok != null) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
         b.metadata = cfg;
         b.path = dir;
     }
@@ -313,6 +335,19 @@ public final class MappedBlockSource implements BlockSource {
     }
 
     @Override public float[] embeddingRows(int first, int count) { return embedding.rows(first, count); }
+
+    /** Gathers the rows of the tokens, then releases the embedding's pages once (not once per token). */
+    @Override public Matrix embed(List<int[]> seqs, int seqLen) {
+        int dim = config.dim();
+        Matrix x = new Matrix(seqs.size() * seqLen, dim);
+        float[] d = x.data();
+        for (int s = 0; s < seqs.size(); s++) {
+            int[] tok = seqs.get(s);
+            for (int t = 0; t < seqLen; t++) System.arraycopy(embedding.rowsKeepingPages(tok[t], 1), 0, d, (s * seqLen + t) * dim, dim);
+        }
+        embedding.release();
+        return x;
+    }
 
     @Override public float[] classifierRows(int first, int count) {
         if (classifier == null) throw new IllegalStateException(path + ": the classifier is shared with the embedding");
