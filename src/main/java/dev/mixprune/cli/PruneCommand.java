@@ -9,16 +9,17 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
-import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.io.AtomicFiles;
-import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.BlockSink;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.prune.BlockwisePerplexity;
 import dev.mixprune.prune.Pattern;
 import dev.mixprune.prune.Propagation;
 import dev.mixprune.prune.PruneListener;
@@ -43,9 +44,11 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code prune}: loads a model, prunes it block by block (magnitude / Wanda / SparseGPT) to a
- * uniform ratio, a uniform N:M pattern or a per-layer plan, and writes the pruned model plus
- * {@code OUT.manifest.json}. Every input is validated before anything is written.
+ * {@code prune}: streams a model block by block from its memory-mapped file through the pruner
+ * (magnitude / Wanda / SparseGPT; a uniform ratio, a uniform N:M pattern or a per-layer plan) into
+ * the output file, then writes {@code OUT.manifest.json}. Only one block of weights is in memory
+ * at a time (plus the calibration activations); every input is validated before anything is
+ * written, and a failure leaves no output.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = "Prune a model with magnitude, Wanda or SparseGPT to a ratio, an N:M pattern (N kept of M) or a per-layer plan.")
@@ -85,6 +88,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--propagation", defaultValue = "pruned", description = "what feeds the next block: pruned (default) or dense") String propagation;
     @Option(names = "--out", required = true, description = "output model path; the manifest goes to OUT.manifest.json") Path out;
     @Option(names = "--format", description = "bin, gguf or safetensors (default: the input's format)") String format;
+    @Option(names = "--dtype", description = "f32 or f16 for the written weights (default: f16 when the input's weights are F16, else f32; .bin is always f32)")
+    String dtype;
     @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
     @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
@@ -127,10 +132,16 @@ public final class PruneCommand implements Callable<Integer> {
         Path evalPath = eval;
         if (evalPath != null && !Files.isRegularFile(evalPath)) throw new BadInputException("--eval: no such file " + evalPath);
 
-        LoadedModel lm = ModelLoader.load(model, tokenizer);
-        LlamaWeights w = lm.weights();
-        LlamaConfig c = w.config();
-        if (outFormat == null) outFormat = lm.format();
+        try (BlockSource source = MappedBlockSource.open(model, tokenizer)) {
+            return prune(source, start, m, prop, outFormat, uniform, loadedPlan, evalPath);
+        }
+    }
+
+    private Integer prune(BlockSource source, long start, PruneMethod m, Propagation prop, ModelFormat outFormat, Pattern uniform,
+                          SparsityPlan loadedPlan, Path evalPath) throws IOException {
+        LlamaConfig c = source.config();
+        if (outFormat == null) outFormat = source.format();
+        TensorDType outType = outputType(source, outFormat);
         if (allocation != null && target.sparsity == null) {
             throw new BadInputException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
         }
@@ -150,31 +161,41 @@ public final class PruneCommand implements Callable<Integer> {
         boolean needData = m.needsActivations() || reconError || (allocation != null && !allocation.equals("uniform"));
         if (needData) {
             if (!Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
-            calibStream = TokenStream.of(Corpus.read(calibPath), lm.requireTokenizer());
+            calibStream = TokenStream.of(Corpus.read(calibPath), source.requireTokenizer());
             windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
         }
-        TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), lm.requireTokenizer()) : null;
+        TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), source.requireTokenizer()) : null;
         if (evalStream != null && evalStream.length() < c.seqLen()) {
             throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
         }
 
-        // 2. Work.
+        // 2. Work. The model is streamed: one block in memory at a time (docs/pruning.md, "Memory").
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
         if (allocation != null && !allocation.equals("uniform")) {
-            plan = allocate(w, m, uniform.nominalSparsity(), calibStream, windows, err);
+            // The allocators (OWL, Fisher traces, the search) need the whole model: loaded for this step only.
+            LlamaWeights whole = ModelLoader.load(model, tokenizer).weights();
+            plan = allocate(whole, m, uniform.nominalSparsity(), calibStream, windows, err);
         }
-        PerplexityResult densePpl = evalStream != null && evalDense ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
+        PerplexityResult densePpl = evalStream != null && evalDense ? BlockwisePerplexity.compute(source, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
-        PruneListener progress = quiet ? PruneListener.NONE : PruneListener.printingTo(err);
-        PruneResult result = new SequentialPruner(opt, progress)
-                .run(w, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
-        PerplexityResult prunedPpl = evalStream != null ? Perplexity.compute(w, evalStream.toArray(), c.seqLen()) : null;
+        PruneListener progress = collectingGarbage(quiet ? PruneListener.NONE : PruneListener.printingTo(err), m.needsHessian() || reconError);
+        PruneResult result;
+        try (BlockSink sink = BlockSink.open(source, out, outFormat, outType)) {
+            result = new SequentialPruner(opt, progress).run(source, sink, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
+            sink.finish();
+        }
+        // The pruned perplexity is that of the file as written, read back block by block.
+        PerplexityResult prunedPpl = null;
+        if (evalStream != null) {
+            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+                prunedPpl = BlockwisePerplexity.compute(written, evalStream.toArray(), c.seqLen());
+            }
+        }
 
-        // 3. Output: the model, then its manifest (both via temp file + rename).
-        ObjectNode manifest = manifest(lm, outFormat, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
+        // 3. The manifest (temp file + rename), after the model.
+        ObjectNode manifest = manifest(source, outFormat, outType, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
                 (System.nanoTime() - start) / 1e9);
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
-        ModelWriter.write(w, lm.vocabularyOrNull(), lm.metadata(), out, outFormat, TensorDType.F32);
         Path manifestPath = manifestPath(out);
         AtomicFiles.write(manifestPath, manifestBytes);
 
@@ -188,10 +209,57 @@ public final class PruneCommand implements Callable<Integer> {
                 o.printf(Locale.ROOT, "perplexity on %s (%d windows x %d): %spruned %.4f%n", evalPath, prunedPpl.windows(), prunedPpl.seqLen(),
                         densePpl != null ? String.format(Locale.ROOT, "dense %.4f, ", densePpl.ppl()) : "", prunedPpl.ppl());
             }
-            o.printf("wrote %s (%s) and %s%n", out, outFormat, manifestPath);
+            o.printf("wrote %s (%s, %s) and %s%n", out, outFormat, outType, manifestPath);
         }
         o.flush();
         return 0;
+    }
+
+    /**
+     * Runs a full collection after each block (and, with {@code perLayer}, after each layer), when
+     * the written block, its statistics and temporaries have become garbage. Without it the
+     * parallel collector (the launcher's) grows the old generation rather than collect it as long
+     * as the heap limit allows, so the resident size would follow the sum of all blocks' garbage
+     * instead of one block (measured in docs/benchmarks.md, "Pruning"). SparseGPT (and the
+     * reconstruction error) make hundreds of MB of large garbage per layer (Hessian copies,
+     * factorization temporaries), hence per layer for them. A collection costs a fraction of a
+     * second against seconds to minutes of pruning per block; -XX:+DisableExplicitGC turns it off.
+     */
+    static PruneListener collectingGarbage(PruneListener inner, boolean perLayer) {
+        return new PruneListener() {
+            @Override public void blockStarted(int block, int nBlocks) { inner.blockStarted(block, nBlocks); }
+
+            @Override public void layerPruned(PruneResult.LayerReport report) {
+                if (perLayer) System.gc();
+                inner.layerPruned(report);
+            }
+
+            @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) {
+                System.gc();
+                inner.blockFinished(report, nBlocks);
+            }
+
+            @Override public void warning(String message) { inner.warning(message); }
+        };
+    }
+
+    /**
+     * The written weights' float type: --dtype if given, else the input's own when a writer can hold it
+     * (F16 stays F16 in GGUF and safetensors; F32, BF16 and Q8_0 become F32, which represents them
+     * exactly); llama2.c .bin is always F32.
+     */
+    private TensorDType outputType(BlockSource source, ModelFormat outFormat) {
+        TensorDType t;
+        if (dtype != null) {
+            try {
+                t = TensorDType.parse(dtype);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--dtype: " + e.getMessage());
+            }
+            if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw new BadInputException("--dtype " + dtype + ": a llama2.c .bin holds float32 only");
+            return t;
+        }
+        return outFormat == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
     }
 
     /** Builds the --allocation plan (saved beside the output) from the calibration windows. */
@@ -254,7 +322,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private ObjectNode manifest(LoadedModel lm, ModelFormat outFormat, PruneMethod m, Propagation prop, SparsityPlan plan, Path calibPath,
+    private ObjectNode manifest(BlockSource lm, ModelFormat outFormat, TensorDType outType, PruneMethod m, Propagation prop, SparsityPlan plan, Path calibPath,
                                 TokenStream calibStream, CalibrationWindows windows, PruneResult r, Path evalPath,
                                 PerplexityResult dense, PerplexityResult pruned, double seconds) {
         ObjectNode root = JSON.createObjectNode();
@@ -272,9 +340,12 @@ public final class PruneCommand implements Callable<Integer> {
         ObjectNode in = root.putObject("model");
         in.put("path", lm.path().toString());
         in.put("format", lm.format().name().toLowerCase(Locale.ROOT));
+        in.put("weight_type", lm.weightType());
         ObjectNode o = root.putObject("output");
         o.put("path", out.toString());
         o.put("format", outFormat.name().toLowerCase(Locale.ROOT));
+        o.put("dtype", outType.name().toLowerCase(Locale.ROOT));
+        o.put("streamed", true);
         root.put("method", m.cliName());
         root.put("propagation", prop.name().toLowerCase(Locale.ROOT));
         root.set("plan", plan.toJson());
@@ -297,7 +368,7 @@ public final class PruneCommand implements Callable<Integer> {
         sp.put("overall", r.overallSparsity());
         sp.put("zeros", r.zeros());
         sp.put("weights", r.weights());
-        sp.put("plan_expected", plan.expectedSparsity(lm.weights().config()));
+        sp.put("plan_expected", plan.expectedSparsity(lm.config()));
         ObjectNode layers = sp.putObject("layers");
         for (PruneResult.LayerReport l : r.layers()) {
             ObjectNode n = layers.putObject(l.id().name());
@@ -313,6 +384,7 @@ public final class PruneCommand implements Callable<Integer> {
         for (PruneResult.BlockReport b : r.blocks()) {
             ObjectNode n = blocks.addObject();
             n.put("block", b.block());
+            n.put("io_seconds", b.ioSeconds());
             n.put("stats_seconds", b.statsSeconds());
             n.put("prune_seconds", b.pruneSeconds());
             n.put("propagate_seconds", b.propagateSeconds());

@@ -64,38 +64,58 @@ public final class GgufTensorWriter {
         return n;
     }
 
-    public static void write(Path out, Map<String, GgufValue> meta, List<? extends Entry> tensors) throws IOException {
-        long alignment = meta.containsKey("general.alignment") ? meta.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT;
-        List<Long> offsets = new ArrayList<>();
+    /** The alignment a writer uses for {@code meta}: general.alignment if present, else 32. */
+    static long alignment(Map<String, GgufValue> meta) {
+        return meta.containsKey("general.alignment") ? meta.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT;
+    }
+
+    /** Data-section offsets of the tensors, each aligned (shapes and types are all a header needs). */
+    static long[] offsets(List<? extends Entry> tensors, long alignment) {
+        long[] offsets = new long[tensors.size()];
         long off = 0;
-        for (Entry t : tensors) {
-            offsets.add(off);
-            off = GgufFile.alignUp(off + t.bytes(), alignment);
+        for (int i = 0; i < tensors.size(); i++) {
+            offsets[i] = off;
+            off = GgufFile.alignUp(off + tensors.get(i).bytes(), alignment);
         }
+        return offsets;
+    }
+
+    /**
+     * Writes the header (magic, version, counts, metadata, tensor infos) and the padding before the
+     * data section; returns the data section's start. Shared by {@link #write} and the streaming
+     * block sink, which writes the tensors' data itself as they are produced.
+     */
+    static long writeHeader(LeOutput o, Map<String, GgufValue> meta, List<? extends Entry> tensors, long[] offsets, long alignment) throws IOException {
+        o.i32(GgufFile.MAGIC);
+        o.i32(3);
+        o.i64(tensors.size());
+        o.i64(meta.size());
+        for (Map.Entry<String, GgufValue> e : meta.entrySet()) {
+            o.ggufString(e.getKey());
+            o.i32(e.getValue().type().id());
+            GgufWriter.writeValue(o, e.getValue());
+        }
+        for (int i = 0; i < tensors.size(); i++) {
+            Entry t = tensors.get(i);
+            o.ggufString(t.name());
+            o.i32(t.dims().length);
+            for (long d : t.dims()) o.i64(d);
+            o.i32(t.type().id());
+            o.i64(offsets[i]);
+        }
+        o.padTo(alignment);
+        return o.position();
+    }
+
+    public static void write(Path out, Map<String, GgufValue> meta, List<? extends Entry> tensors) throws IOException {
+        long alignment = alignment(meta);
+        long[] offsets = offsets(tensors, alignment);
         AtomicFiles.writeStream(out, os -> {
             LeOutput o = new LeOutput(os);
-            o.i32(GgufFile.MAGIC);
-            o.i32(3);
-            o.i64(tensors.size());
-            o.i64(meta.size());
-            for (Map.Entry<String, GgufValue> e : meta.entrySet()) {
-                o.ggufString(e.getKey());
-                o.i32(e.getValue().type().id());
-                GgufWriter.writeValue(o, e.getValue());
-            }
+            long dataStart = writeHeader(o, meta, tensors, offsets, alignment);
             for (int i = 0; i < tensors.size(); i++) {
                 Entry t = tensors.get(i);
-                o.ggufString(t.name());
-                o.i32(t.dims().length);
-                for (long d : t.dims()) o.i64(d);
-                o.i32(t.type().id());
-                o.i64(offsets.get(i));
-            }
-            o.padTo(alignment);
-            long dataStart = o.position();
-            for (int i = 0; i < tensors.size(); i++) {
-                Entry t = tensors.get(i);
-                if (o.position() != dataStart + offsets.get(i)) throw new IllegalStateException("GGUF writer lost its position at tensor " + t.name());
+                if (o.position() != dataStart + offsets[i]) throw new IllegalStateException("GGUF writer lost its position at tensor " + t.name());
                 switch (t) {
                     case Floats f when f.type() == GgmlType.F32 -> o.floats(f.data());
                     case Floats f -> o.halfs(f.data());

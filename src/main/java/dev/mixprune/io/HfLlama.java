@@ -161,6 +161,38 @@ public final class HfLlama {
     public static void write(Path dir, LlamaWeights w, Vocabulary vocab, Map<String, Object> extraConfig, TensorDType dtype) throws IOException {
         Files.createDirectories(dir);
         LlamaConfig c = w.config();
+        ObjectNode cfg = configJson(c, extraConfig, dtype);
+        List<SafetensorsWriter.Tensor> t = new ArrayList<>();
+        t.add(mat("model.embed_tokens.weight", w.tokenEmbedding(), dtype));
+        for (int l = 0; l < c.nLayers(); l++) {
+            BlockWeights b = w.block(l);
+            String p = "model.layers." + l + ".";
+            t.add(new SafetensorsWriter.Tensor(p + "input_layernorm.weight", new long[]{c.dim()}, dtype, b.attNorm()));
+            t.add(new SafetensorsWriter.Tensor(p + "post_attention_layernorm.weight", new long[]{c.dim()}, dtype, b.ffnNorm()));
+            for (LayerKind k : LayerKind.values()) {
+                Matrix m = b.linear(k);
+                if (k == LayerKind.WQ) m = RopePermutation.toHf(m, c.nHeads());
+                if (k == LayerKind.WK) m = RopePermutation.toHf(m, c.nKvHeads());
+                t.add(mat(p + k.hfName() + ".weight", m, dtype));
+            }
+        }
+        t.add(new SafetensorsWriter.Tensor("model.norm.weight", new long[]{c.dim()}, dtype, w.finalNorm()));
+        if (!c.sharedClassifier()) t.add(mat("lm_head.weight", w.classifier(), dtype));
+        SafetensorsWriter.write(dir.resolve(WEIGHTS), t, WEIGHTS_METADATA);
+        writeConfigAndTokenizer(dir, cfg, vocab);
+    }
+
+    /** The safetensors {@code __metadata__} this writer puts in model.safetensors. */
+    static final Map<String, String> WEIGHTS_METADATA = Map.of("format", "pt");
+
+    /** config.json and (when {@code vocab} is given) tokenizer.model, each written atomically; after the weights. */
+    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Vocabulary vocab) throws IOException {
+        AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
+        if (vocab != null) SentencePieceModel.fromVocabulary(vocab, null).write(dir.resolve(TOKENIZER));
+    }
+
+    /** config.json for a model: {@code extraConfig} kept, the keys derived from the config and dtype written over it. */
+    static ObjectNode configJson(LlamaConfig c, Map<String, Object> extraConfig, TensorDType dtype) {
         ObjectNode cfg = JSON.createObjectNode();
         if (extraConfig != null) extraConfig.forEach((k, v) -> cfg.set(k, JSON.valueToTree(v)));
         if (!cfg.has("architectures")) cfg.putArray("architectures").add("LlamaForCausalLM");
@@ -180,25 +212,7 @@ public final class HfLlama {
         if (!cfg.has("bos_token_id")) cfg.put("bos_token_id", Vocabulary.BOS);
         if (!cfg.has("eos_token_id")) cfg.put("eos_token_id", Vocabulary.EOS);
         cfg.put("torch_dtype", dtype == TensorDType.F32 ? "float32" : "float16");
-        List<SafetensorsWriter.Tensor> t = new ArrayList<>();
-        t.add(mat("model.embed_tokens.weight", w.tokenEmbedding(), dtype));
-        for (int l = 0; l < c.nLayers(); l++) {
-            BlockWeights b = w.block(l);
-            String p = "model.layers." + l + ".";
-            t.add(new SafetensorsWriter.Tensor(p + "input_layernorm.weight", new long[]{c.dim()}, dtype, b.attNorm()));
-            t.add(new SafetensorsWriter.Tensor(p + "post_attention_layernorm.weight", new long[]{c.dim()}, dtype, b.ffnNorm()));
-            for (LayerKind k : LayerKind.values()) {
-                Matrix m = b.linear(k);
-                if (k == LayerKind.WQ) m = RopePermutation.toHf(m, c.nHeads());
-                if (k == LayerKind.WK) m = RopePermutation.toHf(m, c.nKvHeads());
-                t.add(mat(p + k.hfName() + ".weight", m, dtype));
-            }
-        }
-        t.add(new SafetensorsWriter.Tensor("model.norm.weight", new long[]{c.dim()}, dtype, w.finalNorm()));
-        if (!c.sharedClassifier()) t.add(mat("lm_head.weight", w.classifier(), dtype));
-        SafetensorsWriter.write(dir.resolve(WEIGHTS), t, Map.of("format", "pt"));
-        AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
-        if (vocab != null) SentencePieceModel.fromVocabulary(vocab, null).write(dir.resolve(TOKENIZER));
+        return cfg;
     }
 
     private static SafetensorsWriter.Tensor mat(String name, Matrix m, TensorDType dtype) {

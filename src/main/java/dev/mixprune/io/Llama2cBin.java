@@ -110,21 +110,63 @@ public final class Llama2cBin {
             for (BlockWeights b : w.blocks()) fw.write(b.ffnNorm());
             for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) for (BlockWeights b : w.blocks()) fw.write(b.linear(k).data());
             fw.write(w.finalNorm());
-            // RoPE tables as model.py's precompute_freqs_cis wrote them (run.c ignores them).
-            int hs = c.headSize();
-            float[] re = new float[c.seqLen() * (hs / 2)], im = new float[re.length];
-            for (int p = 0; p < c.seqLen(); p++) {
-                for (int j = 0; j < hs / 2; j++) {
-                    float freq = (float) (1.0 / Math.pow(c.ropeTheta(), (2.0 * j) / hs));
-                    float ang = p * freq;
-                    re[p * (hs / 2) + j] = (float) Math.cos(ang);
-                    im[p * (hs / 2) + j] = (float) Math.sin(ang);
-                }
-            }
-            fw.write(re);
-            fw.write(im);
+            float[][] rope = ropeTables(c);
+            fw.write(rope[0]);
+            fw.write(rope[1]);
             if (!c.sharedClassifier()) fw.write(w.classifier().data());
         });
+    }
+
+    /** The (obsolete) RoPE tables {cos, sin} [seqLen][headSize/2] as model.py's precompute_freqs_cis wrote them (run.c ignores them). */
+    static float[][] ropeTables(LlamaConfig c) {
+        int hs = c.headSize();
+        float[] re = new float[c.seqLen() * (hs / 2)], im = new float[re.length];
+        for (int p = 0; p < c.seqLen(); p++) {
+            for (int j = 0; j < hs / 2; j++) {
+                float freq = (float) (1.0 / Math.pow(c.ropeTheta(), (2.0 * j) / hs));
+                float ang = p * freq;
+                re[p * (hs / 2) + j] = (float) Math.cos(ang);
+                im[p * (hs / 2) + j] = (float) Math.sin(ang);
+            }
+        }
+        return new float[][]{re, im};
+    }
+
+    /**
+     * Byte offsets of every tensor of a v0 file (the order {@link #write} uses): header, embedding,
+     * all attention norms, all wq, all wk, all wv, all wo, all FFN norms, all w1, all w2, all w3,
+     * final norm, the two RoPE tables, the classifier when it is not shared. Lets a reader map one
+     * block and a writer fill a pre-sized file block by block.
+     */
+    public record Layout(LlamaConfig c) {
+        private static final LayerKind[] ATTN = {LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO};
+        private static final LayerKind[] FFN = {LayerKind.W1, LayerKind.W2, LayerKind.W3};
+
+        public long embedding() { return HEADER_BYTES; }
+        private long attNorms() { return embedding() + 4L * c.vocabSize() * c.dim(); }
+        public long attNorm(int l) { return attNorms() + 4L * l * c.dim(); }
+        private long ffnNorms() {
+            long at = attNorms() + 4L * c.nLayers() * c.dim();
+            for (LayerKind k : ATTN) at += 4L * c.nLayers() * c.weightsOf(k);
+            return at;
+        }
+        public long ffnNorm(int l) { return ffnNorms() + 4L * l * c.dim(); }
+
+        public long linear(LayerKind kind, int l) {
+            boolean attn = kind.ordinal() <= LayerKind.WO.ordinal();
+            long at = attn ? attNorms() + 4L * c.nLayers() * c.dim() : ffnNorms() + 4L * c.nLayers() * c.dim();
+            for (LayerKind k : attn ? ATTN : FFN) {
+                if (k == kind) return at + 4L * l * c.weightsOf(k);
+                at += 4L * c.nLayers() * c.weightsOf(k);
+            }
+            throw new IllegalStateException("unreachable");
+        }
+
+        public long finalNorm() { return linear(LayerKind.W3, c.nLayers()); }
+        public long ropeTables() { return finalNorm() + 4L * c.dim(); }
+        /** Offset of the unshared classifier (equal to the file size when it is shared). */
+        public long classifier() { return ropeTables() + 2L * 4 * c.seqLen() * (c.headSize() / 2); }
+        public long fileSize() { return classifier() + (c.sharedClassifier() ? 0 : 4L * c.vocabSize() * c.dim()); }
     }
 
     /** Sequential little-endian float reader over a channel. */

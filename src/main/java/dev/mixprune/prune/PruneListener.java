@@ -9,6 +9,9 @@ import java.util.Locale;
 public interface PruneListener {
     default void blockStarted(int block, int nBlocks) { }
 
+    /** Layer {@code report.id()} is pruned (called in block order, before its block finishes). */
+    default void layerPruned(PruneResult.LayerReport report) { }
+
     default void blockFinished(PruneResult.BlockReport report, int nBlocks) { }
 
     default void warning(String message) { }
@@ -28,8 +31,8 @@ public interface PruneListener {
     static PruneListener lines(Consumer<String> sink) {
         return new PruneListener() {
             @Override public void blockFinished(PruneResult.BlockReport r, int nBlocks) {
-                sink.accept(String.format(Locale.ROOT, "prune: block %d/%d done in %.2f s (stats %.2f s, prune %.2f s, propagate %.2f s), block sparsity %.4f",
-                        r.block() + 1, nBlocks, r.totalSeconds(), r.statsSeconds(), r.pruneSeconds(), r.propagateSeconds(), r.sparsity()));
+                sink.accept(String.format(Locale.ROOT, "prune: block %d/%d done in %.2f s (read/write %.2f s, stats %.2f s, prune %.2f s, propagate %.2f s), block sparsity %.4f",
+                        r.block() + 1, nBlocks, r.totalSeconds(), r.ioSeconds(), r.statsSeconds(), r.pruneSeconds(), r.propagateSeconds(), r.sparsity()));
             }
 
             @Override public void warning(String message) { sink.accept("prune: warning: " + message); }

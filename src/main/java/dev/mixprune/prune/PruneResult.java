@@ -20,8 +20,16 @@ public record PruneResult(PruneMethod method, Propagation propagation, List<Laye
         public double sparsity() { return (double) zeros / weights; }
     }
 
-    public record BlockReport(int block, double statsSeconds, double pruneSeconds, double propagateSeconds, long zeros, long weights) {
-        public double totalSeconds() { return statsSeconds + pruneSeconds + propagateSeconds; }
+    /**
+     * @param ioSeconds reading the block from its source and handing it to the sink (streaming: the
+     *                  file read, dequantization and the write of the pruned block; 0 in memory)
+     */
+    public record BlockReport(int block, double ioSeconds, double statsSeconds, double pruneSeconds, double propagateSeconds, long zeros, long weights) {
+        public BlockReport(int block, double statsSeconds, double pruneSeconds, double propagateSeconds, long zeros, long weights) {
+            this(block, 0, statsSeconds, pruneSeconds, propagateSeconds, zeros, weights);
+        }
+
+        public double totalSeconds() { return ioSeconds + statsSeconds + pruneSeconds + propagateSeconds; }
         public double sparsity() { return (double) zeros / weights; }
     }
 

@@ -1,6 +1,9 @@
 package dev.mixprune.prune;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.io.BlockSink;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.WeightsBlockSource;
 import dev.mixprune.model.ActivationCapture;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.InputGroup;
@@ -10,6 +13,8 @@ import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -26,10 +31,12 @@ import java.util.Map;
  *     h = PRUNED: the re-run output of the pruned block | DENSE: the output of the dense forward
  * </pre>
  * Memory: only the residual stream of the windows (split into chunks of sequences that go
- * through the block forward one at a time) and the current block's statistics are held.
+ * through the block forward one at a time), the current block and its statistics are held.
  * Magnitude without reconstruction errors needs no data and runs no forward at all.
  *
- * <p>The weights are modified IN PLACE.
+ * <p>One loop serves both uses: {@link #run(BlockSource, BlockSink, SparsityPlan, List)} streams a
+ * model from a file to a file block by block ({@code prune}); {@link #run(LlamaWeights, SparsityPlan, List)}
+ * prunes an in-memory model IN PLACE (search, run) through the same loop.
  */
 public final class SequentialPruner {
 
@@ -69,7 +76,22 @@ public final class SequentialPruner {
 
     /** Prunes {@code model} in place per {@code plan}, calibrating on {@code windows} (equal-length token windows). */
     public PruneResult run(LlamaWeights model, SparsityPlan plan, List<int[]> windows) {
-        LlamaConfig c = model.config();
+        try {
+            // The in-memory source hands out the model's own blocks: pruning them prunes the model.
+            return run(new WeightsBlockSource(model), BlockSink.DISCARD, plan, windows);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // neither the in-memory source nor the discarding sink does I/O
+        }
+    }
+
+    /**
+     * Prunes the blocks of {@code source} one at a time per {@code plan} and hands each pruned block
+     * to {@code sink} (in order) as soon as its re-run is done; after that the pruner holds no
+     * reference to it, so at most one block of weights is alive (plus the residual stream of the
+     * calibration windows and the current block's statistics). The caller finishes the sink.
+     */
+    public PruneResult run(BlockSource source, BlockSink sink, SparsityPlan plan, List<int[]> windows) throws IOException {
+        LlamaConfig c = source.config();
         plan.checkFits(c, "sparsity plan");
         boolean needData = options.method().needsActivations() || options.reconstructionError();
         int seqLen = needData ? checkWindows(c, windows) : 0;
@@ -82,7 +104,7 @@ public final class SequentialPruner {
         if (needData) {
             for (int s = 0; s < windows.size(); s += options.chunkSequences()) {
                 int n = Math.min(options.chunkSequences(), windows.size() - s);
-                chunks.add(embed(model, windows.subList(s, s + n), seqLen));
+                chunks.add(source.embed(windows.subList(s, s + n), seqLen));
                 chunkSeqs.add(n);
             }
         }
@@ -92,7 +114,8 @@ public final class SequentialPruner {
         int nBlocks = c.nLayers();
         for (int b = 0; b < nBlocks; b++) {
             listener.blockStarted(b, nBlocks);
-            BlockWeights bw = model.block(b);
+            long tRead = System.nanoTime();
+            BlockWeights bw = source.block(b);
             long t0 = System.nanoTime();
 
             Map<InputGroup, InputStats> stats = new EnumMap<>(InputGroup.class);
@@ -124,11 +147,13 @@ public final class SequentialPruner {
                 pruner.prune(w, p, st);
                 long zeros = w.countZeros();
                 double err = before == null ? Double.NaN : st.reconstructionError(before, w);
-                layers.add(new PruneResult.LayerReport(id, p, zeros, w.size(), err));
+                PruneResult.LayerReport lr = new PruneResult.LayerReport(id, p, zeros, w.size(), err);
+                layers.add(lr);
+                listener.layerPruned(lr);
                 blockZeros += zeros;
                 blockWeights += w.size();
             }
-            stats.clear();
+            stats.clear(); // the statistics (Gram matrices) die here, before the re-run allocates
             long t2 = System.nanoTime();
 
             if (needData && options.propagation() == Propagation.PRUNED && b + 1 < nBlocks) {
@@ -137,7 +162,12 @@ public final class SequentialPruner {
                 }
             }
             long t3 = System.nanoTime();
-            PruneResult.BlockReport rep = new PruneResult.BlockReport(b, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, blockZeros, blockWeights);
+            sink.accept(b, bw);
+            source.release(bw); // written (or kept by its in-memory owner): its arrays may hold the next block
+            bw = null;
+            long t4 = System.nanoTime();
+            PruneResult.BlockReport rep = new PruneResult.BlockReport(b, (t0 - tRead + t4 - t3) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+                    blockZeros, blockWeights);
             blocks.add(rep);
             listener.blockFinished(rep, nBlocks);
         }
@@ -163,13 +193,6 @@ public final class SequentialPruner {
 
     /** Residual stream input of block 0: the embedding rows of the tokens, sequence-major. */
     static Matrix embed(LlamaWeights model, List<int[]> seqs, int seqLen) {
-        int dim = model.config().dim();
-        Matrix x = new Matrix(seqs.size() * seqLen, dim);
-        float[] e = model.tokenEmbedding().data(), d = x.data();
-        for (int s = 0; s < seqs.size(); s++) {
-            int[] tok = seqs.get(s);
-            for (int t = 0; t < seqLen; t++) System.arraycopy(e, tok[t] * dim, d, (s * seqLen + t) * dim, dim);
-        }
-        return x;
+        return new WeightsBlockSource(model).embed(seqs, seqLen);
     }
 }

@@ -88,14 +88,25 @@ public final class SparseGptPruner implements LayerPruner {
                     int src = (b1 + c) * cols + b2;
                     for (int j = 0; j < rest; j++) pd[c * rest + j] = (float) u[src + j];
                 }
-                Matrix upd = Gemm.nn(err, panel);
-                float[] ud = upd.data();
-                for (int r = 0; r < rows; r++) {
-                    int off = r * cols + b2;
-                    for (int j = 0; j < rest; j++) d[off + j] -= ud[r * rest + j];
+                // In row chunks of about 16 MiB of update: one rows x rest product per column block
+                // (180 MB for a 4096 x 11008 layer, ~86 blocks) would be garbage big enough to go
+                // straight to the old generation and pile up there (docs/pruning.md, "Memory").
+                int chunk = updateChunkRows(rows, rest);
+                for (int r0 = 0; r0 < rows; r0 += chunk) {
+                    int r1 = Math.min(rows, r0 + chunk);
+                    float[] ud = Gemm.nn(err.rowSlice(r0, r1), panel).data();
+                    for (int r = r0; r < r1; r++) {
+                        int off = r * cols + b2, uoff = (r - r0) * rest;
+                        for (int j = 0; j < rest; j++) d[off + j] -= ud[uoff + j];
+                    }
                 }
             }
         }
+    }
+
+    /** Rows per chunk of the lazy update so that one chunk's product is at most about 16 MiB (at least 64 rows). */
+    static int updateChunkRows(int rows, int rest) {
+        return Math.max(1, Math.min(rows, Math.max(64, (16 << 20) / (4 * Math.max(1, rest)))));
     }
 
     /** Sweeps one row through columns [b1, b2), updating only columns inside the block. */

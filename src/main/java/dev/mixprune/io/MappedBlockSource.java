@@ -1,0 +1,368 @@
+package dev.mixprune.io;
+
+import dev.mixprune.BadInputException;
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.tensor.Matrix;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * A model file (llama2.c .bin, GGUF, HF safetensors directory) memory-mapped and read on demand:
+ * only headers are parsed when it opens, and every tensor the model needs is located and checked
+ * (shape, readable type) then, so a bad file fails before any work. A block is dequantized to
+ * float32 only when asked for, and the pages it was read from are released right after
+ * ({@code MemorySegment.unload}), so neither the Java heap nor the resident file pages grow with
+ * the model's depth. Tokenizer lookup and metadata are those of {@link ModelLoader}.
+ */
+public final class MappedBlockSource implements BlockSource {
+    /** One tensor: its bytes in the mapping, how they are stored, and its [rows][cols] shape (vectors: one row). */
+    private record Ref(String name, MemorySegment data, GgmlType type, int rows, int cols) {
+        float[] rows(int first, int count) {
+            float[] out = rowsKeepingPages(first, count);
+            release();
+            return out;
+        }
+
+        /** Rows without releasing their pages: for many small reads followed by one {@link #release}. */
+        float[] rowsKeepingPages(int first, int count) {
+            if (first < 0 || count < 0 || first + count > rows) throw new IndexOutOfBoundsException(name + ": rows [" + first + ", " + (first + count) + ") of " + rows);
+            long rowBytes = type.bytesFor(cols);
+            float[] out = new float[Math.multiplyExact(count, cols)];
+            Dequantize.toFloat(type, data.asSlice(first * rowBytes, count * rowBytes), out);
+            return out;
+        }
+
+        /** Gives the tensor's resident pages back (read once; the file stays mapped). */
+        void release() {
+            if (data.isMapped()) data.unload();
+        }
+
+        float[] all() { return rows(0, rows); }
+
+        /** The whole tensor into {@code out} (exactly rows * cols long); the pages are released after. */
+        void readInto(float[] out) {
+            if (out.length != (long) rows * cols) throw new IllegalArgumentException(name + ": " + out.length + " values for a " + rows + "x" + cols + " tensor");
+            Dequantize.toFloat(type, data, out);
+            if (data.isMapped()) data.unload();
+        }
+    }
+
+    private final Path path;
+    private final ModelFormat format;
+    private final LlamaConfig config;
+    private final Optional<Tokenizer> tokenizer;
+    private final Map<String, Object> metadata;
+    private final List<AutoCloseable> closeables;
+    private final Ref embedding, finalNorm, classifier;
+    private final Ref[] attNorm, ffnNorm;
+    private final List<EnumMap<LayerKind, Ref>> linears;
+    /** HF stores wq/wk in rotate_half row order: converted to the interleaved order on read. */
+    private final boolean hfRope;
+    /** A released block whose arrays the next {@link #block} call fills (see {@link BlockSource#release}). */
+    private BlockWeights spare;
+    /** HF wq/wk are read here before their rows are permuted into the block's array. */
+    private float[] scratch;
+
+    private MappedBlockSource(Builder b) {
+        this.path = b.path;
+        this.format = b.format;
+        this.config = b.config;
+        this.tokenizer = b.tokenizer;
+        this.metadata = b.metadata;
+        this.closeables = b.closeables;
+        this.embedding = b.embedding;
+        this.finalNorm = b.finalNorm;
+        this.classifier = b.classifier;
+        this.attNorm = b.attNorm;
+        this.ffnNorm = b.ffnNorm;
+        this.linears = b.linears;
+        this.hfRope = b.format == ModelFormat.SAFETENSORS;
+    }
+
+    /** Opens a model as {@link ModelLoader#load} would, without reading its tensors. */
+    public static MappedBlockSource open(Path path, Path tokenizerPath) throws IOException {
+        return open(path, tokenizerPath, true);
+    }
+
+    /** The weights only: no tokenizer is looked for (reading back a model just written, whose folder may hold anything). */
+    public static MappedBlockSource openWeights(Path path) throws IOException {
+        return open(path, null, false);
+    }
+
+    private static MappedBlockSource open(Path path, Path tokenizerPath, boolean withTokenizer) throws IOException {
+        if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
+        if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw new NoSuchFileException(tokenizerPath.toString());
+        Builder b = new Builder();
+        b.path = path;
+        b.format = ModelFormat.detect(path);
+        b.withTokenizer = withTokenizer;
+        try {
+            switch (b.format) {
+                case BIN -> openBin(b, path, tokenizerPath);
+                case GGUF -> openGguf(b, path, tokenizerPath);
+                case SAFETENSORS -> openHf(b, Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), tokenizerPath);
+            }
+            return new MappedBlockSource(b);
+        } catch (IOException | RuntimeException e) {
+            b.closeAll();
+            throw e;
+        }
+    }
+
+    private static final class Builder {
+        Path path;
+        ModelFormat format;
+        LlamaConfig config;
+        boolean withTokenizer = true;
+        Optional<Tokenizer> tokenizer = Optional.empty();
+        Map<String, Object> metadata = Map.of();
+        final List<AutoCloseable> closeables = new ArrayList<>();
+        Ref embedding, finalNorm, classifier;
+        Ref[] attNorm, ffnNorm;
+        final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>();
+
+        void closeAll() {
+            for (AutoCloseable c : closeables) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closing after a failure: the first error is the one to report
+                }
+            }
+        }
+
+        void blocks(LlamaConfig c) {
+            config = c;
+            attNorm = new Ref[c.nLayers()];
+            ffnNorm = new Ref[c.nLayers()];
+            for (int l = 0; l < c.nLayers(); l++) linears.add(new EnumMap<>(LayerKind.class));
+        }
+    }
+
+    private static void openBin(Builder b, Path path, Path tokenizerPath) throws IOException {
+        LlamaConfig c = Llama2cBin.readConfig(path); // checks the header against the file's size
+        Arena arena = Arena.ofShared();
+        b.closeables.add(arena::close);
+        MemorySegment seg;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        }
+        Llama2cBin.Layout lay = new Llama2cBin.Layout(c);
+        b.blocks(c);
+        b.embedding = binRef(seg, "token_embedding", lay.embedding(), c.vocabSize(), c.dim());
+        for (int l = 0; l < c.nLayers(); l++) {
+            b.attNorm[l] = binRef(seg, "layer " + l + " rms_att_weight", lay.attNorm(l), 1, c.dim());
+            b.ffnNorm[l] = binRef(seg, "layer " + l + " rms_ffn_weight", lay.ffnNorm(l), 1, c.dim());
+            for (LayerKind k : LayerKind.values()) b.linears.get(l).put(k, binRef(seg, "layer " + l + " " + k.shortName(), lay.linear(k, l), c.rowsOf(k), c.colsOf(k)));
+        }
+        b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
+        if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
+        Path tok = tokenizerPath;
+        if (tok == null) {
+            Path dir = path.toAbsolutePath().getParent();
+            for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
+                Path cand = dir.resolve(n);
+                if (Files.exists(cand)) { tok = cand; break; }
+            }
+        }
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+    }
+
+    private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
+        return new Ref(name, seg.asSlice(offset, 4L * rows * cols), GgmlType.F32, rows, cols);
+    }
+
+    private static void openGguf(Builder b, Path path, Path tokenizerPath) throws IOException {
+        GgufFile f = GgufFile.open(path);
+        b.closeables.add(f);
+        if (dev.mixprune.sparse.PackedGguf.isPacked(f)) {
+            throw BadInputException.in(path, "is a packed N:M model (mixprune.packed = true); pruning needs dense weights: prune the model it was packed from");
+        }
+        LlamaConfig c = GgufLlama.config(f);
+        b.blocks(c);
+        b.embedding = ggufMatrix(f, "token_embd.weight", c.vocabSize(), c.dim());
+        for (int l = 0; l < c.nLayers(); l++) {
+            b.attNorm[l] = ggufVector(f, "blk." + l + ".attn_norm.weight", c.dim());
+            b.ffnNorm[l] = ggufVector(f, "blk." + l + ".ffn_norm.weight", c.dim());
+            for (LayerKind k : LayerKind.values()) {
+                b.linears.get(l).put(k, ggufMatrix(f, "blk." + l + "." + GgufLlama.tensorName(k) + ".weight", c.rowsOf(k), c.colsOf(k)));
+            }
+        }
+        b.finalNorm = ggufVector(f, "output_norm.weight", c.dim());
+        if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, "output.weight", c.vocabSize(), c.dim());
+        Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
+                : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
+                : GgufLlama.vocabulary(f, c.vocabSize());
+        b.tokenizer = v.map(Tokenizer::new);
+        b.metadata = new LinkedHashMap<>(f.metadata());
+    }
+
+    private static Ref ggufMatrix(GgufFile f, String name, int rows, int cols) {
+        GgufFile.TensorInfo t = f.requireTensor(name);
+        if (t.dims().length != 2 || t.dims()[0] != cols || t.dims()[1] != rows) {
+            throw BadInputException.in(f.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected [" + cols + ", " + rows
+                    + "] (GGUF dims are fastest-first: [in_features, out_features])");
+        }
+        return ggufRef(f, t, rows, cols);
+    }
+
+    private static Ref ggufVector(GgufFile f, String name, int n) {
+        GgufFile.TensorInfo t = f.requireTensor(name);
+        if (t.dims().length != 1 || t.dims()[0] != n) throw BadInputException.in(f.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected [" + n + "]");
+        return ggufRef(f, t, 1, n);
+    }
+
+    private static Ref ggufRef(GgufFile f, GgufFile.TensorInfo t, int rows, int cols) {
+        if (!t.type().canDequantize()) {
+            throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16 and Q8_0");
+        }
+        return new Ref(t.name(), f.data(t), t.type(), rows, cols);
+    }
+
+    private static void openHf(Builder b, Path dir, Path tokenizerPath) throws IOException {
+        Map<String, Object> cfg = HfLlama.readConfigJson(dir);
+        Map<String, SafetensorsFile> owner = new HashMap<>();
+        for (Path p : HfLlama.weightFiles(dir)) {
+            SafetensorsFile sf = SafetensorsFile.open(p);
+            b.closeables.add(sf);
+            for (String n : sf.entries().keySet()) {
+                SafetensorsFile prev = owner.put(n, sf);
+                if (prev != null) throw BadInputException.in(p, "tensor '" + n + "' also appears in " + prev.path());
+            }
+        }
+        LlamaConfig c = HfLlama.config(dir, cfg, owner.containsKey("lm_head.weight"));
+        b.blocks(c);
+        b.embedding = hfRef(dir, owner, "model.embed_tokens.weight", c.vocabSize(), c.dim(), false);
+        for (int l = 0; l < c.nLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            b.attNorm[l] = hfRef(dir, owner, p + "input_layernorm.weight", 1, c.dim(), true);
+            b.ffnNorm[l] = hfRef(dir, owner, p + "post_attention_layernorm.weight", 1, c.dim(), true);
+            for (LayerKind k : LayerKind.values()) b.linears.get(l).put(k, hfRef(dir, owner, p + k.hfName() + ".weight", c.rowsOf(k), c.colsOf(k), false));
+        }
+        b.finalNorm = hfRef(dir, owner, "model.norm.weight", 1, c.dim(), true);
+        if (!c.sharedClassifier()) b.classifier = hfRef(dir, owner, "lm_head.weight", c.vocabSize(), c.dim(), false);
+        Path tok = tokenizerPath;
+        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
+        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        b.metadata = cfg;
+        b.path = dir;
+    }
+
+    private static Ref hfRef(Path dir, Map<String, SafetensorsFile> owner, String name, int rows, int cols, boolean vector) {
+        SafetensorsFile f = owner.get(name);
+        if (f == null) throw BadInputException.in(dir, "missing tensor '" + name + "' in the *.safetensors files");
+        SafetensorsFile.Entry e = f.entry(name);
+        boolean ok = vector ? e.shape().length == 1 && e.shape()[0] == cols : e.shape().length == 2 && e.shape()[0] == rows && e.shape()[1] == cols;
+        if (!ok) {
+            throw BadInputException.in(f.path(), "tensor '" + name + "' has shape " + e.shapeString() + ", expected " + (vector ? "[" + cols + "]" : "[" + rows + ", " + cols + "]")
+                    + " (config.json)");
+        }
+        GgmlType t = switch (e.dtype()) {
+            case "F32" -> GgmlType.F32;
+            case "F16" -> GgmlType.F16;
+            case "BF16" -> GgmlType.BF16;
+            default -> throw BadInputException.in(f.path(), "tensor '" + name + "' has dtype " + e.dtype() + "; only F32, F16 and BF16 can be read");
+        };
+        return new Ref(name, f.data(e), t, rows, cols);
+    }
+
+    @Override public Path path() { return path; }
+    @Override public ModelFormat format() { return format; }
+    @Override public LlamaConfig config() { return config; }
+    @Override public Optional<Tokenizer> tokenizer() { return tokenizer; }
+    @Override public Map<String, Object> metadata() { return metadata; }
+
+    @Override public String weightType() {
+        TreeSet<String> types = new TreeSet<>();
+        for (EnumMap<LayerKind, Ref> m : linears) for (Ref r : m.values()) types.add(r.type().name());
+        return types.size() == 1 ? types.first() : "mixed";
+    }
+
+    @Override public BlockWeights block(int b) {
+        if (b < 0 || b >= config.nLayers()) throw new IndexOutOfBoundsException("block " + b + " of " + config.nLayers());
+        BlockWeights reuse = spare;
+        spare = null;
+        EnumMap<LayerKind, Matrix> lin = new EnumMap<>(LayerKind.class);
+        for (LayerKind k : LayerKind.values()) {
+            Ref r = linears.get(b).get(k);
+            float[] data = reuse != null ? reuse.linear(k).data() : new float[r.rows() * r.cols()];
+            if (hfRope && (k == LayerKind.WQ || k == LayerKind.WK)) {
+                // Read in HF's rotate_half row order, then place the rows in the interleaved order.
+                if (scratch == null || scratch.length != data.length) scratch = new float[data.length];
+                r.readInto(scratch);
+                fromHfRows(scratch, data, r.rows(), r.cols(), k == LayerKind.WQ ? config.nHeads() : config.nKvHeads());
+            } else {
+                r.readInto(data);
+            }
+            lin.put(k, new Matrix(r.rows(), r.cols(), data));
+        }
+        return new BlockWeights(attNorm[b].all(), ffnNorm[b].all(), lin, b);
+    }
+
+    @Override public void release(BlockWeights w) {
+        if (w != null && !w.hasPacked()) {
+            w.validate(config, 0);
+            spare = w;
+        }
+    }
+
+    /** {@link RopePermutation#fromHf} into a given array: within each head, HF row i*hs/2 + j becomes row 2j + i. */
+    static void fromHfRows(float[] hf, float[] out, int rows, int cols, int nHeads) {
+        int hs = rows / nHeads, half = hs / 2;
+        for (int h = 0; h < nHeads; h++) {
+            for (int j = 0; j < half; j++) {
+                for (int i = 0; i < 2; i++) System.arraycopy(hf, (h * hs + i * half + j) * cols, out, (h * hs + 2 * j + i) * cols, cols);
+            }
+        }
+    }
+
+    @Override public float[] embeddingRows(int first, int count) { return embedding.rows(first, count); }
+
+    /** Gathers the rows of the tokens, then releases the embedding's pages once (not once per token). */
+    @Override public Matrix embed(List<int[]> seqs, int seqLen) {
+        int dim = config.dim();
+        Matrix x = new Matrix(seqs.size() * seqLen, dim);
+        float[] d = x.data();
+        for (int s = 0; s < seqs.size(); s++) {
+            int[] tok = seqs.get(s);
+            for (int t = 0; t < seqLen; t++) System.arraycopy(embedding.rowsKeepingPages(tok[t], 1), 0, d, (s * seqLen + t) * dim, dim);
+        }
+        embedding.release();
+        return x;
+    }
+
+    @Override public float[] classifierRows(int first, int count) {
+        if (classifier == null) throw new IllegalStateException(path + ": the classifier is shared with the embedding");
+        return classifier.rows(first, count);
+    }
+
+    @Override public float[] finalNorm() { return finalNorm.all(); }
+
+    @Override public void close() {
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + path + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}
