@@ -179,35 +179,71 @@ public final class SparseKernels {
         return xt;
     }
 
+    /** Bytes of transposed input one column tile of the prefill kernel may span (stays in L1). */
+    private static final int GEMM_TILE_BYTES = 16 << 10;
+    /** Bytes of packed weights (row groups) the prefill kernel keeps in L2 while the column tiles pass. */
+    private static final int GEMM_BLOCK_BYTES = 256 << 10;
+
+    /**
+     * Blocks of row groups (about 256 KiB of weights, kept in L2) and, inside a block, column tiles
+     * (a few windows, so that the tile's rows of xt stay in L1 while the block's rows pass over it):
+     * each row's slots of the tile are gathered into val/col and their products added into the
+     * row's tokens in yt; the tail columns come last.
+     */
     private static void gemmGroups(NmTiles t, int[] offsets, float[] xt, int tp, float[] yt, int g0, int g1) {
-        int whole = t.windows * t.perRow, slots = whole + t.tailSlots;
-        int[] col = new int[slots];
-        float[] val = new float[slots];
+        int tileWindows = Math.max(1, GEMM_TILE_BYTES / (4 * t.window * tp));
+        int[] col = new int[Math.max(tileWindows * t.perRow, t.tailSlots)];
+        float[] val = new float[col.length];
         int groupSize = t.vectors * t.windows * L;
+        int block = Math.max(1, GEMM_BLOCK_BYTES / Math.max(1, 5 * groupSize));
+        for (int b0 = g0; b0 < g1; b0 += block) {
+            int b1 = Math.min(g1, b0 + block);
+            for (int w0 = 0; w0 < t.windows; w0 += tileWindows) {
+                int w1 = Math.min(t.windows, w0 + tileWindows);
+                for (int g = b0; g < b1; g++) tileRows(t, offsets, g, w0, w1, val, col, xt, tp, yt);
+            }
+        }
+        if (t.tailSlots == 0) return;
         for (int g = g0; g < g1; g++) {
             for (int rr = 0; rr < t.rowsPerGroup; rr++) {
                 int row = g * t.rowsPerGroup + rr;
                 if (row >= t.rows) break;
-                // This row's slots: value and the start of its input column in xt.
-                for (int s = 0, k = rr * whole; s < whole; s++, k++) {
-                    int p = g * groupSize + offsets[k];
-                    val[s] = t.values[p];
-                    col[s] = ((s / t.perRow) * t.window + t.index[p]) * tp;
-                }
                 for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
-                    val[whole + k] = t.tailValues[p];
-                    col[whole + k] = (t.windows * t.window + t.tailIndex[p]) * tp;
+                    val[k] = t.tailValues[p];
+                    col[k] = (t.windows * t.window + t.tailIndex[p]) * tp;
                 }
-                int t0 = 0;
-                for (; t0 + 4 * L <= tp; t0 += 4 * L) broadcastFour(val, col, slots, xt, t0, yt, row * tp + t0);
-                for (; t0 < tp; t0 += L) broadcastOne(val, col, slots, xt, t0, yt, row * tp + t0);
+                accumulateRow(val, col, t.tailSlots, xt, tp, yt, row * tp);
             }
         }
     }
 
-    /** y[at .. at+4L) = sum over slots of val[s] * xt[col[s] + t0 .. + 4L). */
+    /** Adds the products of windows [w0, w1) of row group g's rows into their tokens in yt. */
+    private static void tileRows(NmTiles t, int[] offsets, int g, int w0, int w1, float[] val, int[] col, float[] xt, int tp, float[] yt) {
+        int whole = t.windows * t.perRow, groupSize = t.vectors * t.windows * L;
+        int s0 = w0 * t.perRow, s1 = w1 * t.perRow;
+        for (int rr = 0; rr < t.rowsPerGroup; rr++) {
+            int row = g * t.rowsPerGroup + rr;
+            if (row >= t.rows) break;
+            for (int s = s0, k = rr * whole + s0, i = 0; s < s1; s++, k++, i++) {
+                int p = g * groupSize + offsets[k];
+                val[i] = t.values[p];
+                col[i] = ((s / t.perRow) * t.window + t.index[p]) * tp;
+            }
+            accumulateRow(val, col, s1 - s0, xt, tp, yt, row * tp);
+        }
+    }
+
+    /** yt[at .. at+tp) += sum over the slots of val[s] * xt[col[s] .. + tp). */
+    private static void accumulateRow(float[] val, int[] col, int slots, float[] xt, int tp, float[] yt, int at) {
+        int t0 = 0;
+        for (; t0 + 4 * L <= tp; t0 += 4 * L) broadcastFour(val, col, slots, xt, t0, yt, at + t0);
+        for (; t0 < tp; t0 += L) broadcastOne(val, col, slots, xt, t0, yt, at + t0);
+    }
+
+    /** y[at .. at+4L) += sum over slots of val[s] * xt[col[s] + t0 .. + 4L). */
     private static void broadcastFour(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.fromArray(F, yt, at), a1 = FloatVector.fromArray(F, yt, at + L);
+        FloatVector a2 = FloatVector.fromArray(F, yt, at + 2 * L), a3 = FloatVector.fromArray(F, yt, at + 3 * L);
         for (int s = 0; s < slots; s++) {
             FloatVector v = FloatVector.broadcast(F, val[s]);
             int b = col[s] + t0;
@@ -222,9 +258,9 @@ public final class SparseKernels {
         a3.intoArray(yt, at + 3 * L);
     }
 
-    /** y[at .. at+L) = sum over slots of val[s] * xt[col[s] + t0 .. + L), slots spread over four accumulators. */
+    /** y[at .. at+L) += sum over slots of val[s] * xt[col[s] + t0 .. + L), slots spread over four accumulators. */
     private static void broadcastOne(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.fromArray(F, yt, at), a1 = FloatVector.zero(F), a2 = a1, a3 = a1;
         int s = 0;
         for (; s + 3 < slots; s += 4) {
             a0 = FloatVector.fromArray(F, xt, col[s] + t0).fma(FloatVector.broadcast(F, val[s]), a0);
