@@ -35,8 +35,13 @@ class ForwardPropertyTest {
             Matrix dec = Generator.decodeAll(w, seqs.get(s));
             for (int t = 0; t < len; t++) {
                 for (int j = 0; j < vocab; j++) {
-                    assertThat(Math.abs(fast.get(s).get(t, j) - ref[t][j])).as("%s seq %d pos %d id %d", c, s, t, j).isLessThan(1e-4);
-                    assertThat(Math.abs(dec.get(t, j) - ref[t][j])).as("decode %s seq %d pos %d id %d", c, s, t, j).isLessThan(1e-4);
+                    // float32 against double. Random tiny models can be ill-conditioned at a position
+                    // (dim 2, hidden 45, seed 8077: both the batched forward and the decoder are off by
+                    // ~1e-4 at position 3 and by ~3e-7 elsewhere), so the bound is 5e-4, relative above
+                    // 1; a wrong RoPE, mask or cache index gives errors of order 0.1-1.
+                    double tol = 5e-4 * Math.max(1, Math.abs(ref[t][j]));
+                    assertThat(Math.abs(fast.get(s).get(t, j) - ref[t][j])).as("%s seq %d pos %d id %d ref %g", c, s, t, j, ref[t][j]).isLessThan(tol);
+                    assertThat(Math.abs(dec.get(t, j) - ref[t][j])).as("decode %s seq %d pos %d id %d ref %g", c, s, t, j, ref[t][j]).isLessThan(tol);
                 }
             }
         }
