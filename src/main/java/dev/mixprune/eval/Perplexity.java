@@ -61,7 +61,7 @@ public final class Perplexity {
     }
 
     /** Mean over t = 0..T-2 of -log softmax(logits[row0 + t])[tokens[t+1]], in double. */
-    static double windowMeanNll(Matrix logits, int row0, int[] tokens, int vocab) {
+    public static double windowMeanNll(Matrix logits, int row0, int[] tokens, int vocab) {
         float[] d = logits.data();
         double total = 0;
         for (int t = 0; t + 1 < tokens.length; t++) {

@@ -34,7 +34,7 @@ public final class AtomicFiles {
      * the rename would give every output those permissions; createFile uses the umask like any
      * other new file.
      */
-    private static Path createTemp(Path dir, String name) throws IOException {
+    static Path createTemp(Path dir, String name) throws IOException {
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve("." + name + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {

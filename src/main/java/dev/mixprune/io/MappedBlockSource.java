@@ -174,14 +174,7 @@ public final class MappedBlockSource implements BlockSource {
         }
         b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
         if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
-        Path tok = tokenizerPath;
-        if (tok == null) {
-            Path dir = path.toAbsolutePath().getParent();
-            for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
-                Path cand = dir.resolve(n);
-                if (Files.exists(cand)) { tok = cand; break; }
-            }
-        }
+        Path tok = ModelLoader.binTokenizer(path, tokenizerPath);
         if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
     }
 

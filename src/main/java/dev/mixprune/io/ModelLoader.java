@@ -33,16 +33,20 @@ public final class ModelLoader {
         };
     }
 
+    /** The given tokenizer, else tok512.bin or tokenizer.bin beside a llama2.c model, else null. */
+    static Path binTokenizer(Path model, Path given) {
+        if (given != null) return given;
+        Path dir = model.toAbsolutePath().getParent();
+        for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
+            Path cand = dir.resolve(n);
+            if (Files.exists(cand)) return cand;
+        }
+        return null;
+    }
+
     private static LoadedModel loadBin(Path path, Path tokenizerPath) throws IOException {
         LlamaWeights w = Llama2cBin.read(path);
-        Path tok = tokenizerPath;
-        if (tok == null) {
-            Path dir = path.toAbsolutePath().getParent();
-            for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
-                Path cand = dir.resolve(n);
-                if (Files.exists(cand)) { tok = cand; break; }
-            }
-        }
+        Path tok = binTokenizer(path, tokenizerPath);
         Optional<Tokenizer> t = Optional.empty();
         if (tok != null) t = Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
         return new LoadedModel(path, ModelFormat.BIN, w, t, Map.of());

@@ -30,7 +30,7 @@ final class PendingFile implements AutoCloseable {
         Path abs = target.toAbsolutePath();
         List<Path> created = createDirectories(abs.getParent());
         try {
-            return new PendingFile(abs, createTemp(abs.getParent(), abs.getFileName().toString()), created);
+            return new PendingFile(abs, AtomicFiles.createTemp(abs.getParent(), abs.getFileName().toString()), created);
         } catch (IOException | RuntimeException e) {
             deleteEmpty(created);
             throw e;
@@ -51,18 +51,6 @@ final class PendingFile implements AutoCloseable {
                 Files.deleteIfExists(d);
             } catch (IOException notEmptyOrGone) {
                 return; // something else lives there now: keep it and its parents
-            }
-        }
-    }
-
-    /** Not Files.createTempFile: that makes the file 0600 and the rename would keep it (see AtomicFiles). */
-    private static Path createTemp(Path dir, String name) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path t = dir.resolve("." + name + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                return Files.createFile(t);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                if (attempt > 100) throw e;
             }
         }
     }

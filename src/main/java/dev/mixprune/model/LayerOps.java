@@ -3,11 +3,11 @@ package dev.mixprune.model;
 import dev.mixprune.tensor.Matrix;
 
 /** The small element-wise pieces of the forward pass, on float arrays (kept simple so they vectorise). */
-final class LayerOps {
+public final class LayerOps {
     private LayerOps() {}
 
     /** out[r] = g ⊙ x[r] / sqrt(mean(x[r]²) + eps) for every row; the sum of squares is kept in double. */
-    static Matrix rmsnorm(Matrix x, float[] g, float eps) {
+    public static Matrix rmsnorm(Matrix x, float[] g, float eps) {
         Matrix out = new Matrix(x.rows(), x.cols());
         for (int r = 0; r < x.rows(); r++) rmsnorm(x.data(), r * x.cols(), g, eps, out.data(), r * x.cols());
         return out;

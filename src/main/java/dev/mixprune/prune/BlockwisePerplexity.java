@@ -6,6 +6,7 @@ import dev.mixprune.io.BlockSource;
 import dev.mixprune.model.ActivationCapture;
 import dev.mixprune.model.BlockForward;
 import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LayerOps;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaForward;
 import dev.mixprune.tensor.Gemm;
@@ -54,44 +55,14 @@ public final class BlockwisePerplexity {
         double[] windowNll = new double[windows.length];
         int vocab = c.vocabSize();
         for (int i = 0; i < residual.size(); i++) {
-            Matrix logits = Gemm.nt(rmsnorm(residual.get(i), norm, c.normEps()), classifier);
+            Matrix logits = Gemm.nt(LayerOps.rmsnorm(residual.get(i), norm, c.normEps()), classifier);
             residual.set(i, null);
             int first = i * batchSeqs, count = logits.rows() / seqLen;
-            ThreadTeam.shared().forEach(count, s -> windowNll[first + s] = windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
+            ThreadTeam.shared().forEach(count, s -> windowNll[first + s] = Perplexity.windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
         }
         double sum = 0;
         for (double v : windowNll) sum += v; // fixed order, as Perplexity does
         double mean = sum / windows.length;
         return new PerplexityResult(Math.exp(mean), mean, windows.length, (long) windows.length * (seqLen - 1), seqLen);
-    }
-
-    /** The final RMSNorm exactly as the forward computes it (sum of squares in double). */
-    static Matrix rmsnorm(Matrix x, float[] g, float eps) {
-        Matrix out = new Matrix(x.rows(), x.cols());
-        float[] in = x.data(), o = out.data();
-        int n = g.length;
-        for (int r = 0; r < x.rows(); r++) {
-            int off = r * n;
-            double ss = 0;
-            for (int i = 0; i < n; i++) ss += (double) in[off + i] * in[off + i];
-            float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
-            for (int i = 0; i < n; i++) o[off + i] = g[i] * (scale * in[off + i]);
-        }
-        return out;
-    }
-
-    /** Mean over t of -log softmax(logits[row0 + t])[tokens[t+1]], in double with the max subtracted. */
-    static double windowMeanNll(Matrix logits, int row0, int[] tokens, int vocab) {
-        float[] d = logits.data();
-        double total = 0;
-        for (int t = 0; t + 1 < tokens.length; t++) {
-            int off = (row0 + t) * vocab;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) max = Math.max(max, d[off + j]);
-            double sum = 0;
-            for (int j = 0; j < vocab; j++) sum += Math.exp(d[off + j] - max);
-            total += Math.log(sum) + max - d[off + tokens[t + 1]];
-        }
-        return total / (tokens.length - 1);
     }
 }
