@@ -67,12 +67,16 @@ public interface BlockSource extends AutoCloseable {
 
     /** The residual-stream input of block 0: the embedding rows of the tokens, sequence-major [seqs * seqLen, dim]. */
     default Matrix embed(List<int[]> seqs, int seqLen) {
-        int dim = config().dim();
+        return gatherRows(config().dim(), seqs, seqLen, token -> embeddingRows(token, 1));
+    }
+
+    /** [seqs * seqLen, dim]: row (s, t) is {@code row.apply(seqs[s][t])}. */
+    static Matrix gatherRows(int dim, List<int[]> seqs, int seqLen, java.util.function.IntFunction<float[]> row) {
         Matrix x = new Matrix(seqs.size() * seqLen, dim);
         float[] d = x.data();
         for (int s = 0; s < seqs.size(); s++) {
             int[] tok = seqs.get(s);
-            for (int t = 0; t < seqLen; t++) System.arraycopy(embeddingRows(tok[t], 1), 0, d, (s * seqLen + t) * dim, dim);
+            for (int t = 0; t < seqLen; t++) System.arraycopy(row.apply(tok[t]), 0, d, (s * seqLen + t) * dim, dim);
         }
         return x;
     }

@@ -331,15 +331,11 @@ public final class MappedBlockSource implements BlockSource {
 
     /** Gathers the rows of the tokens, then releases the embedding's pages once (not once per token). */
     @Override public Matrix embed(List<int[]> seqs, int seqLen) {
-        int dim = config.dim();
-        Matrix x = new Matrix(seqs.size() * seqLen, dim);
-        float[] d = x.data();
-        for (int s = 0; s < seqs.size(); s++) {
-            int[] tok = seqs.get(s);
-            for (int t = 0; t < seqLen; t++) System.arraycopy(embedding.rowsKeepingPages(tok[t], 1), 0, d, (s * seqLen + t) * dim, dim);
+        try {
+            return BlockSource.gatherRows(config.dim(), seqs, seqLen, token -> embedding.rowsKeepingPages(token, 1));
+        } finally {
+            embedding.release();
         }
-        embedding.release();
-        return x;
     }
 
     @Override public float[] classifierRows(int first, int count) {

@@ -27,17 +27,9 @@ import java.util.Map;
 public final class SafetensorsFile implements AutoCloseable {
     /** One tensor entry; {@code shape} is outermost-first as in PyTorch ([out, in] for a weight). */
     public record Entry(String name, String dtype, long[] shape, long begin, long end) {
-        public long elements() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return n;
-        }
+        public long elements() { return TensorShapes.elements(shape); }
 
-        public String shapeString() {
-            StringBuilder sb = new StringBuilder("[");
-            for (int i = 0; i < shape.length; i++) sb.append(i == 0 ? "" : ", ").append(shape[i]);
-            return sb.append(']').toString();
-        }
+        public String shapeString() { return TensorShapes.text(shape); }
     }
 
     private static final Map<String, Integer> DTYPE_BYTES = Map.ofEntries(

@@ -65,38 +65,32 @@ public final class LlamaWeights {
      * dense. Embedding, norms and classifier are shared with this model, not copied.
      */
     public LlamaWeights pack(int m) {
-        List<BlockWeights> out = new ArrayList<>();
-        for (int l = 0; l < blocks.size(); l++) {
-            BlockWeights b = blocks.get(l);
-            java.util.EnumMap<LayerKind, LinearWeight> lin = new java.util.EnumMap<>(LayerKind.class);
-            for (LayerKind k : LayerKind.values()) {
-                LinearWeight w = b.weight(k);
-                if (w instanceof Matrix d) {
-                    int n = PackedNM.maxNonZerosPerGroup(d, m);
-                    // An all-zero layer still needs one slot per group.
-                    if (n < m) w = PackedNM.pack(d, Math.max(1, n), m);
-                }
-                lin.put(k, w);
+        return mapLinears(w -> {
+            if (w instanceof Matrix d) {
+                int n = PackedNM.maxNonZerosPerGroup(d, m);
+                // An all-zero layer still needs one slot per group.
+                if (n < m) return PackedNM.pack(d, Math.max(1, n), m);
             }
-            out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, l));
-        }
-        return new LlamaWeights(config, tokenEmbedding, out, finalNorm, classifier);
+            return w;
+        });
     }
 
     /** The dense equivalent: every packed linear expanded (dense ones shared, not copied). */
     public LlamaWeights unpack() {
+        return mapLinears(w -> switch (w) {
+            case Matrix d -> d;
+            case PackedNM p -> p.toDense();
+            default -> throw new IllegalStateException("unknown weight storage " + w.getClass().getName());
+        });
+    }
+
+    /** A model with every linear replaced by {@code f} of it; norms, embedding and classifier shared. */
+    private LlamaWeights mapLinears(java.util.function.UnaryOperator<LinearWeight> f) {
         List<BlockWeights> out = new ArrayList<>();
         for (int l = 0; l < blocks.size(); l++) {
             BlockWeights b = blocks.get(l);
-            java.util.EnumMap<LayerKind, Matrix> lin = new java.util.EnumMap<>(LayerKind.class);
-            for (LayerKind k : LayerKind.values()) {
-                LinearWeight w = b.weight(k);
-                lin.put(k, switch (w) {
-                    case Matrix d -> d;
-                    case PackedNM p -> p.toDense();
-                    default -> throw new IllegalStateException("unknown weight storage " + w.getClass().getName());
-                });
-            }
+            java.util.EnumMap<LayerKind, LinearWeight> lin = new java.util.EnumMap<>(LayerKind.class);
+            for (LayerKind k : LayerKind.values()) lin.put(k, f.apply(b.weight(k)));
             out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, l));
         }
         return new LlamaWeights(config, tokenEmbedding, out, finalNorm, classifier);
