@@ -1,9 +1,10 @@
 package dev.mixprune.bench;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.GgufLlama;
-import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.TokenizerFiles;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -33,7 +34,7 @@ public final class SyntheticLlama {
         int dim = args.length > 2 ? Integer.parseInt(args[2]) : 2048, hidden = args.length > 3 ? Integer.parseInt(args[3]) : 5632;
         int layers = args.length > 4 ? Integer.parseInt(args[4]) : 16, heads = args.length > 5 ? Integer.parseInt(args[5]) : 32;
         long seed = args.length > 6 ? Long.parseLong(args[6]) : 1;
-        Vocabulary vocab = ModelLoader.readVocabulary(vocabFrom, 32000);
+        Tokenizer vocab = TokenizerFiles.read(vocabFrom, 32000);
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 2048, 1e-5f, 10000f, false);
         LlamaWeights w = random(c, seed);
         GgufLlama.write(out, w, vocab, Map.of("general.name", dev.mixprune.io.GgufValue.ofString("mixprune synthetic llama")), TensorDType.F32);
@@ -44,7 +45,7 @@ public final class SyntheticLlama {
      * Writes the same kind of random model tensor by tensor (each generated when the writer reaches
      * it), so a model larger than memory (7B) can be written; {@code dtype} F16 or F32.
      */
-    public static void writeStreaming(Path out, LlamaConfig c, Vocabulary vocab, long seed, TensorDType dtype) throws java.io.IOException {
+    public static void writeStreaming(Path out, LlamaConfig c, Tokenizer vocab, long seed, TensorDType dtype) throws java.io.IOException {
         dev.mixprune.io.GgmlType ft = dtype == TensorDType.F32 ? dev.mixprune.io.GgmlType.F32 : dev.mixprune.io.GgmlType.F16;
         List<dev.mixprune.io.GgufTensorWriter.Entry> t = new ArrayList<>();
         t.add(lazy("token_embd.weight", c.vocabSize(), c.dim(), 1.0, seed, ft));

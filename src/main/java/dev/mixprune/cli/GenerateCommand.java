@@ -2,7 +2,7 @@ package dev.mixprune.cli;
 
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
@@ -60,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, seed);
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
-        int[] tokens = g.generate(promptIds, n, sampler, (prev, next) -> {
+        int[] tokens = g.generate(promptIds, n, sampler, tok.specialTokens()::stopsGeneration, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
             out.write(piece, 0, piece.length);
             out.flush();

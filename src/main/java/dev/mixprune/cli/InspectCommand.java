@@ -11,7 +11,7 @@ import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorListing;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
@@ -63,7 +63,7 @@ final class InspectCommand implements Callable<Integer> {
                 List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize() && !t.name().endsWith(".nm_index")).map(t -> t.name() + " " + t.type()).toList();
                 if (!odd.isEmpty()) {
                     LlamaConfig c = GgufLlama.config(f);
-                    Optional<Tokenizer> tok = GgufLlama.vocabulary(f, c.vocabSize()).map(Tokenizer::new);
+                    Optional<Tokenizer> tok = dev.mixprune.io.GgufVocabulary.read(f, c.vocabSize());
                     return new Summary(model, ModelFormat.GGUF, c, tok, new LinkedHashMap<>(f.metadata()), null,
                             odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown", null);
                 }
@@ -84,7 +84,7 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("config     dim %d, hidden %d, layers %d, heads %d, kv heads %d, head size %d, vocab %d, seq_len %d, norm eps %s, rope theta %s, classifier %s%n",
                 c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headSize(), c.vocabSize(), c.seqLen(), c.normEps(), c.ropeTheta(),
                 c.sharedClassifier() ? "shared with embedding" : "separate");
-        out.printf("tokenizer  %s%n", s.tokenizer().map(t -> t.vocabulary().size() + " pieces").orElse("none"));
+        out.printf("tokenizer  %s%n", s.tokenizer().map(TokenizeCommand::describe).orElse("none"));
         out.printf("params     %,d total, %,d prunable (%d linear layers); %,d values stored in the file%n", c.parameterCount(), c.prunableTotal(),
                 LayerId.all(c).size(), stored);
         if (!s.metadata().isEmpty()) {
@@ -119,7 +119,7 @@ final class InspectCommand implements Callable<Integer> {
         cfg.put("dim", c.dim()).put("hidden_dim", c.hiddenDim()).put("n_layers", c.nLayers()).put("n_heads", c.nHeads()).put("n_kv_heads", c.nKvHeads())
                 .put("head_size", c.headSize()).put("vocab_size", c.vocabSize()).put("seq_len", c.seqLen()).put("norm_eps", c.normEps())
                 .put("rope_theta", c.ropeTheta()).put("shared_classifier", c.sharedClassifier());
-        if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().vocabulary().size());
+        if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().size());
         else root.putNull("tokenizer_pieces");
         ObjectNode params = root.putObject("parameters");
         params.put("total", c.parameterCount()).put("prunable", c.prunableTotal()).put("stored_values", stored);

@@ -44,7 +44,7 @@ final class GgufBlockSink implements BlockSink {
         source.metadata().forEach((k, v) -> {
             if (v instanceof GgufValue g) pass.put(k, g);
         });
-        Map<String, GgufValue> meta = GgufLlama.metadataFor(c, source.vocabularyOrNull(), pass, dtype);
+        Map<String, GgufValue> meta = GgufLlama.metadataFor(c, source.tokenizerOrNull(), pass, dtype);
         alignment = GgufTensorWriter.alignment(meta);
         if (alignment <= 0 || Long.bitCount(alignment) != 1) throw new IllegalArgumentException("general.alignment must be a power of two, got " + alignment);
         entries = layout();

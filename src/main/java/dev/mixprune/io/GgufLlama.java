@@ -6,6 +6,7 @@ import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -134,54 +135,11 @@ public final class GgufLlama {
     }
 
     /**
-     * The vocabulary from tokenizer.ggml.*, or empty if the file has none or a tokenizer model
-     * other than SentencePiece "llama" (which this project's tokenizer cannot run).
-     */
-    public static Optional<Vocabulary> vocabulary(GgufFile f, int modelVocab) {
-        GgufValue model = f.metadata().get("tokenizer.ggml.model");
-        GgufValue tokens = f.metadata().get("tokenizer.ggml.tokens");
-        if (tokens == null || model == null || model.type() != GgufValueType.STRING || !model.asString().equals("llama")) return Optional.empty();
-        GgufValue.Array ta = tokens.type() == GgufValueType.ARRAY ? tokens.asArray() : null;
-        if (ta == null || !(ta.values() instanceof String[] pieces)) {
-            throw BadInputException.in(f.path(), "metadata tokenizer.ggml.tokens: expected an array of strings, found " + tokens.display());
-        }
-        if (pieces.length != modelVocab) {
-            throw BadInputException.in(f.path(), "metadata tokenizer.ggml.tokens has " + pieces.length + " pieces but the model's vocabulary has " + modelVocab
-                    + " (tokenizer/model vocabulary mismatch)");
-        }
-        float[] scores = new float[pieces.length];
-        GgufValue sv = f.metadata().get("tokenizer.ggml.scores");
-        if (sv != null) {
-            if (sv.type() != GgufValueType.ARRAY || !(sv.asArray().values() instanceof float[] s) || s.length != pieces.length) {
-                throw BadInputException.in(f.path(), "metadata tokenizer.ggml.scores: expected " + pieces.length + " FLOAT32 values, found " + sv.display());
-            }
-            scores = s;
-        }
-        int[] types = null;
-        GgufValue tv = f.metadata().get("tokenizer.ggml.token_type");
-        if (tv != null) {
-            if (tv.type() != GgufValueType.ARRAY || !(tv.asArray().values() instanceof long[] t) || t.length != pieces.length) {
-                throw BadInputException.in(f.path(), "metadata tokenizer.ggml.token_type: expected " + pieces.length + " integers, found " + tv.display());
-            }
-            types = new int[t.length];
-            for (int i = 0; i < t.length; i++) types[i] = (int) t[i];
-        }
-        for (String key : new String[]{"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
-            GgufValue v = f.metadata().get(key);
-            long want = key.contains("bos") ? Vocabulary.BOS : Vocabulary.EOS;
-            if (v != null && v.type().isInteger() && v.asLong() != want) {
-                throw BadInputException.in(f.path(), "metadata " + key + " is " + v.asLong() + "; the tokenizer (llama2.c rule) requires " + want);
-            }
-        }
-        return Optional.of(Vocabulary.fromSentencePiece(List.of(pieces), scores, types));
-    }
-
-    /**
      * GGUF metadata for a model: {@code passthrough} first (its order and every key kept), then
      * the keys derived from the config, dtype and vocabulary written over it so they agree with
      * the tensors. Keys llama.cpp needs to load a LLaMA are always present.
      */
-    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) {
+    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) {
         Map<String, GgufValue> m = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
         m.put("general.architecture", GgufValue.ofString("llama"));
         m.putIfAbsent("general.name", GgufValue.ofString("mixprune"));
@@ -197,24 +155,7 @@ public final class GgufLlama {
         m.put("llama.rope.dimension_count", GgufValue.ofUint32(c.headSize()));
         m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(c.normEps()));
         m.put("llama.rope.freq_base", GgufValue.ofFloat32(c.ropeTheta()));
-        if (vocab != null) {
-            if (vocab.size() != c.vocabSize()) throw new IllegalArgumentException("vocabulary has " + vocab.size() + " pieces, model " + c.vocabSize());
-            List<String> pieces = new ArrayList<>(vocab.size());
-            float[] scores = new float[vocab.size()];
-            long[] types = new long[vocab.size()];
-            for (int i = 0; i < vocab.size(); i++) {
-                pieces.add(vocab.sentencePiece(i));
-                scores[i] = vocab.score(i);
-                types[i] = vocab.tokenType(i);
-            }
-            m.put("tokenizer.ggml.model", GgufValue.ofString("llama"));
-            m.put("tokenizer.ggml.tokens", GgufValue.ofStrings(pieces));
-            m.put("tokenizer.ggml.scores", GgufValue.ofFloats(scores));
-            m.put("tokenizer.ggml.token_type", GgufValue.ofIntegers(GgufValueType.INT32, types));
-            m.putIfAbsent("tokenizer.ggml.bos_token_id", GgufValue.ofUint32(Vocabulary.BOS));
-            m.putIfAbsent("tokenizer.ggml.eos_token_id", GgufValue.ofUint32(Vocabulary.EOS));
-            m.putIfAbsent("tokenizer.ggml.unknown_token_id", GgufValue.ofUint32(Vocabulary.UNK));
-        }
+        if (tokenizer != null) GgufVocabulary.put(m, tokenizer, c.vocabSize());
         return m;
     }
 
@@ -247,7 +188,7 @@ public final class GgufLlama {
     }
 
     /** Writes a LLaMA GGUF (see {@link #metadataFor} for how metadata is kept). */
-    public static void write(Path out, LlamaWeights w, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
-        GgufWriter.write(out, metadataFor(w.config(), vocab, passthrough, dtype), tensorsFor(w, dtype));
+    public static void write(Path out, LlamaWeights w, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
+        GgufWriter.write(out, metadataFor(w.config(), tokenizer, passthrough, dtype), tensorsFor(w, dtype));
     }
 }

@@ -11,6 +11,7 @@ import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -158,10 +159,10 @@ public final class HfLlama {
      * {@code dir}. {@code extraConfig} (e.g. a loaded config.json) is kept; the keys derived from
      * the model config overwrite it.
      */
-    public static void write(Path dir, LlamaWeights w, Vocabulary vocab, Map<String, Object> extraConfig, TensorDType dtype) throws IOException {
+    public static void write(Path dir, LlamaWeights w, Tokenizer tokenizer, Map<String, Object> extraConfig, TensorDType dtype) throws IOException {
         Files.createDirectories(dir);
         LlamaConfig c = w.config();
-        ObjectNode cfg = configJson(c, extraConfig, dtype);
+        ObjectNode cfg = configJson(c, extraConfig, dtype, tokenizer);
         List<SafetensorsWriter.Tensor> t = new ArrayList<>();
         t.add(mat("model.embed_tokens.weight", w.tokenEmbedding(), dtype));
         for (int l = 0; l < c.nLayers(); l++) {
@@ -179,20 +180,20 @@ public final class HfLlama {
         t.add(new SafetensorsWriter.Tensor("model.norm.weight", new long[]{c.dim()}, dtype, w.finalNorm()));
         if (!c.sharedClassifier()) t.add(mat("lm_head.weight", w.classifier(), dtype));
         SafetensorsWriter.write(dir.resolve(WEIGHTS), t, WEIGHTS_METADATA);
-        writeConfigAndTokenizer(dir, cfg, vocab);
+        writeConfigAndTokenizer(dir, cfg, tokenizer);
     }
 
     /** The safetensors {@code __metadata__} this writer puts in model.safetensors. */
     static final Map<String, String> WEIGHTS_METADATA = Map.of("format", "pt");
 
-    /** config.json and (when {@code vocab} is given) tokenizer.model, each written atomically; after the weights. */
-    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Vocabulary vocab) throws IOException {
+    /** config.json and (when {@code tokenizer} is given) its files (HfTokenizerFiles), each written atomically; after the weights. */
+    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Tokenizer tokenizer) throws IOException {
         AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
-        if (vocab != null) SentencePieceModel.fromVocabulary(vocab, null).write(dir.resolve(TOKENIZER));
+        if (tokenizer != null) HfTokenizerFiles.write(tokenizer, dir);
     }
 
     /** config.json for a model: {@code extraConfig} kept, the keys derived from the config and dtype written over it. */
-    static ObjectNode configJson(LlamaConfig c, Map<String, Object> extraConfig, TensorDType dtype) {
+    static ObjectNode configJson(LlamaConfig c, Map<String, Object> extraConfig, TensorDType dtype, Tokenizer tokenizer) {
         ObjectNode cfg = JSON.createObjectNode();
         if (extraConfig != null) extraConfig.forEach((k, v) -> cfg.set(k, JSON.valueToTree(v)));
         if (!cfg.has("architectures")) cfg.putArray("architectures").add("LlamaForCausalLM");
@@ -209,8 +210,8 @@ public final class HfLlama {
         cfg.put("rope_theta", Double.parseDouble(Float.toString(c.ropeTheta())));
         cfg.put("tie_word_embeddings", c.sharedClassifier());
         cfg.put("hidden_act", "silu");
-        if (!cfg.has("bos_token_id")) cfg.put("bos_token_id", Vocabulary.BOS);
-        if (!cfg.has("eos_token_id")) cfg.put("eos_token_id", Vocabulary.EOS);
+        if (tokenizer != null && tokenizer.specialTokens().hasBos() && !cfg.has("bos_token_id")) cfg.put("bos_token_id", tokenizer.specialTokens().bos());
+        if (tokenizer != null && tokenizer.specialTokens().hasEos() && !cfg.has("eos_token_id")) cfg.put("eos_token_id", tokenizer.specialTokens().eos());
         cfg.put("torch_dtype", dtype == TensorDType.F32 ? "float32" : "float16");
         return cfg;
     }

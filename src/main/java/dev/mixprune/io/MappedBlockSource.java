@@ -5,6 +5,7 @@ import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -175,7 +176,7 @@ public final class MappedBlockSource implements BlockSource {
         b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
         if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
         Path tok = ModelLoader.binTokenizer(path, tokenizerPath);
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(TokenizerFiles.read(tok, c.vocabSize()));
     }
 
     private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
@@ -200,10 +201,9 @@ public final class MappedBlockSource implements BlockSource {
         }
         b.finalNorm = ggufVector(f, "output_norm.weight", c.dim());
         if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, "output.weight", c.vocabSize(), c.dim());
-        Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
-                : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
-                : GgufLlama.vocabulary(f, c.vocabSize());
-        b.tokenizer = v.map(Tokenizer::new);
+        b.tokenizer = !b.withTokenizer ? Optional.empty()
+                : tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
+                : GgufVocabulary.read(f, c.vocabSize());
         b.metadata = new LinkedHashMap<>(f.metadata());
     }
 
@@ -251,10 +251,10 @@ public final class MappedBlockSource implements BlockSource {
         }
         b.finalNorm = hfRef(dir, owner, "model.norm.weight", 1, c.dim(), true);
         if (!c.sharedClassifier()) b.classifier = hfRef(dir, owner, "lm_head.weight", c.vocabSize(), c.dim(), false);
-        Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
-        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (b.withTokenizer) {
+            b.tokenizer = tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
+                    : TokenizerFiles.inHfDirectory(dir, c.vocabSize());
+        }
         b.metadata = cfg;
         b.path = dir;
     }

@@ -2,6 +2,7 @@ package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,20 +36,14 @@ public final class ModelLoader {
 
     /** The given tokenizer, else tok512.bin or tokenizer.bin beside a llama2.c model, else null. */
     static Path binTokenizer(Path model, Path given) {
-        if (given != null) return given;
-        Path dir = model.toAbsolutePath().getParent();
-        for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
-            Path cand = dir.resolve(n);
-            if (Files.exists(cand)) return cand;
-        }
-        return null;
+        return given != null ? given : TokenizerFiles.besideBin(model).orElse(null);
     }
 
     private static LoadedModel loadBin(Path path, Path tokenizerPath) throws IOException {
         LlamaWeights w = Llama2cBin.read(path);
         Path tok = binTokenizer(path, tokenizerPath);
         Optional<Tokenizer> t = Optional.empty();
-        if (tok != null) t = Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
+        if (tok != null) t = Optional.of(TokenizerFiles.read(tok, w.config().vocabSize()));
         return new LoadedModel(path, ModelFormat.BIN, w, t, Map.of());
     }
 
@@ -56,32 +51,17 @@ public final class ModelLoader {
         try (GgufFile f = GgufFile.open(path)) {
             // A packed GGUF (docs/formats.md "Packed N:M") holds value/index tensor pairs instead of some weights.
             LlamaWeights w = dev.mixprune.sparse.PackedGguf.isPacked(f) ? dev.mixprune.sparse.PackedGguf.weights(f) : GgufLlama.weights(f);
-            Optional<Vocabulary> v = tokenizerPath != null ? Optional.of(readVocabulary(tokenizerPath, w.config().vocabSize()))
-                    : GgufLlama.vocabulary(f, w.config().vocabSize());
-            return new LoadedModel(path, ModelFormat.GGUF, w, v.map(Tokenizer::new), new LinkedHashMap<>(f.metadata()));
+            Optional<Tokenizer> t = tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, w.config().vocabSize()))
+                    : GgufVocabulary.read(f, w.config().vocabSize());
+            return new LoadedModel(path, ModelFormat.GGUF, w, t, new LinkedHashMap<>(f.metadata()));
         }
     }
 
     private static LoadedModel loadHf(Path dir, Path tokenizerPath) throws IOException {
         LlamaWeights w = HfLlama.read(dir);
         Map<String, Object> cfg = HfLlama.readConfigJson(dir);
-        Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
-        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        Optional<Tokenizer> t = tok == null ? Optional.empty() : Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
+        Optional<Tokenizer> t = tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, w.config().vocabSize()))
+                : TokenizerFiles.inHfDirectory(dir, w.config().vocabSize());
         return new LoadedModel(dir, ModelFormat.SAFETENSORS, w, t, cfg);
-    }
-
-    /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf, by extension. */
-    public static Vocabulary readVocabulary(Path tok, int vocabSize) throws IOException {
-        String n = tok.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (n.endsWith(".model")) return SentencePieceModel.readVocabulary(tok, vocabSize);
-        if (n.endsWith(".gguf")) {
-            try (GgufFile g = GgufFile.open(tok)) {
-                return GgufLlama.vocabulary(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
-            }
-        }
-        if (n.endsWith(".json")) return TokenizerJson.read(tok, vocabSize);
-        return TokenizerBin.read(tok, vocabSize);
     }
 }

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LlamaWeights;
 
 import java.io.IOException;
@@ -18,7 +19,7 @@ public final class ModelWriter {
      *                 through to GGUF, the others (config.json keys) to an HF config.json; may be null
      * @param out      the .bin / .gguf file, or the HF directory
      */
-    public static void write(LlamaWeights weights, Vocabulary vocab, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
+    public static void write(LlamaWeights weights, Tokenizer tokenizer, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
             throws IOException {
         Map<String, GgufValue> gguf = new LinkedHashMap<>();
         Map<String, Object> hf = new LinkedHashMap<>();
@@ -32,10 +33,10 @@ public final class ModelWriter {
             case BIN -> {
                 if (dtype != TensorDType.F32) throw new IllegalArgumentException("llama2.c .bin holds float32 only, not " + dtype);
                 Llama2cBin.write(weights, out);
-                if (vocab != null) TokenizerBin.write(vocab, out.toAbsolutePath().resolveSibling("tokenizer.bin"));
+                if (tokenizer != null) TokenizerBin.write(tokenizer, out.toAbsolutePath().resolveSibling("tokenizer.bin"));
             }
-            case GGUF -> GgufLlama.write(out, weights, vocab, gguf, dtype);
-            case SAFETENSORS -> HfLlama.write(out, weights, vocab, hf, dtype);
+            case GGUF -> GgufLlama.write(out, weights, tokenizer, gguf, dtype);
+            case SAFETENSORS -> HfLlama.write(out, weights, tokenizer, hf, dtype);
         }
     }
 }

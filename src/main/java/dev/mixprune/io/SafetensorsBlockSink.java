@@ -130,7 +130,7 @@ final class SafetensorsBlockSink implements BlockSink {
         source.metadata().forEach((k, v) -> {
             if (!(v instanceof GgufValue)) hf.put(k, v);
         });
-        HfLlama.writeConfigAndTokenizer(dir, HfLlama.configJson(c, hf, dtype), source.vocabularyOrNull());
+        HfLlama.writeConfigAndTokenizer(dir, HfLlama.configJson(c, hf, dtype, source.tokenizerOrNull()), source.tokenizerOrNull());
     }
 
     @Override public void close() throws IOException {

@@ -4,6 +4,7 @@ import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.Map;

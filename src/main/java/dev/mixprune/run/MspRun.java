@@ -124,7 +124,7 @@ public final class MspRun {
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
-                ModelWriter.write(pruned, lm.vocabularyOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
+                ModelWriter.write(pruned, lm.tokenizerOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
             }
             zeroShot(allocation, pruned, tok, s, progress);
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
@@ -144,7 +144,7 @@ public final class MspRun {
     }
 
     /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress) throws IOException {
+    private static void zeroShot(String name, LlamaWeights w, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress) throws IOException {
         if (s.tasks().isEmpty()) return;
         List<EvalReport.TaskRow> rows = ZeroShotSuite.run(tok, ZeroShotSuite.defaultBackend(w), s.tasks(), s.tasksDir(), s.taskLimit(),
                 DocSelection.HARNESS_SHUFFLE, progress);

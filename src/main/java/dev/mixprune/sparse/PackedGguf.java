@@ -1,5 +1,6 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.GgufTensorWriter;
 
 import dev.mixprune.BadInputException;
@@ -9,7 +10,7 @@ import dev.mixprune.io.GgufLlama;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.GgufValueType;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -67,11 +68,11 @@ public final class PackedGguf {
      * metadata of {@link GgufLlama#metadataFor} plus the packed keys; stale {@code mixprune.nm.*}
      * keys of {@code passthrough} are dropped. Norms are F32; values and dense weights {@code dtype}.
      */
-    public static void write(Path out, LlamaWeights w, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
+    public static void write(Path out, LlamaWeights w, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
         LlamaConfig c = w.config();
         Map<String, GgufValue> pass = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
         pass.keySet().removeIf(k -> k.startsWith(NM_PREFIX) || k.equals(PACKED_KEY));
-        Map<String, GgufValue> meta = GgufLlama.metadataFor(c, vocab, pass, dtype);
+        Map<String, GgufValue> meta = GgufLlama.metadataFor(c, tokenizer, pass, dtype);
         meta.put(PACKED_KEY, GgufValue.ofBool(true));
         GgmlType ft = dtype == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16;
         List<GgufTensorWriter.Entry> t = new ArrayList<>();

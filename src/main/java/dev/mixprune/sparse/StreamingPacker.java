@@ -1,5 +1,7 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.io.GgufVocabulary;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.GgufTensorWriter;
 
 import dev.mixprune.io.GgmlType;
@@ -7,7 +9,7 @@ import dev.mixprune.io.GgufFile;
 import dev.mixprune.io.GgufLlama;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
@@ -40,10 +42,10 @@ public final class StreamingPacker {
     public static void prune(Path in, Path out, int n, int m, TensorDType dtype, Progress progress) throws IOException {
         try (GgufFile f = GgufFile.open(in)) {
             LlamaConfig c = GgufLlama.config(f);
-            Vocabulary vocab = GgufLlama.vocabulary(f, c.vocabSize()).orElse(null);
+            Tokenizer tokenizer = GgufVocabulary.read(f, c.vocabSize()).orElse(null);
             Map<String, GgufValue> pass = new LinkedHashMap<>(f.metadata());
             pass.keySet().removeIf(k -> k.startsWith(PackedGguf.NM_PREFIX));
-            Map<String, GgufValue> meta = GgufLlama.metadataFor(c, vocab, pass, dtype);
+            Map<String, GgufValue> meta = GgufLlama.metadataFor(c, tokenizer, pass, dtype);
             meta.put(PackedGguf.PACKED_KEY, GgufValue.ofBool(true));
             GgmlType ft = dtype == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16;
             List<GgufTensorWriter.Entry> t = new ArrayList<>();

@@ -34,7 +34,7 @@ class PackCommandTest {
             w.block(id.block()).setLinear(id.kind(), NmMasks.magnitude(w.linear(id), n, 8));
         }
         Path pruned = dir.resolve("pruned.gguf"), packed = dir.resolve("packed.gguf");
-        GgufLlama.write(pruned, w, m.vocabularyOrNull(), Map.of(), TensorDType.F32);
+        GgufLlama.write(pruned, w, m.tokenizerOrNull(), Map.of(), TensorDType.F32);
 
         StringWriter out = new StringWriter();
         CommandLine cl = new CommandLine(new PackCommand());

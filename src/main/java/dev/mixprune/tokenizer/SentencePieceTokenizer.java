@@ -1,64 +1,69 @@
-package dev.mixprune.io;
+package dev.mixprune.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encoder/decoder per docs/protocols.md T (llama2.c run.c's greedy BPE rule).
+ * llama2.c / SentencePiece BPE (docs/protocols.md T, run.c's greedy rule) over a {@link Vocabulary}.
  * {@link #encode} runs the O(n log n) {@link HeapBpe}; {@link NaiveBpe} is the O(n^2) reference
- * it is tested against, id for id.
+ * it is tested against, id for id. The special tokens come from the file the vocabulary was read
+ * from ({@link #llama2c} for a llama2.c tokenizer.bin, which records none).
  */
-public class Tokenizer {
-    protected final Vocabulary vocab;
+public final class SentencePieceTokenizer implements Tokenizer {
+    private final Vocabulary vocab;
+    private final SpecialTokens special;
     private final HeapBpe bpe;
 
-    public Tokenizer(Vocabulary vocab) {
+    public SentencePieceTokenizer(Vocabulary vocab, SpecialTokens special) {
         this.vocab = vocab;
+        this.special = special.checkedAgainst(vocab.size());
         this.bpe = new HeapBpe(vocab);
+    }
+
+    /**
+     * llama2.c's convention, for a tokenizer.bin (which stores no special ids): unk 0, BOS 1 added
+     * to every document, EOS 2 ending generation.
+     */
+    public static SentencePieceTokenizer llama2c(Vocabulary vocab) {
+        return new SentencePieceTokenizer(vocab, llama2cSpecials(vocab.size()));
+    }
+
+    /** The special tokens of {@link #llama2c} (those that exist in a vocabulary of {@code size}). */
+    public static SpecialTokens llama2cSpecials(int size) {
+        int bos = size > Vocabulary.LLAMA2C_BOS ? Vocabulary.LLAMA2C_BOS : SpecialTokens.NONE;
+        int eos = size > Vocabulary.LLAMA2C_EOS ? Vocabulary.LLAMA2C_EOS : SpecialTokens.NONE;
+        return new SpecialTokens(bos, eos, size > 0 ? 0 : SpecialTokens.NONE, SpecialTokens.NONE, bos != SpecialTokens.NONE, false, List.of());
     }
 
     public Vocabulary vocabulary() { return vocab; }
 
-    /** [BOS] + encode(text), the document encoding of protocols.md T. */
-    public int[] encodeDocument(String text) { return encode(text, true, false); }
+    @Override public Kind kind() { return Kind.SENTENCEPIECE_BPE; }
 
-    public int[] encode(String text, boolean bos, boolean eos) {
-        int[] body = bpe.encode(text);
-        int head = bos ? 1 : 0;
-        int[] out = new int[head + body.length + (eos ? 1 : 0)];
-        if (bos) out[0] = Vocabulary.BOS;
-        System.arraycopy(body, 0, out, head, body.length);
-        if (eos) out[out.length - 1] = Vocabulary.EOS;
-        return out;
+    @Override public int size() { return vocab.size(); }
+
+    @Override public SpecialTokens specialTokens() { return special; }
+
+    @Override public int[] encode(String text) { return bpe.encode(text); }
+
+    @Override public String tokenText(int id) { return vocab.sentencePiece(id); }
+
+    @Override public TokenType tokenType(int id) {
+        TokenType t = TokenType.ofCode(vocab.tokenType(id));
+        return t == null ? TokenType.UNDEFINED : t;
     }
 
-    /** Bytes of one token as printed after {@code prev} (strips the leading space after BOS; raw bytes for <0xHH>). */
-    public byte[] decodeBytes(int prev, int token) {
+    /** Bytes of one token after {@code prev}: none for control tokens, the leading space stripped after BOS, raw bytes for {@code <0xHH>}. */
+    @Override public byte[] decodeBytes(int prev, int token) {
+        if (vocab.tokenType(token) == Vocabulary.TYPE_CONTROL) return new byte[0];
         byte[] p = vocab.piece(token);
         int from = 0;
-        if (prev == Vocabulary.BOS && p.length > 0 && p[0] == ' ') from = 1;
-        if (p.length == 6 && p[0] == '<' && p[1] == '0' && p[2] == 'x' && p[5] == '>') {
-            int hi = Character.digit(p[3], 16), lo = Character.digit(p[4], 16);
-            if (hi >= 0 && lo >= 0) return new byte[]{(byte) (hi * 16 + lo)};
-        }
+        if (prev >= 0 && prev == special.bos() && p.length > 0 && p[0] == ' ') from = 1;
+        if (Vocabulary.isBytePiece(p)) return new byte[]{(byte) (Character.digit(p[3], 16) * 16 + Character.digit(p[4], 16))};
         byte[] r = new byte[p.length - from];
         System.arraycopy(p, from, r, 0, r.length);
         return r;
     }
-
-    /** Decodes a sequence whose first element is the context token before ids[1]. */
-    public byte[] decode(int[] ids) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] == Vocabulary.BOS || ids[i] == Vocabulary.EOS) continue;
-            out.writeBytes(decodeBytes(i == 0 ? -1 : ids[i - 1], ids[i]));
-        }
-        return out.toByteArray();
-    }
-
-    public String decodeString(int[] ids) { return new String(decode(ids), StandardCharsets.UTF_8); }
 
     /** The reference rule, kept simple on purpose. */
     static final class NaiveBpe {
@@ -234,111 +239,6 @@ public class Tokenizer {
                 i += len;
             }
             return java.util.Arrays.copyOf(ids, n);
-        }
-    }
-
-    /** Open-addressing long -> non-negative int map; {@link #get} returns -1 when absent. */
-    static final class PrimitiveMap {
-        private long[] keys;
-        private int[] values; // -1 marks an empty slot
-        private int size;
-
-        PrimitiveMap(int expected) {
-            int cap = Integer.highestOneBit(Math.max(16, expected * 2) - 1) << 1;
-            keys = new long[cap];
-            values = new int[cap];
-            java.util.Arrays.fill(values, -1);
-        }
-
-        private static int slot(long key, int mask) {
-            long h = key * 0x9E3779B97F4A7C15L;
-            return (int) (h ^ (h >>> 32)) & mask;
-        }
-
-        int get(long key) {
-            int mask = keys.length - 1;
-            for (int i = slot(key, mask); ; i = (i + 1) & mask) {
-                if (values[i] < 0) return -1;
-                if (keys[i] == key) return values[i];
-            }
-        }
-
-        void put(long key, int value) {
-            if (value < 0) throw new IllegalArgumentException("negative value " + value);
-            if (2 * (size + 1) > keys.length) grow();
-            int mask = keys.length - 1;
-            for (int i = slot(key, mask); ; i = (i + 1) & mask) {
-                if (values[i] < 0) {
-                    keys[i] = key;
-                    values[i] = value;
-                    size++;
-                    return;
-                }
-                if (keys[i] == key) {
-                    values[i] = value;
-                    return;
-                }
-            }
-        }
-
-        private void grow() {
-            long[] oldKeys = keys;
-            int[] oldValues = values;
-            keys = new long[oldKeys.length * 2];
-            values = new int[oldKeys.length * 2];
-            java.util.Arrays.fill(values, -1);
-            size = 0;
-            for (int i = 0; i < oldKeys.length; i++) if (oldValues[i] >= 0) put(oldKeys[i], oldValues[i]);
-        }
-    }
-
-    /** Binary min-heap of longs. */
-    static final class LongHeap {
-        private long[] a;
-        private int size;
-
-        LongHeap(int capacity) { a = new long[Math.max(1, capacity)]; }
-
-        /** A heap over the first {@code size} values of {@code values} (taken over, not copied), built bottom-up. */
-        static LongHeap heapify(long[] values, int size) {
-            LongHeap h = new LongHeap(0);
-            h.a = values.length > 0 ? values : new long[1];
-            h.size = size;
-            for (int i = (size >>> 1) - 1; i >= 0; i--) h.siftDown(i, h.a[i]);
-            return h;
-        }
-
-        boolean isEmpty() { return size == 0; }
-
-        void push(long v) {
-            if (size == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
-            int i = size++;
-            while (i > 0) {
-                int parent = (i - 1) >>> 1;
-                if (a[parent] <= v) break;
-                a[i] = a[parent];
-                i = parent;
-            }
-            a[i] = v;
-        }
-
-        long pop() {
-            long top = a[0];
-            siftDown(0, a[--size]);
-            return top;
-        }
-
-        /** Places {@code v} at or below slot {@code i}, moving smaller children up. */
-        private void siftDown(int i, long v) {
-            int half = size >>> 1;
-            while (i < half) {
-                int c = 2 * i + 1;
-                if (c + 1 < size && a[c + 1] < a[c]) c++;
-                if (v <= a[c]) break;
-                a[i] = a[c];
-                i = c;
-            }
-            a[i] = v;
         }
     }
 }

@@ -1,0 +1,180 @@
+package dev.mixprune.tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Rank-ordered BPE over one pre-tokenized word (HF tokenizers' {@code BPE} model, protocol T2 step 3):
+ * start from one symbol per character, repeatedly merge the adjacent pair with the lowest merge
+ * rank, the leftmost on ties, until no adjacent pair has a merge.
+ *
+ * <p>O(n log n) per word: symbols in a linked list held in arrays, candidate merges in a binary
+ * min-heap of longs keyed (rank, left position); an entry is stale, and skipped, when the pair now
+ * at its position is not the one it was pushed for (merges keep the left symbol's position, so a
+ * position's left symbol only changes by merging). Words repeat a lot in text, so results are
+ * cached (bounded; the cache never changes a result). {@link #naiveEncode} is the quadratic
+ * reference the tests compare against.
+ */
+final class BpeModel {
+    private static final int CACHE_LIMIT = 1 << 17;
+
+    private final Map<String, Integer> vocab;
+    private final PrimitiveMap pairRank;   // (left id, right id) -> rank
+    private final int[] mergedId;          // rank -> id of the merged symbol
+    private final List<String[]> merges;   // rank -> (left, right), as the file spells them
+    private final int[] alphabetId;        // byte-level alphabet char -> id, -1 if absent
+    private final boolean ignoreMerges;
+    private final int unk;                 // id of the unknown token, -1 if none
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    /**
+     * @param merges merge pairs in rank order; every side and every concatenation must be in the
+     *               vocabulary (the caller checks and reports); a repeated pair takes its last rank,
+     *               as tokenizers' merge map does
+     */
+    BpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean ignoreMerges, int unk) {
+        this.vocab = Map.copyOf(vocab);
+        this.merges = List.copyOf(merges);
+        this.ignoreMerges = ignoreMerges;
+        this.unk = unk;
+        this.pairRank = new PrimitiveMap(2 * merges.size());
+        this.mergedId = new int[merges.size()];
+        for (int r = 0; r < merges.size(); r++) {
+            String[] m = merges.get(r);
+            int l = vocab.get(m[0]), rt = vocab.get(m[1]);
+            mergedId[r] = vocab.get(m[0] + m[1]);
+            pairRank.put(pairKey(l, rt), r);
+        }
+        alphabetId = new int[0x144];
+        Arrays.fill(alphabetId, -1);
+        for (int b = 0; b < 256; b++) {
+            char c = ByteLevelAlphabet.charOf(b);
+            Integer id = vocab.get(String.valueOf(c));
+            if (id != null) alphabetId[c] = id;
+        }
+    }
+
+    Map<String, Integer> vocab() { return vocab; }
+
+    List<String[]> merges() { return merges; }
+
+    boolean ignoreMerges() { return ignoreMerges; }
+
+    int unk() { return unk; }
+
+    private static long pairKey(int left, int right) { return ((long) left << 32) | (right & 0xffffffffL); }
+
+    /** Rank of merging {@code left} and {@code right}, or -1. */
+    private int rank(int left, int right) { return pairRank.get(pairKey(left, right)); }
+
+    /** Appends the ids of one word to {@code out}. */
+    void encodeWord(String word, IntList out) {
+        int[] ids = cache.get(word);
+        if (ids == null) {
+            ids = encodeUncached(word);
+            if (cache.size() < CACHE_LIMIT) cache.put(word, ids);
+        }
+        out.addAll(ids);
+    }
+
+    int[] encodeUncached(String word) {
+        if (ignoreMerges) {
+            Integer whole = vocab.get(word);
+            if (whole != null) return new int[]{whole};
+        }
+        int[] ids = initialSymbols(word);
+        int n = ids.length;
+        if (n < 2) return ids;
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        boolean[] dead = new boolean[n];
+        long[] initial = new long[n];
+        int candidates = 0;
+        for (int i = 0; i < n; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+            if (i + 1 < n) {
+                int r = rank(ids[i], ids[i + 1]);
+                if (r >= 0) initial[candidates++] = heapKey(r, i);
+            }
+        }
+        LongHeap heap = LongHeap.heapify(initial, candidates);
+        int alive = n;
+        while (!heap.isEmpty()) {
+            long key = heap.pop();
+            int p = (int) key, r = (int) (key >>> 32);
+            if (dead[p]) continue;
+            int q = next[p];
+            if (q < 0 || rank(ids[p], ids[q]) != r) continue; // stale: the pair at p changed
+            ids[p] = mergedId[r];
+            dead[q] = true;
+            alive--;
+            next[p] = next[q];
+            if (next[q] >= 0) prev[next[q]] = p;
+            if (prev[p] >= 0) push(heap, ids, prev[p], p);
+            if (next[p] >= 0) push(heap, ids, p, next[p]);
+        }
+        int[] out = new int[alive];
+        int o = 0;
+        for (int i = 0; i >= 0; i = next[i]) out[o++] = ids[i];
+        return out;
+    }
+
+    private void push(LongHeap heap, int[] ids, int left, int right) {
+        int r = rank(ids[left], ids[right]);
+        if (r >= 0) heap.push(heapKey(r, left));
+    }
+
+    private static long heapKey(int rank, int position) { return ((long) rank << 32) | position; }
+
+    /**
+     * One id per character: byte-level alphabet characters through a table, anything else (a word
+     * from a pre-tokenizer without ByteLevel) by code point; a character missing from the vocabulary
+     * becomes the unknown token, or is dropped when there is none (as tokenizers does).
+     */
+    private int[] initialSymbols(String word) {
+        int[] ids = new int[word.length()];
+        int n = 0;
+        for (int i = 0; i < word.length(); ) {
+            char c = word.charAt(i);
+            int id;
+            int len = 1;
+            if (c < alphabetId.length && ByteLevelAlphabet.byteOf(c) >= 0) {
+                id = alphabetId[c];
+            } else {
+                int cp = word.codePointAt(i);
+                len = Character.charCount(cp);
+                Integer v = vocab.get(word.substring(i, i + len));
+                id = v == null ? -1 : v;
+            }
+            if (id < 0) id = unk;
+            if (id >= 0) ids[n++] = id;
+            i += len;
+        }
+        return n == ids.length ? ids : Arrays.copyOf(ids, n);
+    }
+
+    /** The reference: rescan every adjacent pair for the lowest rank (leftmost on ties), merge, repeat. O(n^2) per word. */
+    int[] naiveEncode(String word) {
+        if (ignoreMerges && vocab.containsKey(word)) return new int[]{vocab.get(word)};
+        List<Integer> s = new ArrayList<>();
+        for (int id : initialSymbols(word)) s.add(id);
+        while (true) {
+            int best = -1, at = -1;
+            for (int i = 0; i + 1 < s.size(); i++) {
+                int r = rank(s.get(i), s.get(i + 1));
+                if (r >= 0 && (best < 0 || r < best)) {
+                    best = r;
+                    at = i;
+                }
+            }
+            if (at < 0) break;
+            s.set(at, mergedId[best]);
+            s.remove(at + 1);
+        }
+        return s.stream().mapToInt(Integer::intValue).toArray();
+    }
+}
