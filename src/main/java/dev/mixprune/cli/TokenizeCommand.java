@@ -7,13 +7,13 @@ import dev.mixprune.tokenizer.ByteLevelBpeTokenizer;
 import dev.mixprune.tokenizer.SpecialTokens;
 import dev.mixprune.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedWriter;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -37,16 +37,10 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print {\"documents\": [[ids...], ...]}") boolean json;
     @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
 
-    private final PrintStream out, err;
-
-    public TokenizeCommand() { this(System.out, System.err); }
-
-    TokenizeCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
-    }
+    @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         Tokenizer tok = TokenizerFiles.locate(model, tokenizer);
         Corpus corpus = split == null ? Corpus.read(text) : Corpus.read(text, DocumentSplit.parse(split));
         boolean addBos = bos && tok.specialTokens().hasBos();
@@ -68,18 +62,20 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (json) {
-            writeJson(docs);
+            writeJson(docs, out);
         } else {
             out.printf("tokenizer  %s%n", describe(tok));
             out.printf(Locale.ROOT, "text       %s: %d documents (%s), %,d tokens%s%n", text, docs.length, corpus.split().name().toLowerCase(Locale.ROOT),
                     tokens, addBos ? " (a BOS per document included)" : bos ? " (the tokenizer has no BOS)" : " (no special tokens)");
         }
+        out.flush();
         if (!quiet) err.printf(Locale.ROOT, "tokenized %,d characters into %,d tokens in %.3f s%n", chars, tokens, seconds);
+        err.flush();
         return 0;
     }
 
-    private void writeJson(int[][] docs) throws java.io.IOException {
-        Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+    private static void writeJson(int[][] docs, PrintWriter out) throws java.io.IOException {
+        Writer w = new BufferedWriter(out, 1 << 16);
         w.write("{\"documents\": [");
         for (int d = 0; d < docs.length; d++) {
             if (d > 0) w.write(", ");

@@ -31,12 +31,13 @@ final class BpeModel {
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
-     * @param merges merge pairs in rank order; every side and every concatenation must be in the
-     *               vocabulary (the caller checks and reports); a repeated pair takes its last rank,
-     *               as tokenizers' merge map does
+     * @param vocab  token -> id (taken over; not to be changed afterwards)
+     * @param merges merge pairs in rank order; a repeated pair takes its last rank, as tokenizers'
+     *               merge map does
+     * @throws IllegalArgumentException naming {@code merges[i]} when a side or the concatenation is no token
      */
     BpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean ignoreMerges, int unk) {
-        this.vocab = Map.copyOf(vocab);
+        this.vocab = java.util.Collections.unmodifiableMap(vocab);
         this.merges = List.copyOf(merges);
         this.ignoreMerges = ignoreMerges;
         this.unk = unk;
@@ -44,8 +45,12 @@ final class BpeModel {
         this.mergedId = new int[merges.size()];
         for (int r = 0; r < merges.size(); r++) {
             String[] m = merges.get(r);
-            int l = vocab.get(m[0]), rt = vocab.get(m[1]);
-            mergedId[r] = vocab.get(m[0] + m[1]);
+            Integer l = vocab.get(m[0]), rt = vocab.get(m[1]), merged = vocab.get(m[0] + m[1]);
+            if (l == null || rt == null || merged == null) {
+                String missing = l == null ? m[0] : rt == null ? m[1] : m[0] + m[1];
+                throw new IllegalArgumentException("merges[" + r + "]: \"" + missing + "\" is not a token of the vocabulary");
+            }
+            mergedId[r] = merged;
             pairRank.put(pairKey(l, rt), r);
         }
         alphabetId = new int[0x144];

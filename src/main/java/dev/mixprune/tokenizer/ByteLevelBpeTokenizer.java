@@ -107,11 +107,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             String m = merges.get(r);
             int sp = m.indexOf(' ', 1);
             if (sp < 0) throw new IllegalArgumentException("merges[" + r + "] = \"" + m + "\": expected \"left right\"");
-            String[] pair = {m.substring(0, sp), m.substring(sp + 1)};
-            for (String side : new String[]{pair[0], pair[1], pair[0] + pair[1]}) {
-                if (!vocab.containsKey(side)) throw new IllegalArgumentException("merges[" + r + "]: \"" + side + "\" is not one of the tokens");
-            }
-            pairs.add(pair);
+            pairs.add(new String[]{m.substring(0, sp), m.substring(sp + 1)});
         }
         BpeModel bpe = new BpeModel(vocab, pairs, pre.ignoreMerges(), special.unk() >= 0 && special.unk() < tokens.size() ? special.unk() : -1);
         return new ByteLevelBpeTokenizer(bpe, added, pre.normalizer(), pre.preTokenizer(), special, pre.ggufName(), types.toArray(new TokenType[0]));

@@ -76,12 +76,17 @@ public final class HfTokenizerJson {
             throw BadInputException.in(file, "field model.byte_fallback = true together with a ByteLevel pre-tokenizer is not supported");
         }
         Map<String, Integer> vocab = vocab(file, model.path("vocab"));
-        List<String[]> merges = merges(file, model.path("merges"), vocab);
+        List<String[]> merges = merges(file, model.path("merges"));
         List<AddedToken> added = addedTokens(file, root.path("added_tokens"));
         TextNormalizer normalizer = root.path("normalizer").isNull() || root.path("normalizer").isMissingNode() ? TextNormalizer.NONE
                 : normalizer(file, root.path("normalizer"), "normalizer");
         int unk = model.path("unk_token").isTextual() ? vocab.getOrDefault(model.path("unk_token").asText(), -1) : -1;
-        BpeModel bpe = new BpeModel(vocab, merges, model.path("ignore_merges").asBoolean(false), unk);
+        BpeModel bpe;
+        try {
+            bpe = new BpeModel(vocab, merges, model.path("ignore_merges").asBoolean(false), unk);
+        } catch (IllegalArgumentException e) {
+            throw BadInputException.in(file, "field model." + e.getMessage());
+        }
         LlamaCppPre named = LlamaCppPre.recognise(normalizer, pre).orElse(null);
         Map<String, Integer> addedIds = new HashMap<>();
         for (AddedToken a : added.reversed()) addedIds.put(a.content(), a.id());
@@ -97,19 +102,19 @@ public final class HfTokenizerJson {
     private static Map<String, Integer> vocab(Path file, JsonNode vocab) {
         if (!vocab.isObject()) throw BadInputException.in(file, "field model.vocab: expected an object {token: id}");
         Map<String, Integer> out = new HashMap<>(vocab.size() * 2);
-        Map<Integer, String> byId = new HashMap<>(vocab.size() * 2);
+        java.util.BitSet seen = new java.util.BitSet(vocab.size());
         for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             JsonNode id = e.getValue();
             if (!id.canConvertToInt() || id.asInt() < 0) throw BadInputException.in(file, "field model.vocab \"" + e.getKey() + "\": id must be a non-negative integer, found " + id);
-            String prev = byId.put(id.asInt(), e.getKey());
-            if (prev != null) throw BadInputException.in(file, "field model.vocab: id " + id.asInt() + " is both \"" + prev + "\" and \"" + e.getKey() + "\"");
+            if (seen.get(id.asInt())) throw BadInputException.in(file, "field model.vocab: id " + id.asInt() + " is given to two tokens (one is \"" + e.getKey() + "\")");
+            seen.set(id.asInt());
             out.put(e.getKey(), id.asInt());
         }
         return out;
     }
 
-    private static List<String[]> merges(Path file, JsonNode merges, Map<String, Integer> vocab) {
+    private static List<String[]> merges(Path file, JsonNode merges) {
         if (!merges.isArray()) throw BadInputException.in(file, "field model.merges: expected an array");
         List<String[]> out = new ArrayList<>(merges.size());
         int i = 0;
@@ -123,9 +128,6 @@ public final class HfTokenizerJson {
                 pair = new String[]{t.substring(0, sp), t.substring(sp + 1)};
             } else {
                 throw BadInputException.in(file, "field model.merges[" + i + "]: expected \"left right\" or [left, right], found " + m);
-            }
-            for (String side : new String[]{pair[0], pair[1], pair[0] + pair[1]}) {
-                if (!vocab.containsKey(side)) throw BadInputException.in(file, "field model.merges[" + i + "]: \"" + side + "\" is not in model.vocab");
             }
             out.add(pair);
             i++;

@@ -33,35 +33,46 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LlamaCppTokenizationTest {
-    record Vocab(String name, Tokenizer hf, Tokenizer gguf, Path file, Map<String, GgufValue> meta, List<String> llamaCppTexts, int[][] llamaCpp) { }
+    /** @param texts what this vocabulary is compared on; {@code ours} their ids from tokenizer.json */
+    record Vocab(String name, Tokenizer hf, Tokenizer gguf, Path file, Map<String, GgufValue> meta, List<String> texts, int[][] ours,
+                 List<String> llamaCppTexts, int[][] llamaCpp) { }
 
     private ReferenceInputs inputs;
-    private Vocab llama3, qwen3;
+    private Vocab llama3, qwen3, smol;
 
     @BeforeAll
     void writeGgufsAndTokenizeWithLlamaCpp(@TempDir Path work) throws Exception {
         inputs = ReferenceInputs.load();
-        llama3 = export("llama3", 128_256, inputs.texts(), work);
+        llama3 = export("llama3", 128_256, inputs.texts(), inputs.texts(), work);
         List<String> nfc = inputs.texts().stream().map(s -> Normalizer.normalize(s, Normalizer.Form.NFC)).toList();
-        qwen3 = export("qwen3", 151_936, nfc, work); // Qwen3's embedding has 151,936 rows for 151,669 tokens
+        qwen3 = export("qwen3", 151_936, inputs.texts(), nfc, work); // Qwen3's embedding has 151,936 rows for 151,669 tokens
+        Path smolDir = ByteLevelReferenceTest.smolLmStyle(work.resolve("smol"));
+        List<String> smolTexts = ByteLevelReferenceTest.smolLmTexts(inputs);
+        smol = export("smollm-style", smolDir.resolve("tokenizer.json"), 128_256, smolTexts, smolTexts, work);
         List<int[][]> ref = NodeReferences.run(List.of(NodeReferences.Job.llamaCpp(llama3.file(), llama3.llamaCppTexts()),
-                NodeReferences.Job.llamaCpp(qwen3.file(), qwen3.llamaCppTexts())), work);
+                NodeReferences.Job.llamaCpp(qwen3.file(), qwen3.llamaCppTexts()), NodeReferences.Job.llamaCpp(smol.file(), smol.llamaCppTexts())), work);
         llama3 = withResult(llama3, ref.get(0));
         qwen3 = withResult(qwen3, ref.get(1));
+        smol = withResult(smol, ref.get(2));
     }
 
     private static Vocab withResult(Vocab v, int[][] ids) {
-        return new Vocab(v.name(), v.hf(), v.gguf(), v.file(), v.meta(), v.llamaCppTexts(), ids);
+        return new Vocab(v.name(), v.hf(), v.gguf(), v.file(), v.meta(), v.texts(), v.ours(), v.llamaCppTexts(), ids);
     }
 
     /** A 1-layer dim-8 random model with the vocabulary, written as GGUF, and the tokenizer read back from it. */
-    private static Vocab export(String name, int rows, List<String> llamaCppTexts, Path work) throws Exception {
-        Tokenizer hf = TokenizerFiles.read(NodeReferences.vocabulary(name).resolve("tokenizer.json"), rows);
+    private static Vocab export(String name, int rows, List<String> texts, List<String> llamaCppTexts, Path work) throws Exception {
+        return export(name, NodeReferences.vocabulary(name).resolve("tokenizer.json"), rows, texts, llamaCppTexts, work);
+    }
+
+    private static Vocab export(String name, Path tokenizerJson, int rows, List<String> texts, List<String> llamaCppTexts, Path work) throws Exception {
+        Tokenizer hf = TokenizerFiles.read(tokenizerJson, rows);
         LlamaWeights w = TinyModels.random(new LlamaConfig(8, 16, 1, 2, 2, rows, 64, 1e-5f, 10000f, true), 7);
         Path file = work.resolve(name + ".gguf");
         GgufLlama.write(file, w, hf, Map.of(), TensorDType.F32);
         try (GgufFile f = GgufFile.open(file)) {
-            return new Vocab(name, hf, GgufVocabulary.read(f, rows).orElseThrow(), file, f.metadata(), llamaCppTexts, null);
+            int[][] ours = texts.stream().map(hf::encode).toArray(int[][]::new);
+            return new Vocab(name, hf, GgufVocabulary.read(f, rows).orElseThrow(), file, f.metadata(), texts, ours, llamaCppTexts, null);
         }
     }
 
@@ -71,12 +82,18 @@ class LlamaCppTokenizationTest {
     @Test
     void llamaCppTokenizesOurQwen3GgufAsWeDo() { compare(qwen3); }
 
+    @Test
+    void llamaCppTokenizesASmolLmStyleGgufAsWeDo() {
+        assertThat(smol.meta().get("tokenizer.ggml.pre").asString()).isEqualTo("smollm");
+        compare(smol);
+    }
+
     private void compare(Vocab v) {
         List<String> mismatches = new ArrayList<>();
         for (int i = 0; i < v.llamaCpp().length; i++) {
-            int[] ours = v.hf().encode(inputs.texts().get(i));
+            int[] ours = v.ours()[i];
             if (!Arrays.equals(ours, v.llamaCpp()[i]) && mismatches.size() < 20) {
-                mismatches.add(inputs.label(i) + " " + ByteLevelReferenceTest.escape(v.llamaCppTexts().get(i)) + "\n  ours      " + Arrays.toString(ours)
+                mismatches.add((v == smol ? "text " + i : inputs.label(i)) + " " + ByteLevelReferenceTest.escape(v.llamaCppTexts().get(i)) + "\n  ours      " + Arrays.toString(ours)
                         + "\n  llama.cpp " + Arrays.toString(v.llamaCpp()[i]));
             }
         }
@@ -86,12 +103,24 @@ class LlamaCppTokenizationTest {
 
     @Test
     void theGgufTokenizerEqualsTheTokenizerJsonOne() {
-        for (Vocab v : List.of(llama3, qwen3)) {
+        for (Vocab v : List.of(llama3, qwen3, smol)) {
             assertThat(v.gguf().specialTokens()).as(v.name()).isEqualTo(v.hf().specialTokens());
-            for (int i = 0; i < inputs.texts().size(); i++) {
-                String s = inputs.texts().get(i);
-                assertThat(v.gguf().encode(s)).as(v.name() + " " + inputs.label(i)).isEqualTo(v.hf().encode(s));
+            for (int i = 0; i < v.texts().size(); i++) {
+                assertThat(v.gguf().encode(v.texts().get(i))).as(v.name() + " text " + i).isEqualTo(v.ours()[i]);
             }
+        }
+    }
+
+    /** A tokenizer read from a GGUF has no files of its own; HF output writes tokenizer.json + tokenizer_config.json for it. */
+    @Test
+    void hfFilesWrittenForTheGgufTokenizerReadBackTheSame(@TempDir Path dir) throws Exception {
+        for (Vocab v : List.of(llama3, qwen3)) {
+            Path out = java.nio.file.Files.createDirectories(dir.resolve(v.name()));
+            HfTokenizerFiles.write(v.gguf(), out);
+            Tokenizer back = TokenizerFiles.inHfDirectory(out, v.gguf().size()).orElseThrow();
+            assertThat(back.specialTokens()).as(v.name()).isEqualTo(v.hf().specialTokens());
+            assertThat(((ByteLevelBpeTokenizer) back).llamaCppPre()).isEqualTo(((ByteLevelBpeTokenizer) v.hf()).llamaCppPre());
+            for (int i = 0; i < v.texts().size(); i += 3) assertThat(back.encode(v.texts().get(i))).as(v.name() + " text " + i).isEqualTo(v.ours()[i]);
         }
     }
 
