@@ -60,10 +60,11 @@ public final class Plans {
         List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), dense.config().seqLen(), ~r.seed());
         MspSearch.Settings ms = new MspSearch.Settings(r.method(), r.target(), Levels.parse(r.levels(), r.step()),
                 r.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, r.search(),
-                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
+                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA)
+                .withResources(MspSearch.Resources.defaults(workDir));
         SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
                 p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
-        MspSearch.Outcome o = MspSearch.run(dense, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
+        MspSearch.Outcome o = MspSearch.run(new dev.mixprune.io.WeightsBlockSource(dense), statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
                 workDir.resolve("search.checkpoint.json"), false, listener, log::println);
         SearchTrace.save(o.result().trace(), workDir.resolve("search-trace.json"));
         return o.plan();
