@@ -44,9 +44,11 @@ public final class WorkDir implements AutoCloseable {
 
     public Path file(String name) { return dir.resolve(name); }
 
-    /** Free space usable by this process on the file store of {@code path}. */
+    /** Free space usable by this process on the file store of {@code path} (or of its nearest existing ancestor). */
     public static long usableSpace(Path path) throws IOException {
-        return Files.getFileStore(path).getUsableSpace();
+        Path p = path.toAbsolutePath();
+        while (p != null && !Files.exists(p)) p = p.getParent();
+        return Files.getFileStore(p == null ? path.toAbsolutePath().getRoot() : p).getUsableSpace();
     }
 
     /** Refuses, naming the directory and both sizes, when {@code bytes} plus {@link #MARGIN_BYTES} do not fit. */
