@@ -230,7 +230,7 @@ public final class HtmlReport {
         for (int i = 0; i < ok.size(); i++) {
             EvalReport e = ok.get(i);
             b.append("<p class=\"caption\">").append(Svg.esc(labels.get(i))).append(": model <code>").append(Svg.esc(e.model())).append("</code>, ")
-                    .append(e.limit() > 0 ? "limit " + e.limit() + " (" + Svg.esc(e.selection()) + ")" : "all documents")
+                    .append(!e.limit().isNone() ? "limit " + e.limit() + " (" + Svg.esc(e.selection()) + ")" : "all documents")
                     .append(", mean acc ").append(pct(e.meanAcc())).append(".</p>\n");
             if (!e.perplexity().isEmpty()) {
                 List<List<String>> pc = new ArrayList<>();

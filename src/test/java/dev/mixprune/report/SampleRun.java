@@ -77,20 +77,20 @@ final class SampleRun {
         }
         write(dir.resolve("results.json"), results);
 
-        EvalReport dense = new EvalReport("stories260K.bin", 0, "harness-shuffle", List.of(
+        EvalReport dense = new EvalReport("stories260K.bin", dev.mixprune.eval.zeroshot.EvalLimit.NONE, "harness-shuffle", List.of(
                 row("boolq", 3270, 0.55, Double.NaN, 0.5), row("rte", 277, 0.51, Double.NaN, 0.5), row("hellaswag", 10042, 0.26, 0.27, 0.25),
                 row("winogrande", 1267, 0.50, Double.NaN, 0.5), row("arc_easy", 2376, 0.30, 0.28, 0.2502), row("arc_challenge", 1172, 0.21, 0.23, 0.2505),
                 row("openbookqa", 500, 0.13, 0.25, 0.25), row("piqa", 1838, 0.55, 0.53, 0.5)),
                 List.of(new EvalReport.PplRow("tinystories/valid.txt", 4.63, 80, 40880, 512)));
         Files.writeString(dir.resolve("eval.json"), dense.toJsonString());
-        EvalReport pruned = new EvalReport("msp.bin", 100, "harness-shuffle", List.of(
+        EvalReport pruned = new EvalReport("msp.bin", dev.mixprune.eval.zeroshot.EvalLimit.ofCount(100), "harness-shuffle", List.of(
                 row("boolq", 100, 0.48, Double.NaN, 0.5), row("hellaswag", 100, 0.24, 0.25, 0.25), row("piqa", 100, 0.51, 0.50, 0.5)), List.of());
         Files.writeString(dir.resolve("eval-msp.json"), pruned.toJsonString());
     }
 
     private static EvalReport.TaskRow row(String task, int n, double acc, double accNorm, double chance) {
         double se = Math.sqrt(acc * (1 - acc) / (n - 1));
-        return new EvalReport.TaskRow(new TaskResult(task, n, acc, se, accNorm, Double.isNaN(accNorm) ? Double.NaN : se, chance), 1.5);
+        return new EvalReport.TaskRow(new TaskResult(task, n, acc, se, accNorm, Double.isNaN(accNorm) ? Double.NaN : se, chance), n, 1.5);
     }
 
     private static void write(Path file, ObjectNode node) throws IOException {
