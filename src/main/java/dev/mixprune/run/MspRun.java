@@ -195,7 +195,18 @@ public final class MspRun {
         root.put("pattern", s.pattern());
         root.put("granularity", s.granularity().name().toLowerCase(Locale.ROOT));
         root.put("seed", s.seed());
-        root.put("search", s.search().toString());
+        if (s.allocations().contains("msp")) {
+            SearchConfig c = s.search();
+            ObjectNode search = root.putObject("search");
+            search.put("fitness", "kl").put("init", "fisher").put("granularity", s.granularity().name().toLowerCase(Locale.ROOT))
+                    .put("generations", c.generations()).put("offspring", c.offspring()).put("parents", c.parents());
+            ArrayNode tokens = search.putArray("stage_tokens");
+            for (int t : c.stageTokens()) tokens.add(t);
+            ArrayNode survivors = search.putArray("stage_survivors");
+            for (int n : c.stageSurvivors()) survivors.add(n);
+            search.put("crossover", c.crossoverRate()).put("tournament", c.tournament()).put("max_flips", c.maxFlips()).put("seed", c.seed())
+                    .put("fitness_windows", s.fitnessWindows());
+        }
         ObjectNode cal = root.putObject("calibration");
         cal.put("file", s.calib().toString()).put("tokens", calib.length()).put("tokens_sha256", calib.sha256())
                 .put("nsamples", windows.nsamples()).put("seqlen", windows.seqlen()).put("seed", windows.seed());
