@@ -60,6 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, seed);
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
+        // llama2.c's rule: BOS or EOS ends the text.
         int[] tokens = g.generate(promptIds, n, sampler, tok.specialTokens()::stopsGeneration, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
             out.write(piece, 0, piece.length);

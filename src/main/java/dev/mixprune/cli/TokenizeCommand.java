@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * one document, other files blank-line separated paragraphs, stripped, non-empty). Ids come without
  * special tokens; {@code --bos} puts the tokenizer's BOS in front of each document when it has one.
  */
-@Command(name = "tokenize", mixinStandardHelpOptions = true,
+@Command(name = "tokenize",
         description = "Tokenize a text file per document with a model's tokenizer (or a tokenizer file).")
 public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "PATH",

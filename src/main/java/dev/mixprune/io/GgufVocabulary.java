@@ -163,8 +163,8 @@ public final class GgufVocabulary {
      * define (chat template, a padding id ...) are kept, unless the passed-through keys describe a
      * different vocabulary: then every old {@code tokenizer.ggml.*} key is dropped first.
      *
-     * @throws IllegalArgumentException if the tokenizer does not fit the model, or llama.cpp has no
-     *                                  name for a byte-level tokenizer's pre-tokenizer
+     * @throws IllegalArgumentException if the tokenizer does not fit the model
+     * @throws BadInputException        if llama.cpp has no name for a byte-level tokenizer's pre-tokenizer
      */
     public static void put(Map<String, GgufValue> meta, Tokenizer t, int modelVocab) {
         if (t.size() > modelVocab) throw new IllegalArgumentException("tokenizer has " + t.size() + " ids, the model's vocabulary " + modelVocab);
@@ -193,8 +193,8 @@ public final class GgufVocabulary {
             }
             case ByteLevelBpeTokenizer b -> {
                 if (b.llamaCppPre() == null) {
-                    throw new IllegalArgumentException("llama.cpp has no pre-tokenizer for this byte-level tokenizer (known: " + LlamaCppPre.known()
-                            + "); a GGUF of it would be tokenized differently");
+                    throw new BadInputException("cannot write the tokenizer into GGUF: llama.cpp has no pre-tokenizer for this byte-level tokenizer's"
+                            + " normalizer and pre_tokenizer (it knows " + LlamaCppPre.known() + "); write an HF directory instead");
                 }
                 List<String> merges = new ArrayList<>(b.merges().size());
                 for (String[] m : b.merges()) merges.add(m[0] + " " + m[1]);

@@ -69,7 +69,8 @@ public final class TokenizerBin {
     /** Writes the tokenizer.bin of a SentencePiece tokenizer (llama2.c has no other kind). */
     public static void write(Tokenizer t, Path file) throws IOException {
         if (!(t instanceof SentencePieceTokenizer sp)) {
-            throw new IllegalArgumentException("a llama2.c tokenizer.bin holds SentencePiece pieces; this tokenizer is " + t.kind().label());
+            throw new BadInputException(file + ": a llama2.c tokenizer.bin holds SentencePiece pieces; the model's tokenizer is "
+                    + t.kind().label() + " (write GGUF or an HF directory instead)");
         }
         write(sp.vocabulary(), file);
     }

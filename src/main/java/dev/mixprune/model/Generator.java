@@ -124,9 +124,9 @@ public final class Generator {
 
     /**
      * llama2.c run.c semantics: feeds prompt[0] at position 0 (normally BOS), forces the remaining
-     * prompt tokens, then samples, for at most {@code steps} positions in total; stops early when a
-     * token for which {@code stop} holds is produced (not emitted; the tokenizer's end-of-generation
-     * tokens and BOS). Returns every token fed or emitted,
+     * prompt tokens, then samples, for at most {@code steps} positions in total; stops early when
+     * a token with {@code stop.test(token)} is produced (that token is not emitted; the caller
+     * names its tokenizer's stop tokens, e.g. BOS and EOS). Returns every token fed or emitted,
      * starting with prompt[0]. A prompt of several tokens is fed with {@link #prefill} (same
      * numbers within float rounding, much faster on long prompts).
      */
@@ -134,7 +134,7 @@ public final class Generator {
         return generate(prompt, steps, sampler, stop, listener, true);
     }
 
-    /** As {@link #generate(int[], int, Sampler, TokenListener)}; {@code batchedPrefill} false feeds the prompt token by token as run.c does. */
+    /** As {@link #generate(int[], int, Sampler, IntPredicate, TokenListener)}; {@code batchedPrefill} false feeds the prompt token by token as run.c does. */
     public int[] generate(int[] prompt, int steps, Sampler sampler, IntPredicate stop, TokenListener listener, boolean batchedPrefill) {
         if (prompt.length == 0) throw new IllegalArgumentException("prompt must hold at least one token (BOS)");
         if (steps > cache.capacity()) throw new IllegalArgumentException(steps + " steps exceed the kv cache of " + cache.capacity() + " positions");

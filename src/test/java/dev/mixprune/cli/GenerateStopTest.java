@@ -1,14 +1,14 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.io.GgufLlama;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.TokenizerFiles;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
-import dev.mixprune.tokenizer.NodeReferences;
+import dev.mixprune.tokenizer.ReferenceCorpus;
 import dev.mixprune.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,12 +34,12 @@ class GenerateStopTest {
 
     @Test
     void llama3StopsAtEotId(@TempDir Path tmp) throws Exception {
-        Tokenizer tok = TokenizerFiles.read(NodeReferences.vocabulary("llama3").resolve("tokenizer.json"), -1);
+        Tokenizer tok = ReferenceCorpus.tokenizer(ReferenceCorpus.LLAMA3);
         int world = tok.encode(" world")[0], eot = tok.encode("<|eot_id|>")[0];
         assertThat(eot).isEqualTo(128_009);
         assertThat(tok.specialTokens().eos()).isNotEqualTo(eot);
         Path gguf = tmp.resolve("stop.gguf");
-        GgufLlama.write(gguf, model(tok.size(), world, eot), tok, Map.of(), TensorDType.F32);
+        ModelWriter.write(model(tok.size(), world, eot), tok, Map.of(), gguf, ModelFormat.GGUF, TensorDType.F32);
 
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         CommandLine cl = new CommandLine(new GenerateCommand(new PrintStream(out), new PrintStream(err)));

@@ -1,6 +1,7 @@
 package dev.mixprune.eval;
 
 import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
@@ -37,7 +38,7 @@ class PerplexityTest {
 
     @BeforeAll
     static void load() throws Exception {
-        stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         tokenizer = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 

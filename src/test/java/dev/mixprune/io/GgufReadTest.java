@@ -1,8 +1,8 @@
 package dev.mixprune.io;
 
-import dev.mixprune.tokenizer.Vocabulary;
-import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import org.junit.jupiter.api.Test;
@@ -16,8 +16,8 @@ class GgufReadTest {
 
     @Test
     void stories260KGgufHoldsTheBinWeightsBitForBit() throws Exception {
-        LlamaWeights bin = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
-        LlamaWeights gguf = GgufLlama.read(SharedFiles.require(SharedFiles.stories260KGguf()));
+        LlamaWeights bin = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
+        LlamaWeights gguf = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KGguf()));
         // The file says 2048 (converter default); we keep what it says.
         assertThat(gguf.config().seqLen()).isEqualTo(2048);
         assertThat(gguf.config().sharedClassifier()).as("output.weight equals token_embd, so shared").isTrue();
@@ -47,7 +47,7 @@ class GgufReadTest {
     void tinyRandomF16LoadsWithItsVocabulary() throws Exception {
         try (GgufFile f = GgufFile.open(tinyRandom())) {
             assertThat(f.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.F16);
-            LlamaWeights w = GgufLlama.weights(f);
+            LlamaWeights w = ModelLoader.loadWeights(tinyRandom());
             LlamaConfig c = w.config();
             assertThat(c.dim()).isEqualTo(8);
             assertThat(c.vocabSize()).isEqualTo(32000);

@@ -5,6 +5,7 @@ import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tokenizer.ByteLevelBpeTokenizer;
 import dev.mixprune.tokenizer.ByteLevelReferenceTest;
 import dev.mixprune.tokenizer.NodeReferences;
+import dev.mixprune.tokenizer.ReferenceCorpus;
 import dev.mixprune.tokenizer.ReferenceInputs;
 import dev.mixprune.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,13 +43,10 @@ class LlamaCppTokenizationTest {
 
     @BeforeAll
     void writeGgufsAndTokenizeWithLlamaCpp(@TempDir Path work) throws Exception {
-        inputs = ReferenceInputs.load();
-        llama3 = export("llama3", 128_256, inputs.texts(), inputs.texts(), work);
-        List<String> nfc = inputs.texts().stream().map(s -> Normalizer.normalize(s, Normalizer.Form.NFC)).toList();
-        qwen3 = export("qwen3", 151_936, inputs.texts(), nfc, work); // Qwen3's embedding has 151,936 rows for 151,669 tokens
-        Path smolDir = ByteLevelReferenceTest.smolLmStyle(work.resolve("smol"));
-        List<String> smolTexts = ByteLevelReferenceTest.smolLmTexts(inputs);
-        smol = export("smollm-style", smolDir.resolve("tokenizer.json"), 128_256, smolTexts, smolTexts, work);
+        inputs = ReferenceCorpus.inputs();
+        llama3 = export(ReferenceCorpus.LLAMA3, 128_256, work);
+        qwen3 = export(ReferenceCorpus.QWEN3, 151_936, work); // Qwen3's embedding has 151,936 rows for 151,669 tokens
+        smol = export(ReferenceCorpus.SMOL, 128_256, work);
         List<int[][]> ref = NodeReferences.run(List.of(NodeReferences.Job.llamaCpp(llama3.file(), llama3.llamaCppTexts()),
                 NodeReferences.Job.llamaCpp(qwen3.file(), qwen3.llamaCppTexts()), NodeReferences.Job.llamaCpp(smol.file(), smol.llamaCppTexts())), work);
         llama3 = withResult(llama3, ref.get(0));
@@ -60,19 +58,20 @@ class LlamaCppTokenizationTest {
         return new Vocab(v.name(), v.hf(), v.gguf(), v.file(), v.meta(), v.texts(), v.ours(), v.llamaCppTexts(), ids);
     }
 
-    /** A 1-layer dim-8 random model with the vocabulary, written as GGUF, and the tokenizer read back from it. */
-    private static Vocab export(String name, int rows, List<String> texts, List<String> llamaCppTexts, Path work) throws Exception {
-        return export(name, NodeReferences.vocabulary(name).resolve("tokenizer.json"), rows, texts, llamaCppTexts, work);
-    }
-
-    private static Vocab export(String name, Path tokenizerJson, int rows, List<String> texts, List<String> llamaCppTexts, Path work) throws Exception {
-        Tokenizer hf = TokenizerFiles.read(tokenizerJson, rows);
+    /**
+     * A 1-layer dim-8 random model with the vocabulary, written as GGUF, and the tokenizer read back
+     * from it. llama.cpp gets the NFC form of the texts for Qwen (it has no normalizer).
+     */
+    private static Vocab export(String name, int rows, Path work) throws Exception {
+        Tokenizer hf = ReferenceCorpus.tokenizer(name);
+        List<String> texts = ReferenceCorpus.texts(name);
+        List<String> llamaCppTexts = name.equals(ReferenceCorpus.QWEN3)
+                ? texts.stream().map(s -> Normalizer.normalize(s, Normalizer.Form.NFC)).toList() : texts;
         LlamaWeights w = TinyModels.random(new LlamaConfig(8, 16, 1, 2, 2, rows, 64, 1e-5f, 10000f, true), 7);
         Path file = work.resolve(name + ".gguf");
-        GgufLlama.write(file, w, hf, Map.of(), TensorDType.F32);
+        ModelWriter.write(w, hf, Map.of(), file, ModelFormat.GGUF, TensorDType.F32);
         try (GgufFile f = GgufFile.open(file)) {
-            int[][] ours = texts.stream().map(hf::encode).toArray(int[][]::new);
-            return new Vocab(name, hf, GgufVocabulary.read(f, rows).orElseThrow(), file, f.metadata(), texts, ours, llamaCppTexts, null);
+            return new Vocab(name, hf, GgufVocabulary.read(f, rows).orElseThrow(), file, f.metadata(), texts, ReferenceCorpus.ours(name), llamaCppTexts, null);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.mixprune.model;
 
 import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.Llama2cBin;
 import dev.mixprune.tokenizer.Tokenizer;
@@ -18,14 +19,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
 class GeneratorTest {
-    /** llama2.c run.c: stop at BOS (1) or EOS (2). */
-    static final java.util.function.IntPredicate STOP = SentencePieceTokenizer.llama2cSpecials(512)::stopsGeneration;
+    /** llama2.c's stop rule: BOS (1) or EOS (2) ends the text. */
+    static final java.util.function.IntPredicate STOP = id -> id == 1 || id == 2;
+
     static LlamaWeights stories;
     static Tokenizer tokenizer;
 
     @BeforeAll
     static void load() throws Exception {
-        stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         tokenizer = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 
@@ -52,7 +54,7 @@ class GeneratorTest {
         byte[] expected = Files.readAllBytes(SharedFiles.stories260KBin().resolveSibling("expected-greedy-n256.txt"));
         Tokenizer t = m.requireTokenizer();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Generator(m.weights(), 256).generate(new int[]{1}, 256, Sampler.greedy(), t.specialTokens()::stopsGeneration, (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
+        new Generator(m.weights(), 256).generate(new int[]{1}, 256, Sampler.greedy(), STOP, (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
         out.write('\n');
         assertThat(out.toByteArray()).isEqualTo(expected);
     }

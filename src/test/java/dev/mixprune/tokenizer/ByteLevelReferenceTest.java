@@ -27,43 +27,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public class ByteLevelReferenceTest {
     private ReferenceInputs inputs;
-    private Tokenizer llama3, qwen3;
-    private Tokenizer smol;
+    private Tokenizer llama3, qwen3, smol;
     private List<String> smolTexts;
     private int[][] lenmlLlama3, lenmlQwen3, lenmlSmol;
     private int[][] oursLlama3, oursQwen3;
 
     @BeforeAll
     void tokenizeWithTheReference(@TempDir Path work) throws Exception {
-        Path l = NodeReferences.vocabulary("llama3"), q = NodeReferences.vocabulary("qwen3");
-        inputs = ReferenceInputs.load();
-        Path smolDir = smolLmStyle(work.resolve("smol"));
-        smolTexts = smolLmTexts(inputs);
-        List<int[][]> ref = NodeReferences.run(List.of(NodeReferences.Job.lenml(l, inputs.texts()), NodeReferences.Job.lenml(q, inputs.texts()),
-                NodeReferences.Job.lenml(smolDir, smolTexts)), work);
+        inputs = ReferenceCorpus.inputs();
+        smolTexts = ReferenceCorpus.texts(ReferenceCorpus.SMOL);
+        List<int[][]> ref = NodeReferences.run(List.of(NodeReferences.Job.lenml(ReferenceCorpus.dir(ReferenceCorpus.LLAMA3), inputs.texts()),
+                NodeReferences.Job.lenml(ReferenceCorpus.dir(ReferenceCorpus.QWEN3), inputs.texts()),
+                NodeReferences.Job.lenml(ReferenceCorpus.dir(ReferenceCorpus.SMOL), smolTexts)), work);
         lenmlLlama3 = ref.get(0);
         lenmlQwen3 = ref.get(1);
         lenmlSmol = ref.get(2);
-        llama3 = HfTokenizerJson.read(l.resolve("tokenizer.json"));
-        qwen3 = HfTokenizerJson.read(q.resolve("tokenizer.json"));
-        smol = HfTokenizerJson.read(smolDir.resolve("tokenizer.json"));
-        oursLlama3 = encodeAll("llama3", llama3);
-        oursQwen3 = encodeAll("qwen3", qwen3);
-    }
-
-    private int[][] encodeAll(String name, Tokenizer t) {
-        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        long cpu0 = mx.getCurrentThreadCpuTime(), wall0 = System.nanoTime();
-        int[][] out = new int[inputs.texts().size()][];
-        long tokens = 0;
-        for (int i = 0; i < out.length; i++) tokens += (out[i] = t.encode(inputs.texts().get(i))).length;
-        System.out.printf("%s: %,d texts, %,d characters, %,d tokens in %.2f s thread CPU (%.2f s wall)%n", name, out.length,
-                inputs.texts().stream().mapToLong(String::length).sum(), tokens, (mx.getCurrentThreadCpuTime() - cpu0) / 1e9, (System.nanoTime() - wall0) / 1e9);
-        return out;
+        llama3 = ReferenceCorpus.tokenizer(ReferenceCorpus.LLAMA3);
+        qwen3 = ReferenceCorpus.tokenizer(ReferenceCorpus.QWEN3);
+        smol = ReferenceCorpus.tokenizer(ReferenceCorpus.SMOL);
+        oursLlama3 = ReferenceCorpus.ours(ReferenceCorpus.LLAMA3);
+        oursQwen3 = ReferenceCorpus.ours(ReferenceCorpus.QWEN3);
     }
 
     /** The Llama 3 tokenizer.json with SmolLM's pre-tokenizer (and no ignore_merges), in {@code dir}. */
-    public static Path smolLmStyle(Path dir) throws java.io.IOException {
+    static Path smolLmStyle(Path dir) throws java.io.IOException {
         Path l = NodeReferences.vocabulary("llama3");
         String json = java.nio.file.Files.readString(l.resolve("tokenizer.json"));
         // Text surgery on the pinned file (cheaper than a tree of 9 MB): the pre_tokenizer object, and ignore_merges.
@@ -80,7 +67,7 @@ public class ByteLevelReferenceTest {
     }
 
     /** The stories and random texts (the SmolLM-style comparison). */
-    public static List<String> smolLmTexts(ReferenceInputs in) {
+    static List<String> smolLmTexts(ReferenceInputs in) {
         List<String> out = new ArrayList<>(in.texts().subList(0, in.stories()));
         out.addAll(in.texts().subList(in.texts().size() - in.random(), in.texts().size()));
         return out;
@@ -97,7 +84,7 @@ public class ByteLevelReferenceTest {
                 continue;
             }
             compared++;
-            int[] ours = smol.encode(s);
+            int[] ours = ReferenceCorpus.ours(ReferenceCorpus.SMOL)[i];
             if (!Arrays.equals(ours, lenmlSmol[i]) && mismatches.size() < 20) {
                 mismatches.add(escape(s) + "\n  ours " + Arrays.toString(ours) + "\n  ref  " + Arrays.toString(lenmlSmol[i]));
             }

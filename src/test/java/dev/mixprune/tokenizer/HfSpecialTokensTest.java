@@ -17,14 +17,14 @@ class HfSpecialTokensTest {
 
     @Test
     void realFilesGiveTheFamiliesSpecials() throws Exception {
-        Tokenizer llama3 = HfTokenizerJson.read(NodeReferences.vocabulary("llama3").resolve("tokenizer.json"));
+        Tokenizer llama3 = ReferenceCorpus.tokenizer(ReferenceCorpus.LLAMA3);
         SpecialTokens l = llama3.specialTokens();
         assertThat(l.bos()).isEqualTo(128_000);
         assertThat(l.addBos()).as("llama.cpp's llama-bpe default; the file has no template").isTrue();
         assertThat(l.eos()).isEqualTo(128_001);
         assertThat(l.endOfGeneration()).containsExactly(128_001, 128_009); // <|end_of_text|>, <|eot_id|>
         assertThat(llama3.encodeDocument("Hi")).startsWith(128_000);
-        Tokenizer qwen = HfTokenizerJson.read(NodeReferences.vocabulary("qwen3").resolve("tokenizer.json"));
+        Tokenizer qwen = ReferenceCorpus.tokenizer(ReferenceCorpus.QWEN3);
         SpecialTokens q = qwen.specialTokens();
         assertThat(q.hasBos()).as("bos_token null").isFalse();
         assertThat(q.addBos()).isFalse();
