@@ -209,6 +209,8 @@ public final class PruneCommand implements Callable<Integer> {
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
         Path manifestPath = manifestPath(out);
         AtomicFiles.write(manifestPath, manifestBytes);
+        // An HF model is a directory that gets uploaded as a whole: the provenance goes inside it too.
+        if (outFormat == ModelFormat.SAFETENSORS && Files.isDirectory(out)) AtomicFiles.write(out.resolve(HF_MANIFEST), manifestBytes);
 
         PrintWriter o = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         if (json) {
@@ -323,6 +325,9 @@ public final class PruneCommand implements Callable<Integer> {
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
         return p;
     }
+
+    /** The manifest's name inside an HF output directory (beside config.json and the safetensors). */
+    public static final String HF_MANIFEST = "mixprune_manifest.json";
 
     public static Path manifestPath(Path out) { return out.resolveSibling(out.getFileName() + ".manifest.json"); }
 
