@@ -27,7 +27,7 @@ public final class SparseGptLevels {
         for (int[] w : windows) if (w.length != seqLen) throw new IllegalArgumentException("statistic windows must have equal length");
         InputStats[][] st = new InputStats[c.nLayers()][InputGroup.values().length];
         for (int b = 0; b < c.nLayers(); b++) {
-            for (InputGroup g : InputGroup.values()) st[b][g.ordinal()] = new InputStats(g == InputGroup.FFN_MID ? c.hiddenDim() : c.dim(), true);
+            for (InputGroup g : InputGroup.values()) st[b][g.ordinal()] = new InputStats(g == InputGroup.FFN_MID ? c.hiddenDim() : g == InputGroup.ATTN_OUT ? c.qDim() : c.dim(), true);
         }
         Matrix x = new Matrix(nSeq * seqLen, c.dim());
         Matrix emb = dense.tokenEmbedding();
