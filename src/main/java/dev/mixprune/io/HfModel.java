@@ -77,10 +77,29 @@ public final class HfModel {
     /** The safetensors {@code __metadata__} this writer puts in model.safetensors. */
     static final Map<String, String> WEIGHTS_METADATA = Map.of("format", "pt");
 
-    /** config.json and (when {@code tokenizer} is given) its files (HfTokenizerFiles), each written atomically; after the weights. */
-    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Tokenizer tokenizer) throws IOException {
+    /** The files of an HF directory that describe its tokenizer and generation, copied as they are when a model is written from one. */
+    public static final List<String> COPIED_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
+
+    /**
+     * config.json and (when {@code tokenizer} is given) its files, each written atomically; after
+     * the weights. When the model was read from an HF directory {@code from} (else null), its
+     * {@link #COPIED_FILES} are copied as they are; a SentencePiece tokenizer is written as
+     * tokenizer.model, a byte-level one as tokenizer.json + tokenizer_config.json unless the input's
+     * own tokenizer.json was copied ({@link HfTokenizerFiles}).
+     */
+    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Tokenizer tokenizer, Path from) throws IOException {
         AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
-        if (tokenizer != null) HfTokenizerFiles.write(tokenizer, dir);
+        boolean copiedTokenizerJson = false;
+        if (from != null && Files.isDirectory(from) && !Files.isSameFile(from, dir)) {
+            for (String name : COPIED_FILES) {
+                Path src = from.resolve(name);
+                if (Files.isRegularFile(src)) {
+                    AtomicFiles.write(dir.resolve(name), Files.readAllBytes(src));
+                    copiedTokenizerJson |= name.equals("tokenizer.json");
+                }
+            }
+        }
+        if (tokenizer instanceof dev.mixprune.tokenizer.SentencePieceTokenizer || (tokenizer != null && !copiedTokenizerJson)) HfTokenizerFiles.write(tokenizer, dir);
     }
 
     /**
