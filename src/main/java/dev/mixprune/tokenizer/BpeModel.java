@@ -11,11 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * start from one symbol per character, repeatedly merge the adjacent pair with the lowest merge
  * rank, the leftmost on ties, until no adjacent pair has a merge.
  *
- * <p>O(n log n) per word: symbols in a linked list held in arrays, candidate merges in a binary
- * min-heap of longs keyed (rank, left position); an entry is stale, and skipped, when the pair now
- * at its position is not the one it was pushed for (merges keep the left symbol's position, so a
- * position's left symbol only changes by merging). Words repeat a lot in text, so results are
- * cached (bounded; the cache never changes a result). {@link #naiveEncode} is the quadratic
+ * <p>O(n log n) per word through {@link PairMerger} with the priority "rank" (a rank names one
+ * pair, so an entry whose pair changed is recognised by its rank). Words repeat a lot in text, so
+ * results are cached (bounded; the cache never changes a result). {@link #naiveEncode} is the quadratic
  * reference the tests compare against.
  */
 final class BpeModel {
@@ -90,50 +88,14 @@ final class BpeModel {
             Integer whole = vocab.get(word);
             if (whole != null) return new int[]{whole};
         }
-        int[] ids = initialSymbols(word);
-        int n = ids.length;
-        if (n < 2) return ids;
-        int[] next = new int[n];
-        int[] prev = new int[n];
-        boolean[] dead = new boolean[n];
-        long[] initial = new long[n];
-        int candidates = 0;
-        for (int i = 0; i < n; i++) {
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-            if (i + 1 < n) {
-                int r = rank(ids[i], ids[i + 1]);
-                if (r >= 0) initial[candidates++] = heapKey(r, i);
-            }
-        }
-        LongHeap heap = LongHeap.heapify(initial, candidates);
-        int alive = n;
-        while (!heap.isEmpty()) {
-            long key = heap.pop();
-            int p = (int) key, r = (int) (key >>> 32);
-            if (dead[p]) continue;
-            int q = next[p];
-            if (q < 0 || rank(ids[p], ids[q]) != r) continue; // stale: the pair at p changed
-            ids[p] = mergedId[r];
-            dead[q] = true;
-            alive--;
-            next[p] = next[q];
-            if (next[q] >= 0) prev[next[q]] = p;
-            if (prev[p] >= 0) push(heap, ids, prev[p], p);
-            if (next[p] >= 0) push(heap, ids, p, next[p]);
-        }
-        int[] out = new int[alive];
-        int o = 0;
-        for (int i = 0; i >= 0; i = next[i]) out[o++] = ids[i];
-        return out;
+        return PairMerger.merge(initialSymbols(word), this::candidate);
     }
 
-    private void push(LongHeap heap, int[] ids, int left, int right) {
-        int r = rank(ids[left], ids[right]);
-        if (r >= 0) heap.push(heapKey(r, left));
+    /** The pair's merge for {@link PairMerger}: priority = its rank. */
+    private long candidate(int left, int right) {
+        int r = rank(left, right);
+        return r < 0 ? PairMerger.Rule.NONE : ((long) r << 32) | mergedId[r];
     }
-
-    private static long heapKey(int rank, int position) { return ((long) rank << 32) | position; }
 
     /**
      * One id per character: byte-level alphabet characters through a table, anything else (a word

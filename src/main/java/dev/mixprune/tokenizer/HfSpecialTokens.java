@@ -1,9 +1,8 @@
 package dev.mixprune.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.BadInputException;
+import dev.mixprune.json.JsonChecks;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,8 +28,6 @@ public final class HfSpecialTokens {
     /** Texts of tokens that end a generation (llama.cpp src/llama-vocab.cpp's end-of-generation list, less tool/FIM markers). */
     public static final List<String> END_OF_GENERATION_TEXTS = List.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
             "<|endoftext|>", "<|end_of_text|>", "<EOT>", "</s>", "<\uFF5Cend\u2581of\u2581sentence\uFF5C>");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private HfSpecialTokens() {}
 
@@ -129,13 +126,9 @@ public final class HfSpecialTokens {
 
         private static JsonNode read(Path file) throws IOException {
             if (file == null || !Files.isRegularFile(file)) return null;
-            try {
-                JsonNode n = JSON.readTree(file.toFile());
-                if (n == null || !n.isObject()) throw BadInputException.in(file, "expected a JSON object");
-                return n;
-            } catch (JsonProcessingException e) {
-                throw BadInputException.in(file, "invalid JSON: " + e.getOriginalMessage());
-            }
+            JsonNode n = JsonChecks.readTree(file, "invalid JSON");
+            if (n == null || !n.isObject()) throw BadInputException.in(file, "expected a JSON object");
+            return n;
         }
     }
 

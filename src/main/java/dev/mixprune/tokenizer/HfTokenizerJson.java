@@ -1,9 +1,8 @@
 package dev.mixprune.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.BadInputException;
+import dev.mixprune.json.JsonChecks;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,18 +21,11 @@ import java.util.Map;
  * does not implement is refused with the file, the field and what is supported.
  */
 public final class HfTokenizerJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private HfTokenizerJson() {}
 
     /** Reads {@code file}; tokenizer_config.json, config.json and generation_config.json are looked for in its directory. */
     public static Tokenizer read(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (JsonProcessingException e) {
-            throw BadInputException.in(file, "invalid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode root = JsonChecks.readTree(file, "invalid JSON");
         if (root == null || !root.isObject()) throw BadInputException.in(file, "expected a JSON object");
         Path dir = file.toAbsolutePath().getParent();
         JsonNode model = root.path("model");

@@ -99,11 +99,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /**
-     * The same greedy rule as {@link NaiveBpe} in O(n log n): symbols live in a doubly linked list
-     * (arrays indexed by their initial position), candidate merges in a binary min-heap of longs
-     * keyed by (score descending, left position ascending). A merge only changes the two pairs
-     * around it, so those are pushed again; entries whose pair has changed since they were pushed
-     * are recognised when popped (the pair now at that position has a different key) and skipped.
+     * The same greedy rule as {@link NaiveBpe} in O(n log n), through {@link PairMerger} with the
+     * priority "score descending".
      *
      * <p>Why this equals the naive rule: the heap always holds an entry with the current key of every
      * mergeable adjacent pair, so the smallest valid key is the pair with the highest score and,
@@ -165,11 +162,16 @@ public final class SentencePieceTokenizer implements Tokenizer {
             return merges.get(pairKey(canonical[left], canonical[right]));
         }
 
-        /** Heap key: smaller is better; high half orders scores descending, low half positions ascending. */
-        private static long heapKey(float score, int position) {
-            int bits = Float.floatToIntBits(score);
+        /**
+         * The pair's merge for {@link PairMerger}: priority = the merged piece's score, descending
+         * (its bits in signed int order, complemented); NaN and -infinity never merge.
+         */
+        private long candidate(int left, int right) {
+            int m = merge(left, right);
+            if (m < 0 || !eligible(scores[m])) return PairMerger.Rule.NONE;
+            int bits = Float.floatToIntBits(scores[m]);
             int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // signed int order == float order
-            return ((long) ~ordered << 32) | position;
+            return ((long) ~ordered << 32) | m;
         }
 
         /** Whether the naive rule could ever pick a merge of this score ({@code score > -inf}, not NaN). */
@@ -177,48 +179,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
         int[] encode(String text) {
             if (text.isEmpty()) return new int[0];
-            int[] ids = initialSymbols(text);
-            int n = ids.length;
-            int[] prev = new int[n];
-            int[] next = new int[n];
-            boolean[] dead = new boolean[n];
-            for (int i = 0; i < n; i++) {
-                prev[i] = i - 1;
-                next[i] = i + 1 < n ? i + 1 : -1;
-            }
-            long[] initial = new long[Math.max(16, n)];
-            int candidates = 0;
-            for (int i = 0; i + 1 < n; i++) {
-                int m = merge(ids[i], ids[i + 1]);
-                if (m >= 0 && eligible(scores[m])) initial[candidates++] = heapKey(scores[m], i);
-            }
-            LongHeap heap = LongHeap.heapify(initial, candidates); // O(n) instead of n pushes
-            int alive = n;
-            while (!heap.isEmpty()) {
-                long key = heap.pop();
-                int p = (int) key; // low half: position of the left symbol
-                if (dead[p]) continue;
-                int r = next[p];
-                if (r < 0) continue;
-                int m = merge(ids[p], ids[r]);
-                if (m < 0 || heapKey(scores[m], p) != key) continue; // stale entry
-                ids[p] = m;
-                dead[r] = true;
-                alive--;
-                next[p] = next[r];
-                if (next[r] >= 0) prev[next[r]] = p;
-                if (prev[p] >= 0) pushPair(heap, ids, prev[p], p);
-                if (next[p] >= 0) pushPair(heap, ids, p, next[p]);
-            }
-            int[] out = new int[alive];
-            int o = 0;
-            for (int i = 0; i >= 0; i = next[i]) out[o++] = ids[i];
-            return out;
-        }
-
-        private void pushPair(LongHeap heap, int[] ids, int left, int right) {
-            int m = merge(ids[left], ids[right]);
-            if (m >= 0 && eligible(scores[m])) heap.push(heapKey(scores[m], left));
+            return PairMerger.merge(initialSymbols(text), this::candidate);
         }
 
         /** Dummy-prefix space, then one id per code point or its UTF-8 bytes as byte + 3. */
