@@ -64,6 +64,30 @@ class SensitivityCommandTest {
     }
 
     @Test
+    void streamedFloat32AgreesWithTheDoubleReference() throws Exception {
+        Path f32 = dir.resolve("f32.json"), f64 = dir.resolve("f64.json");
+        String calib = smallCalib().toString();
+        Run a = run("--model", SharedFiles.stories260KGguf().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--threads", "2",
+                "--out", f32.toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.err()).contains("sensitivity: 3 windows x 64 tokens in 1 group(s)", "checkpoints", "in memory");
+        assertThat(a.out()).contains("float32, streamed, 2 threads");
+        Run b = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--reference",
+                "--out", f64.toString());
+        assertThat(b.exit()).as(b.err()).isZero();
+        assertThat(b.out()).contains("double reference");
+        var config = Llama2cBin.read(SharedFiles.stories260KBin()).config();
+        FisherReport x = FisherReport.load(f32, config), y = FisherReport.load(f64, config);
+        assertThat(x.dataSha256()).isEqualTo(y.dataSha256());
+        for (var e : y.traces().entrySet()) {
+            assertThat(x.trace(e.getKey())).as(e.getKey().name()).isCloseTo(e.getValue(), org.assertj.core.data.Percentage.withPercentage(1e-2));
+        }
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("f32.json", "f64.json", "small.txt");
+        }
+    }
+
+    @Test
     void badArgumentsFail() throws Exception {
         Path out = dir.resolve("x.json");
         String calib = smallCalib().toString();
