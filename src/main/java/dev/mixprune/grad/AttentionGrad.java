@@ -109,9 +109,9 @@ final class AttentionGrad {
         });
     }
 
-    /** out [rows][D] = attention(q, k, v) for nSeq sequences of T tokens (q, k after RoPE). */
+    /** out [rows][Q] = attention(q, k, v) for nSeq sequences of T tokens (q, k after RoPE). */
     static void forward(LlamaConfig c, float[] q, float[] k, float[] v, float[] out, int nSeq, int T, ThreadTeam team) {
-        int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat(), D = c.dim(), KV = c.kvDim();
+        int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat(), D = c.qDim(), KV = c.kvDim();
         float scale = (float) (1.0 / Math.sqrt(hs));
         forTasks(nSeq * nKv, T, hs, false, team, (task, w) -> {
             int base = (task / nKv) * T, g = task % nKv;
@@ -128,12 +128,12 @@ final class AttentionGrad {
     }
 
     /**
-     * Given dO = dL/d(attention output) [rows][D], writes (overwrites) dQ [rows][D] and dK, dV
+     * Given dO = dL/d(attention output) [rows][Q], writes (overwrites) dQ [rows][Q] and dK, dV
      * [rows][KV]: gradients with respect to q and k AFTER RoPE, and v.
      */
     static void backward(LlamaConfig c, float[] q, float[] k, float[] v, float[] dO, float[] dQ, float[] dK, float[] dV,
                          int nSeq, int T, ThreadTeam team) {
-        int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat(), D = c.dim(), KV = c.kvDim();
+        int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat(), D = c.qDim(), KV = c.kvDim();
         float scale = (float) (1.0 / Math.sqrt(hs));
         forTasks(nSeq * nKv, T, hs, true, team, (task, w) -> {
             int base = (task / nKv) * T, g = task % nKv;

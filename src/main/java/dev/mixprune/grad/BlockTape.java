@@ -27,15 +27,16 @@ public final class BlockTape {
     // forward record
     float[] r1, r2;          // 1/rms of the attention and FFN norms [rows]
     Matrix a;                // RMSNorm1(x) [rows][D]
-    Matrix q, k, v;          // q, k after RoPE [rows][D], [rows][KV], [rows][KV]
-    Matrix o;                // attention output (heads concatenated) [rows][D]
+    Matrix q, k, v;          // q, k after RoPE [rows][Q], [rows][KV], [rows][KV] (Q = nHeads * headDim)
+    Matrix o;                // attention output (heads concatenated) [rows][Q]
     Matrix h;                // x + Wo o [rows][D]
     Matrix b;                // RMSNorm2(h) [rows][D]
     Matrix u, z, s;          // W1 b, W3 b, silu(u) z [rows][H]
 
     // backward scratch
     Matrix dHidA, dHidB;     // dS -> dU, dZ [rows][H]
-    Matrix dD1, dD2;         // dB / dQ and dO / dA [rows][D]
+    Matrix dD;               // dB, then dA [rows][D]
+    Matrix dQ, dO;           // [rows][Q]
     Matrix dK, dV;           // [rows][KV]
 
     public BlockTape(LlamaConfig c) {
@@ -55,16 +56,16 @@ public final class BlockTape {
         this.nSeq = nSeq;
         this.seqLen = seqLen;
         this.rows = (int) n;
-        int D = config.dim(), KV = config.kvDim(), H = config.hiddenDim();
+        int D = config.dim(), Q = config.qDim(), KV = config.kvDim(), H = config.hiddenDim();
         // drop the old arrays first so that a shape change does not hold two tapes at once
-        a = q = k = v = o = h = b = u = z = s = dHidA = dHidB = dD1 = dD2 = dK = dV = null;
+        a = q = k = v = o = h = b = u = z = s = dHidA = dHidB = dD = dQ = dO = dK = dV = null;
         r1 = new float[rows];
         r2 = new float[rows];
         a = new Matrix(rows, D);
-        q = new Matrix(rows, D);
+        q = new Matrix(rows, Q);
         k = new Matrix(rows, KV);
         v = new Matrix(rows, KV);
-        o = new Matrix(rows, D);
+        o = new Matrix(rows, Q);
         h = new Matrix(rows, D);
         b = new Matrix(rows, D);
         u = new Matrix(rows, H);
@@ -72,8 +73,9 @@ public final class BlockTape {
         s = new Matrix(rows, H);
         dHidA = new Matrix(rows, H);
         dHidB = new Matrix(rows, H);
-        dD1 = new Matrix(rows, D);
-        dD2 = new Matrix(rows, D);
+        dD = new Matrix(rows, D);
+        dQ = new Matrix(rows, Q);
+        dO = new Matrix(rows, Q);
         dK = new Matrix(rows, KV);
         dV = new Matrix(rows, KV);
     }
@@ -92,7 +94,8 @@ public final class BlockTape {
 
     /** Bytes a tape holds per row (token) of the batch: forward record plus backward scratch. */
     public static long bytesPerRow(LlamaConfig c) {
-        long D = c.dim(), KV = c.kvDim(), H = c.hiddenDim();
-        return 4L * (2 + 5 * D + 2 * KV + 3 * H + 2 * H + 2 * D + 2 * KV);
+        long D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim();
+        return 4L * (2 + 3 * D + 2 * Q + 2 * KV + 3 * H   // forward record
+                + 2 * H + D + 2 * Q + 2 * KV);               // backward scratch
     }
 }

@@ -43,6 +43,7 @@ public final class TrainingBlock {
         if (out.rows() != x.rows() || out.cols() != x.cols() || out.data() == x.data()) {
             throw new IllegalArgumentException("block output " + out.shape() + " must be a separate " + x.shape() + " matrix");
         }
+        checkSupported(c);
         tape.ensure(nSeq, seqLen);
         tape.x = x;
         int R = tape.rows, D = c.dim();
@@ -80,27 +81,38 @@ public final class TrainingBlock {
         Gemm.nn(dRes, w.linear(LayerKind.W2), tape.dHidA, false, team);                          // dS
         weightGradients(LayerKind.W2, dRes, tape.s, groups, sink, scratch, team);
         RowOps.swigluBackward(tape.u.data(), tape.z.data(), tape.dHidA.data(), tape.dHidB.data(), tape.dHidA.size(), team); // dU, dZ
-        Gemm.nn(tape.dHidA, w.linear(LayerKind.W1), tape.dD1, false, team);                        // dB
-        Gemm.nn(tape.dHidB, w.linear(LayerKind.W3), tape.dD1, true, team);
+        Gemm.nn(tape.dHidA, w.linear(LayerKind.W1), tape.dD, false, team);                         // dB
+        Gemm.nn(tape.dHidB, w.linear(LayerKind.W3), tape.dD, true, team);
         weightGradients(LayerKind.W1, tape.dHidA, tape.b, groups, sink, scratch, team);
         weightGradients(LayerKind.W3, tape.dHidB, tape.b, groups, sink, scratch, team);
-        normGradients(GradientSink.Norm.FFN, tape.dD1, tape.h, tape.r2, groups, sink, team);
-        RowOps.rmsnormBackward(tape.dD1.data(), tape.h.data(), tape.r2, w.ffnNorm(), R, D, dRes.data(), team); // now dL/dh
+        normGradients(GradientSink.Norm.FFN, tape.dD, tape.h, tape.r2, groups, sink, team);
+        RowOps.rmsnormBackward(tape.dD.data(), tape.h.data(), tape.r2, w.ffnNorm(), R, D, dRes.data(), team); // now dL/dh
 
         // Attention: h = x + Wo o.
-        Gemm.nn(dRes, w.linear(LayerKind.WO), tape.dD2, false, team);                             // dO
+        Gemm.nn(dRes, w.linear(LayerKind.WO), tape.dO, false, team);                              // dO
         weightGradients(LayerKind.WO, dRes, tape.o, groups, sink, scratch, team);
-        AttentionGrad.backward(c, tape.q.data(), tape.k.data(), tape.v.data(), tape.dD2.data(), tape.dD1.data(),
+        AttentionGrad.backward(c, tape.q.data(), tape.k.data(), tape.v.data(), tape.dO.data(), tape.dQ.data(),
                 tape.dK.data(), tape.dV.data(), tape.nSeq, tape.seqLen, team);                        // dQ, dK, dV (rotated)
-        rope(c, tape, tape.dD1.data(), tape.dK.data(), true, team);                                 // RoPE backward
-        Gemm.nn(tape.dD1, w.linear(LayerKind.WQ), tape.dD2, false, team);                         // dA
-        Gemm.nn(tape.dK, w.linear(LayerKind.WK), tape.dD2, true, team);
-        Gemm.nn(tape.dV, w.linear(LayerKind.WV), tape.dD2, true, team);
-        weightGradients(LayerKind.WQ, tape.dD1, tape.a, groups, sink, scratch, team);
+        rope(c, tape, tape.dQ.data(), tape.dK.data(), true, team);                                  // RoPE backward
+        Gemm.nn(tape.dQ, w.linear(LayerKind.WQ), tape.dD, false, team);                           // dA
+        Gemm.nn(tape.dK, w.linear(LayerKind.WK), tape.dD, true, team);
+        Gemm.nn(tape.dV, w.linear(LayerKind.WV), tape.dD, true, team);
+        weightGradients(LayerKind.WQ, tape.dQ, tape.a, groups, sink, scratch, team);
         weightGradients(LayerKind.WK, tape.dK, tape.a, groups, sink, scratch, team);
         weightGradients(LayerKind.WV, tape.dV, tape.a, groups, sink, scratch, team);
-        normGradients(GradientSink.Norm.ATTENTION, tape.dD2, tape.x, tape.r1, groups, sink, team);
-        RowOps.rmsnormBackward(tape.dD2.data(), tape.x.data(), tape.r1, w.attNorm(), R, D, dRes.data(), team); // now dL/dx
+        normGradients(GradientSink.Norm.ATTENTION, tape.dD, tape.x, tape.r1, groups, sink, team);
+        RowOps.rmsnormBackward(tape.dD.data(), tape.x.data(), tape.r1, w.attNorm(), R, D, dRes.data(), team); // now dL/dx
+    }
+
+    /**
+     * What this backward does not cover yet (it follows the double reference as that gains them):
+     * projection biases and RoPE scaling. Refused with a clear message rather than computed wrongly.
+     */
+    static void checkSupported(LlamaConfig c) {
+        if (!c.biases().isEmpty()) throw new UnsupportedOperationException("the float32 backward does not support projection biases yet (" + c.biases() + ")");
+        if (!c.ropeScaling().equals(dev.mixprune.model.RopeScaling.NONE)) {
+            throw new UnsupportedOperationException("the float32 backward does not support RoPE scaling yet (" + c.ropeScaling().describe() + ")");
+        }
     }
 
     /** Consecutive sequences grouped for the parameter gradients. */
@@ -173,9 +185,9 @@ public final class TrainingBlock {
         }
     }
 
-    /** RoPE (or its inverse) on every row of q [rows][D] and k [rows][KV]; row r is position r mod seqLen. */
+    /** RoPE (or its inverse) on every row of q [rows][Q] and k [rows][KV]; row r is position r mod seqLen. */
     private static void rope(LlamaConfig c, BlockTape tape, float[] q, float[] k, boolean inverse, ThreadTeam team) {
-        int T = tape.seqLen, D = c.dim(), KV = c.kvDim();
+        int T = tape.seqLen, D = c.qDim(), KV = c.kvDim();
         team.forRange(0, tape.rows, 64, (lo, hi) -> {
             for (int r = lo; r < hi; r++) {
                 int pos = r % T;

@@ -77,7 +77,7 @@ class SensitivityCommandTest {
                 "--out", f64.toString());
         assertThat(b.exit()).as(b.err()).isZero();
         assertThat(b.out()).contains("double reference");
-        var config = Llama2cBin.read(SharedFiles.stories260KBin()).config();
+        var config = dev.mixprune.io.ModelLoader.loadWeights(SharedFiles.stories260KBin()).config();
         FisherReport x = FisherReport.load(f32, config), y = FisherReport.load(f64, config);
         assertThat(x.dataSha256()).isEqualTo(y.dataSha256());
         for (var e : y.traces().entrySet()) {

@@ -113,7 +113,7 @@ class Float32BackwardTest {
 
     @Test
     void stories260KGradientsMatchTheDoubleReference() throws Exception {
-        LlamaWeights w = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        LlamaWeights w = dev.mixprune.io.ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         var ids = new ObjectMapper().readTree(Files.readAllBytes(SharedFiles.fixtures().resolve("logits.json"))).get("ids");
         int[] tok = new int[ids.size()];
         for (int i = 0; i < tok.length; i++) tok[i] = ids.get(i).asInt();
