@@ -168,7 +168,7 @@ public final class NllHead {
         Matrix a = rows == normed.rows() ? normed
                 : new Matrix(rows, normed.cols(), java.util.Arrays.copyOfRange(normed.data(), first * normed.cols(), (first + rows) * normed.cols()));
         Matrix logits = new Matrix(rows, w.rows());
-        Gemm.nt(a, w, logits, false, team);
+        Products.nt(a, w, logits, false, team);
         return logits;
     }
 

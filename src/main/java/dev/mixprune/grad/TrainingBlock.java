@@ -48,18 +48,18 @@ public final class TrainingBlock {
         tape.x = x;
         int R = tape.rows, D = c.dim();
         RowOps.rmsnorm(x.data(), w.attNorm(), c.normEps(), R, D, tape.a.data(), tape.r1, team);
-        Gemm.nt(tape.a, w.linear(LayerKind.WQ), tape.q, false, team);
-        Gemm.nt(tape.a, w.linear(LayerKind.WK), tape.k, false, team);
-        Gemm.nt(tape.a, w.linear(LayerKind.WV), tape.v, false, team);
+        Products.nt(tape.a, w.linear(LayerKind.WQ), tape.q, false, team);
+        Products.nt(tape.a, w.linear(LayerKind.WK), tape.k, false, team);
+        Products.nt(tape.a, w.linear(LayerKind.WV), tape.v, false, team);
         rope(c, tape, tape.q.data(), tape.k.data(), false, team);
         AttentionGrad.forward(c, tape.q.data(), tape.k.data(), tape.v.data(), tape.o.data(), nSeq, seqLen, team);
-        Gemm.nt(tape.o, w.linear(LayerKind.WO), tape.h, false, team);
+        Products.nt(tape.o, w.linear(LayerKind.WO), tape.h, false, team);
         RowOps.add(tape.h.data(), x.data(), tape.h.size(), team);
         RowOps.rmsnorm(tape.h.data(), w.ffnNorm(), c.normEps(), R, D, tape.b.data(), tape.r2, team);
-        Gemm.nt(tape.b, w.linear(LayerKind.W1), tape.u, false, team);
-        Gemm.nt(tape.b, w.linear(LayerKind.W3), tape.z, false, team);
+        Products.nt(tape.b, w.linear(LayerKind.W1), tape.u, false, team);
+        Products.nt(tape.b, w.linear(LayerKind.W3), tape.z, false, team);
         RowOps.swiglu(tape.u.data(), tape.z.data(), tape.s.data(), tape.s.size(), team);
-        Gemm.nt(tape.s, w.linear(LayerKind.W2), out, false, team);
+        Products.nt(tape.s, w.linear(LayerKind.W2), out, false, team);
         RowOps.add(out.data(), tape.h.data(), out.size(), team);
     }
 

@@ -176,7 +176,7 @@ class StreamingFisherTest {
     }
 
     /** Delegates to a source and throws on the n-th read of one block. */
-    static final class FailingSource implements BlockSource {
+    static class FailingSource implements BlockSource {
         final BlockSource d;
         final int block, failOnRead;
         int reads;
