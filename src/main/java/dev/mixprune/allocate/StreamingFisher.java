@@ -12,10 +12,14 @@ import dev.mixprune.io.BlockSource;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.SparsityPlan.ModelShape;
+import dev.mixprune.resources.HeapGuard;
+import dev.mixprune.resources.ResourcePlan;
+import dev.mixprune.resources.Speed;
 import dev.mixprune.tensor.ThreadTeam;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Fisher traces (protocols.md F) of a model streamed block by block from a {@link BlockSource}
@@ -52,8 +56,9 @@ public final class StreamingFisher {
      * @param inMemoryCheckpointBytes checkpoints up to this size stay in memory, larger ones go to a file
      * @param checkpointDir           directory of the checkpoint file
      * @param headChunkBytes          bound of the head's classifier and logits chunks
+     * @param guard                   checked after every block pass (a full collection when the heap holds more than planned)
      */
-    public record Options(int threads, long groupBytes, long inMemoryCheckpointBytes, Path checkpointDir, long headChunkBytes) {
+    public record Options(int threads, long groupBytes, long inMemoryCheckpointBytes, Path checkpointDir, long headChunkBytes, HeapGuard guard) {
         public static final long DEFAULT_GROUP_BYTES = 1L << 30;
         public static final long DEFAULT_IN_MEMORY_CHECKPOINTS = 64L << 20;
 
@@ -65,14 +70,16 @@ public final class StreamingFisher {
         /** One worker per core, 1 GiB per group, checkpoints over 64 MiB in a file in {@code checkpointDir}. */
         public static Options defaults(Path checkpointDir) {
             return new Options(Runtime.getRuntime().availableProcessors(), DEFAULT_GROUP_BYTES, DEFAULT_IN_MEMORY_CHECKPOINTS,
-                    checkpointDir, NllHead.DEFAULT_CHUNK_BYTES);
+                    checkpointDir, NllHead.DEFAULT_CHUNK_BYTES, HeapGuard.none());
         }
 
-        public Options withThreads(int t) { return new Options(t, groupBytes, inMemoryCheckpointBytes, checkpointDir, headChunkBytes); }
+        public Options withThreads(int t) { return new Options(t, groupBytes, inMemoryCheckpointBytes, checkpointDir, headChunkBytes, guard); }
 
-        public Options withGroupBytes(long b) { return new Options(threads, b, inMemoryCheckpointBytes, checkpointDir, headChunkBytes); }
+        public Options withGroupBytes(long b) { return new Options(threads, b, inMemoryCheckpointBytes, checkpointDir, headChunkBytes, guard); }
 
-        public Options withInMemoryCheckpointBytes(long b) { return new Options(threads, groupBytes, b, checkpointDir, headChunkBytes); }
+        public Options withInMemoryCheckpointBytes(long b) { return new Options(threads, groupBytes, b, checkpointDir, headChunkBytes, guard); }
+
+        public Options withGuard(HeapGuard g) { return new Options(threads, groupBytes, inMemoryCheckpointBytes, checkpointDir, headChunkBytes, g); }
     }
 
     /**
@@ -120,6 +127,35 @@ public final class StreamingFisher {
     }
 
     /**
+     * The resource plan of a run (printed by the commands before they start): what is alive
+     * throughout (one block in float32, the weight-gradient buffers, in-memory checkpoints), the
+     * group's activations and the head's chunks, the checkpoint file on disk, and the time at the
+     * assumed speed.
+     */
+    public static ResourcePlan resources(LlamaConfig c, int windows, int seqLen, Options o, Speed speed) {
+        Plan p = plan(c, windows, seqLen, o);
+        ResourcePlan r = ResourcePlan.of("sensitivity");
+        r.memory(null, "one block read from the mapped file (float32)", p.blockBytes());
+        r.memory(null, "weight-gradient buffers (one per distinct linear size) and row slices", p.gradientBytes());
+        if (!p.checkpointsOnDisk()) r.memory(null, "block-input checkpoints of one group (in memory)", p.checkpointBytes());
+        r.memory("gradients", String.format(Locale.ROOT, "activations of %d window(s) x %d tokens (forward record, backward scratch, loss head)",
+                p.windowsPerGroup(), seqLen), p.activationBytes());
+        if (p.checkpointsOnDisk()) r.disk("block-input checkpoints of one group (temporary file, removed at the end)", p.checkpointBytes());
+        r.stage("forward and backward", p.flops() / speed.flopsPerSecond(), String.format(Locale.ROOT, "%.1f TFLOP; %d group(s), each block read twice per group",
+                p.flops() / 1e12, p.groups()));
+        return r;
+    }
+
+    /** The largest group size (windows) whose plan fits {@code maxBytes}, as options (the given options when there is no bound). */
+    public static Options fitting(LlamaConfig c, int windows, int seqLen, Options o, Long maxBytes) {
+        if (maxBytes == null) return o;
+        long perWindow = bytesPerRow(c) * seqLen;
+        int n = ResourcePlan.largestFitting(windows, maxBytes,
+                k -> resources(c, windows, seqLen, o.withGroupBytes(k * perWindow), Speed.assumed()).peakMemory());
+        return o.withGroupBytes(n * perWindow);
+    }
+
+    /**
      * Flops of the whole computation: per token and block 2P for the forward, 2P for the recomputed
      * forward (not for the last block), 2P for input gradients, 2P for weight gradients (P = the
      * block's linear weights), plus causal attention (2·T·D per token per pass, about 4.5 passes) and
@@ -146,6 +182,21 @@ public final class StreamingFisher {
 
     /** Fisher traces of {@code windows} (equal lengths >= 2), with {@code source} recorded as provenance. */
     public static FisherReport compute(BlockSource src, int[][] windows, String source, Options o, Progress progress) {
+        PerWindow pw = perWindow(src, windows, o, progress);
+        return FisherReport.fromWindows(ModelShape.of(src.config()), src.config().nLayers(), pw.squares(), pw.losses(), windows[0].length,
+                FisherSensitivity.sha256(windows), source);
+    }
+
+    /**
+     * Each window's squared gradient sums per layer ({@code squares[n][block * 7 + kind.ordinal()]})
+     * and loss: everything of protocol F before the mean over windows. A window's values do not depend
+     * on which other windows it is computed with (every product is per row or per window and takes the
+     * same kernel path; tested bit for bit), so any subset of windows can be computed anywhere (a
+     * cluster member) and {@link FisherReport#fromWindows} reduces them in window order.
+     */
+    public record PerWindow(double[][] squares, double[] losses) {}
+
+    public static PerWindow perWindow(BlockSource src, int[][] windows, Options o, Progress progress) {
         LlamaConfig c = src.config();
         if (windows.length == 0) throw new IllegalArgumentException("no windows to compute Fisher traces on");
         int T = windows[0].length;
@@ -174,14 +225,17 @@ public final class StreamingFisher {
                 int first = g * plan.windowsPerGroup(), count = Math.min(plan.windowsPerGroup(), N - first);
                 int[][] batch = Arrays.copyOfRange(windows, first, first + count);
                 StreamedBackward.Result r = StreamedBackward.run(src, batch, ck, 1, b -> squares(b, first, nKinds, perWindow, team), tape,
-                        o.headChunkBytes(), (backward, block) -> safe.step(++done[0], total), team);
+                        o.headChunkBytes(), (backward, block) -> {
+                            safe.step(++done[0], total);
+                            o.guard().check();
+                        }, team);
                 for (int i = 0; i < count; i++) {
                     losses[first + i] = r.losses()[i];
                     checkFinite(first + i, losses[first + i], perWindow[first + i]);
                 }
             }
         }
-        return FisherReport.fromWindows(ModelShape.of(c), L, perWindow, losses, T, FisherSensitivity.sha256(windows), source);
+        return new PerWindow(perWindow, losses);
     }
 
     /** Block b's sink: each window's squared gradient sum per linear, into perWindow[first + group]. */

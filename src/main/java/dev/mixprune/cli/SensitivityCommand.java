@@ -13,6 +13,9 @@ import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.resources.HeapGuard;
+import dev.mixprune.resources.ResourcePlan;
+import dev.mixprune.resources.Speed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,6 +44,8 @@ public final class SensitivityCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
     @Option(names = "--checkpoint-dir", description = "directory for the temporary activation checkpoints when they do not stay in memory "
             + "(default: the directory of --out; the file is removed at the end, also on failure)") Path checkpointDir;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 3g: windows per group are chosen under it, or the command refuses "
+            + "(the launcher also caps the heap)") String maxMemory;
     @Option(names = "--reference", description = "double-precision backward on the whole model in memory (the reference; small models only)") boolean reference;
     @Option(names = "--out", required = true, description = "output fisher.json") Path out;
     @Option(names = "--json", description = "print the report as JSON instead of tables") boolean json;
@@ -84,9 +89,16 @@ public final class SensitivityCommand implements Callable<Integer> {
                 Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
                 StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
                 nThreads = threads == null ? o.threads() : threads;
-                o = o.withThreads(nThreads);
+                Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
+                o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
                 StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
-                if (!quiet) stderr.println("sensitivity: " + describe(plan, c));
+                ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
+                if (!quiet) {
+                    stderr.println("sensitivity: " + describe(plan, c));
+                    rp.print(stderr);
+                }
+                rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
+                o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
                 try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
                     r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
                 }
@@ -106,16 +118,12 @@ public final class SensitivityCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One line: groups, checkpoint place and size, planned live memory. */
+    /** One line: groups, checkpoint place and size. */
     static String describe(StreamingFisher.Plan p, LlamaConfig c) {
-        return String.format(Locale.ROOT, "%d windows x %d tokens in %d group(s) of %d; per group each of %d blocks read twice; "
-                        + "checkpoints %.1f MB %s; planned live memory %.2f GiB (block %.2f GiB, gradient buffers %.2f GiB, activations %.2f GiB)",
-                p.windows(), p.seqLen(), p.groups(), p.windowsPerGroup(), c.nLayers(), p.checkpointBytes() / 1e6,
-                p.checkpointsOnDisk() ? "in a temporary file" : "in memory", p.peakBytes() / GIB, p.blockBytes() / GIB,
-                p.gradientBytes() / GIB, p.activationBytes() / GIB);
+        return String.format(Locale.ROOT, "%d windows x %d tokens in %d group(s) of %d; per group each of %d blocks read twice; checkpoints %s %s",
+                p.windows(), p.seqLen(), p.groups(), p.windowsPerGroup(), c.nLayers(), ResourcePlan.human(p.checkpointBytes()),
+                p.checkpointsOnDisk() ? "in a temporary file" : "in memory");
     }
-
-    private static final double GIB = 1024.0 * 1024 * 1024;
 
     /**
      * protocols.md F: the first {@code samples} windows of protocol C's seeded draw (the draw is

@@ -46,7 +46,7 @@ public final class BlockTape {
     /** Sizes the tape for a batch (no-op when the shape is unchanged). */
     public void ensure(int nSeq, int seqLen) {
         if (nSeq < 1 || seqLen < 1) throw new IllegalArgumentException("batch of " + nSeq + " x " + seqLen + " tokens");
-        if (rope == null || rope.positions() < seqLen) rope = new RopeTable(config.headSize(), seqLen, config.ropeTheta());
+        if (rope == null || rope.positions() < seqLen) rope = RopeTable.of(config, seqLen);
         if (nSeq == this.nSeq && seqLen == this.seqLen) return;
         long n = (long) nSeq * seqLen;
         if (n * Math.max(config.dim(), config.hiddenDim()) > Integer.MAX_VALUE - 8) {

@@ -11,7 +11,8 @@ import dev.mixprune.tensor.Matrix;
  * copy or reduce them there.
  *
  * <p>Calls for one group come in a fixed order (w2, w1, w3, [ffn norm], wo, wq, wk, wv, [attention
- * norm]); calls for DIFFERENT groups may come concurrently from several threads.
+ * norm]; a linear's bias right after its weight); calls for DIFFERENT groups may come concurrently
+ * from several threads.
  */
 public interface GradientSink {
     /** The block's two RMSNorm gains. */
@@ -25,4 +26,10 @@ public interface GradientSink {
 
     /** dL/dg of one RMSNorm gain for the group ([dim]); called only when {@link #wantsNorms()}. */
     default void norm(int group, Norm norm, float[] gradient) { }
+
+    /** Whether {@link #bias} is wanted (for the linears that have a bias). */
+    default boolean wantsBiases() { return false; }
+
+    /** dL/db of one linear's bias for the group ([out]: the sum of dL/dy over the group's tokens); only when {@link #wantsBiases()}. */
+    default void bias(int group, LayerKind kind, float[] gradient) { }
 }

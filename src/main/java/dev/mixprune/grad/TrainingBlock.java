@@ -43,23 +43,22 @@ public final class TrainingBlock {
         if (out.rows() != x.rows() || out.cols() != x.cols() || out.data() == x.data()) {
             throw new IllegalArgumentException("block output " + out.shape() + " must be a separate " + x.shape() + " matrix");
         }
-        checkSupported(c);
         tape.ensure(nSeq, seqLen);
         tape.x = x;
         int R = tape.rows, D = c.dim();
         RowOps.rmsnorm(x.data(), w.attNorm(), c.normEps(), R, D, tape.a.data(), tape.r1, team);
-        Products.nt(tape.a, w.linear(LayerKind.WQ), tape.q, false, team);
-        Products.nt(tape.a, w.linear(LayerKind.WK), tape.k, false, team);
-        Products.nt(tape.a, w.linear(LayerKind.WV), tape.v, false, team);
+        linear(w, LayerKind.WQ, tape.a, tape.q, team);
+        linear(w, LayerKind.WK, tape.a, tape.k, team);
+        linear(w, LayerKind.WV, tape.a, tape.v, team);
         rope(c, tape, tape.q.data(), tape.k.data(), false, team);
         AttentionGrad.forward(c, tape.q.data(), tape.k.data(), tape.v.data(), tape.o.data(), nSeq, seqLen, team);
-        Products.nt(tape.o, w.linear(LayerKind.WO), tape.h, false, team);
+        linear(w, LayerKind.WO, tape.o, tape.h, team);
         RowOps.add(tape.h.data(), x.data(), tape.h.size(), team);
         RowOps.rmsnorm(tape.h.data(), w.ffnNorm(), c.normEps(), R, D, tape.b.data(), tape.r2, team);
-        Products.nt(tape.b, w.linear(LayerKind.W1), tape.u, false, team);
-        Products.nt(tape.b, w.linear(LayerKind.W3), tape.z, false, team);
+        linear(w, LayerKind.W1, tape.b, tape.u, team);
+        linear(w, LayerKind.W3, tape.b, tape.z, team);
         RowOps.swiglu(tape.u.data(), tape.z.data(), tape.s.data(), tape.s.size(), team);
-        Products.nt(tape.s, w.linear(LayerKind.W2), out, false, team);
+        linear(w, LayerKind.W2, tape.s, out, team);
         RowOps.add(out.data(), tape.h.data(), out.size(), team);
     }
 
@@ -79,39 +78,41 @@ public final class TrainingBlock {
 
         // FFN: out = h + W2 s; dRes reaches h unchanged and s through W2.
         Gemm.nn(dRes, w.linear(LayerKind.W2), tape.dHidA, false, team);                          // dS
-        weightGradients(LayerKind.W2, dRes, tape.s, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.W2, dRes, tape.s, groups, sink, scratch, team);
         RowOps.swigluBackward(tape.u.data(), tape.z.data(), tape.dHidA.data(), tape.dHidB.data(), tape.dHidA.size(), team); // dU, dZ
         Gemm.nn(tape.dHidA, w.linear(LayerKind.W1), tape.dD, false, team);                         // dB
         Gemm.nn(tape.dHidB, w.linear(LayerKind.W3), tape.dD, true, team);
-        weightGradients(LayerKind.W1, tape.dHidA, tape.b, groups, sink, scratch, team);
-        weightGradients(LayerKind.W3, tape.dHidB, tape.b, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.W1, tape.dHidA, tape.b, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.W3, tape.dHidB, tape.b, groups, sink, scratch, team);
         normGradients(GradientSink.Norm.FFN, tape.dD, tape.h, tape.r2, groups, sink, team);
         RowOps.rmsnormBackward(tape.dD.data(), tape.h.data(), tape.r2, w.ffnNorm(), R, D, dRes.data(), team); // now dL/dh
 
         // Attention: h = x + Wo o.
         Gemm.nn(dRes, w.linear(LayerKind.WO), tape.dO, false, team);                              // dO
-        weightGradients(LayerKind.WO, dRes, tape.o, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.WO, dRes, tape.o, groups, sink, scratch, team);
         AttentionGrad.backward(c, tape.q.data(), tape.k.data(), tape.v.data(), tape.dO.data(), tape.dQ.data(),
                 tape.dK.data(), tape.dV.data(), tape.nSeq, tape.seqLen, team);                        // dQ, dK, dV (rotated)
         rope(c, tape, tape.dQ.data(), tape.dK.data(), true, team);                                  // RoPE backward
         Gemm.nn(tape.dQ, w.linear(LayerKind.WQ), tape.dD, false, team);                           // dA
         Gemm.nn(tape.dK, w.linear(LayerKind.WK), tape.dD, true, team);
         Gemm.nn(tape.dV, w.linear(LayerKind.WV), tape.dD, true, team);
-        weightGradients(LayerKind.WQ, tape.dQ, tape.a, groups, sink, scratch, team);
-        weightGradients(LayerKind.WK, tape.dK, tape.a, groups, sink, scratch, team);
-        weightGradients(LayerKind.WV, tape.dV, tape.a, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.WQ, tape.dQ, tape.a, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.WK, tape.dK, tape.a, groups, sink, scratch, team);
+        weightGradients(w, LayerKind.WV, tape.dV, tape.a, groups, sink, scratch, team);
         normGradients(GradientSink.Norm.ATTENTION, tape.dD, tape.x, tape.r1, groups, sink, team);
         RowOps.rmsnormBackward(tape.dD.data(), tape.x.data(), tape.r1, w.attNorm(), R, D, dRes.data(), team); // now dL/dx
     }
 
-    /**
-     * What this backward does not cover yet (it follows the double reference as that gains them):
-     * projection biases and RoPE scaling. Refused with a clear message rather than computed wrongly.
-     */
-    static void checkSupported(LlamaConfig c) {
-        if (!c.biases().isEmpty()) throw new UnsupportedOperationException("the float32 backward does not support projection biases yet (" + c.biases() + ")");
-        if (!c.ropeScaling().equals(dev.mixprune.model.RopeScaling.NONE)) {
-            throw new UnsupportedOperationException("the float32 backward does not support RoPE scaling yet (" + c.ropeScaling().describe() + ")");
+    /** y = x Wᵀ (+ the bias of {@code kind} on every row when the block has one), as {@code model.BlockForward} computes it. */
+    private static void linear(BlockWeights w, LayerKind kind, Matrix x, Matrix y, ThreadTeam team) {
+        Products.nt(x, w.linear(kind), y, false, team);
+        float[] bias = w.bias(kind);
+        if (bias != null) {
+            float[] d = y.data();
+            int n = bias.length;
+            team.forRange(0, y.rows(), 64, (lo, hi) -> {
+                for (int r = lo; r < hi; r++) dev.mixprune.tensor.VectorOps.add(d, r * n, d, r * n, bias, 0, n);
+            });
         }
     }
 
@@ -145,8 +146,30 @@ public final class TrainingBlock {
         }
     }
 
-    /** dW = dyᵀ x per group (tn), handed to the sink. */
-    private static void weightGradients(LayerKind kind, Matrix dy, Matrix x, Groups groups, GradientSink sink, Scratch scratch, ThreadTeam team) {
+    /** dW = dyᵀ x per group (tn), handed to the sink; then, when wanted and the layer has one, db = Σ rows dy. */
+    private static void weightGradients(BlockWeights w, LayerKind kind, Matrix dy, Matrix x, Groups groups, GradientSink sink, Scratch scratch,
+                                        ThreadTeam team) {
+        weightOnly(kind, dy, x, groups, sink, scratch, team);
+        if (sink.wantsBiases() && w.bias(kind) != null) biasGradients(kind, dy, groups, sink, team);
+    }
+
+    /** db = Σ_{rows of the group} dy, in double row after row (parallel over columns only: fixed order). */
+    private static void biasGradients(LayerKind kind, Matrix dy, Groups groups, GradientSink sink, ThreadTeam team) {
+        int out = dy.cols();
+        float[] d = dy.data();
+        for (int g = 0; g < groups.count(); g++) {
+            int r0 = groups.firstRow(g), r1 = groups.endRow(g);
+            double[] acc = new double[out];
+            team.forRange(0, out, 64, (lo, hi) -> {
+                for (int r = r0; r < r1; r++) for (int j = lo; j < hi; j++) acc[j] += d[r * out + j];
+            });
+            float[] f = new float[out];
+            for (int j = 0; j < out; j++) f[j] = (float) acc[j];
+            sink.bias(g, kind, f);
+        }
+    }
+
+    private static void weightOnly(LayerKind kind, Matrix dy, Matrix x, Groups groups, GradientSink sink, Scratch scratch, ThreadTeam team) {
         int out = dy.cols(), in = x.cols(), n = groups.count();
         if (n == 1) {
             Matrix g = scratch.grad(out, in);

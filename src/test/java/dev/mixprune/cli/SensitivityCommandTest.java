@@ -28,6 +28,7 @@ class SensitivityCommandTest {
         cmd.stderr = new PrintStream(err, true, StandardCharsets.UTF_8);
         CommandLine cl = new CommandLine(cmd);
         cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionExceptionHandler(new ErrorHandler());
         int exit = cl.execute(args);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -71,7 +72,7 @@ class SensitivityCommandTest {
         Run a = run("--model", SharedFiles.stories260KGguf().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--threads", "2",
                 "--out", f32.toString());
         assertThat(a.exit()).as(a.err()).isZero();
-        assertThat(a.err()).contains("sensitivity: 3 windows x 64 tokens in 1 group(s)", "checkpoints", "in memory");
+        assertThat(a.err()).contains("sensitivity: 3 windows x 64 tokens in 1 group(s)", "checkpoints", "in memory", "sensitivity plan: peak memory");
         assertThat(a.out()).contains("float32, streamed, 2 threads");
         Run b = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--reference",
                 "--out", f64.toString());
@@ -98,6 +99,10 @@ class SensitivityCommandTest {
         assertThat(tooLong.exit()).isNotZero();
         assertThat(tooLong.err()).contains("seqlen + 1 = 100001");
         assertThat(run("--model", dir.resolve("missing.bin").toString(), "--out", out.toString()).exit()).isNotZero();
+        Run tooSmall = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "2", "--seqlen", "32", "--max-memory", "256m",
+                "--out", out.toString());
+        assertThat(tooSmall.exit()).isEqualTo(3);
+        assertThat(tooSmall.err()).contains("--max-memory 256.0 MiB", "JVM");
         assertThat(out).doesNotExist();
     }
 }

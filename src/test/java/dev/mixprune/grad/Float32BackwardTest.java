@@ -64,6 +64,7 @@ class Float32BackwardTest {
             for (LayerKind k : LayerKind.values()) {
                 String name = "blk." + l + "." + k.shortName();
                 worst = Math.max(worst, check(name, p.linear(l, k), run.grads().get(group, name)));
+                if (c.hasBias(k)) worst = Math.max(worst, check(name + ".bias", p.bias(l, k), run.grads().get(group, name + ".bias")));
             }
             worst = Math.max(worst, check("blk." + l + ".attn_norm", p.attNorm[l], run.grads().get(group, "blk." + l + ".attn_norm")));
             worst = Math.max(worst, check("blk." + l + ".ffn_norm", p.ffnNorm[l], run.grads().get(group, "blk." + l + ".ffn_norm")));
@@ -87,12 +88,14 @@ class Float32BackwardTest {
 
     @Test
     void gradientsOfRandomAwkwardModelsMatchTheDoubleReference() {
-        LlamaConfig[] configs = {TestModels.sharedGqa(), TestModels.unsharedGqa(), TestModels.multiHead(), wideGqa(false), wideGqa(true)};
+        LlamaConfig[] configs = {TestModels.sharedGqa(), TestModels.unsharedGqa(), TestModels.multiHead(), wideGqa(false), wideGqa(true),
+                TestModels.qwenLike(), TestModels.llama3Like(), TestModels.allBiasesLinearRope()};
         for (LlamaConfig c : configs) {
             LlamaWeights w = TestModels.random(c, 5);
             int[] tok = TestModels.tokens(c, c.dim() > 20 ? 37 : 11, 7);
             double worst = assertMatchesReference(w, tok, float32(w, tok), 0);
             System.out.printf("float32 vs double, %s: worst %.2e of the tensor's scale%n", c, worst);
+            if (!c.biases().isEmpty()) assertThat(float32(w, tok).grads().grads.keySet()).anyMatch(k -> k.endsWith(".bias"));
         }
     }
 

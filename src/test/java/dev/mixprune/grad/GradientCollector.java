@@ -19,6 +19,12 @@ final class GradientCollector {
 
             @Override public boolean wantsNorms() { return true; }
 
+            @Override public boolean wantsBiases() { return true; }
+
+            @Override public void bias(int group, LayerKind kind, float[] gradient) {
+                grads.put(group + ":" + new LayerId(block, kind).name() + ".bias", gradient.clone());
+            }
+
             @Override public void norm(int group, Norm norm, float[] gradient) {
                 grads.put(group + ":blk." + block + "." + (norm == Norm.ATTENTION ? "attn_norm" : "ffn_norm"), gradient.clone());
             }
