@@ -62,11 +62,11 @@ public final class FamilyModels {
 
     /**
      * Llama 3.2: GQA, explicit head_dim (8 heads of 16 = 128-wide q on a 64-wide model), rope_theta
-     * 500000 with llama3 scaling whose bands all occur at head size 16 (original context 64:
-     * frequency 0 kept, 1 smoothed, 2-7 divided by 8), tied embeddings.
+     * 500000 with llama3 scaling that reaches the frequencies that rotate within a window (original
+     * context 16: frequency 0 smoothed, 1-7 divided by 8), tied embeddings.
      */
     static Recipe llama3() {
-        RopeScaling.Llama3 s = new RopeScaling.Llama3(8, 1, 4, 64);
+        RopeScaling.Llama3 s = new RopeScaling.Llama3(8, 1, 4, 16);
         LlamaConfig c = new LlamaConfig("llama", 64, 160, 2, 8, 2, 16, VOCAB, 256, 1e-5f, 500000f, s, Set.of(), true);
         Map<String, Object> j = base(c, "llama", "LlamaForCausalLM");
         j.put("head_dim", 16);
@@ -77,7 +77,7 @@ public final class FamilyModels {
         rs.put("factor", 8.0);
         rs.put("high_freq_factor", 4.0);
         rs.put("low_freq_factor", 1.0);
-        rs.put("original_max_position_embeddings", 64);
+        rs.put("original_max_position_embeddings", 16);
         rs.put("rope_type", "llama3");
         j.put("rope_scaling", rs);
         return new Recipe("llama3", c, j);
