@@ -14,6 +14,7 @@ public final class ModelFamilies {
     private static final ModelFamily[] REGISTERED = {
             new LlamaFamily(),
             new Qwen2Family(),
+            new MistralFamily(),
     };
 
     /** Every supported family, in registration order (the first family of a GGUF architecture reads it). */
