@@ -144,9 +144,10 @@ class FamilyFormatsTest {
 
     /**
      * The tiny models are sensitive enough for the llama.cpp cross-check (1e-3 relative) to mean
-     * something: leaving out a family feature moves the perplexity by 7 to 150 times that (measured on
-     * 2,000 TinyStories tokens in 128-token windows: q/k RoPE pair order 3.2-15%, Qwen2 biases 15%,
-     * llama3 scaling 1.9%, rope_theta / 10 0.7-2.1%).
+     * something: leaving out a family feature moves the perplexity by 5 to 150 times that (measured on
+     * 2,000 TinyStories tokens in 128-token windows: q/k RoPE pair order 0.7-15% (the least with
+     * Mistral's theta 1e6, where few pairs turn within a window), Qwen2 biases 15%, llama3 scaling
+     * 1.9%, rope_theta / 10 0.7-6.4%).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("recipes")
@@ -164,7 +165,7 @@ class FamilyFormatsTest {
         }
         double swappedPpl = Perplexity.compute(swapped, stream, SEQ).ppl();
         System.out.printf("%s: RoPE pairs swapped: ppl %.4f (%.1f%%)%n", recipe.name(), swappedPpl, 100 * relativeChange(swappedPpl, ppl));
-        assertThat(relativeChange(swappedPpl, ppl)).as("RoPE pair order").isGreaterThan(0.01);
+        assertThat(relativeChange(swappedPpl, ppl)).as("RoPE pair order").isGreaterThan(0.005);
         if (!c.biases().isEmpty()) {
             LlamaWeights noBias = withoutBiases(w);
             double x = Perplexity.compute(noBias, stream, SEQ).ppl();
