@@ -133,7 +133,7 @@ public final class EvalCommand implements Callable<Integer> {
         Path dir = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
         ProgressFactory progress = ProgressFactory.forCli(quiet);
 
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         Tokenizer tok = m.requireTokenizer();
         List<EvalReport.PplRow> ppl = new ArrayList<>();
         for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));

@@ -87,6 +87,43 @@ public final class PackedNMQ8 implements LinearWeight {
     /** In-group indices in canonical slot order ([rows][slotsPerRow]). */
     public byte[] index() { return tiles.canonicalIndex(); }
 
+    /**
+     * The kept values as a packed GGUF stores them: per row ceil(slotsPerRow / 32) ggml Q8_0 blocks
+     * (F16 scale, 32 quants; slots past the row's end are zero), rows one after the other.
+     */
+    public byte[] q8Blocks() {
+        int spr = slotsPerRow(), bpr = blocksPerRow();
+        byte[] q = tiles.canonicalQ();
+        short[] sc = tiles.canonicalScales();
+        byte[] out = new byte[rows * bpr * GgmlBlocks.Q8_0_BLOCK_BYTES];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < bpr; b++) {
+                int o = (r * bpr + b) * GgmlBlocks.Q8_0_BLOCK_BYTES, s0 = b * 32;
+                short d = sc[r * bpr + b];
+                out[o] = (byte) d;
+                out[o + 1] = (byte) (d >> 8);
+                System.arraycopy(q, r * spr + s0, out, o + 2, Math.min(32, spr - s0));
+            }
+        }
+        return out;
+    }
+
+    /** From Q8_0 blocks as {@link #q8Blocks} lays them out, and in-group indices [rows][slotsPerRow]. */
+    public static PackedNMQ8 fromQ8Blocks(int rows, int cols, int n, int m, java.lang.foreign.MemorySegment blocks, byte[] index) {
+        int spr = (cols + m - 1) / m * n, bpr = blocksPerRow(spr);
+        byte[] q = new byte[rows * spr];
+        short[] sc = new short[rows * bpr];
+        var f16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < bpr; b++) {
+                long o = (long) (r * bpr + b) * GgmlBlocks.Q8_0_BLOCK_BYTES;
+                sc[r * bpr + b] = blocks.get(f16, o);
+                java.lang.foreign.MemorySegment.copy(blocks, java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2, q, r * spr + b * 32, Math.min(32, spr - b * 32));
+            }
+        }
+        return new PackedNMQ8(rows, cols, n, m, q, sc, index);
+    }
+
     /** Bytes in a packed GGUF: Q8_0 blocks of each row's slots (padded to 32) and the bit-packed indices. */
     public long storedBytes() {
         return (long) rows * blocksPerRow() * GgmlBlocks.Q8_0_BLOCK_BYTES + rows * (((long) slotsPerRow() * indexBits() + 7) / 8);
