@@ -52,7 +52,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
-    @Option(names = "--task-limit", defaultValue = "200", description = "documents per task with --tasks (0 = all; default ${DEFAULT-VALUE})") int taskLimit;
+    @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
+            description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
@@ -88,7 +89,7 @@ public final class RunCommand implements Callable<Integer> {
         LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                EvalCommand.parseTasks(tasks), taskLimit, SharedFiles.resolve("data/tasks"));
+                EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
         MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
 
         Path report = dir.resolve("report.html");
