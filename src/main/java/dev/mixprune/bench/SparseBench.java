@@ -46,8 +46,7 @@ public final class SparseBench {
             PackedNM packed = PackedNM.pack(keepLargest(dense, n, m), n, m);
             double gv = best(() -> SparseKernels.gemv(packed, xv, y));
             double gm = best(() -> SparsePrefill.gemm(x, packed));
-            double gmOld = best(() -> SparseKernels.gemm(x, packed));
-            System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f (old gemm %.3f ms)%n", p, packed.storedBytes(4), gv * 1e3, gemvDense / gv, gm * 1e3, gemmDense / gm, gmOld * 1e3);
+            System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", p, packed.storedBytes(4), gv * 1e3, gemvDense / gv, gm * 1e3, gemmDense / gm);
             PackedNMQ8 q = PackedNMQ8.quantize(packed);
             double qv = best(() -> SparseQ8Kernels.gemv(q, xv, y));
             double qm = best(() -> SparsePrefill.gemm(x, q));
