@@ -1,6 +1,8 @@
 package dev.mixprune.quant;
 
 import dev.mixprune.tensor.Gemm;
+import dev.mixprune.tensor.GemmReference;
+import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.KernelInfo;
 import dev.mixprune.tensor.Matrix;
 import dev.mixprune.tensor.ThreadTeam;
@@ -59,12 +61,7 @@ public final class Q8Kernels {
     /** Obviously-correct y = W x over the dequantized weight, in double. */
     public static void gemvReference(Q8Matrix w, float[] x, float[] y) {
         check(w, x, y);
-        Matrix d = w.toDense();
-        for (int r = 0; r < d.rows(); r++) {
-            double s = 0;
-            for (int c = 0; c < d.cols(); c++) s += (double) d.get(r, c) * x[c];
-            y[r] = (float) s;
-        }
+        Gemv.reference(w.toDense(), x, y);
     }
 
     private static void check(Q8Matrix w, float[] x, float[] y) {
@@ -128,15 +125,8 @@ public final class Q8Kernels {
 
     /** Obviously-correct Y = X W^T over the dequantized weight, in double. */
     public static Matrix gemmReference(Matrix x, Q8Matrix w) {
-        Matrix d = w.toDense();
-        Matrix out = new Matrix(x.rows(), d.rows());
-        for (int i = 0; i < x.rows(); i++) {
-            for (int r = 0; r < d.rows(); r++) {
-                double s = 0;
-                for (int c = 0; c < d.cols(); c++) s += (double) x.get(i, c) * d.get(r, c);
-                out.set(i, r, (float) s);
-            }
-        }
+        Matrix out = new Matrix(x.rows(), w.rows());
+        GemmReference.nt(x, w.toDense(), out, false);
         return out;
     }
 

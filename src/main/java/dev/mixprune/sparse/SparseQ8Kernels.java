@@ -1,5 +1,7 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.tensor.GemmReference;
+import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.Matrix;
 import dev.mixprune.tensor.ThreadTeam;
 import jdk.incubator.vector.ByteVector;
@@ -220,12 +222,7 @@ public final class SparseQ8Kernels {
     /** Obviously-correct y = W x over the dequantized dense expansion, in double. */
     public static void gemvReference(PackedNMQ8 w, float[] x, float[] y) {
         checkGemv(w, x, y);
-        Matrix d = w.toDense();
-        for (int r = 0; r < d.rows(); r++) {
-            double s = 0;
-            for (int c = 0; c < d.cols(); c++) s += (double) d.get(r, c) * x[c];
-            y[r] = (float) s;
-        }
+        Gemv.reference(w.toDense(), x, y);
     }
 
     private static void checkGemv(PackedNMQ8 w, float[] x, float[] y) {
@@ -236,15 +233,8 @@ public final class SparseQ8Kernels {
 
     /** Obviously-correct Y = X W^T over the dequantized dense expansion, in double. */
     public static Matrix gemmReference(Matrix x, PackedNMQ8 w) {
-        Matrix d = w.toDense();
-        Matrix out = new Matrix(x.rows(), d.rows());
-        for (int i = 0; i < x.rows(); i++) {
-            for (int r = 0; r < d.rows(); r++) {
-                double s = 0;
-                for (int c = 0; c < d.cols(); c++) s += (double) x.get(i, c) * d.get(r, c);
-                out.set(i, r, (float) s);
-            }
-        }
+        Matrix out = new Matrix(x.rows(), w.rows());
+        GemmReference.nt(x, w.toDense(), out, false);
         return out;
     }
 }
