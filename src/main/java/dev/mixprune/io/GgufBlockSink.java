@@ -75,6 +75,10 @@ final class GgufBlockSink implements BlockSink {
         this.packed = Map.copyOf(packed);
         if (dtype == TensorDType.Q4_0 && !packed.isEmpty()) throw new IllegalArgumentException("packed N:M values are stored as f32, f16 or q8_0, not q4_0");
         this.halvesQk = family.ggufRopeLayout() == RopeLayout.HALVES;
+        if (ropeFreqs(c) != null && !family.ggufRopeFreqs()) {
+            throw new IllegalArgumentException("a " + family.ggufArchitecture() + " GGUF cannot hold RoPE " + c.ropeScaling().describe()
+                    + " (llama.cpp's " + family.ggufArchitecture() + " ignores rope_freqs)");
+        }
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         source.metadata().forEach((k, v) -> {
             if (v instanceof GgufValue g) pass.put(k, g);
