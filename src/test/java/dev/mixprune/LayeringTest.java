@@ -26,6 +26,7 @@ class LayeringTest {
             "", "json", "progress", "resources",        // resources: memory/disk/time plans, scratch files
             "tokenizer",                                // text <-> ids (protocols T, T2): needs only the root and json
             "tensor",
+            "quant",                                    // ggml Q8_0/Q4_0 blocks, dense Q8_0 weights and kernels
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizer files
