@@ -39,8 +39,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M) (default ${DEFAULT-VALUE})") String pattern;
     @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
-    @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
-            description = "allocations to compare: uniform, owl, fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
+    @Option(names = "--allocations", defaultValue = "uniform,owl-reference,owl,msp", split = ",",
+            description = "allocations to compare: uniform, owl-reference, owl (budget-matched), fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
     @Option(names = "--calib", description = "calibration text (default: data/tinystories/calib.txt under the shared folder)") Path calib;
     @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
@@ -67,8 +67,8 @@ public final class RunCommand implements Callable<Integer> {
             throw new BadInputException("--method: " + e.getMessage());
         }
         for (String a : allocations) {
-            if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+            if (!dev.mixprune.run.Plans.ALLOCATIONS.contains(a)) {
+                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, owl-reference, fisher or msp");
             }
         }
         Path modelPath = model != null ? model : SharedFiles.require(SharedFiles.stories260KBin());
@@ -102,9 +102,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         so.printf(Locale.ROOT, "MSP run: %s, %s, target %.2f %s, %s granularity%n", modelPath.getFileName(), m.cliName(), sparsity, pattern,
                 granularity);
-        so.printf(Locale.ROOT, "%-10s %10s %12s%n", "allocation", "sparsity", "perplexity");
-        so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
-        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
+        so.printf(Locale.ROOT, "%-13s %10s %12s%n", "allocation", "sparsity", "perplexity");
+        so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
+        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
         so.printf("perplexity on %s (%d windows x %d tokens)%n", evalPath, o.dense().windows(), o.dense().seqLen());
         so.printf("wrote %s: manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
                 String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),
