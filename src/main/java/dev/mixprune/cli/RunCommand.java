@@ -50,6 +50,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--search-seed", description = "seed of the MSP search's evolution alone (default: --seed); the calibration "
+            + "windows, Fisher traces and fitness windows still follow --seed, so search seeds can be compared on one calibration") Long searchSeed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
@@ -75,9 +77,10 @@ public final class RunCommand implements Callable<Integer> {
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        SearchConfig d = SearchConfig.defaults(seed);
+        long evolutionSeed = searchSeed != null ? searchSeed : seed;
+        SearchConfig d = SearchConfig.defaults(evolutionSeed);
         SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+                d.crossoverRate(), d.tournament(), d.maxFlips(), evolutionSeed);
 
         List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
