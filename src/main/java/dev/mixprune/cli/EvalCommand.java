@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.data.Corpus;
@@ -44,7 +45,7 @@ import java.util.function.Function;
  * {@code eval}: zero-shot accuracy (lm-evaluation-harness semantics, docs/evaluation.md) and
  * perplexity of one model. Table on stdout (or JSON with --json), JSON file with --out.
  */
-@Command(name = "eval", mixinStandardHelpOptions = true,
+@Command(name = "eval",
         description = "Zero-shot accuracy (boolq, rte, hellaswag, winogrande, arc_easy, arc_challenge, openbookqa, piqa) and perplexity.")
 public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model file (.bin)") Path model;
@@ -120,16 +121,16 @@ public final class EvalCommand implements Callable<Integer> {
         return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "harness", "shuffle" -> DocSelection.HARNESS_SHUFFLE;
             case "file" -> DocSelection.FILE_ORDER;
-            default -> throw new IllegalArgumentException("--limit-order must be 'harness' or 'file', got '" + s + "'");
+            default -> throw UsageException.option("--limit-order", "expected 'harness' or 'file', got '" + s + "'");
         };
     }
 
     @Override public Integer call() throws Exception {
-        if (!scoring.equals("cached") && !scoring.equals("batched")) throw new IllegalArgumentException("--scoring must be 'cached' or 'batched', got '" + scoring + "'");
-        if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
-        List<ZeroShotTask> todo = parseTasks(tasks);
+        if (!scoring.equals("cached") && !scoring.equals("batched")) throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
+        UsageException.require(limit >= 0, "--limit", "0 (all) or more", limit);
+        List<ZeroShotTask> todo = UsageException.fromOption("--tasks", () -> parseTasks(tasks));
         DocSelection selection = parseOrder(limitOrder);
-        if (todo.isEmpty() && pplFiles.isEmpty()) throw new IllegalArgumentException("nothing to do: --tasks none and no --ppl files");
+        if (todo.isEmpty() && pplFiles.isEmpty()) throw new UsageException("nothing to do: --tasks none and no --ppl files");
         Path dir = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
         ProgressFactory progress = ProgressFactory.forCli(quiet);
 
@@ -142,7 +143,7 @@ public final class EvalCommand implements Callable<Integer> {
         LoglikelihoodBackend backend = switch (scoring.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "cached" -> new CachedContextScorer(m.weights(), batched);
             case "batched" -> batched;
-            default -> throw new IllegalArgumentException("--scoring must be 'cached' or 'batched', got '" + scoring + "'");
+            default -> throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
         };
         List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, limit, selection, progress);
         EvalReport report = new EvalReport(model.toString(), limit,

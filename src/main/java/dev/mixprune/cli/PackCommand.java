@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
  * layer); other layers stay dense. Writes a packed GGUF (docs/formats.md "Packed N:M") and prints
  * bytes per layer and totals.
  */
-@Command(name = "pack", mixinStandardHelpOptions = true, version = "",
+@Command(name = "pack",
         description = "Pack an N:M-pruned model into a smaller, faster packed GGUF.")
 public final class PackCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "pruned model (.bin, .gguf, packed .gguf or HF directory)") Path model;
@@ -35,8 +36,8 @@ public final class PackCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
-        if (m < 2 || m > 128) throw new IllegalArgumentException("--m must be in 2..128, got " + m);
-        TensorDType dtype = TensorDType.parse(values);
+        UsageException.require(m >= 2 && m <= 128, "--m", "a group size in 2..128", m);
+        TensorDType dtype = UsageException.fromOption("--values", () -> TensorDType.parse(values));
         LoadedModel lm = ModelLoader.load(model, tokenizer);
         LlamaWeights dense = lm.weights().isPacked() ? lm.weights().unpack() : lm.weights();
         LlamaWeights packed = dense.pack(m);

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
@@ -56,7 +57,7 @@ public final class PplCommand implements Callable<Integer> {
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
-        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+        UsageException.require(T >= 2 && T <= w.config().seqLen(), "--seqlen", "2.." + w.config().seqLen() + " (the model's context length)", T);
         long t0 = System.nanoTime();
         int[] ids = TokenStream.of(Corpus.read(text), m.requireTokenizer()).toArray();
         long t1 = System.nanoTime();
@@ -64,7 +65,7 @@ public final class PplCommand implements Callable<Integer> {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
         }
         if (limit != null) {
-            if (limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+            UsageException.require(limit >= 1, "--limit", "at least 1", limit);
             // Windows are cut from the start of the stream, so a prefix of limit*T tokens gives exactly the first windows.
             if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
         }

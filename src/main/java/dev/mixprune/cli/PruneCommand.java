@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
@@ -50,7 +51,7 @@ import java.util.concurrent.Callable;
  * at a time (plus the calibration activations); every input is validated before anything is
  * written, and a failure leaves no output.
  */
-@Command(name = "prune", mixinStandardHelpOptions = true,
+@Command(name = "prune",
         description = "Prune a model with magnitude, Wanda or SparseGPT to a ratio, an N:M pattern (N kept of M) or a per-layer plan.")
 public final class PruneCommand implements Callable<Integer> {
     public static final String MANIFEST_FORMAT = "mixprune.prune-manifest";
@@ -110,23 +111,10 @@ public final class PruneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long start = System.nanoTime();
         // 1. Everything that can be checked without work is checked first: nothing is written on bad input.
-        PruneMethod m;
-        Propagation prop;
-        try {
-            m = PruneMethod.parse(method);
-            prop = Propagation.parse(propagation);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
-        if (nsamples < 1) throw new BadInputException("--nsamples: expected at least 1, got " + nsamples);
-        ModelFormat outFormat = null;
-        if (format != null) {
-            try {
-                outFormat = ModelFormat.parse(format);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--format: " + e.getMessage());
-            }
-        }
+        PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
+        Propagation prop = UsageException.fromOption("--propagation", () -> Propagation.parse(propagation));
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        ModelFormat outFormat = format == null ? null : UsageException.fromOption("--format", () -> ModelFormat.parse(format));
         Pattern uniform = parseUniform();
         SparsityPlan loadedPlan = target.plan != null ? SparsityPlan.load(target.plan) : null;
         Path evalPath = eval;
@@ -143,16 +131,20 @@ public final class PruneCommand implements Callable<Integer> {
         if (outFormat == null) outFormat = source.format();
         TensorDType outType = outputType(source, outFormat);
         if (allocation != null && target.sparsity == null) {
-            throw new BadInputException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
+            throw new UsageException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
         }
         if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
-            throw new BadInputException("--allocation: expected uniform, owl, fisher or msp, got '" + allocation + "'");
+            throw UsageException.option("--allocation", "expected uniform, owl, fisher or msp, got '" + allocation + "'");
+        }
+        if (uniform instanceof Pattern.NM nm && nm.m() > SparsityPlan.maxGroupSize(c)) {
+            throw UsageException.option("--pattern", nm.text() + " needs rows of at least M = " + nm.m() + " inputs; the narrowest prunable layer of this model has "
+                    + SparsityPlan.maxGroupSize(c));
         }
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
         plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
         int windowLen = seqlen != null ? seqlen : c.seqLen();
         if (windowLen < 2 || windowLen > c.seqLen()) {
-            throw new BadInputException("--seqlen: expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
+            throw UsageException.option("--seqlen", "expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
         }
 
         CalibrationWindows windows = null;
@@ -251,12 +243,8 @@ public final class PruneCommand implements Callable<Integer> {
     private TensorDType outputType(BlockSource source, ModelFormat outFormat) {
         TensorDType t;
         if (dtype != null) {
-            try {
-                t = TensorDType.parse(dtype);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--dtype: " + e.getMessage());
-            }
-            if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw new BadInputException("--dtype " + dtype + ": a llama2.c .bin holds float32 only");
+            t = UsageException.fromOption("--dtype", () -> TensorDType.parse(dtype));
+            if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw UsageException.option("--dtype", dtype + ": a llama2.c .bin holds float32 only");
             return t;
         }
         return outFormat == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
@@ -297,19 +285,12 @@ public final class PruneCommand implements Callable<Integer> {
             try {
                 s = Double.parseDouble(target.sparsity.trim());
             } catch (NumberFormatException e) {
-                throw new BadInputException("--sparsity: expected a number in [0, 1), got '" + target.sparsity + "'");
+                throw UsageException.option("--sparsity", "expected a number in [0, 1), got '" + target.sparsity + "'");
             }
-            if (!(s >= 0 && s < 1)) throw new BadInputException("--sparsity: expected a value in [0, 1), got " + target.sparsity);
+            if (!(s >= 0 && s < 1)) throw UsageException.option("--sparsity", "expected a value in [0, 1), got " + target.sparsity);
             return new Pattern.Unstructured(s);
         }
-        if (target.pattern != null) {
-            if (!target.pattern.contains(":")) throw new BadInputException("--pattern: expected N:M (N kept of every M), got '" + target.pattern + "'");
-            try {
-                return Pattern.parse(target.pattern);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--pattern: " + e.getMessage());
-            }
-        }
+        if (target.pattern != null) return UsageException.fromOption("--pattern", () -> Pattern.parseNM(target.pattern));
         return null;
     }
 

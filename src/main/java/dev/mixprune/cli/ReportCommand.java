@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code report RUN_DIR}: one self-contained HTML page from what the other commands wrote (docs/report.md). */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(name = "report",
         description = "Render a run directory (fisher.json, plan-*.json, search-trace.json, results.json, eval*.json, manifest.json) as one HTML file.")
 public final class ReportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN_DIR", description = "directory the run wrote its JSON files into") Path runDir;

@@ -1,7 +1,7 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.io.LoadedModel;
@@ -27,9 +27,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code mixprune run}: the main job, with defaults for stories260K at 75%. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run",
         description = "The main job: Fisher sensitivities, uniform / OWL / MSP allocations, pruning under each plan, "
-                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75% unstructured.")
+                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75%% unstructured.")
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = "model (default: stories260K.bin under the shared folder)") Path model;
@@ -59,24 +59,27 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the results as JSON") boolean json;
 
     @Override public Integer call() throws Exception {
-        PruneMethod m;
-        try {
-            m = PruneMethod.parse(method);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--method: " + e.getMessage());
-        }
+        PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         for (String a : allocations) {
             if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
             }
         }
+        UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        UsageException.require(taskLimit >= 0, "--task-limit", "0 (all) or more", taskLimit);
+        UsageException.fromOption("--pattern", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
+        Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
+        var taskList = UsageException.fromOption("--tasks", () -> EvalCommand.parseTasks(tasks));
         Path modelPath = model != null ? model : SharedFiles.require(SharedFiles.stories260KBin());
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         SearchConfig d = SearchConfig.defaults(seed);
-        SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+        SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
+                d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
 
         List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
@@ -86,9 +89,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
-        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
+        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                EvalCommand.parseTasks(tasks), taskLimit, SharedFiles.resolve("data/tasks"));
+                taskList, taskLimit, SharedFiles.resolve("data/tasks"));
         MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
 
         Path report = dir.resolve("report.html");

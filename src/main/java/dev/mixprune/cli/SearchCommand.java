@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.Budget;
 import dev.mixprune.allocate.FisherTraces;
@@ -63,28 +64,33 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (quiet) err = new PrintStream(java.io.OutputStream.nullOutputStream());
-        dev.mixprune.prune.PruneMethod m = dev.mixprune.prune.PruneMethod.parse(method);
+        dev.mixprune.prune.PruneMethod m = UsageException.fromOption("--method", () -> dev.mixprune.prune.PruneMethod.parse(method));
         MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
             case "fisher" -> MspSearch.Init.FISHER;
             case "random" -> MspSearch.Init.RANDOM;
-            default -> throw new IllegalArgumentException("--init must be fisher or random, got '" + init + "'");
+            default -> throw UsageException.option("--init", "expected fisher or random, got '" + init + "'");
         };
         KlFitness.Kind fk = switch (fitnessKind.toLowerCase(Locale.ROOT)) {
             case "kl" -> KlFitness.Kind.KL;
             case "ppl" -> KlFitness.Kind.PPL;
-            default -> throw new IllegalArgumentException("--fitness must be kl or ppl, got '" + fitnessKind + "'");
+            default -> throw UsageException.option("--fitness", "expected kl or ppl, got '" + fitnessKind + "'");
         };
-        Levels levels = Levels.parse(pattern, step);
-        Granularity gran = Granularity.parse(granularity);
-        SearchConfig cfg = new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed);
+        UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        Levels levels = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
+        Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
+        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed));
 
         LoadedModel lm = ModelLoader.load(model, tokenizer);
         LlamaWeights w = lm.weights();
         // Fail fast on an impossible budget or a foreign Fisher file, before any forward pass.
         SearchSpace space = new SearchSpace(w.config(), levels, gran);
-        Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity));
+        UsageException.fromOption("--sparsity", () -> Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity)));
         var traces = fisher != null ? FisherTraces.read(fisher, w.config()) : null;
         int len = seqlen != null ? seqlen : w.config().seqLen();
+        UsageException.require(len <= w.config().seqLen(), "--seqlen", "at most the model's context length " + w.config().seqLen(), len);
         Path calibFile = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         long t0 = System.nanoTime();
         int[] stream = FitnessWindows.tokenize(calibFile, lm.requireTokenizer());

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
@@ -26,7 +27,6 @@ import java.util.concurrent.Callable;
 @Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
 public final class SensitivityCommand implements Callable<Integer> {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
     @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
     @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
@@ -52,20 +52,21 @@ public final class SensitivityCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+        UsageException.require(samples >= 1, "--samples", "at least 1", samples);
+        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
         LoadedModel m = ModelLoader.load(model, tokenizer);
         LlamaConfig c = m.weights().config();
         int T = seqlen == null ? c.seqLen() : seqlen;
-        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
-        Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
+        UsageException.require(T <= c.seqLen(), "--seqlen", "at most the model's context length " + c.seqLen(), T);
+                Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
 
         long t0 = System.nanoTime();
         CalibrationWindows w = selectWindows(m, calibFile, T);
         long t1 = System.nanoTime();
         String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
         int nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
-        if (nThreads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
-        FisherReport r;
+                FisherReport r;
         try (dev.mixprune.progress.Progress pb = progress().start("fisher", samples, "windows")) {
             r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.step(1), nThreads, source);
         }
