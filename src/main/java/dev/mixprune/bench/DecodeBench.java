@@ -7,7 +7,7 @@ import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.sparse.NmMasks;
-import dev.mixprune.sparse.PackReport;
+import dev.mixprune.io.PackReport;
 import dev.mixprune.sparse.PackedNM;
 import dev.mixprune.tensor.KernelInfo;
 import dev.mixprune.tensor.LinearWeight;

@@ -4,7 +4,7 @@ import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.io.Vocabulary;
 import dev.mixprune.model.LlamaConfig;
-import dev.mixprune.sparse.StreamingPacker;
+import dev.mixprune.io.StreamingPacker;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

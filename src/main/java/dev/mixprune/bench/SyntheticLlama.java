@@ -1,7 +1,12 @@
 package dev.mixprune.bench;
 
-import dev.mixprune.io.GgufLlama;
+import dev.mixprune.io.BlockSink;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.GgufValue;
+import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.Tokenizer;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.io.Vocabulary;
 import dev.mixprune.model.BlockWeights;
@@ -16,6 +21,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -36,49 +42,49 @@ public final class SyntheticLlama {
         Vocabulary vocab = ModelLoader.readVocabulary(vocabFrom, 32000);
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 2048, 1e-5f, 10000f, false);
         LlamaWeights w = random(c, seed);
-        GgufLlama.write(out, w, vocab, Map.of("general.name", dev.mixprune.io.GgufValue.ofString("mixprune synthetic llama")), TensorDType.F32);
+        ModelWriter.write(w, vocab, Map.of("general.name", GgufValue.ofString("mixprune synthetic llama")), out, ModelFormat.GGUF, TensorDType.F32);
         System.err.printf("wrote %s: %,d parameters%n", out, c.parameterCount());
     }
 
     /**
-     * Writes the same kind of random model tensor by tensor (each generated when the writer reaches
-     * it), so a model larger than memory (7B) can be written; {@code dtype} F16 or F32.
+     * Writes the same kind of random model block by block through the GGUF block sink (each block
+     * generated when the writer reaches it), so a model larger than memory (7B) can be written;
+     * {@code dtype} F16 or F32.
      */
     public static void writeStreaming(Path out, LlamaConfig c, Vocabulary vocab, long seed, TensorDType dtype) throws java.io.IOException {
-        dev.mixprune.io.GgmlType ft = dtype == TensorDType.F32 ? dev.mixprune.io.GgmlType.F32 : dev.mixprune.io.GgmlType.F16;
-        List<dev.mixprune.io.GgufTensorWriter.Entry> t = new ArrayList<>();
-        t.add(lazy("token_embd.weight", c.vocabSize(), c.dim(), 1.0, seed, ft));
-        for (int l = 0; l < c.nLayers(); l++) {
-            String p = "blk." + l + ".";
-            t.add(new dev.mixprune.io.GgufTensorWriter.Floats(p + "attn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
-            for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) {
-                t.add(lazy(dev.mixprune.sparse.PackedGguf.weightName(l, k), c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2, ft));
-            }
-            t.add(new dev.mixprune.io.GgufTensorWriter.Floats(p + "ffn_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
-            for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) {
-                t.add(lazy(dev.mixprune.sparse.PackedGguf.weightName(l, k), c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2, ft));
-            }
+        Map<String, Object> meta = Map.of("general.name", GgufValue.ofString("mixprune synthetic llama"));
+        try (BlockSource src = new Source(c, vocab, meta, seed); BlockSink sink = BlockSink.open(src, out, ModelFormat.GGUF, dtype)) {
+            for (int b = 0; b < c.nLayers(); b++) sink.accept(b, block(c, b, seed));
+            sink.finish();
         }
-        t.add(new dev.mixprune.io.GgufTensorWriter.Floats("output_norm.weight", new long[]{c.dim()}, dev.mixprune.io.GgmlType.F32, ones(c.dim())));
-        t.add(lazy("output.weight", c.vocabSize(), c.dim(), 1.0 / c.dim(), seed + 1, ft));
-        dev.mixprune.io.GgufTensorWriter.write(out, GgufLlama.metadataFor(c, vocab, Map.of("general.name",
-                dev.mixprune.io.GgufValue.ofString("mixprune synthetic llama")), dtype), t);
     }
 
-    private static dev.mixprune.io.GgufTensorWriter.Entry lazy(String name, int rows, int cols, double variance, long seed, dev.mixprune.io.GgmlType ft) {
-        return new dev.mixprune.io.GgufTensorWriter.LazyFloats(name, new long[]{cols, rows}, ft, () -> uniform(rows, cols, variance, seed).data());
+    /** The random model of {@link #random} generated on demand, rows and blocks alike. */
+    private record Source(LlamaConfig config, Vocabulary vocab, Map<String, Object> metadata, long seed) implements BlockSource {
+        @Override public Path path() { return Path.of("(synthetic)"); }
+        @Override public ModelFormat format() { return ModelFormat.GGUF; }
+        @Override public Optional<Tokenizer> tokenizer() { return Optional.of(new Tokenizer(vocab)); }
+        @Override public String weightType() { return "F32"; }
+        @Override public BlockWeights block(int b) { return SyntheticLlama.block(config, b, seed); }
+        @Override public float[] embeddingRows(int first, int count) { return uniformRows(first, count, config.dim(), 1.0, seed); }
+        @Override public float[] classifierRows(int first, int count) { return uniformRows(first, count, config.dim(), 1.0 / config.dim(), seed + 1); }
+        @Override public float[] finalNorm() { return ones(config.dim()); }
+        @Override public void close() { }
     }
 
     public static LlamaWeights random(LlamaConfig c, long seed) {
         Matrix emb = uniform(c.vocabSize(), c.dim(), 1.0, seed);
         Matrix cls = uniform(c.vocabSize(), c.dim(), 1.0 / c.dim(), seed + 1);
         List<BlockWeights> blocks = new ArrayList<>();
-        for (int l = 0; l < c.nLayers(); l++) {
-            EnumMap<LayerKind, Matrix> lin = new EnumMap<>(LayerKind.class);
-            for (LayerKind k : LayerKind.values()) lin.put(k, uniform(c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2));
-            blocks.add(new BlockWeights(ones(c.dim()), ones(c.dim()), lin));
-        }
+        for (int l = 0; l < c.nLayers(); l++) blocks.add(block(c, l, seed));
         return new LlamaWeights(c, emb, blocks, ones(c.dim()), cls);
+    }
+
+    /** Block {@code l} of the random model: unit norm gains, linears of variance 1 / in_features. */
+    static BlockWeights block(LlamaConfig c, int l, long seed) {
+        EnumMap<LayerKind, Matrix> lin = new EnumMap<>(LayerKind.class);
+        for (LayerKind k : LayerKind.values()) lin.put(k, uniform(c.rowsOf(k), c.colsOf(k), 1.0 / c.colsOf(k), seed * 1000 + l * 10L + k.ordinal() + 2));
+        return new BlockWeights(ones(c.dim()), ones(c.dim()), lin);
     }
 
     private static float[] ones(int n) {
@@ -89,15 +95,19 @@ public final class SyntheticLlama {
 
     /** Uniform values of the given variance; rows filled in parallel, each row from its own split seed (deterministic). */
     static Matrix uniform(int rows, int cols, double variance, long seed) {
-        Matrix m = new Matrix(rows, cols);
+        return new Matrix(rows, cols, uniformRows(0, rows, cols, variance, seed));
+    }
+
+    /** Rows [first, first + count) of {@link #uniform}'s matrix (each row depends only on its index). */
+    static float[] uniformRows(int first, int count, int cols, double variance, long seed) {
+        float[] d = new float[Math.multiplyExact(count, cols)];
         float a = (float) Math.sqrt(3 * variance);
-        float[] d = m.data();
-        ThreadTeam.shared().forRange(0, rows, 64, (lo, hi) -> {
-            for (int r = lo; r < hi; r++) {
-                SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + r);
-                for (int i = r * cols; i < (r + 1) * cols; i++) d[i] = a * (2 * (float) rnd.nextDouble() - 1);
+        ThreadTeam.shared().forRange(0, count, 64, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
+                for (int j = i * cols; j < (i + 1) * cols; j++) d[j] = a * (2 * (float) rnd.nextDouble() - 1);
             }
         });
-        return m;
+        return d;
     }
 }

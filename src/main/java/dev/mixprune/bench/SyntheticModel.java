@@ -1,6 +1,8 @@
 package dev.mixprune.bench;
 
-import dev.mixprune.io.Llama2cBin;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -50,7 +52,7 @@ public final class SyntheticModel {
         LlamaWeights one = PruneBench.model(new LlamaConfig(dim, hidden, 1, heads, heads, vocab, seqLen, 1e-5f, 10000f, true), seed);
         List<BlockWeights> blocks = new ArrayList<>();
         for (int b = 0; b < layers; b++) blocks.add(one.block(0));
-        Llama2cBin.write(new LlamaWeights(c, one.tokenEmbedding(), blocks, one.finalNorm(), null), out);
+        ModelWriter.write(new LlamaWeights(c, one.tokenEmbedding(), blocks, one.finalNorm(), null), null, null, out, ModelFormat.BIN, TensorDType.F32);
         System.out.printf("wrote %s: %s, %,d parameters (%.2f GiB float32)%n", out, c, c.parameterCount(), c.parameterCount() * 4.0 / (1L << 30));
     }
 }

@@ -4,6 +4,7 @@ import dev.mixprune.UsageException;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.Tokenizer;
+import dev.mixprune.io.Vocabulary;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
@@ -62,7 +63,8 @@ public final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, seed);
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
-        int[] tokens = g.generate(promptIds, n, sampler, (prev, next) -> {
+        // llama2.c's rule: BOS or EOS ends the text.
+        int[] tokens = g.generate(promptIds, n, sampler, id -> id == Vocabulary.BOS || id == Vocabulary.EOS, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
             out.write(piece, 0, piece.length);
             out.flush();

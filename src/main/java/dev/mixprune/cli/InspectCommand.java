@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.io.GgufFile;
-import dev.mixprune.io.GgufLlama;
+import dev.mixprune.io.GgufModel;
+import dev.mixprune.io.GgufVocabulary;
+import dev.mixprune.io.PackReport;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelFormat;
@@ -43,7 +45,7 @@ final class InspectCommand implements Callable<Integer> {
 
     /** What was read: the model, or for a GGUF whose weights cannot be dequantized, its header only. */
     record Summary(Path path, ModelFormat format, LlamaConfig config, Optional<Tokenizer> tokenizer, Map<String, Object> metadata,
-                   List<LayerStats> layers, String weightsNote, dev.mixprune.sparse.PackReport pack) {}
+                   List<LayerStats> layers, String weightsNote, PackReport pack) {}
 
     @Override public Integer call() throws Exception {
         Summary s = summarize();
@@ -62,8 +64,8 @@ final class InspectCommand implements Callable<Integer> {
             try (GgufFile f = GgufFile.open(model)) {
                 List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize() && !t.name().endsWith(".nm_index")).map(t -> t.name() + " " + t.type()).toList();
                 if (!odd.isEmpty()) {
-                    LlamaConfig c = GgufLlama.config(f);
-                    Optional<Tokenizer> tok = GgufLlama.vocabulary(f, c.vocabSize()).map(Tokenizer::new);
+                    LlamaConfig c = GgufModel.config(f);
+                    Optional<Tokenizer> tok = GgufVocabulary.read(f, c.vocabSize()).map(Tokenizer::new);
                     return new Summary(model, ModelFormat.GGUF, c, tok, new LinkedHashMap<>(f.metadata()), null,
                             odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown", null);
                 }
@@ -71,11 +73,11 @@ final class InspectCommand implements Callable<Integer> {
         }
         LoadedModel m = ModelLoader.load(model, tokenizer);
         List<LayerStats> layers = LayerId.all(m.weights().config()).stream().map(id -> {
-            Matrix w = dev.mixprune.sparse.PackReport.dense(m.weights().weight(id)); // packed layers expand for counting
+            Matrix w = PackReport.dense(m.weights().weight(id)); // packed layers expand for counting
             return new LayerStats(id.name(), w.shape(), w.size(), w.countZeros());
         }).toList();
         return new Summary(m.path(), m.format(), m.weights().config(), m.tokenizer(), m.metadata(), layers, null,
-                m.weights().isPacked() ? dev.mixprune.sparse.PackReport.of(m) : null);
+                m.weights().isPacked() ? PackReport.of(m) : null);
     }
 
     private static void printText(PrintWriter out, Summary s, List<TensorListing.Entry> tensors, long stored) {

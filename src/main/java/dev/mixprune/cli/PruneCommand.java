@@ -120,7 +120,7 @@ public final class PruneCommand implements Callable<Integer> {
         Path evalPath = eval;
         if (evalPath != null && !Files.isRegularFile(evalPath)) throw new BadInputException("--eval: no such file " + evalPath);
 
-        try (BlockSource source = MappedBlockSource.open(model, tokenizer)) {
+        try (BlockSource source = MappedBlockSource.openDense(model, tokenizer)) {
             return prune(source, start, m, prop, outFormat, uniform, loadedPlan, evalPath);
         }
     }

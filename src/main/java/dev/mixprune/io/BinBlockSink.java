@@ -15,8 +15,8 @@ import java.nio.file.StandardOpenOption;
  * Writes a llama2.c .bin block by block. The format groups tensors by kind across layers (all wq,
  * then all wk, ...), so one block's tensors are scattered over the file; every offset follows from
  * the config ({@link Llama2cBin.Layout}), so each tensor is written in place with positional writes
- * into a temporary file sized up front. The bytes equal {@link Llama2cBin#write}'s; the vocabulary
- * goes to tokenizer.bin beside the file, as {@link ModelWriter} does.
+ * into a temporary file sized up front. The vocabulary
+ * goes to tokenizer.bin beside the file.
  */
 final class BinBlockSink implements BlockSink {
     private final BlockSource source;

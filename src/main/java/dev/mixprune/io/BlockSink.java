@@ -31,14 +31,18 @@ public interface BlockSink extends AutoCloseable {
     };
 
     /**
-     * A sink writing exactly what {@link ModelWriter#write} writes for the same model in
-     * {@code format} and {@code dtype} (byte for byte), with the non-block tensors, vocabulary and
-     * metadata taken from {@code source}. Nothing is visible at {@code out} before {@link #finish}.
+     * The writer of {@code format} in {@code dtype} (the only one: {@link ModelWriter#write} feeds
+     * it from memory), with the non-block tensors, vocabulary and metadata taken from
+     * {@code source}. Nothing is visible at {@code out} before {@link #finish}.
      */
     static BlockSink open(BlockSource source, Path out, ModelFormat format, TensorDType dtype) throws IOException {
         return switch (format) {
             case BIN -> {
                 if (dtype != TensorDType.F32) throw new IllegalArgumentException("llama2.c .bin holds float32 only, not " + dtype);
+                if (!source.config().isPlainLlama()) {
+                    throw new IllegalArgumentException("llama2.c .bin holds plain LLaMA models only (head size dim / n_heads, no biases, plain RoPE); "
+                            + source.path() + " is not one: write gguf or safetensors");
+                }
                 yield new BinBlockSink(source, out);
             }
             case GGUF -> new GgufBlockSink(source, out, dtype);

@@ -1,8 +1,16 @@
 package dev.mixprune.io;
 
 import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.family.ModelFamilies;
+import dev.mixprune.model.family.ModelFamily;
+import dev.mixprune.model.family.RopeLayout;
+import dev.mixprune.model.family.TensorId;
+import dev.mixprune.sparse.PackedNM;
+import dev.mixprune.tensor.LinearWeight;
+import dev.mixprune.tensor.Matrix;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -15,9 +23,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Streams a LLaMA GGUF in {@link GgufLlama#write}'s layout: the header (metadata, every tensor's
- * name, shape, type and offset) first, then the embedding copied from the source in row chunks,
- * then each block's tensors as it arrives, then the final norm and classifier.
+ * THE GGUF writer of models (whole models go through it too, see {@link ModelWriter}): the
+ * header (metadata, every tensor's name, shape, type and offset) first, then the embedding copied
+ * from the source in row chunks, then each block's tensors as it arrives, then the final norm and
+ * classifier. Names and metadata keys are the family's; q/k rows are written in the order the
+ * family's GGUF architecture expects. With a packed layout ({@link PackedGguf}) the listed layers
+ * are written as value/index pairs and the file is marked packed.
+ *
+ * <p>Tensor order (llama.cpp's converter's): token_embd, per block attn_norm, attn_q, attn_k,
+ * attn_v, attn_output (each weight followed by its bias if any), ffn_norm, ffn_gate, ffn_down,
+ * ffn_up, then output_norm and output (only when not shared with the embedding). Weights in the
+ * chosen dtype; norms and biases (1-D) always F32, as llama.cpp's converter writes them.
  */
 final class GgufBlockSink implements BlockSink {
     private static final LayerKind[] ATTN = {LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO};
@@ -25,7 +41,10 @@ final class GgufBlockSink implements BlockSink {
 
     private final BlockSource source;
     private final LlamaConfig c;
+    private final ModelFamily family;
     private final GgmlType weightType;
+    private final Map<LayerId, PackedGguf.Nm> packed;
+    private final boolean halvesQk;
     private final PendingFile pending;
     private final OutputStream os;
     private final LeOutput o;
@@ -36,15 +55,26 @@ final class GgufBlockSink implements BlockSink {
     private int next; // index of the next tensor to write
     private int nextBlock;
 
+    /** A plain (dense) GGUF. */
     GgufBlockSink(BlockSource source, Path out, TensorDType dtype) throws IOException {
+        this(source, out, dtype, Map.of());
+    }
+
+    /** {@code packed}: the layers written as packed N:M (empty for a plain GGUF). */
+    GgufBlockSink(BlockSource source, Path out, TensorDType dtype, Map<LayerId, PackedGguf.Nm> packed) throws IOException {
         this.source = source;
         this.c = source.config();
+        this.family = ModelFamilies.of(c);
         this.weightType = dtype == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16;
+        this.packed = Map.copyOf(packed);
+        this.halvesQk = family.ggufRopeLayout() == RopeLayout.HALVES;
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         source.metadata().forEach((k, v) -> {
             if (v instanceof GgufValue g) pass.put(k, g);
         });
-        Map<String, GgufValue> meta = GgufLlama.metadataFor(c, source.vocabularyOrNull(), pass, dtype);
+        if (!packed.isEmpty()) pass.keySet().removeIf(k -> k.startsWith(PackedGguf.NM_PREFIX) || k.equals(PackedGguf.PACKED_KEY));
+        Map<String, GgufValue> meta = GgufModel.metadataFor(c, source.vocabularyOrNull(), pass, dtype);
+        if (!packed.isEmpty()) PackedGguf.putMetadata(meta, family, this.packed);
         alignment = GgufTensorWriter.alignment(meta);
         if (alignment <= 0 || Long.bitCount(alignment) != 1) throw new IllegalArgumentException("general.alignment must be a power of two, got " + alignment);
         entries = layout();
@@ -55,8 +85,9 @@ final class GgufBlockSink implements BlockSink {
             s = new BufferedOutputStream(Files.newOutputStream(pending.tmp()), 1 << 20);
             o = new LeOutput(s);
             dataStart = GgufTensorWriter.writeHeader(o, meta, entries, offsets, alignment);
+            String emb = family.ggufName(TensorId.EMBEDDING);
             for (int first = 0, step = BlockSink.chunkRows(c.dim()); first < c.vocabSize(); first += step) {
-                if (first == 0) begin("token_embd.weight");
+                if (first == 0) begin(emb);
                 write(weightType, source.embeddingRows(first, Math.min(step, c.vocabSize() - first)));
             }
             end();
@@ -71,17 +102,31 @@ final class GgufBlockSink implements BlockSink {
     /** Tensor names, dims and types in the writer's order (the data comes later). */
     private List<GgufTensorWriter.Entry> layout() {
         List<GgufTensorWriter.Entry> t = new ArrayList<>();
-        t.add(spec("token_embd.weight", c.dim(), c.vocabSize(), weightType));
+        t.add(spec(family.ggufName(TensorId.EMBEDDING), c.dim(), c.vocabSize(), weightType));
         for (int l = 0; l < c.nLayers(); l++) {
-            String p = "blk." + l + ".";
-            t.add(spec(p + "attn_norm.weight", c.dim(), -1, GgmlType.F32));
-            for (LayerKind k : ATTN) t.add(spec(p + GgufLlama.tensorName(k) + ".weight", c.colsOf(k), c.rowsOf(k), weightType));
-            t.add(spec(p + "ffn_norm.weight", c.dim(), -1, GgmlType.F32));
-            for (LayerKind k : FFN) t.add(spec(p + GgufLlama.tensorName(k) + ".weight", c.colsOf(k), c.rowsOf(k), weightType));
+            t.add(spec(family.ggufName(TensorId.attnNorm(l)), c.dim(), -1, GgmlType.F32));
+            for (LayerKind k : ATTN) linearSpecs(t, l, k);
+            t.add(spec(family.ggufName(TensorId.ffnNorm(l)), c.dim(), -1, GgmlType.F32));
+            for (LayerKind k : FFN) linearSpecs(t, l, k);
         }
-        t.add(spec("output_norm.weight", c.dim(), -1, GgmlType.F32));
-        if (!c.sharedClassifier()) t.add(spec("output.weight", c.dim(), c.vocabSize(), weightType));
+        t.add(spec(family.ggufName(TensorId.FINAL_NORM), c.dim(), -1, GgmlType.F32));
+        if (!c.sharedClassifier()) t.add(spec(family.ggufName(TensorId.CLASSIFIER), c.dim(), c.vocabSize(), weightType));
         return t;
+    }
+
+    private void linearSpecs(List<GgufTensorWriter.Entry> t, int l, LayerKind k) {
+        PackedGguf.Nm nm = packed.get(new LayerId(l, k));
+        int rows = c.rowsOf(k), cols = c.colsOf(k);
+        if (nm == null) {
+            t.add(spec(family.ggufName(TensorId.weight(l, k)), cols, rows, weightType));
+        } else {
+            t.add(spec(family.ggufName(TensorId.nmValues(l, k)), nm.slotsPerRow(cols), rows, weightType));
+            String name = family.ggufName(TensorId.nmIndex(l, k));
+            t.add(new GgufTensorWriter.LazyBytes(name, new long[]{nm.indexRowBytes(cols), rows}, () -> {
+                throw new IllegalStateException("header-only entry " + name);
+            }));
+        }
+        if (c.hasBias(k)) t.add(spec(family.ggufName(TensorId.bias(l, k)), rows, -1, GgmlType.F32));
     }
 
     private static GgufTensorWriter.Entry spec(String name, long d0, long d1, GgmlType type) {
@@ -115,20 +160,44 @@ final class GgufBlockSink implements BlockSink {
 
     @Override public void accept(int b, BlockWeights w) throws IOException {
         if (b != nextBlock) throw new IllegalStateException("GGUF sink: block " + b + " arrived, expected " + nextBlock);
-        String p = "blk." + b + ".";
-        tensor(p + "attn_norm.weight", GgmlType.F32, w.attNorm());
-        for (LayerKind k : ATTN) tensor(p + GgufLlama.tensorName(k) + ".weight", weightType, w.linear(k).data());
-        tensor(p + "ffn_norm.weight", GgmlType.F32, w.ffnNorm());
-        for (LayerKind k : FFN) tensor(p + GgufLlama.tensorName(k) + ".weight", weightType, w.linear(k).data());
+        tensor(family.ggufName(TensorId.attnNorm(b)), GgmlType.F32, w.attNorm());
+        for (LayerKind k : ATTN) linear(b, k, w);
+        tensor(family.ggufName(TensorId.ffnNorm(b)), GgmlType.F32, w.ffnNorm());
+        for (LayerKind k : FFN) linear(b, k, w);
         nextBlock++;
+    }
+
+    private void linear(int b, LayerKind k, BlockWeights w) throws IOException {
+        PackedGguf.Nm nm = packed.get(new LayerId(b, k));
+        LinearWeight lw = w.weight(k);
+        if (nm == null) {
+            Matrix m = w.linear(k);
+            tensor(family.ggufName(TensorId.weight(b, k)), weightType, qkRows(k, m.data(), m.cols()));
+        } else {
+            if (!(lw instanceof PackedNM p) || p.n() != nm.n() || p.m() != nm.m()) {
+                throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " should be packed " + nm + ", got " + lw);
+            }
+            tensor(family.ggufName(TensorId.nmValues(b, k)), weightType, p.values());
+            begin(family.ggufName(TensorId.nmIndex(b, k)));
+            o.bytes(PackedGguf.packIndices(p));
+            end();
+        }
+        if (c.hasBias(k)) tensor(family.ggufName(TensorId.bias(b, k)), GgmlType.F32, qkRows(k, w.bias(k), 1));
+    }
+
+    /** q/k rows (weights: {@code cols} per row; biases: 1) in the order the architecture expects. */
+    private float[] qkRows(LayerKind k, float[] data, int cols) {
+        if (!halvesQk || (k != LayerKind.WQ && k != LayerKind.WK)) return data;
+        return RopePermutation.toHalves(data, data.length / cols, cols, k == LayerKind.WQ ? c.nHeads() : c.nKvHeads());
     }
 
     @Override public void finish() throws IOException {
         if (nextBlock != c.nLayers()) throw new IllegalStateException("GGUF sink: finish after " + nextBlock + " of " + c.nLayers() + " blocks");
-        tensor("output_norm.weight", GgmlType.F32, source.finalNorm());
+        tensor(family.ggufName(TensorId.FINAL_NORM), GgmlType.F32, source.finalNorm());
         if (!c.sharedClassifier()) {
+            String cls = family.ggufName(TensorId.CLASSIFIER);
             for (int first = 0, step = BlockSink.chunkRows(c.dim()); first < c.vocabSize(); first += step) {
-                if (first == 0) begin("output.weight");
+                if (first == 0) begin(cls);
                 write(weightType, source.classifierRows(first, Math.min(step, c.vocabSize() - first)));
             }
             end();

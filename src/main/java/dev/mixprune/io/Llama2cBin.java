@@ -1,11 +1,8 @@
 package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
-import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
-import dev.mixprune.model.LlamaWeights;
-import dev.mixprune.tensor.Matrix;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,14 +10,13 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
 
 /**
  * llama2.c legacy (v0) checkpoint (docs/algorithms.md 9.1): 7 x int32 header, then float32
  * arrays grouped by tensor type, layers back to back; RoPE tables skipped on read and written as
- * run.c expects them on write.
+ * run.c expects them on write. The header and the byte layout are here; {@link MappedBlockSource}
+ * reads the tensors and {@link BinBlockSink} writes them. The format holds plain LLaMA models only
+ * (head size dim / n_heads, no biases, plain RoPE: {@link LlamaConfig#isPlainLlama()}).
  */
 public final class Llama2cBin {
     private Llama2cBin() {}
@@ -66,55 +62,6 @@ public final class Llama2cBin {
             }
             return c;
         }
-    }
-
-    public static LlamaWeights read(Path file) throws IOException {
-        LlamaConfig c = readConfig(file);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            // The size check above bounds every allocation below by the file's size.
-            Reader r = new Reader(ch, HEADER_BYTES);
-            int L = c.nLayers();
-            Matrix emb = r.matrix(c.vocabSize(), c.dim());
-            float[][] attNorm = new float[L][];
-            for (int l = 0; l < L; l++) attNorm[l] = r.floats(c.dim());
-            List<EnumMap<LayerKind, Matrix>> lin = new ArrayList<>();
-            for (int l = 0; l < L; l++) lin.add(new EnumMap<>(LayerKind.class));
-            for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) {
-                for (int l = 0; l < L; l++) lin.get(l).put(k, r.matrix(c.rowsOf(k), c.colsOf(k)));
-            }
-            float[][] ffnNorm = new float[L][];
-            for (int l = 0; l < L; l++) ffnNorm[l] = r.floats(c.dim());
-            for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) {
-                for (int l = 0; l < L; l++) lin.get(l).put(k, r.matrix(c.rowsOf(k), c.colsOf(k)));
-            }
-            float[] finalNorm = r.floats(c.dim());
-            r.skip(2L * 4 * c.seqLen() * (c.headSize() / 2));
-            Matrix cls = c.sharedClassifier() ? emb : r.matrix(c.vocabSize(), c.dim());
-            List<BlockWeights> blocks = new ArrayList<>();
-            for (int l = 0; l < L; l++) blocks.add(new BlockWeights(attNorm[l], ffnNorm[l], lin.get(l)));
-            return new LlamaWeights(c, emb, blocks, finalNorm, cls);
-        }
-    }
-
-    public static void write(LlamaWeights w, Path file) throws IOException {
-        LlamaConfig c = w.config();
-        AtomicFiles.writeStream(file, out -> {
-            ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            h.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.nLayers()).putInt(c.nHeads()).putInt(c.nKvHeads())
-                    .putInt(c.sharedClassifier() ? c.vocabSize() : -c.vocabSize()).putInt(c.seqLen());
-            out.write(h.array());
-            FloatWriter fw = new FloatWriter(out);
-            fw.write(w.tokenEmbedding().data());
-            for (BlockWeights b : w.blocks()) fw.write(b.attNorm());
-            for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO}) for (BlockWeights b : w.blocks()) fw.write(b.linear(k).data());
-            for (BlockWeights b : w.blocks()) fw.write(b.ffnNorm());
-            for (LayerKind k : new LayerKind[]{LayerKind.W1, LayerKind.W2, LayerKind.W3}) for (BlockWeights b : w.blocks()) fw.write(b.linear(k).data());
-            fw.write(w.finalNorm());
-            float[][] rope = ropeTables(c);
-            fw.write(rope[0]);
-            fw.write(rope[1]);
-            if (!c.sharedClassifier()) fw.write(w.classifier().data());
-        });
     }
 
     /** The (obsolete) RoPE tables {cos, sin} [seqLen][headSize/2] as model.py's precompute_freqs_cis wrote them (run.c ignores them). */
@@ -167,51 +114,5 @@ public final class Llama2cBin {
         /** Offset of the unshared classifier (equal to the file size when it is shared). */
         public long classifier() { return ropeTables() + 2L * 4 * c.seqLen() * (c.headSize() / 2); }
         public long fileSize() { return classifier() + (c.sharedClassifier() ? 0 : 4L * c.vocabSize() * c.dim()); }
-    }
-
-    /** Sequential little-endian float reader over a channel. */
-    private static final class Reader {
-        private final FileChannel ch;
-        private long pos;
-
-        Reader(FileChannel ch, long pos) { this.ch = ch; this.pos = pos; }
-
-        float[] floats(int n) throws IOException {
-            ByteBuffer bb = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-            while (bb.hasRemaining()) {
-                int k = ch.read(bb, pos + bb.position());
-                if (k < 0) throw new IOException("unexpected end of file at " + (pos + bb.position()));
-            }
-            bb.flip();
-            float[] f = new float[n];
-            bb.asFloatBuffer().get(f);
-            pos += 4L * n;
-            return f;
-        }
-
-        Matrix matrix(int rows, int cols) throws IOException { return new Matrix(rows, cols, floats(rows * cols)); }
-
-        void skip(long bytes) { pos += bytes; }
-    }
-
-    /** Little-endian float32 writer. */
-    static final class FloatWriter {
-        private final java.io.OutputStream out;
-        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-
-        FloatWriter(java.io.OutputStream out) { this.out = out; }
-
-        void write(float[] a) throws IOException {
-            for (float v : a) {
-                if (!buf.hasRemaining()) flush();
-                buf.putFloat(v);
-            }
-            flush();
-        }
-
-        private void flush() throws IOException {
-            out.write(buf.array(), 0, buf.position());
-            buf.clear();
-        }
     }
 }

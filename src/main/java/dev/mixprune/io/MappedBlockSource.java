@@ -4,6 +4,11 @@ import dev.mixprune.BadInputException;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.family.ModelFamilies;
+import dev.mixprune.model.family.ModelFamily;
+import dev.mixprune.model.family.RopeLayout;
+import dev.mixprune.model.family.TensorId;
+import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
 import java.io.IOException;
@@ -24,12 +29,16 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * A model file (llama2.c .bin, GGUF, HF safetensors directory) memory-mapped and read on demand:
- * only headers are parsed when it opens, and every tensor the model needs is located and checked
- * (shape, readable type) then, so a bad file fails before any work. A block is dequantized to
- * float32 only when asked for, and the pages it was read from are released right after
+ * THE reader of every model format (llama2.c .bin, GGUF incl. packed N:M GGUF, HF safetensors
+ * directory): memory-mapped and read on demand. Only headers are parsed when it opens, and every
+ * tensor the model needs is located and checked (name from the model's family, shape, readable
+ * type) then, so a bad file fails before any work. A block is dequantized to float32 only when
+ * asked for, and the pages it was read from are released right after
  * ({@code MemorySegment.unload}), so neither the Java heap nor the resident file pages grow with
- * the model's depth. Tokenizer lookup and metadata are those of {@link ModelLoader}.
+ * the model's depth. {@link ModelLoader} builds the whole in-memory model from it.
+ *
+ * <p>In memory q/k rows (and their biases) are in the interleaved RoPE order; files whose family
+ * stores them in rotate_half order (every HF checkpoint, GGUF {@code qwen2}) are permuted on read.
  */
 public final class MappedBlockSource implements BlockSource {
     /** One tensor: its bytes in the mapping, how they are stored, and its [rows][cols] shape (vectors: one row). */
@@ -66,23 +75,27 @@ public final class MappedBlockSource implements BlockSource {
 
     private final Path path;
     private final ModelFormat format;
+    private final ModelFamily family;
     private final LlamaConfig config;
     private final Optional<Tokenizer> tokenizer;
     private final Map<String, Object> metadata;
     private final List<AutoCloseable> closeables;
     private final Ref embedding, finalNorm, classifier;
     private final Ref[] attNorm, ffnNorm;
-    private final List<EnumMap<LayerKind, Ref>> linears;
-    /** HF stores wq/wk in rotate_half row order: converted to the interleaved order on read. */
-    private final boolean hfRope;
+    private final List<EnumMap<LayerKind, Ref>> linears, biases;
+    /** Packed N:M layers of a packed GGUF (absent from {@link #linears}). */
+    private final List<EnumMap<LayerKind, PackedGguf.Located>> packed;
+    /** The file stores q/k rows in rotate_half order: permuted into the interleaved order on read. */
+    private final boolean halvesQk;
     /** A released block whose arrays the next {@link #block} call fills (see {@link BlockSource#release}). */
     private BlockWeights spare;
-    /** HF wq/wk are read here before their rows are permuted into the block's array. */
+    /** q/k of a rotate_half file are read here before their rows are permuted into the block's array. */
     private float[] scratch;
 
     private MappedBlockSource(Builder b) {
         this.path = b.path;
         this.format = b.format;
+        this.family = b.family;
         this.config = b.config;
         this.tokenizer = b.tokenizer;
         this.metadata = b.metadata;
@@ -93,12 +106,24 @@ public final class MappedBlockSource implements BlockSource {
         this.attNorm = b.attNorm;
         this.ffnNorm = b.ffnNorm;
         this.linears = b.linears;
-        this.hfRope = b.format == ModelFormat.SAFETENSORS;
+        this.biases = b.biases;
+        this.packed = b.packed;
+        this.halvesQk = b.qkLayout == RopeLayout.HALVES;
     }
 
-    /** Opens a model as {@link ModelLoader#load} would, without reading its tensors. */
+    /** Opens a model with its tokenizer (looked up as {@link ModelLoader#load} says), without reading its tensors. */
     public static MappedBlockSource open(Path path, Path tokenizerPath) throws IOException {
         return open(path, tokenizerPath, true);
+    }
+
+    /** As {@link #open}, refusing a packed N:M GGUF: for passes that edit dense weights (pruning). */
+    public static MappedBlockSource openDense(Path path, Path tokenizerPath) throws IOException {
+        MappedBlockSource s = open(path, tokenizerPath, true);
+        if (s.isPacked()) {
+            s.close();
+            throw BadInputException.in(path, "is a packed N:M model (mixprune.packed = true); pruning needs dense weights: prune the model it was packed from");
+        }
+        return s;
     }
 
     /** The weights only: no tokenizer is looked for (reading back a model just written, whose folder may hold anything). */
@@ -129,14 +154,17 @@ public final class MappedBlockSource implements BlockSource {
     private static final class Builder {
         Path path;
         ModelFormat format;
+        ModelFamily family;
         LlamaConfig config;
+        RopeLayout qkLayout = RopeLayout.INTERLEAVED;
         boolean withTokenizer = true;
         Optional<Tokenizer> tokenizer = Optional.empty();
         Map<String, Object> metadata = Map.of();
         final List<AutoCloseable> closeables = new ArrayList<>();
         Ref embedding, finalNorm, classifier;
         Ref[] attNorm, ffnNorm;
-        final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>();
+        final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>(), biases = new ArrayList<>();
+        final List<EnumMap<LayerKind, PackedGguf.Located>> packed = new ArrayList<>();
 
         void closeAll() {
             for (AutoCloseable c : closeables) {
@@ -150,9 +178,14 @@ public final class MappedBlockSource implements BlockSource {
 
         void blocks(LlamaConfig c) {
             config = c;
+            family = ModelFamilies.of(c);
             attNorm = new Ref[c.nLayers()];
             ffnNorm = new Ref[c.nLayers()];
-            for (int l = 0; l < c.nLayers(); l++) linears.add(new EnumMap<>(LayerKind.class));
+            for (int l = 0; l < c.nLayers(); l++) {
+                linears.add(new EnumMap<>(LayerKind.class));
+                biases.add(new EnumMap<>(LayerKind.class));
+                packed.add(new EnumMap<>(LayerKind.class));
+            }
         }
     }
 
@@ -185,24 +218,27 @@ public final class MappedBlockSource implements BlockSource {
     private static void openGguf(Builder b, Path path, Path tokenizerPath) throws IOException {
         GgufFile f = GgufFile.open(path);
         b.closeables.add(f);
-        if (dev.mixprune.sparse.PackedGguf.isPacked(f)) {
-            throw BadInputException.in(path, "is a packed N:M model (mixprune.packed = true); pruning needs dense weights: prune the model it was packed from");
-        }
-        LlamaConfig c = GgufLlama.config(f);
+        LlamaConfig c = GgufModel.config(f);
+        boolean packedFile = PackedGguf.isPacked(f);
         b.blocks(c);
-        b.embedding = ggufMatrix(f, "token_embd.weight", c.vocabSize(), c.dim());
+        ModelFamily fam = b.family;
+        b.qkLayout = fam.ggufRopeLayout();
+        b.embedding = ggufMatrix(f, fam.ggufName(TensorId.EMBEDDING), c.vocabSize(), c.dim());
         for (int l = 0; l < c.nLayers(); l++) {
-            b.attNorm[l] = ggufVector(f, "blk." + l + ".attn_norm.weight", c.dim());
-            b.ffnNorm[l] = ggufVector(f, "blk." + l + ".ffn_norm.weight", c.dim());
+            b.attNorm[l] = ggufVector(f, fam.ggufName(TensorId.attnNorm(l)), c.dim());
+            b.ffnNorm[l] = ggufVector(f, fam.ggufName(TensorId.ffnNorm(l)), c.dim());
             for (LayerKind k : LayerKind.values()) {
-                b.linears.get(l).put(k, ggufMatrix(f, "blk." + l + "." + GgufLlama.tensorName(k) + ".weight", c.rowsOf(k), c.colsOf(k)));
+                PackedGguf.Located p = packedFile ? PackedGguf.locate(f, fam, l, k, c.rowsOf(k), c.colsOf(k)) : null;
+                if (p != null) b.packed.get(l).put(k, p);
+                else b.linears.get(l).put(k, ggufMatrix(f, fam.ggufName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k)));
+                if (c.hasBias(k)) b.biases.get(l).put(k, ggufVector(f, fam.ggufName(TensorId.bias(l, k)), c.rowsOf(k)));
             }
         }
-        b.finalNorm = ggufVector(f, "output_norm.weight", c.dim());
-        if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, "output.weight", c.vocabSize(), c.dim());
+        b.finalNorm = ggufVector(f, fam.ggufName(TensorId.FINAL_NORM), c.dim());
+        if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, fam.ggufName(TensorId.CLASSIFIER), c.vocabSize(), c.dim());
         Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
                 : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
-                : GgufLlama.vocabulary(f, c.vocabSize());
+                : GgufVocabulary.read(f, c.vocabSize());
         b.tokenizer = v.map(Tokenizer::new);
         b.metadata = new LinkedHashMap<>(f.metadata());
     }
@@ -230,9 +266,9 @@ public final class MappedBlockSource implements BlockSource {
     }
 
     private static void openHf(Builder b, Path dir, Path tokenizerPath) throws IOException {
-        Map<String, Object> cfg = HfLlama.readConfigJson(dir);
+        Map<String, Object> cfg = HfModel.readConfigJson(dir);
         Map<String, SafetensorsFile> owner = new HashMap<>();
-        for (Path p : HfLlama.weightFiles(dir)) {
+        for (Path p : HfModel.weightFiles(dir)) {
             SafetensorsFile sf = SafetensorsFile.open(p);
             b.closeables.add(sf);
             for (String n : sf.entries().keySet()) {
@@ -240,19 +276,23 @@ public final class MappedBlockSource implements BlockSource {
                 if (prev != null) throw BadInputException.in(p, "tensor '" + n + "' also appears in " + prev.path());
             }
         }
-        LlamaConfig c = HfLlama.config(dir, cfg, owner.containsKey("lm_head.weight"));
+        ModelFamily fam = HfModel.family(dir, cfg);
+        LlamaConfig c = HfModel.config(dir, cfg, owner.containsKey(fam.hfName(TensorId.CLASSIFIER)));
         b.blocks(c);
-        b.embedding = hfRef(dir, owner, "model.embed_tokens.weight", c.vocabSize(), c.dim(), false);
+        b.qkLayout = fam.hfRopeLayout();
+        b.embedding = hfRef(dir, owner, fam.hfName(TensorId.EMBEDDING), c.vocabSize(), c.dim(), false);
         for (int l = 0; l < c.nLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            b.attNorm[l] = hfRef(dir, owner, p + "input_layernorm.weight", 1, c.dim(), true);
-            b.ffnNorm[l] = hfRef(dir, owner, p + "post_attention_layernorm.weight", 1, c.dim(), true);
-            for (LayerKind k : LayerKind.values()) b.linears.get(l).put(k, hfRef(dir, owner, p + k.hfName() + ".weight", c.rowsOf(k), c.colsOf(k), false));
+            b.attNorm[l] = hfRef(dir, owner, fam.hfName(TensorId.attnNorm(l)), 1, c.dim(), true);
+            b.ffnNorm[l] = hfRef(dir, owner, fam.hfName(TensorId.ffnNorm(l)), 1, c.dim(), true);
+            for (LayerKind k : LayerKind.values()) {
+                b.linears.get(l).put(k, hfRef(dir, owner, fam.hfName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k), false));
+                if (c.hasBias(k)) b.biases.get(l).put(k, hfRef(dir, owner, fam.hfName(TensorId.bias(l, k)), 1, c.rowsOf(k), true));
+            }
         }
-        b.finalNorm = hfRef(dir, owner, "model.norm.weight", 1, c.dim(), true);
-        if (!c.sharedClassifier()) b.classifier = hfRef(dir, owner, "lm_head.weight", c.vocabSize(), c.dim(), false);
+        b.finalNorm = hfRef(dir, owner, fam.hfName(TensorId.FINAL_NORM), 1, c.dim(), true);
+        if (!c.sharedClassifier()) b.classifier = hfRef(dir, owner, fam.hfName(TensorId.CLASSIFIER), c.vocabSize(), c.dim(), false);
         Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
+        if (tok == null && Files.exists(dir.resolve(HfModel.TOKENIZER))) tok = dir.resolve(HfModel.TOKENIZER);
         if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
         if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
         b.metadata = cfg;
@@ -283,9 +323,19 @@ public final class MappedBlockSource implements BlockSource {
     @Override public Optional<Tokenizer> tokenizer() { return tokenizer; }
     @Override public Map<String, Object> metadata() { return metadata; }
 
+    /** The model's family (names of its tensors and metadata). */
+    public ModelFamily family() { return family; }
+
+    /** True when at least one linear is stored packed N:M (a packed GGUF). */
+    public boolean isPacked() {
+        for (EnumMap<LayerKind, PackedGguf.Located> m : packed) if (!m.isEmpty()) return true;
+        return false;
+    }
+
     @Override public String weightType() {
         TreeSet<String> types = new TreeSet<>();
         for (EnumMap<LayerKind, Ref> m : linears) for (Ref r : m.values()) types.add(r.type().name());
+        for (EnumMap<LayerKind, PackedGguf.Located> m : packed) for (PackedGguf.Located p : m.values()) types.add(p.valueType().name());
         return types.size() == 1 ? types.first() : "mixed";
     }
 
@@ -293,37 +343,56 @@ public final class MappedBlockSource implements BlockSource {
         if (b < 0 || b >= config.nLayers()) throw new IndexOutOfBoundsException("block " + b + " of " + config.nLayers());
         BlockWeights reuse = spare;
         spare = null;
-        EnumMap<LayerKind, Matrix> lin = new EnumMap<>(LayerKind.class);
-        for (LayerKind k : LayerKind.values()) {
-            Ref r = linears.get(b).get(k);
-            float[] data = reuse != null ? reuse.linear(k).data() : new float[r.rows() * r.cols()];
-            if (hfRope && (k == LayerKind.WQ || k == LayerKind.WK)) {
-                // Read in HF's rotate_half row order, then place the rows in the interleaved order.
-                if (scratch == null || scratch.length != data.length) scratch = new float[data.length];
-                r.readInto(scratch);
-                fromHfRows(scratch, data, r.rows(), r.cols(), k == LayerKind.WQ ? config.nHeads() : config.nKvHeads());
-            } else {
-                r.readInto(data);
-            }
-            lin.put(k, new Matrix(r.rows(), r.cols(), data));
+        EnumMap<LayerKind, LinearWeight> lin = new EnumMap<>(LayerKind.class);
+        for (LayerKind k : LayerKind.values()) lin.put(k, readLinear(b, k, reuse != null ? reuse.linear(k).data() : null));
+        return new BlockWeights(attNorm(b), ffnNorm(b), lin, biases(b), b);
+    }
+
+    /** The attention RMSNorm gain of block {@code b}. */
+    public float[] attNorm(int b) { return attNorm[b].all(); }
+
+    /** The FFN RMSNorm gain of block {@code b}. */
+    public float[] ffnNorm(int b) { return ffnNorm[b].all(); }
+
+    /** The biases of block {@code b}'s linears that have one (q/k in the interleaved order). */
+    public Map<LayerKind, float[]> biases(int b) {
+        EnumMap<LayerKind, float[]> bias = new EnumMap<>(LayerKind.class);
+        biases.get(b).forEach((k, r) -> bias.put(k, qkRows(k, r.all(), 1)));
+        return bias;
+    }
+
+    /**
+     * One linear of block {@code b} as stored: dense (in the interleaved q/k order) or packed;
+     * {@code into} (rows * cols long, may be null) receives a dense layer's values.
+     */
+    public LinearWeight readLinear(int b, LayerKind k, float[] into) {
+        PackedGguf.Located p = packed.get(b).get(k);
+        if (p != null) return p.read();
+        Ref r = linears.get(b).get(k);
+        float[] data = into != null ? into : new float[r.rows() * r.cols()];
+        if (halvesQk && (k == LayerKind.WQ || k == LayerKind.WK)) {
+            // Read in rotate_half row order, then place the rows in the interleaved order.
+            if (scratch == null || scratch.length != data.length) scratch = new float[data.length];
+            r.readInto(scratch);
+            RopePermutation.fromHalves(scratch, data, r.rows(), r.cols(), k == LayerKind.WQ ? config.nHeads() : config.nKvHeads());
+        } else {
+            r.readInto(data);
         }
-        return new BlockWeights(attNorm[b].all(), ffnNorm[b].all(), lin, b);
+        return new Matrix(r.rows(), r.cols(), data);
+    }
+
+    /** A q/k bias of a rotate_half file in the interleaved order (other vectors unchanged). */
+    private float[] qkRows(LayerKind k, float[] v, int cols) {
+        if (!halvesQk || (k != LayerKind.WQ && k != LayerKind.WK)) return v;
+        float[] out = new float[v.length];
+        RopePermutation.fromHalves(v, out, v.length / cols, cols, k == LayerKind.WQ ? config.nHeads() : config.nKvHeads());
+        return out;
     }
 
     @Override public void release(BlockWeights w) {
         if (w != null && !w.hasPacked()) {
             w.validate(config, 0);
             spare = w;
-        }
-    }
-
-    /** {@link RopePermutation#fromHf} into a given array: within each head, HF row i*hs/2 + j becomes row 2j + i. */
-    static void fromHfRows(float[] hf, float[] out, int rows, int cols, int nHeads) {
-        int hs = rows / nHeads, half = hs / 2;
-        for (int h = 0; h < nHeads; h++) {
-            for (int j = 0; j < half; j++) {
-                for (int i = 0; i < 2; i++) System.arraycopy(hf, (h * hs + i * half + j) * cols, out, (h * hs + 2 * j + i) * cols, cols);
-            }
         }
     }
 

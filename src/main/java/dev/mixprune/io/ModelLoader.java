@@ -1,36 +1,53 @@
 package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tensor.Matrix;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 
-/** Opens a model in any supported format, with its tokenizer when it can be found. */
+/**
+ * Opens a model in any supported format, whole in memory, with its tokenizer when it can be found.
+ * Built on {@link MappedBlockSource}, the one reader of every format: this reads all of its blocks.
+ */
 public final class ModelLoader {
     private ModelLoader() {}
 
     /**
-     * @param path          a llama2.c .bin, a .gguf, or an HF directory (or a .safetensors file inside one)
+     * @param path          a llama2.c .bin, a .gguf (packed N:M too), or an HF directory (or a .safetensors file inside one)
      * @param tokenizerPath explicit tokenizer (tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf; may be
      *                      null: then tok512.bin / tokenizer.bin beside a .bin, the vocabulary inside
      *                      a GGUF, tokenizer.model (else tokenizer.json) inside an HF directory)
      */
     public static LoadedModel load(Path path, Path tokenizerPath) throws IOException {
-        if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
-        if (tokenizerPath != null && !Files.exists(tokenizerPath)) throw new NoSuchFileException(tokenizerPath.toString());
-        ModelFormat f = ModelFormat.detect(path);
-        return switch (f) {
-            case BIN -> loadBin(path, tokenizerPath);
-            case GGUF -> loadGguf(path, tokenizerPath);
-            case SAFETENSORS -> loadHf(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), tokenizerPath);
-        };
+        try (MappedBlockSource s = MappedBlockSource.open(path, tokenizerPath)) {
+            return new LoadedModel(s.path(), s.format(), weights(s), s.tokenizer(), s.metadata());
+        }
+    }
+
+    /** The weights of a model file, without looking for a tokenizer. */
+    public static LlamaWeights loadWeights(Path path) throws IOException {
+        try (MappedBlockSource s = MappedBlockSource.openWeights(path)) {
+            return weights(s);
+        }
+    }
+
+    /** Every tensor of {@code s} in memory (a block source hands out fresh blocks; none is released back). */
+    private static LlamaWeights weights(MappedBlockSource s) {
+        LlamaConfig c = s.config();
+        Matrix emb = new Matrix(c.vocabSize(), c.dim(), s.embeddingRows(0, c.vocabSize()));
+        List<BlockWeights> blocks = new ArrayList<>(c.nLayers());
+        for (int b = 0; b < c.nLayers(); b++) blocks.add(s.block(b));
+        float[] norm = s.finalNorm();
+        Matrix cls = c.sharedClassifier() ? emb : new Matrix(c.vocabSize(), c.dim(), s.classifierRows(0, c.vocabSize()));
+        return new LlamaWeights(c, emb, blocks, norm, cls);
     }
 
     /** The given tokenizer, else tok512.bin or tokenizer.bin beside a llama2.c model, else null. */
@@ -44,41 +61,13 @@ public final class ModelLoader {
         return null;
     }
 
-    private static LoadedModel loadBin(Path path, Path tokenizerPath) throws IOException {
-        LlamaWeights w = Llama2cBin.read(path);
-        Path tok = binTokenizer(path, tokenizerPath);
-        Optional<Tokenizer> t = Optional.empty();
-        if (tok != null) t = Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
-        return new LoadedModel(path, ModelFormat.BIN, w, t, Map.of());
-    }
-
-    private static LoadedModel loadGguf(Path path, Path tokenizerPath) throws IOException {
-        try (GgufFile f = GgufFile.open(path)) {
-            // A packed GGUF (docs/formats.md "Packed N:M") holds value/index tensor pairs instead of some weights.
-            LlamaWeights w = dev.mixprune.sparse.PackedGguf.isPacked(f) ? dev.mixprune.sparse.PackedGguf.weights(f) : GgufLlama.weights(f);
-            Optional<Vocabulary> v = tokenizerPath != null ? Optional.of(readVocabulary(tokenizerPath, w.config().vocabSize()))
-                    : GgufLlama.vocabulary(f, w.config().vocabSize());
-            return new LoadedModel(path, ModelFormat.GGUF, w, v.map(Tokenizer::new), new LinkedHashMap<>(f.metadata()));
-        }
-    }
-
-    private static LoadedModel loadHf(Path dir, Path tokenizerPath) throws IOException {
-        LlamaWeights w = HfLlama.read(dir);
-        Map<String, Object> cfg = HfLlama.readConfigJson(dir);
-        Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfLlama.TOKENIZER))) tok = dir.resolve(HfLlama.TOKENIZER);
-        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        Optional<Tokenizer> t = tok == null ? Optional.empty() : Optional.of(new Tokenizer(readVocabulary(tok, w.config().vocabSize())));
-        return new LoadedModel(dir, ModelFormat.SAFETENSORS, w, t, cfg);
-    }
-
     /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf, by extension. */
     public static Vocabulary readVocabulary(Path tok, int vocabSize) throws IOException {
         String n = tok.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".model")) return SentencePieceModel.readVocabulary(tok, vocabSize);
         if (n.endsWith(".gguf")) {
             try (GgufFile g = GgufFile.open(tok)) {
-                return GgufLlama.vocabulary(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
+                return GgufVocabulary.read(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
             }
         }
         if (n.endsWith(".json")) return TokenizerJson.read(tok, vocabSize);

@@ -4,10 +4,13 @@ import dev.mixprune.model.LlamaWeights;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Writes a model in any supported format, keeping the metadata it was loaded with where the format can hold it. */
+/**
+ * Writes a whole in-memory model in any supported format, keeping the metadata it was loaded with
+ * where the format can hold it. There is one writer per format, the {@link BlockSink}: this feeds
+ * it the model's blocks, so a model written whole and one written while streaming are the same bytes.
+ */
 public final class ModelWriter {
     private ModelWriter() {}
 
@@ -20,22 +23,9 @@ public final class ModelWriter {
      */
     public static void write(LlamaWeights weights, Vocabulary vocab, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
             throws IOException {
-        Map<String, GgufValue> gguf = new LinkedHashMap<>();
-        Map<String, Object> hf = new LinkedHashMap<>();
-        if (metadata != null) {
-            metadata.forEach((k, v) -> {
-                if (v instanceof GgufValue g) gguf.put(k, g);
-                else hf.put(k, v);
-            });
-        }
-        switch (format) {
-            case BIN -> {
-                if (dtype != TensorDType.F32) throw new IllegalArgumentException("llama2.c .bin holds float32 only, not " + dtype);
-                Llama2cBin.write(weights, out);
-                if (vocab != null) TokenizerBin.write(vocab, out.toAbsolutePath().resolveSibling("tokenizer.bin"));
-            }
-            case GGUF -> GgufLlama.write(out, weights, vocab, gguf, dtype);
-            case SAFETENSORS -> HfLlama.write(out, weights, vocab, hf, dtype);
+        try (BlockSink sink = BlockSink.open(WeightsBlockSource.of(weights, vocab, metadata), out, format, dtype)) {
+            for (int b = 0; b < weights.config().nLayers(); b++) sink.accept(b, weights.block(b));
+            sink.finish();
         }
     }
 }

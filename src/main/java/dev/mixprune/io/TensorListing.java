@@ -52,7 +52,7 @@ public final class TensorListing {
             }
             case SAFETENSORS -> {
                 Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-                for (Path p : HfLlama.weightFiles(dir)) {
+                for (Path p : HfModel.weightFiles(dir)) {
                     try (SafetensorsFile f = SafetensorsFile.open(p)) {
                         for (SafetensorsFile.Entry e : f.entries().values()) out.add(new Entry(e.name(), e.shape().clone(), e.dtype()));
                     }

@@ -25,6 +25,12 @@ public final class WeightsBlockSource implements BlockSource {
 
     public WeightsBlockSource(LoadedModel m) { this(m.weights(), m.path(), m.format(), m.tokenizer(), m.metadata()); }
 
+    /** A model with a vocabulary (may be null) and metadata (as {@link LoadedModel#metadata()}; may be null), for writing it. */
+    public static WeightsBlockSource of(LlamaWeights w, Vocabulary vocab, Map<String, Object> metadata) {
+        return new WeightsBlockSource(w, Path.of("(in memory)"), ModelFormat.BIN, Optional.ofNullable(vocab).map(Tokenizer::new),
+                metadata == null ? Map.of() : metadata);
+    }
+
     private WeightsBlockSource(LlamaWeights w, Path path, ModelFormat format, Optional<Tokenizer> tokenizer, Map<String, Object> metadata) {
         this.w = w;
         this.path = path;

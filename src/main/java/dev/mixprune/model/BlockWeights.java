@@ -7,7 +7,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * The weights of one decoder block: two RMSNorm gains and seven linear layers ([out][in]).
+ * The weights of one decoder block: two RMSNorm gains, seven linear layers ([out][in]) and the
+ * biases of those linears that have one ({@link LlamaConfig#biases()}: Qwen2's q/k/v), which are
+ * never pruned.
  * <p>
  * A linear is usually a dense {@link Matrix}; a deployed model may hold packed N:M weights
  * ({@code sparse.PackedNM}). {@link #weight} returns either; {@link #linear} and the named
@@ -18,6 +20,7 @@ public final class BlockWeights {
     private final float[] attNorm;
     private final float[] ffnNorm;
     private final EnumMap<LayerKind, LinearWeight> linears;
+    private final EnumMap<LayerKind, float[]> biases;
     /** Only for messages ("blk.3.wq is packed"); -1 when the block does not know its index. */
     private final int index;
 
@@ -26,10 +29,17 @@ public final class BlockWeights {
     }
 
     public BlockWeights(float[] attNorm, float[] ffnNorm, Map<LayerKind, ? extends LinearWeight> linears, int index) {
+        this(attNorm, ffnNorm, linears, Map.of(), index);
+    }
+
+    /** With the biases of the linears that have one (the map may be empty). */
+    public BlockWeights(float[] attNorm, float[] ffnNorm, Map<LayerKind, ? extends LinearWeight> linears, Map<LayerKind, float[]> biases, int index) {
         this.attNorm = attNorm;
         this.ffnNorm = ffnNorm;
         this.linears = new EnumMap<>(LayerKind.class);
         this.linears.putAll(linears);
+        this.biases = new EnumMap<>(LayerKind.class);
+        this.biases.putAll(biases);
         this.index = index;
         for (LayerKind k : LayerKind.values()) {
             if (this.linears.get(k) == null) throw new IllegalArgumentException("block is missing linear " + k.shortName());
@@ -46,11 +56,24 @@ public final class BlockWeights {
                 throw new IllegalArgumentException("blk." + blockIndex + "." + k.shortName() + " has shape " + m.shape()
                         + ", expected " + c.rowsOf(k) + "x" + c.colsOf(k));
             }
+            float[] bias = biases.get(k);
+            if (c.hasBias(k) != (bias != null)) {
+                throw new IllegalArgumentException("blk." + blockIndex + "." + k.shortName() + (bias == null ? " has no bias, the config says it has one" : " has a bias, the config says it has none"));
+            }
+            if (bias != null && bias.length != c.rowsOf(k)) {
+                throw new IllegalArgumentException("blk." + blockIndex + "." + k.shortName() + " bias has " + bias.length + " values, expected " + c.rowsOf(k));
+            }
         }
     }
 
     public float[] attNorm() { return attNorm; }
     public float[] ffnNorm() { return ffnNorm; }
+
+    /** The bias of one linear (added after the product), or null when it has none. */
+    public float[] bias(LayerKind kind) { return biases.get(kind); }
+
+    /** The biases present, by linear (a copy of the map; the arrays are shared). */
+    public Map<LayerKind, float[]> biases() { return new EnumMap<>(biases); }
 
     /** The weight of one linear in its stored form (dense or packed). */
     public LinearWeight weight(LayerKind kind) { return linears.get(kind); }
@@ -93,6 +116,8 @@ public final class BlockWeights {
     public BlockWeights copy() {
         EnumMap<LayerKind, LinearWeight> m = new EnumMap<>(LayerKind.class);
         linears.forEach((k, v) -> m.put(k, v instanceof Matrix d ? d.copy() : v));
-        return new BlockWeights(attNorm.clone(), ffnNorm.clone(), m, index);
+        EnumMap<LayerKind, float[]> b = new EnumMap<>(LayerKind.class);
+        biases.forEach((k, v) -> b.put(k, v.clone()));
+        return new BlockWeights(attNorm.clone(), ffnNorm.clone(), m, b, index);
     }
 }

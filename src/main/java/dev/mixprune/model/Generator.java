@@ -1,9 +1,9 @@
 package dev.mixprune.model;
 
-import dev.mixprune.io.Vocabulary;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 import dev.mixprune.tensor.ThreadTeam;
 import dev.mixprune.tensor.VectorOps;
 
@@ -125,16 +125,17 @@ public final class Generator {
     /**
      * llama2.c run.c semantics: feeds prompt[0] at position 0 (normally BOS), forces the remaining
      * prompt tokens, then samples, for at most {@code steps} positions in total; stops early when
-     * BOS or EOS is produced (that token is not emitted). Returns every token fed or emitted,
+     * a token with {@code stop.test(token)} is produced (that token is not emitted; the caller
+     * names its tokenizer's stop tokens, e.g. BOS and EOS). Returns every token fed or emitted,
      * starting with prompt[0]. A prompt of several tokens is fed with {@link #prefill} (same
      * numbers within float rounding, much faster on long prompts).
      */
-    public int[] generate(int[] prompt, int steps, Sampler sampler, TokenListener listener) {
-        return generate(prompt, steps, sampler, listener, true);
+    public int[] generate(int[] prompt, int steps, Sampler sampler, IntPredicate stop, TokenListener listener) {
+        return generate(prompt, steps, sampler, stop, listener, true);
     }
 
-    /** As {@link #generate(int[], int, Sampler, TokenListener)}; {@code batchedPrefill} false feeds the prompt token by token as run.c does. */
-    public int[] generate(int[] prompt, int steps, Sampler sampler, TokenListener listener, boolean batchedPrefill) {
+    /** As {@link #generate(int[], int, Sampler, IntPredicate, TokenListener)}; {@code batchedPrefill} false feeds the prompt token by token as run.c does. */
+    public int[] generate(int[] prompt, int steps, Sampler sampler, IntPredicate stop, TokenListener listener, boolean batchedPrefill) {
         if (prompt.length == 0) throw new IllegalArgumentException("prompt must hold at least one token (BOS)");
         if (steps > cache.capacity()) throw new IllegalArgumentException(steps + " steps exceed the kv cache of " + cache.capacity() + " positions");
         int[] out = new int[Math.max(steps, 0) + 1];
@@ -144,7 +145,7 @@ public final class Generator {
         int start = 0;
         float[] prefilled = null;
         int m = Math.min(prompt.length, steps); // positions covered by forced prompt tokens
-        if (batchedPrefill && m >= 2 && noStopToken(prompt, 1, m)) {
+        if (batchedPrefill && m >= 2 && noStopToken(prompt, 1, m, stop)) {
             prefilled = prefill(Arrays.copyOf(prompt, m));
             for (int i = 1; i < m; i++) {
                 if (listener != null) listener.onToken(prompt[i - 1], prompt[i]);
@@ -156,7 +157,7 @@ public final class Generator {
         for (int pos = start; pos < steps; pos++) {
             float[] l = prefilled != null && pos == start ? prefilled : step(token, pos);
             int next = pos + 1 < prompt.length ? prompt[pos + 1] : sampler.sample(l, c.vocabSize());
-            if (next == Vocabulary.BOS || next == Vocabulary.EOS) break;
+            if (stop.test(next)) break;
             if (listener != null) listener.onToken(token, next);
             out[n++] = next;
             token = next;
@@ -164,8 +165,8 @@ public final class Generator {
         return Arrays.copyOf(out, n);
     }
 
-    private static boolean noStopToken(int[] t, int from, int to) {
-        for (int i = from; i < to; i++) if (t[i] == Vocabulary.BOS || t[i] == Vocabulary.EOS) return false;
+    private static boolean noStopToken(int[] t, int from, int to, IntPredicate stop) {
+        for (int i = from; i < to; i++) if (stop.test(t[i])) return false;
         return true;
     }
 

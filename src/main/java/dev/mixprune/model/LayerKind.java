@@ -17,19 +17,6 @@ public enum LayerKind {
     /** Lower-case llama2.c name: wq, wk, ..., w3. */
     public String shortName() { return name().toLowerCase(Locale.ROOT); }
 
-    /** HuggingFace module name (q_proj ... down_proj). */
-    public String hfName() {
-        return switch (this) {
-            case WQ -> "self_attn.q_proj";
-            case WK -> "self_attn.k_proj";
-            case WV -> "self_attn.v_proj";
-            case WO -> "self_attn.o_proj";
-            case W1 -> "mlp.gate_proj";
-            case W2 -> "mlp.down_proj";
-            case W3 -> "mlp.up_proj";
-        };
-    }
-
     public static LayerKind parse(String s) {
         for (LayerKind k : values()) if (k.shortName().equals(s)) return k;
         throw new IllegalArgumentException("unknown layer kind '" + s + "', expected one of wq wk wv wo w1 w2 w3");

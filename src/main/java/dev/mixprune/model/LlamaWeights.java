@@ -91,7 +91,7 @@ public final class LlamaWeights {
             BlockWeights b = blocks.get(l);
             java.util.EnumMap<LayerKind, LinearWeight> lin = new java.util.EnumMap<>(LayerKind.class);
             for (LayerKind k : LayerKind.values()) lin.put(k, f.apply(b.weight(k)));
-            out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, l));
+            out.add(new BlockWeights(b.attNorm(), b.ffnNorm(), lin, b.biases(), l));
         }
         return new LlamaWeights(config, tokenEmbedding, out, finalNorm, classifier);
     }

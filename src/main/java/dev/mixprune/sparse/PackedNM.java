@@ -20,7 +20,8 @@ public final class PackedNM implements LinearWeight {
     private final int rows, cols, n, m, groups;
     private final NmTiles tiles;
 
-    PackedNM(int rows, int cols, int n, int m, float[] values, byte[] index) {
+    /** From the canonical slot order (values and in-group indices, [rows][slotsPerRow]); the arrays are not kept. */
+    public PackedNM(int rows, int cols, int n, int m, float[] values, byte[] index) {
         if (m < 2 || m > 128 || n < 1 || n > m) throw new IllegalArgumentException("bad N:M " + n + ":" + m);
         this.rows = rows;
         this.cols = cols;
@@ -97,9 +98,9 @@ public final class PackedNM implements LinearWeight {
     public int groupsPerRow() { return groups; }
     public int slotsPerRow() { return groups * n; }
     /** A new array of the kept values in canonical slot order ([rows][slotsPerRow]). */
-    float[] values() { return tiles.canonicalValues(); }
+    public float[] values() { return tiles.canonicalValues(); }
     /** A new array of the in-group indices in canonical slot order ([rows][slotsPerRow]). */
-    byte[] index() { return tiles.canonicalIndex(); }
+    public byte[] index() { return tiles.canonicalIndex(); }
     NmTiles tiles() { return tiles; }
 
     /** Bits per stored in-group index on disk. */

@@ -2,8 +2,8 @@ package dev.mixprune.tensor;
 
 /**
  * The weight of one linear layer, [rows = out_features][cols = in_features], in whatever storage it
- * has: a dense {@link Matrix} or a packed N:M {@code dev.mixprune.sparse.PackedNM}. Products with
- * it are dispatched by {@code dev.mixprune.model.Linear}.
+ * has: a dense {@link Matrix} here, or a compressed form defined by a package above this one (packed
+ * N:M); the model's forward dispatches products with it to the matching kernels.
  */
 public interface LinearWeight {
     int rows();

@@ -1,7 +1,8 @@
 package dev.mixprune.cli;
 
 import dev.mixprune.SharedFiles;
-import dev.mixprune.io.GgufLlama;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
@@ -34,7 +35,7 @@ class PackCommandTest {
             w.block(id.block()).setLinear(id.kind(), NmMasks.magnitude(w.linear(id), n, 8));
         }
         Path pruned = dir.resolve("pruned.gguf"), packed = dir.resolve("packed.gguf");
-        GgufLlama.write(pruned, w, m.vocabularyOrNull(), Map.of(), TensorDType.F32);
+        ModelWriter.write(w, m.vocabularyOrNull(), Map.of(), pruned, ModelFormat.GGUF, TensorDType.F32);
 
         StringWriter out = new StringWriter();
         CommandLine cl = new CommandLine(new PackCommand());
@@ -52,7 +53,7 @@ class PackCommandTest {
         LlamaWeights unpacked = back.unpack();
         for (LayerId id : LayerId.all(w.config())) assertThat(unpacked.linear(id).data()).isEqualTo(w.linear(id).data());
         assertThat(Files.size(packed)).isLessThan(Files.size(pruned));
-        assertThat(dev.mixprune.sparse.PackReport.of(ModelLoader.load(packed, null)).valueBytes()).isEqualTo(4);
+        assertThat(dev.mixprune.io.PackReport.of(ModelLoader.load(packed, null)).valueBytes()).isEqualTo(4);
 
         // generate and ppl run directly on the packed file and agree with the dense-masked file.
         Path small = dir.resolve("small.txt");

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
@@ -37,7 +38,7 @@ class SensitivityCommandTest {
         Run r = run("--model", SharedFiles.stories260KBin().toString(), "--samples", "2", "--seqlen", "24", "--out", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("blk.0.wq", "blk.4.w3", "sum F_l", "total", "windows 2 x 24 tokens");
-        FisherReport rep = FisherReport.load(out, Llama2cBin.read(SharedFiles.stories260KBin()).config());
+        FisherReport rep = FisherReport.load(out, ModelLoader.loadWeights(SharedFiles.stories260KBin()).config());
         assertThat(rep.windows()).isEqualTo(2);
         assertThat(rep.seqLen()).isEqualTo(24);
         assertThat(rep.source()).contains("calib.txt", "seed 0");

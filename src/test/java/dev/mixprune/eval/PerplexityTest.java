@@ -1,5 +1,6 @@
 package dev.mixprune.eval;
 
+import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
@@ -36,7 +37,7 @@ class PerplexityTest {
 
     @BeforeAll
     static void load() throws Exception {
-        stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         tokenizer = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 

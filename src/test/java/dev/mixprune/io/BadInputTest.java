@@ -42,7 +42,7 @@ class BadInputTest {
         void setUp() throws Exception {
             LlamaWeights w = TinyModels.random(TinyModels.awkward(false), 21);
             Path p = tmp.resolve("good.gguf");
-            GgufLlama.write(p, w, TinyModels.vocabulary(300, 4), Map.of(), TensorDType.F32);
+            ModelWriter.write(w, TinyModels.vocabulary(300, 4), Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
             good = Files.readAllBytes(p);
             try (GgufFile f = GgufFile.open(p)) { dataStart = f.dataStart(); }
         }
@@ -50,13 +50,13 @@ class BadInputTest {
         @Test
         void truncatedFile() throws Exception {
             Path p = write("trunc.gguf", Arrays.copyOf(good, good.length - 1000));
-            rejects(() -> GgufLlama.read(p), p, "tensor 'output.weight'", "the file has " + (good.length - 1000) + " bytes");
+            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'output.weight'", "the file has " + (good.length - 1000) + " bytes");
         }
 
         @Test
         void truncatedInsideTheHeader() throws Exception {
             Path p = write("trunc-header.gguf", Arrays.copyOf(good, 300));
-            rejects(() -> GgufLlama.read(p), p, "byte offset", "truncated");
+            rejects(() -> ModelLoader.loadWeights(p), p, "byte offset", "truncated");
         }
 
         @Test
@@ -64,7 +64,7 @@ class BadInputTest {
             byte[] b = good.clone();
             b[0] = 'X';
             Path p = write("magic.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "at byte offset 0 (magic)", "expected \"GGUF\"");
+            rejects(() -> ModelLoader.loadWeights(p), p, "at byte offset 0 (magic)", "expected \"GGUF\"");
         }
 
         @Test
@@ -73,7 +73,7 @@ class BadInputTest {
             int at = Bytes.tensorTypeAt(b, "blk.1.attn_k.weight") + 4;
             Bytes.putLong(b, at, (long) good.length); // data offset past the end (still aligned)
             Path p = write("offset.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "tensor 'blk.1.attn_k.weight'", "header inconsistent with the file size");
+            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'blk.1.attn_k.weight'", "header inconsistent with the file size");
         }
 
         @Test
@@ -81,7 +81,7 @@ class BadInputTest {
             byte[] b = good.clone();
             Bytes.putInt(b, Bytes.tensorTypeAt(b, "blk.0.ffn_down.weight"), 77);
             Path p = write("type.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "type of tensor 'blk.0.ffn_down.weight'", "unknown ggml tensor type 77");
+            rejects(() -> ModelLoader.loadWeights(p), p, "type of tensor 'blk.0.ffn_down.weight'", "unknown ggml tensor type 77");
         }
 
         @Test
@@ -98,7 +98,7 @@ class BadInputTest {
             // Q4_K needs 256-element blocks; token_embd has 10800 elements, so use I32 (same 4 bytes per value).
             Bytes.putInt(b, Bytes.tensorTypeAt(b, "token_embd.weight"), GgmlType.I32.id());
             Path p = write("i32.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "tensor 'token_embd.weight' has type I32", "only F32, F16, BF16 and Q8_0");
+            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'token_embd.weight' has type I32", "only F32, F16, BF16 and Q8_0");
         }
 
         @Test
@@ -107,7 +107,7 @@ class BadInputTest {
             int end = Bytes.afterGgufString(b, "blk.2.ffn_up.weight");
             b[end - 1] = 'X'; // renames it to blk.2.ffn_up.weighX
             Path p = write("missing.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "missing tensor 'blk.2.ffn_up.weight'");
+            rejects(() -> ModelLoader.loadWeights(p), p, "missing tensor 'blk.2.ffn_up.weight'");
         }
 
         @Test
@@ -118,7 +118,7 @@ class BadInputTest {
             Bytes.putLong(b, dimsAt, 50);
             Bytes.putLong(b, dimsAt + 8, 36);
             Path p = write("shape.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "tensor 'blk.1.ffn_gate.weight' has shape [50, 36], expected [36, 50]");
+            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'blk.1.ffn_gate.weight' has shape [50, 36], expected [36, 50]");
         }
 
         @Test
@@ -128,7 +128,7 @@ class BadInputTest {
             // Pass through a 512-piece vocabulary for a 300-row model.
             Map<String, GgufValue> meta;
             try (GgufFile f = GgufFile.open(SharedFiles.stories260KGguf())) { meta = f.metadata(); }
-            GgufWriter.write(p, GgufLlama.metadataFor(w.config(), null, meta, TensorDType.F32), GgufLlama.tensorsFor(w, TensorDType.F32));
+            ModelWriter.write(w, null, new java.util.LinkedHashMap<String, Object>(meta), p, ModelFormat.GGUF, TensorDType.F32);
             rejects(() -> ModelLoader.load(p, null), p, "tokenizer.ggml.tokens has 512 pieces but the model's vocabulary has 300", "vocabulary mismatch");
         }
 
@@ -188,7 +188,7 @@ class BadInputTest {
             int at = Bytes.afterGgufString(b, "general.architecture") + 12;
             b[at] = 'x'; // "llama" -> "xlama"
             Path p = write("arch.gguf", b);
-            rejects(() -> GgufLlama.read(p), p, "general.architecture: expected \"llama\"");
+            rejects(() -> ModelLoader.loadWeights(p), p, "general.architecture: expected one of llama", "found");
         }
     }
 
@@ -200,12 +200,12 @@ class BadInputTest {
         @BeforeEach
         void setUp() throws Exception {
             dir = tmp.resolve("hf");
-            HfLlama.write(dir, TinyModels.random(TinyModels.awkward(false), 22), TinyModels.vocabulary(300, 5), null, TensorDType.F32);
-            good = Files.readAllBytes(dir.resolve(HfLlama.WEIGHTS));
+            ModelWriter.write(TinyModels.random(TinyModels.awkward(false), 22), TinyModels.vocabulary(300, 5), null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
+            good = Files.readAllBytes(dir.resolve(HfModel.WEIGHTS));
         }
 
         Path weights(byte[] b) throws Exception {
-            Path p = dir.resolve(HfLlama.WEIGHTS);
+            Path p = dir.resolve(HfModel.WEIGHTS);
             Files.write(p, b);
             return p;
         }
@@ -227,7 +227,7 @@ class BadInputTest {
         @Test
         void truncatedFile() throws Exception {
             Path p = weights(Arrays.copyOf(good, good.length - 100));
-            rejects(() -> HfLlama.read(dir), p, "lie outside", "truncated file or header inconsistent with size");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "lie outside", "truncated file or header inconsistent with size");
         }
 
         @Test
@@ -235,7 +235,7 @@ class BadInputTest {
             byte[] b = good.clone();
             b[8] = '[';
             Path p = weights(b);
-            rejects(() -> HfLlama.read(dir), p, "at byte offset 8 (header)", "not a safetensors file");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "at byte offset 8 (header)", "not a safetensors file");
         }
 
         @Test
@@ -245,44 +245,44 @@ class BadInputTest {
             String shape = "\"shape\":[300,36]";
             if (!h.contains(shape)) throw new AssertionError(h.substring(0, 200));
             Path p = weights(patchHeader(shape, "\"shape\":[300,37]"));
-            rejects(() -> HfLlama.read(dir), p, "model.embed_tokens.weight", "header inconsistent");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "model.embed_tokens.weight", "header inconsistent");
         }
 
         @Test
         void unknownTensorType() throws Exception {
             Path p = weights(patchHeader("\"dtype\":\"F32\"", "\"dtype\":\"Q32\""));
-            rejects(() -> HfLlama.read(dir), p, "unknown dtype 'Q32'");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "unknown dtype 'Q32'");
         }
 
         @Test
         void unsupportedButKnownType() throws Exception {
             Path p = weights(patchHeader("\"dtype\":\"F32\"", "\"dtype\":\"I32\""));
-            rejects(() -> HfLlama.read(dir), p, "has dtype I32", "only F32, F16 and BF16");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "has dtype I32", "only F32, F16 and BF16");
         }
 
         @Test
         void missingTensor() throws Exception {
             weights(patchHeader("model.norm.weight", "model.norm.weighX"));
-            rejects(() -> HfLlama.read(dir), dir, "missing tensor 'model.norm.weight'");
+            rejects(() -> ModelLoader.loadWeights(dir), dir, "missing tensor 'model.norm.weight'");
         }
 
         @Test
         void shapeMismatch() throws Exception {
             Path p = weights(patchHeader("\"shape\":[300,36]", "\"shape\":[36,300]"));
-            rejects(() -> HfLlama.read(dir), p, "tensor 'model.embed_tokens.weight' has shape [36, 300], expected [300, 36]");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "tensor 'model.embed_tokens.weight' has shape [36, 300], expected [300, 36]");
         }
 
         @Test
         void configShapeMismatch() throws Exception {
-            Path cfg = dir.resolve(HfLlama.CONFIG);
+            Path cfg = dir.resolve(HfModel.CONFIG);
             Files.writeString(cfg, Files.readString(cfg).replace("\"intermediate_size\" : 50", "\"intermediate_size\" : 52"));
-            rejects(() -> HfLlama.read(dir), dir.resolve(HfLlama.WEIGHTS), "mlp.gate_proj.weight' has shape [50, 36], expected [52, 36]");
+            rejects(() -> ModelLoader.loadWeights(dir), dir.resolve(HfModel.WEIGHTS), "mlp.gate_proj.weight' has shape [50, 36], expected [52, 36]");
         }
 
         @Test
         void tokenizerModelVocabularyMismatch() throws Exception {
-            Files.copy(SharedFiles.resolve("models/stories260K/tok512.model"), dir.resolve(HfLlama.TOKENIZER), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            rejects(() -> ModelLoader.load(dir, null), dir.resolve(HfLlama.TOKENIZER), "has 512 pieces but the model's vocabulary has 300", "vocabulary mismatch");
+            Files.copy(SharedFiles.resolve("models/stories260K/tok512.model"), dir.resolve(HfModel.TOKENIZER), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            rejects(() -> ModelLoader.load(dir, null), dir.resolve(HfModel.TOKENIZER), "has 512 pieces but the model's vocabulary has 300", "vocabulary mismatch");
         }
 
         @Test
@@ -290,7 +290,7 @@ class BadInputTest {
             byte[] b = good.clone();
             Bytes.putLong(b, 0, 1L << 40);
             Path p = weights(b);
-            rejects(() -> HfLlama.read(dir), p, "at byte offset 0 (header size)", "1099511627776 bytes cannot fit");
+            rejects(() -> ModelLoader.loadWeights(dir), p, "at byte offset 0 (header size)", "1099511627776 bytes cannot fit");
         }
 
         @Test
@@ -306,8 +306,8 @@ class BadInputTest {
 
         @Test
         void missingConfig() throws Exception {
-            Files.delete(dir.resolve(HfLlama.CONFIG));
-            rejects(() -> HfLlama.read(dir), dir, "has no config.json");
+            Files.delete(dir.resolve(HfModel.CONFIG));
+            rejects(() -> ModelLoader.loadWeights(dir), dir, "has no config.json");
         }
     }
 

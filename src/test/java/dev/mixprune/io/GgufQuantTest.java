@@ -18,7 +18,7 @@ class GgufQuantTest {
     private record Retyped(byte[] bytes, int dataAt) {
         static Retyped of(Path tmp, LlamaWeights w, String name, GgmlType type) throws Exception {
             Path p = tmp.resolve("f32.gguf");
-            GgufLlama.write(p, w, null, Map.of(), TensorDType.F32);
+            ModelWriter.write(w, null, Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
             byte[] b = Files.readAllBytes(p);
             long start;
             try (GgufFile f = GgufFile.open(p)) { start = f.dataStart(); }
@@ -30,7 +30,7 @@ class GgufQuantTest {
         LlamaWeights read(Path tmp) throws Exception {
             Path q = tmp.resolve("patched.gguf");
             Files.write(q, bytes);
-            return GgufLlama.read(q);
+            return ModelLoader.loadWeights(q);
         }
     }
 

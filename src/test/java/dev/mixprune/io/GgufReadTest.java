@@ -14,8 +14,8 @@ class GgufReadTest {
 
     @Test
     void stories260KGgufHoldsTheBinWeightsBitForBit() throws Exception {
-        LlamaWeights bin = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
-        LlamaWeights gguf = GgufLlama.read(SharedFiles.require(SharedFiles.stories260KGguf()));
+        LlamaWeights bin = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
+        LlamaWeights gguf = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KGguf()));
         // The file says 2048 (converter default); we keep what it says.
         assertThat(gguf.config().seqLen()).isEqualTo(2048);
         assertThat(gguf.config().sharedClassifier()).as("output.weight equals token_embd, so shared").isTrue();
@@ -28,7 +28,7 @@ class GgufReadTest {
     void stories260KGgufVocabularyEqualsTok512() throws Exception {
         Vocabulary bin = TokenizerBin.read(SharedFiles.tok512(), 512);
         try (GgufFile f = GgufFile.open(SharedFiles.stories260KGguf())) {
-            Vocabulary g = GgufLlama.vocabulary(f, 512).orElseThrow();
+            Vocabulary g = GgufVocabulary.read(f, 512).orElseThrow();
             for (int i = 0; i < 512; i++) {
                 assertThat(g.pieceString(i)).as("piece " + i).isEqualTo(bin.pieceString(i));
                 assertThat(g.score(i)).as("score " + i).isEqualTo(bin.score(i));
@@ -45,7 +45,7 @@ class GgufReadTest {
     void tinyRandomF16LoadsWithItsVocabulary() throws Exception {
         try (GgufFile f = GgufFile.open(tinyRandom())) {
             assertThat(f.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.F16);
-            LlamaWeights w = GgufLlama.weights(f);
+            LlamaWeights w = ModelLoader.loadWeights(tinyRandom());
             LlamaConfig c = w.config();
             assertThat(c.dim()).isEqualTo(8);
             assertThat(c.vocabSize()).isEqualTo(32000);
@@ -57,7 +57,7 @@ class GgufReadTest {
             GgufFile.TensorInfo q = f.tensor("blk.0.attn_q.weight");
             short h = f.data(q).get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 2L * 13);
             assertThat(w.block(0).wq().data()[13]).isEqualTo(Float.float16ToFloat(h));
-            Vocabulary v = GgufLlama.vocabulary(f, c.vocabSize()).orElseThrow();
+            Vocabulary v = GgufVocabulary.read(f, c.vocabSize()).orElseThrow();
             assertThat(v.size()).isEqualTo(32000);
             assertThat(v.pieceString(1)).isEqualTo("\n<s>\n");
             int the = v.idOf(" the");

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class Llama2cBinTest {
     @Test
     void readsStories260KHeader() throws Exception {
-        LlamaWeights w = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        LlamaWeights w = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         LlamaConfig c = w.config();
         assertThat(c.dim()).isEqualTo(64);
         assertThat(c.hiddenDim()).isEqualTo(172);
@@ -34,10 +34,10 @@ class Llama2cBinTest {
     @Test
     void roundTripIsBitExact(@TempDir Path tmp) throws Exception {
         Path src = SharedFiles.stories260KBin();
-        LlamaWeights w = Llama2cBin.read(src);
+        LlamaWeights w = ModelLoader.loadWeights(src);
         Path out = tmp.resolve("copy.bin");
-        Llama2cBin.write(w, out);
-        LlamaWeights back = Llama2cBin.read(out);
+        ModelWriter.write(w, null, null, out, ModelFormat.BIN, TensorDType.F32);
+        LlamaWeights back = ModelLoader.loadWeights(out);
         assertThat(back.config()).isEqualTo(w.config());
         assertThat(back.block(3).w2().data()).isEqualTo(w.block(3).w2().data());
         // Everything but the (ignored) RoPE tables must be identical bytes.
@@ -55,7 +55,7 @@ class Llama2cBinTest {
         byte[] a = Files.readAllBytes(SharedFiles.stories260KBin());
         Path bad = tmp.resolve("trunc.bin");
         Files.write(bad, Arrays.copyOf(a, a.length - 100));
-        assertThatThrownBy(() -> Llama2cBin.read(bad)).isInstanceOf(BadInputException.class)
+        assertThatThrownBy(() -> ModelLoader.loadWeights(bad)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("trunc.bin").hasMessageContaining("implies 1056540 bytes");
     }
 
@@ -65,7 +65,7 @@ class Llama2cBinTest {
         a[0] = (byte) 0xff; a[1] = (byte) 0xff; a[2] = (byte) 0x0f; // dim ~ 1M
         Path bad = tmp.resolve("lie.bin");
         Files.write(bad, a);
-        assertThatThrownBy(() -> Llama2cBin.read(bad)).isInstanceOf(BadInputException.class).hasMessageContaining("lie.bin");
+        assertThatThrownBy(() -> ModelLoader.loadWeights(bad)).isInstanceOf(BadInputException.class).hasMessageContaining("lie.bin");
     }
 
     @Test
@@ -74,7 +74,7 @@ class Llama2cBinTest {
         a[0] = 0x32; a[1] = 0x34; a[2] = 0x6b; a[3] = 0x61; // "ak42" as little-endian u32
         Path bad = tmp.resolve("v1.bin");
         Files.write(bad, a);
-        assertThatThrownBy(() -> Llama2cBin.read(bad)).isInstanceOf(BadInputException.class)
+        assertThatThrownBy(() -> ModelLoader.loadWeights(bad)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("v1.bin").hasMessageContaining("at byte offset 0").hasMessageContaining("legacy v0");
     }
 

@@ -67,12 +67,12 @@ class RoundTripTest {
     void ggufF16WriteReadIsWithinF16Rounding(@TempDir Path tmp) throws Exception {
         LlamaWeights w = TinyModels.random(TinyModels.awkward(false), 7);
         Path out = tmp.resolve("f16.gguf");
-        GgufLlama.write(out, w, null, Map.of(), TensorDType.F16);
+        ModelWriter.write(w, null, Map.of(), out, ModelFormat.GGUF, TensorDType.F16);
         try (GgufFile f = GgufFile.open(out)) {
             assertThat(f.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.F16);
             assertThat(f.tensor("blk.0.attn_norm.weight").type()).as("norms stay F32").isEqualTo(GgmlType.F32);
             assertThat(f.metadata().get("general.file_type").asLong()).isEqualTo(1);
-            LlamaWeights r = GgufLlama.weights(f);
+            LlamaWeights r = ModelLoader.loadWeights(out);
             WeightsAssert.withinF16(w, r);
             // Exactly Java's round-to-nearest-even half conversion.
             float x = w.block(1).w2().data()[17];
@@ -80,8 +80,8 @@ class RoundTripTest {
         }
         // F16 safetensors likewise.
         Path hf = tmp.resolve("hf16");
-        HfLlama.write(hf, w, null, null, TensorDType.F16);
-        WeightsAssert.withinF16(w, HfLlama.read(hf));
+        ModelWriter.write(w, null, null, hf, ModelFormat.SAFETENSORS, TensorDType.F16);
+        WeightsAssert.withinF16(w, ModelLoader.loadWeights(hf));
     }
 
     @Test
@@ -117,7 +117,7 @@ class RoundTripTest {
             for (Map.Entry<String, GgufValue> e : a.metadata().entrySet()) assertThat(b.metadata().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
             assertThat(b.tensor("output.weight")).as("shared classifier is not duplicated").isNull();
         }
-        WeightsAssert.bitExact(m.weights(), GgufLlama.read(out));
+        WeightsAssert.bitExact(m.weights(), ModelLoader.loadWeights(out));
     }
 
     @Test

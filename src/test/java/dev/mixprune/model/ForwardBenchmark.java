@@ -1,5 +1,6 @@
 package dev.mixprune.model;
 
+import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
@@ -27,7 +28,7 @@ public final class ForwardBenchmark {
         System.out.printf("cores %d, java %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version());
 
         if (!skipPpl) {
-            LlamaWeights w = Llama2cBin.read(SharedFiles.stories260KBin());
+            LlamaWeights w = ModelLoader.loadWeights(SharedFiles.stories260KBin());
             Tokenizer tok = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
             long t0 = System.nanoTime();
             int[] ids = TokenStream.of(Corpus.read(SharedFiles.tinyStoriesValid()), tok).toArray();

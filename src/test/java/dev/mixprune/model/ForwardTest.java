@@ -1,5 +1,6 @@
 package dev.mixprune.model;
 
+import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
@@ -21,7 +22,7 @@ class ForwardTest {
 
     @BeforeAll
     static void load() throws Exception {
-        stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
     }
 
     static int[] ints(JsonNode a) {

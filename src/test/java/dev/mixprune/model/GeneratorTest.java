@@ -1,5 +1,6 @@
 package dev.mixprune.model;
 
+import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.Llama2cBin;
 import dev.mixprune.io.Tokenizer;
@@ -17,18 +18,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.data.Offset.offset;
 
 class GeneratorTest {
+    /** llama2.c's stop rule: BOS (1) or EOS (2) ends the text. */
+    static final java.util.function.IntPredicate STOP = id -> id == 1 || id == 2;
+
     static LlamaWeights stories;
     static Tokenizer tokenizer;
 
     @BeforeAll
     static void load() throws Exception {
-        stories = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         tokenizer = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 
     static byte[] generate(LlamaWeights w, int[] prompt, int steps, Sampler s) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Generator(w, steps).generate(prompt, steps, s, (prev, next) -> out.writeBytes(tokenizer.decodeBytes(prev, next)));
+        new Generator(w, steps).generate(prompt, steps, s, STOP, (prev, next) -> out.writeBytes(tokenizer.decodeBytes(prev, next)));
         return out.toByteArray();
     }
 
@@ -49,7 +53,7 @@ class GeneratorTest {
         byte[] expected = Files.readAllBytes(SharedFiles.stories260KBin().resolveSibling("expected-greedy-n256.txt"));
         Tokenizer t = m.requireTokenizer();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Generator(m.weights(), 256).generate(new int[]{1}, 256, Sampler.greedy(), (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
+        new Generator(m.weights(), 256).generate(new int[]{1}, 256, Sampler.greedy(), STOP, (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
         out.write('\n');
         assertThat(out.toByteArray()).isEqualTo(expected);
     }
@@ -80,7 +84,7 @@ class GeneratorTest {
     @Test
     void promptTokensAreForcedAndStepsCountPositionsFromBos() {
         int[] prompt = tokenizer.encodeDocument("Once upon a time");
-        int[] got = new Generator(stories, 20).generate(prompt, 20, Sampler.greedy(), null);
+        int[] got = new Generator(stories, 20).generate(prompt, 20, Sampler.greedy(), STOP, null);
         assertThat(got.length).isLessThanOrEqualTo(21);
         for (int i = 0; i < prompt.length; i++) assertThat(got[i]).isEqualTo(prompt[i]);
         // Greedy continuation equals the argmax of the batched forward on the tokens so far.
@@ -89,7 +93,7 @@ class GeneratorTest {
             assertThat(got[t + 1]).isEqualTo(Sampler.argmax(java.util.Arrays.copyOfRange(l.data(), t * 512, (t + 1) * 512), 512));
         }
         // Prompt longer than the steps: only the forced tokens that fit.
-        int[] shortRun = new Generator(stories, 3).generate(prompt, 3, Sampler.greedy(), null);
+        int[] shortRun = new Generator(stories, 3).generate(prompt, 3, Sampler.greedy(), STOP, null);
         assertThat(shortRun).containsExactly(prompt[0], prompt[1], prompt[2], prompt[3]);
     }
 
@@ -110,14 +114,14 @@ class GeneratorTest {
     @Test
     void promptGivesTheSameTextWithAndWithoutBatchedPrefill() {
         int[] prompt = tokenizer.encodeDocument("Once upon a time, there was a little dog named Max. He liked");
-        int[] batched = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, true);
-        int[] stepwise = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), null, false);
+        int[] batched = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), STOP, null, true);
+        int[] stepwise = new Generator(stories, 120).generate(prompt, 120, Sampler.greedy(), STOP, null, false);
         assertThat(batched).containsExactly(stepwise);
         assertThat(batched.length).isGreaterThan(prompt.length + 10);
         // a forced EOS inside the prompt ends the run in both modes (run.c checks forced tokens too)
         LlamaWeights w = constantPredictor(4);
         for (boolean b : new boolean[]{true, false}) {
-            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 2, 4}, 10, Sampler.greedy(), null, b)).containsExactly(1, 3);
+            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 2, 4}, 10, Sampler.greedy(), STOP, null, b)).containsExactly(1, 3);
         }
     }
 
@@ -149,10 +153,10 @@ class GeneratorTest {
     void generationStopsAtEosAndBosButForcesThePrompt() {
         for (int stop : new int[]{1, 2}) {
             LlamaWeights w = constantPredictor(stop);
-            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 4}, 10, Sampler.greedy(), null)).containsExactly(1, 3, 4);
+            assertThat(new Generator(w, 10).generate(new int[]{1, 3, 4}, 10, Sampler.greedy(), STOP, null)).containsExactly(1, 3, 4);
         }
         LlamaWeights w = constantPredictor(4);
-        assertThat(new Generator(w, 6).generate(new int[]{1, 3}, 6, Sampler.greedy(), null)).containsExactly(1, 3, 4, 4, 4, 4, 4);
+        assertThat(new Generator(w, 6).generate(new int[]{1, 3}, 6, Sampler.greedy(), STOP, null)).containsExactly(1, 3, 4, 4, 4, 4, 4);
     }
 
     @Test
@@ -160,7 +164,7 @@ class GeneratorTest {
         Generator g = new Generator(stories, 4);
         assertThatThrownBy(() -> g.step(600, 0)).hasMessageContaining("token id 600");
         assertThatThrownBy(() -> g.step(1, 4)).hasMessageContaining("position 4");
-        assertThatThrownBy(() -> g.generate(new int[]{1}, 5, Sampler.greedy(), null)).hasMessageContaining("exceed");
+        assertThatThrownBy(() -> g.generate(new int[]{1}, 5, Sampler.greedy(), STOP, null)).hasMessageContaining("exceed");
         assertThatThrownBy(() -> new Sampler(-1f, 0.9f, 1)).hasMessageContaining("temperature");
         assertThatThrownBy(() -> new Sampler(1f, 1.5f, 1)).hasMessageContaining("top-p");
     }

@@ -2,8 +2,10 @@ package dev.mixprune.sparse;
 
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
-import dev.mixprune.io.GgufLlama;
 import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.PackedGguf;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.io.Tokenizer;
@@ -31,6 +33,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Packed models: pack, write, read back, and run; always against the dense-masked model. */
 class PackedModelTest {
+    /** llama2.c's stop rule: BOS (1) or EOS (2) ends the text. */
+    static final java.util.function.IntPredicate STOP = id -> id == 1 || id == 2;
+
     static LoadedModel stories;
 
     @BeforeAll
@@ -99,7 +104,7 @@ class PackedModelTest {
             assertSameWeights(back.weights().unpack(), dense);
             // The packed file is really smaller than the dense one.
             Path d = dir.resolve("dense.gguf");
-            GgufLlama.write(d, dense, stories.vocabularyOrNull(), Map.of(), TensorDType.F32);
+            ModelWriter.write(dense, stories.vocabularyOrNull(), Map.of(), d, ModelFormat.GGUF, TensorDType.F32);
             assertThat(Files.size(f)).isLessThan(Files.size(d));
         }
     }
@@ -143,7 +148,7 @@ class PackedModelTest {
 
     static String greedy(LlamaWeights w, Tokenizer t, int steps) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Generator(w, steps).generate(new int[]{1}, steps, Sampler.greedy(), (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
+        new Generator(w, steps).generate(new int[]{1}, steps, Sampler.greedy(), STOP, (prev, next) -> out.writeBytes(t.decodeBytes(prev, next)));
         return out.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 

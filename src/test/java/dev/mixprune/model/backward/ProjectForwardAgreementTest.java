@@ -1,5 +1,6 @@
 package dev.mixprune.model.backward;
 
+import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.Llama2cBin;
 import dev.mixprune.model.LlamaConfig;
@@ -42,7 +43,7 @@ class ProjectForwardAgreementTest {
 
     @Test
     void stories260K() throws Exception {
-        LlamaWeights w = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        LlamaWeights w = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         int[] tokens = TestModels.tokens(w.config(), 48, 9);
         check(w, tokens);
     }

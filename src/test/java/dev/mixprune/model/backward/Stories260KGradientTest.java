@@ -1,5 +1,6 @@
 package dev.mixprune.model.backward;
 
+import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
@@ -25,7 +26,7 @@ class Stories260KGradientTest {
 
     @BeforeAll
     static void load() throws Exception {
-        weights = Llama2cBin.read(SharedFiles.require(SharedFiles.stories260KBin()));
+        weights = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
         params = ParamSet.of(weights);
         logitsFixture = new ObjectMapper().readTree(Files.readAllBytes(SharedFiles.fixtures().resolve("logits.json")));
     }

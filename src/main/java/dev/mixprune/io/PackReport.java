@@ -1,8 +1,9 @@
-package dev.mixprune.sparse;
+package dev.mixprune.io;
 
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.sparse.PackedNM;
 import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
@@ -42,9 +43,9 @@ public record PackReport(List<Layer> layers, long otherBytes, int valueBytes) {
      * For {@code inspect}: the report of a loaded model, with the value size its file declares
      * (GGUF general.file_type 1 = F16 values, otherwise F32).
      */
-    public static PackReport of(dev.mixprune.io.LoadedModel m) {
+    public static PackReport of(LoadedModel m) {
         Object ft = m.metadata().get("general.file_type");
-        boolean f16 = ft instanceof dev.mixprune.io.GgufValue g && g.type().isInteger() && g.asLong() == 1;
+        boolean f16 = ft instanceof GgufValue g && g.type().isInteger() && g.asLong() == 1;
         return of(m.weights(), f16 ? 2 : 4);
     }
 

@@ -1,10 +1,12 @@
-package dev.mixprune.sparse;
+package dev.mixprune.io;
 
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.sparse.NmMasks;
+import dev.mixprune.sparse.PackedNM;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

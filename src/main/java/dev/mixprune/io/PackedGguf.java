@@ -1,0 +1,179 @@
+package dev.mixprune.io;
+
+import dev.mixprune.BadInputException;
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.model.family.ModelFamily;
+import dev.mixprune.model.family.TensorId;
+import dev.mixprune.sparse.PackedNM;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Packed GGUF (docs/formats.md, "Packed N:M"): a GGUF of the model's family in which a packed
+ * linear ({@code blk.L.<name>.weight}) is replaced by two tensors
+ * <ul>
+ *   <li>{@code blk.L.<name>.nm_values}: F32 or F16, dims [G*N, rows] (the N kept values of every
+ *       group of M inputs, groups G = ceil(cols / M));</li>
+ *   <li>{@code blk.L.<name>.nm_index}: I8, dims [ceil(G*N*b / 8), rows], each row's in-group
+ *       positions as b = ceil(log2 M)-bit fields, little-endian bit order (slot s occupies bits
+ *       s*b .. s*b+b-1 of the row, bit 0 = least significant bit of the row's first byte);</li>
+ * </ul>
+ * with metadata {@code mixprune.packed = true} and {@code mixprune.nm.blk.L.<name>.weight = "N:M"}.
+ * Every other tensor is as in a plain GGUF. llama.cpp cannot load it. It is read by
+ * {@link MappedBlockSource} (so {@link ModelLoader}) and written by the GGUF block sink with a
+ * packed layout ({@link #write}, {@link StreamingPacker}).
+ */
+public final class PackedGguf {
+    private PackedGguf() {}
+
+    public static final String PACKED_KEY = "mixprune.packed";
+    public static final String NM_PREFIX = "mixprune.nm.";
+
+    /** N kept of every M consecutive inputs: how one layer is packed. */
+    public record Nm(int n, int m) {
+        public Nm {
+            if (m < 2 || m > 128 || n < 1 || n > m) throw new IllegalArgumentException("N:M = " + n + ":" + m + " is not 1 <= N <= M, 2 <= M <= 128");
+        }
+
+        int groups(int cols) { return (cols + m - 1) / m; }
+        int slotsPerRow(int cols) { return groups(cols) * n; }
+        int bits() { return 32 - Integer.numberOfLeadingZeros(m - 1); }
+        int indexRowBytes(int cols) { return PackedGguf.indexRowBytes(slotsPerRow(cols), bits()); }
+
+        @Override public String toString() { return n + ":" + m; }
+    }
+
+    /** True when the file declares itself packed ({@code mixprune.packed = true}). */
+    public static boolean isPacked(GgufFile f) {
+        GgufValue v = f.metadata().get(PACKED_KEY);
+        if (v == null) return false;
+        if (v.type() != GgufValueType.BOOL) throw BadInputException.in(f.path(), "metadata " + PACKED_KEY + ": expected a bool, found " + v.display());
+        return (Boolean) v.value();
+    }
+
+    /** The metadata key declaring a layer packed: {@code mixprune.nm.<weight tensor name>}. */
+    static String nmKey(ModelFamily fam, int block, LayerKind k) { return NM_PREFIX + fam.ggufName(TensorId.weight(block, k)); }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Writes {@code w} (packed layers as value/index tensor pairs, dense ones as usual) with the
+     * metadata of {@link GgufModel#metadataFor} plus the packed keys; stale {@code mixprune.nm.*}
+     * keys of {@code passthrough} are dropped. Norms are F32; values and dense weights {@code dtype}.
+     */
+    public static void write(Path out, LlamaWeights w, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
+        Map<LayerId, Nm> layout = new LinkedHashMap<>();
+        for (LayerId id : LayerId.all(w.config())) {
+            if (w.weight(id) instanceof PackedNM p) layout.put(id, new Nm(p.n(), p.m()));
+        }
+        Map<String, Object> meta = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
+        WeightsBlockSource src = WeightsBlockSource.of(w, vocab, meta);
+        try (GgufBlockSink sink = new GgufBlockSink(src, out, dtype, layout)) {
+            for (int b = 0; b < w.config().nLayers(); b++) sink.accept(b, w.block(b));
+            sink.finish();
+        }
+    }
+
+    /**
+     * The packed metadata over {@code meta}: stale packed keys removed first by the caller's
+     * passthrough filter, then {@code mixprune.packed} and one {@code mixprune.nm.*} key per packed
+     * layer in tensor order.
+     */
+    static void putMetadata(Map<String, GgufValue> meta, ModelFamily fam, Map<LayerId, Nm> layout) {
+        meta.put(PACKED_KEY, GgufValue.ofBool(true));
+        layout.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> meta.put(nmKey(fam, e.getKey().block(), e.getKey().kind()), GgufValue.ofString(e.getValue().toString())));
+    }
+
+    public static int indexRowBytes(int slotsPerRow, int bits) { return (int) (((long) slotsPerRow * bits + 7) / 8); }
+
+    /** Every row's in-group positions as {@code bits}-bit fields, LSB first, each row starting on a byte. */
+    public static byte[] packIndices(PackedNM p) {
+        int spr = p.slotsPerRow(), bits = p.indexBits(), rb = indexRowBytes(spr, bits);
+        byte[] out = new byte[p.rows() * rb];
+        byte[] idx = p.index();
+        for (int r = 0; r < p.rows(); r++) {
+            long bit = (long) r * rb * 8;
+            for (int s = 0; s < spr; s++, bit += bits) {
+                int v = idx[r * spr + s];
+                for (int b = 0; b < bits; b++) if ((v >> b & 1) != 0) out[(int) ((bit + b) >> 3)] |= (byte) (1 << ((bit + b) & 7));
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /** A packed layer located in a file (shapes checked); {@link #read} decodes it. */
+    record Located(Path path, String indexName, Nm nm, int rows, int cols, GgmlType valueType, MemorySegment values, MemorySegment index) {
+        PackedNM read() {
+            int spr = nm.slotsPerRow(cols), bits = nm.bits(), rb = nm.indexRowBytes(cols), n = nm.n(), m = nm.m();
+            float[] v = new float[Math.multiplyExact(rows, spr)];
+            Dequantize.toFloat(valueType, values, v);
+            byte[] idx = new byte[rows * spr];
+            for (int r = 0; r < rows; r++) {
+                long bit = (long) r * rb * 8;
+                for (int s = 0; s < spr; s++, bit += bits) {
+                    int x = 0;
+                    for (int b = 0; b < bits; b++) {
+                        long at = bit + b;
+                        if ((index.get(ValueLayout.JAVA_BYTE, at >> 3) >> (at & 7) & 1) != 0) x |= 1 << b;
+                    }
+                    int g = s / n, len = Math.min(m, cols - g * m);
+                    if (x >= len) {
+                        throw BadInputException.in(path, "tensor '" + indexName + "' row " + r + " slot " + s + ": in-group index " + x + " is outside group " + g
+                                + " of " + len + " inputs");
+                    }
+                    idx[r * spr + s] = (byte) x;
+                }
+            }
+            if (values.isMapped()) values.unload();
+            if (index.isMapped()) index.unload();
+            return new PackedNM(rows, cols, n, m, v, idx);
+        }
+    }
+
+    /**
+     * The N:M of linear {@code k} of block {@code block} if the file declares it packed (its
+     * tensors located and their shapes checked against {@code rows x cols}), else null.
+     */
+    static Located locate(GgufFile f, ModelFamily fam, int block, LayerKind k, int rows, int cols) {
+        Path p = f.path();
+        String key = nmKey(fam, block, k);
+        GgufValue nmv = f.metadata().get(key);
+        if (nmv == null) return null;
+        if (nmv.type() != GgufValueType.STRING || !nmv.asString().matches("\\d{1,3}:\\d{1,3}")) {
+            throw BadInputException.in(p, "metadata " + key + ": expected a string \"N:M\", found " + nmv.display());
+        }
+        Nm nm;
+        try {
+            nm = new Nm(Integer.parseInt(nmv.asString().split(":")[0]), Integer.parseInt(nmv.asString().split(":")[1]));
+        } catch (IllegalArgumentException e) {
+            throw BadInputException.in(p, "metadata " + key + ": " + e.getMessage());
+        }
+        String weight = fam.ggufName(TensorId.weight(block, k));
+        if (f.tensor(weight) != null) throw BadInputException.in(p, "tensor '" + weight + "' is present although " + key + " declares it packed");
+        int groups = nm.groups(cols), spr = nm.slotsPerRow(cols), rb = nm.indexRowBytes(cols);
+        GgufFile.TensorInfo vt = f.requireTensor(fam.ggufName(TensorId.nmValues(block, k)));
+        if (vt.dims().length != 2 || vt.dims()[0] != spr || vt.dims()[1] != rows) {
+            throw BadInputException.in(p, "tensor '" + vt.name() + "' has shape " + vt.shapeString() + ", expected [" + spr + ", " + rows + "] (" + nm
+                    + " over " + cols + " inputs: " + groups + " groups of " + nm.n() + " slots)");
+        }
+        if (vt.type() != GgmlType.F32 && vt.type() != GgmlType.F16 && vt.type() != GgmlType.BF16) {
+            throw BadInputException.in(p, "tensor '" + vt.name() + "' has type " + vt.type() + ", expected F32, F16 or BF16");
+        }
+        GgufFile.TensorInfo it = f.requireTensor(fam.ggufName(TensorId.nmIndex(block, k)));
+        if (it.type() != GgmlType.I8 || it.dims().length != 2 || it.dims()[0] != rb || it.dims()[1] != rows) {
+            throw BadInputException.in(p, "tensor '" + it.name() + "' is " + it.type() + " " + it.shapeString() + ", expected I8 [" + rb + ", " + rows + "] ("
+                    + spr + " slots of " + nm.bits() + " bits per row)");
+        }
+        return new Located(p, it.name(), nm, rows, cols, vt.type(), f.data(vt), f.data(it));
+    }
+}
