@@ -14,7 +14,7 @@ BROWSER="$(command -v chromium || command -v chromium-browser || command -v goog
 [ -n "$BROWSER" ] || { echo "$0: chromium not found (apt-get install -y chromium)" >&2; exit 1; }
 PROFILE="$(mktemp -d)"
 trap 'rm -rf "$PROFILE"' EXIT
-"$BROWSER" --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run \
+"$BROWSER" --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run \
   --user-data-dir="$PROFILE" --hide-scrollbars --window-size="$W,$H" --screenshot="$OUT" "file://$HTML" >/dev/null 2>&1
 [ -s "$OUT" ] || { echo "$0: chromium wrote no screenshot" >&2; exit 1; }
 echo "$OUT"

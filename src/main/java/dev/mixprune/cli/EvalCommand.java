@@ -10,6 +10,7 @@ import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.eval.zeroshot.CachedContextScorer;
 import dev.mixprune.eval.zeroshot.Doc;
 import dev.mixprune.eval.zeroshot.DocSelection;
+import dev.mixprune.eval.zeroshot.EvalLimit;
 import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.LlamaSequenceScorer;
 import dev.mixprune.eval.zeroshot.LoglikelihoodBackend;
@@ -48,14 +49,16 @@ import java.util.function.Function;
 @Command(name = "eval",
         description = "Zero-shot accuracy (boolq, rte, hellaswag, winogrande, arc_easy, arc_challenge, openbookqa, piqa) and perplexity.")
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model file (.bin)") Path model;
-    @Option(names = "--tokenizer", description = "tokenizer.bin (default: beside the model)") Path tokenizer;
+    @Option(names = "--model", required = true, description = "model: llama2.c .bin, .gguf (also packed) or an HF directory") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer for llama2.c .bin models (default: tok512.bin or tokenizer.bin beside the model)") Path tokenizer;
     @Option(names = "--tasks", split = ",", description = "comma-separated task names or 'all' (default: all; 'none' with --ppl only)")
     List<String> tasks = List.of("all");
     @Option(names = "--tasks-dir", description = "folder of the task .jsonl files (default: <shared>/data/tasks)") Path tasksDir;
     @Option(names = "--ppl", arity = "1..*", description = "text files to measure perplexity on (docs/protocols.md P)") List<Path> pplFiles = new ArrayList<>();
-    @Option(names = "--limit", description = "score only N documents per task (after the harness's Random(42) shuffle unless --limit-order file)")
-    int limit;
+    @Option(names = "--limit", paramLabel = "N|FRACTION",
+            description = "documents per task as lm-eval takes it: a count (200) or a fraction below 1 (0.1 = 10%, rounded up); "
+                    + "picked after the harness's Random(42) shuffle unless --limit-order file (default: all)")
+    String limit;
     @Option(names = "--limit-order", description = "which N documents --limit takes: harness (df3da98 shuffle, default) or file (first N)")
     String limitOrder = "harness";
     @Option(names = "--batch-logits", description = "max logits (tokens x vocab) per forward call (default: ${DEFAULT-VALUE})")
@@ -65,7 +68,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--scoring", description = "cached (shared contexts run once from a KV cache when that saves work; default) or batched")
     String scoring = "cached";
     @Option(names = "--json", description = "print JSON on stdout instead of the table") boolean json;
-    @Option(names = "--out", description = "also write the JSON to this file (e.g. RUN_DIR/eval.json)") Path out;
+    @Option(names = "--out", description = "also write the results, in lm-evaluation-harness's results layout, to this file (e.g. RUN_DIR/eval.json)") Path out;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
     /** Perplexity of one file under the model; the default is {@link #perplexityOf}. */
@@ -127,13 +130,15 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (!scoring.equals("cached") && !scoring.equals("batched")) throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
-        UsageException.require(limit >= 0, "--limit", "0 (all) or more", limit);
+        EvalLimit docLimit = UsageException.fromOption("--limit", () -> EvalLimit.parse(limit));
         List<ZeroShotTask> todo = UsageException.fromOption("--tasks", () -> parseTasks(tasks));
         DocSelection selection = parseOrder(limitOrder);
         if (todo.isEmpty() && pplFiles.isEmpty()) throw new UsageException("nothing to do: --tasks none and no --ppl files");
         Path dir = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
         ProgressFactory progress = ProgressFactory.forCli(quiet);
 
+        double date = System.currentTimeMillis() / 1000.0;
+        long t0 = System.nanoTime();
         LoadedModel m = ModelLoader.load(model, tokenizer);
         Tokenizer tok = m.requireTokenizer();
         List<EvalReport.PplRow> ppl = new ArrayList<>();
@@ -145,9 +150,11 @@ public final class EvalCommand implements Callable<Integer> {
             case "batched" -> batched;
             default -> throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
         };
-        List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, limit, selection, progress);
-        EvalReport report = new EvalReport(model.toString(), limit,
-                selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl);
+        List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, docLimit, selection, progress);
+        String modelArgs = "pretrained=" + model + (tokenizer != null ? ",tokenizer=" + tokenizer : "") + ",scoring=" + scoring
+                + ",batch_seqs=" + batchSeqs + ",batch_logits=" + batchLogits;
+        EvalReport report = new EvalReport(model.toString(), modelArgs, docLimit,
+                selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl, date, (System.nanoTime() - t0) / 1e9);
         if (out != null) AtomicFiles.write(out, report.toJsonString().getBytes(StandardCharsets.UTF_8));
         stdout.print(json ? report.toJsonString() : report.table());
         stdout.flush();

@@ -52,7 +52,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
-    @Option(names = "--task-limit", defaultValue = "200", description = "documents per task with --tasks (0 = all; default ${DEFAULT-VALUE})") int taskLimit;
+    @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
+            description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
@@ -69,7 +70,7 @@ public final class RunCommand implements Callable<Integer> {
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
         UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
-        UsageException.require(taskLimit >= 0, "--task-limit", "0 (all) or more", taskLimit);
+        var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
         UsageException.fromOption("--pattern", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
         var taskList = UsageException.fromOption("--tasks", () -> EvalCommand.parseTasks(tasks));
@@ -91,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
         LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                taskList, taskLimit, SharedFiles.resolve("data/tasks"));
+                taskList, docLimit, SharedFiles.resolve("data/tasks"));
         MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
 
         Path report = dir.resolve("report.html");

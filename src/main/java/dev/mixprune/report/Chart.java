@@ -6,7 +6,7 @@ import java.util.List;
  * A self-contained inline SVG chart. Each renders as {@code <svg class="chart" id="chart-ID">} with
  * a title, axes with ticks, axis titles with units, and a legend when it has several series.
  */
-public sealed interface Chart permits LineChart, GroupedBarChart {
+public sealed interface Chart permits LineChart, GroupedBarChart, Heatmap, ColorBar {
     int WIDTH = 820, HEIGHT = 400;
 
     /** Okabe-Ito colour-blind-safe palette. */

@@ -62,17 +62,44 @@ final class Frame {
         svg.text((LEFT + right) / 2, height - 8, title, "middle", "atitle", 0);
     }
 
+    /** How a legend entry is drawn: a filled square (bars), a line, a dashed line, a line with a dot, or a dot alone. */
+    enum Key { SWATCH, LINE, DASHED, LINE_DOT, DOT }
+
+    record LegendEntry(String name, String color, Key key) {}
+
+    /** Series i as a swatch in palette colour i; the entry at {@code referenceIndex} (or none, -1) as a dashed black line. */
+    void legend(List<String> names, int referenceIndex) {
+        List<LegendEntry> e = new java.util.ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            e.add(i == referenceIndex ? new LegendEntry(names.get(i), "#000", Key.DASHED) : new LegendEntry(names.get(i), Chart.color(i), Key.SWATCH));
+        }
+        legendEntries(e);
+    }
+
+    void legend(List<String> names) { legend(names, -1); }
+
     /** One entry per series down the right side; when they do not fit, the last line says how many are left out. */
-    void legend(List<String> names) {
-        if (names.size() < 2) return;
+    void legendEntries(List<LegendEntry> entries) {
+        if (entries.size() < 2) return;
         double x = right + 14, y = TOP + 6;
         int fit = Math.max(1, (int) ((bottom - TOP) / 20));
-        int shown = names.size() <= fit ? names.size() : fit - 1;
+        int shown = entries.size() <= fit ? entries.size() : fit - 1;
         for (int i = 0; i < shown; i++) {
-            svg.rect(x, y + i * 20 - 9, 12, 12, Chart.color(i), null);
-            svg.text(x + 18, y + i * 20 + 2, names.get(i), "start", "legend", 0);
+            LegendEntry le = entries.get(i);
+            double cy = y + i * 20 - 3;
+            switch (le.key()) {
+                case SWATCH -> svg.rect(x, cy - 6, 12, 12, le.color(), null);
+                case LINE -> svg.stroke(x - 2, cy, x + 14, cy, le.color(), 2.5, null, null);
+                case DASHED -> svg.stroke(x - 2, cy, x + 14, cy, le.color(), 1.5, "5 3", null);
+                case LINE_DOT -> {
+                    svg.stroke(x - 2, cy, x + 14, cy, le.color(), 2, null, null);
+                    svg.raw("<circle cx=\"" + Svg.num(x + 6) + "\" cy=\"" + Svg.num(cy) + "\" r=\"3\" fill=\"" + le.color() + "\"/>\n");
+                }
+                case DOT -> svg.raw("<circle cx=\"" + Svg.num(x + 6) + "\" cy=\"" + Svg.num(cy) + "\" r=\"3.5\" fill=\"" + le.color() + "\"/>\n");
+            }
+            svg.text(x + 18, y + i * 20 + 2, le.name(), "start", "legend", 0);
         }
-        if (shown < names.size()) svg.text(x, y + shown * 20 + 2, "+" + (names.size() - shown) + " more (see tooltips)", "start", "note", 0);
+        if (shown < entries.size()) svg.text(x, y + shown * 20 + 2, "+" + (entries.size() - shown) + " more (see tooltips)", "start", "note", 0);
     }
 
     void noData(String why) {

@@ -1,17 +1,22 @@
 package dev.mixprune.report;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Bars over categories, one bar per series in each category (a plain bar chart when there is one
- * series). Missing values (NaN, or <= 0 on a log axis) leave a gap. An optional horizontal
- * reference line (e.g. chance level) is drawn dashed and named in the legend.
+ * series). Missing values (NaN, or <= 0 on a log axis) leave a gap. Optional: error bars
+ * (±errors[s][c], drawn as whiskers; on a log axis a lower end at or below zero is clipped to the
+ * axis), and a reference value per category (e.g. the chance level of each task) drawn as a dashed
+ * black tick across the category's bars and named in the legend.
  *
  * @param values     values[series][category]
- * @param reference  y of a reference line, NaN for none
+ * @param errors     half-widths of the error bars, errors[series][category] (NaN: none), or null
+ * @param references reference value per category (NaN: none), or null
  */
 public record GroupedBarChart(String id, String title, String xTitle, String yTitle, List<String> categories, List<String> seriesNames,
-                              double[][] values, boolean logY, boolean zeroBased, double reference, String referenceName) implements Chart {
+                              double[][] values, double[][] errors, boolean logY, boolean zeroBased, double[] references,
+                              String referenceName) implements Chart {
 
     public GroupedBarChart {
         categories = List.copyOf(categories);
@@ -20,26 +25,50 @@ public record GroupedBarChart(String id, String title, String xTitle, String yTi
         for (double[] v : values) {
             if (v.length != categories.size()) throw new IllegalArgumentException(v.length + " values for " + categories.size() + " categories");
         }
+        if (errors != null && errors.length != values.length) throw new IllegalArgumentException("errors must match values");
+        if (references != null && references.length != categories.size()) throw new IllegalArgumentException("one reference per category");
+    }
+
+    /** Several series, no error bars, no references. */
+    public GroupedBarChart(String id, String title, String xTitle, String yTitle, List<String> categories, List<String> seriesNames,
+                           double[][] values, boolean logY, boolean zeroBased) {
+        this(id, title, xTitle, yTitle, categories, seriesNames, values, null, logY, zeroBased, null, null);
     }
 
     /** One series. */
     public static GroupedBarChart bars(String id, String title, String xTitle, String yTitle, List<String> categories, double[] values, boolean logY) {
-        return new GroupedBarChart(id, title, xTitle, yTitle, categories, List.of(yTitle), new double[][]{values}, logY, true, Double.NaN, null);
+        return new GroupedBarChart(id, title, xTitle, yTitle, categories, List.of(yTitle), new double[][]{values}, logY, true);
     }
 
     private boolean ok(double v) { return Double.isFinite(v) && (!logY || v > 0); }
 
+    private double error(int s, int c) {
+        return errors == null ? Double.NaN : errors[s][c];
+    }
+
     @Override public String svg() {
-        List<String> legend = new java.util.ArrayList<>(seriesNames);
-        boolean hasRef = Double.isFinite(reference) && (!logY || reference > 0);
-        if (hasRef && seriesNames.size() > 1) legend.add(referenceName);
+        List<String> legend = new ArrayList<>(seriesNames);
+        boolean hasRef = references != null && java.util.Arrays.stream(references).anyMatch(this::ok);
+        if (hasRef) legend.add(referenceName);
         int n = categories.size();
         double legendW = Frame.legendWidth(legend);
         Frame f = new Frame(WIDTH, HEIGHT, legendW, Frame.categoryMargin(categories, WIDTH - 16 - legendW - Frame.LEFT));
         f.open(id, title);
         double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
-        for (double[] row : values) for (double v : row) if (ok(v)) { min = Math.min(min, v); max = Math.max(max, v); }
-        if (hasRef) { min = Math.min(min, reference); max = Math.max(max, reference); }
+        for (int s = 0; s < values.length; s++) {
+            for (int c = 0; c < n; c++) {
+                double v = values[s][c];
+                if (!ok(v)) continue;
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                double e = error(s, c);
+                if (Double.isFinite(e) && e > 0) {
+                    max = Math.max(max, v + e);
+                    if (ok(v - e)) min = Math.min(min, v - e);
+                }
+            }
+        }
+        if (hasRef) for (double r : references) if (ok(r)) { min = Math.min(min, r); max = Math.max(max, r); }
         if (n == 0 || !(max >= min)) {
             f.noData("no data");
             return f.close();
@@ -56,17 +85,29 @@ public record GroupedBarChart(String id, String title, String xTitle, String yTi
                 if (!ok(v)) continue;
                 double top = y.map(v);
                 double x0 = Frame.LEFT + band * c + (band - inner) / 2 + barW * s;
-                f.svg.rect(x0, Math.min(top, base), barW, Math.abs(base - top), Chart.color(s),
-                        categories.get(c) + (seriesNames.size() > 1 ? " / " + seriesNames.get(s) : "") + ": " + LineChart.fmt(v));
+                double e = error(s, c);
+                String tip = categories.get(c) + (seriesNames.size() > 1 ? " / " + seriesNames.get(s) : "") + ": " + LineChart.fmt(v)
+                        + (Double.isFinite(e) ? " ± " + LineChart.fmt(e) : "");
+                f.svg.rect(x0, Math.min(top, base), barW, Math.abs(base - top), Chart.color(s), tip);
+                if (Double.isFinite(e) && e > 0) {
+                    double cx = x0 + barW / 2;
+                    double hi = y.map(v + e), lo = ok(v - e) ? y.map(v - e) : f.bottom;
+                    double cap = Math.min(6, Math.max(2, barW * 0.6)) / 2;
+                    f.svg.stroke(cx, hi, cx, lo, "#222", 1, null, null);
+                    f.svg.stroke(cx - cap, hi, cx + cap, hi, "#222", 1, null, null);
+                    if (ok(v - e)) f.svg.stroke(cx - cap, lo, cx + cap, lo, "#222", 1, null, null);
+                }
             }
         }
         if (hasRef) {
-            double py = y.map(reference);
-            f.svg.raw("<line x1=\"" + Svg.num(Frame.LEFT) + "\" y1=\"" + Svg.num(py) + "\" x2=\"" + Svg.num(f.right) + "\" y2=\"" + Svg.num(py)
-                    + "\" class=\"ref\" stroke=\"" + Chart.color(legend.size() - 1) + "\"><title>" + Svg.esc(referenceName) + "</title></line>\n");
-            if (seriesNames.size() <= 1) f.svg.text(f.right - 4, py - 4, referenceName, "end", "note", 0);
+            for (int c = 0; c < n; c++) {
+                if (!ok(references[c])) continue;
+                double py = y.map(references[c]);
+                double x0 = Frame.LEFT + band * c + (band - inner) / 2 - 3;
+                f.svg.stroke(x0, py, x0 + inner + 6, py, "#000", 1.5, "5 3", categories.get(c) + " " + referenceName + ": " + LineChart.fmt(references[c]));
+            }
         }
-        f.legend(legend);
+        f.legend(legend, hasRef ? legend.size() - 1 : -1);
         return f.close();
     }
 }

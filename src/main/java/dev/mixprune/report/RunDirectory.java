@@ -43,7 +43,7 @@ public final class RunDirectory {
             if (f.startsWith("plan-") && f.endsWith(".json")) plans.add(section(dir, f, RunDirectory::plan));
             if ((f.equals("eval.json") || f.startsWith("eval-")) && f.endsWith(".json")) evals.add(section(dir, f, (n, p) -> EvalReport.fromJson(n, p.toString())));
         }
-        return new RunData(dir.toString(), section(dir, "manifest.json", RunDirectory::manifest), section(dir, "fisher.json", RunDirectory::fisher),
+        return new RunData(dir.toString(), section(dir, "manifest.json", (root, file) -> root), section(dir, "fisher.json", RunDirectory::fisher),
                 plans, section(dir, "search-trace.json", RunDirectory::search), section(dir, "results.json", RunDirectory::results), evals, files);
     }
 
@@ -64,56 +64,46 @@ public final class RunDirectory {
         }
     }
 
-    /** Longest manifest value shown in full; longer ones (e.g. window offset lists) are cut with a note. */
-    static final int MAX_MANIFEST_VALUE = 240;
-
-    /** Top-level fields as display strings (objects and arrays as compact JSON, cut when very long). */
-    static Map<String, String> manifest(JsonNode root, Path file) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String v = e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString();
-            if (v.length() > MAX_MANIFEST_VALUE) v = v.substring(0, MAX_MANIFEST_VALUE) + " ... (" + v.length() + " characters, see manifest.json)";
-            m.put(e.getKey(), v);
-        }
-        return m;
-    }
-
     /**
      * fisher.json: {"format": "mixprune.fisher", "layers": {name: trace}} or, as allocate.FisherReport
      * writes it, {"layers": {name: {"trace": t, ...}}}; layers in LayerId order when names parse.
      */
-    static Map<String, Double> fisher(JsonNode root, Path file) {
+    static RunData.Fisher fisher(JsonNode root, Path file) {
         requireFormat(root, file, "mixprune.fisher");
         JsonNode layers = root.path("layers");
         if (!layers.isObject() || layers.isEmpty()) throw BadInputException.in(file, "field 'layers' must be a non-empty object of layer name -> trace or {trace}");
         List<String> names = new ArrayList<>();
         layers.fieldNames().forEachRemaining(names::add);
         sortLayerNames(names);
-        Map<String, Double> m = new LinkedHashMap<>();
+        Map<String, Double> m = new LinkedHashMap<>(), se = new LinkedHashMap<>();
         for (String n : names) {
             JsonNode v = layers.get(n);
+            double err = v.isObject() ? num(v, "stderr") : Double.NaN;
             if (v.isObject()) v = v.path("trace");
             if (!v.isNumber()) throw BadInputException.in(file, "layers." + n + " must be a number or an object with a numeric 'trace', got " + layers.get(n));
             m.put(n, v.asDouble());
+            se.put(n, err);
         }
-        return m;
+        return new RunData.Fisher(m, se, root.path("windows").asInt(0), root.path("seqlen").asInt(0));
     }
 
     static RunData.Plan plan(JsonNode root, Path file) {
         SparsityPlan plan = SparsityPlan.fromJson(root, file.toString());
         Map<String, Double> m = new LinkedHashMap<>();
+        Map<String, String> labels = new LinkedHashMap<>();
         double pruned = 0, total = 0;
         for (Map.Entry<LayerId, Pattern> e : plan.layers().entrySet()) {
             LayerId id = e.getKey();
             m.put(id.name(), e.getValue().nominalSparsity());
+            labels.put(id.name(), e.getValue() instanceof Pattern.NM nm ? nm.text()
+                    : String.format(java.util.Locale.ROOT, "%.1f", 100 * e.getValue().nominalSparsity()));
             int rows = rows(plan.shape(), id), cols = cols(plan.shape(), id);
             pruned += e.getValue().prunedCount(rows, cols);
             total += (double) rows * cols;
         }
         String fname = file.getFileName().toString();
         String name = root.hasNonNull("allocation") ? plan.allocation() : fname.substring(5, fname.length() - 5);
-        return new RunData.Plan(name, m, total > 0 ? pruned / total : Double.NaN);
+        return new RunData.Plan(name, m, labels, total > 0 ? pruned / total : Double.NaN);
     }
 
     private static int rows(SparsityPlan.ModelShape s, LayerId id) {
@@ -140,7 +130,7 @@ public final class RunDirectory {
             out.add(new RunData.Generation(g.path("generation").asInt(i), g.get("best_fitness").asDouble(), num(g, "mean_fitness")));
             i++;
         }
-        return new RunData.SearchTrace(root.path("metric").asText("fitness"), out);
+        return new RunData.SearchTrace(root.path("metric").asText(""), out);
     }
 
     /** results.json: {"rows": [{allocation, method, target, achieved_sparsity, ppl, dataset?}]} */

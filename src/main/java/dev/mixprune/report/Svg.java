@@ -41,24 +41,49 @@ final class Svg {
         return this;
     }
 
+    /** A rectangle; one with a title is a data mark (class "mark"), one without is decoration (legend swatch). */
     Svg rect(double x, double y, double w, double h, String fill, String title) {
-        sb.append("<rect x=\"").append(num(x)).append("\" y=\"").append(num(y)).append("\" width=\"").append(num(Math.max(0, w)))
+        sb.append(title != null ? "<rect class=\"mark\" x=\"" : "<rect x=\"").append(num(x)).append("\" y=\"").append(num(y)).append("\" width=\"").append(num(Math.max(0, w)))
                 .append("\" height=\"").append(num(Math.max(0, h))).append("\" fill=\"").append(fill).append("\">");
         if (title != null) sb.append("<title>").append(esc(title)).append("</title>");
         sb.append("</rect>\n");
         return this;
     }
 
+    /** A line in a given colour (error bars, reference lines); {@code dash} like "6 4", or null for solid. */
+    Svg stroke(double x1, double y1, double x2, double y2, String color, double width, String dash, String title) {
+        sb.append("<line x1=\"").append(num(x1)).append("\" y1=\"").append(num(y1)).append("\" x2=\"").append(num(x2))
+                .append("\" y2=\"").append(num(y2)).append("\" stroke=\"").append(color).append("\" stroke-width=\"").append(num(width)).append('"');
+        if (dash != null) sb.append(" stroke-dasharray=\"").append(dash).append('"');
+        if (title != null) sb.append("><title>").append(esc(title)).append("</title></line>\n");
+        else sb.append("/>\n");
+        return this;
+    }
+
+    /** A filled cell with a thin white border (heatmaps). */
+    Svg cell(double x, double y, double w, double h, String fill, String title) {
+        sb.append("<rect class=\"mark\" x=\"").append(num(x)).append("\" y=\"").append(num(y)).append("\" width=\"").append(num(Math.max(0, w)))
+                .append("\" height=\"").append(num(Math.max(0, h))).append("\" fill=\"").append(fill).append("\" stroke=\"#fff\" stroke-width=\"1\">");
+        if (title != null) sb.append("<title>").append(esc(title)).append("</title>");
+        sb.append("</rect>\n");
+        return this;
+    }
+
     Svg circle(double cx, double cy, double r, String fill, String title) {
-        sb.append("<circle cx=\"").append(num(cx)).append("\" cy=\"").append(num(cy)).append("\" r=\"").append(num(r))
+        sb.append("<circle class=\"mark\" cx=\"").append(num(cx)).append("\" cy=\"").append(num(cy)).append("\" r=\"").append(num(r))
                 .append("\" fill=\"").append(fill).append("\">");
         if (title != null) sb.append("<title>").append(esc(title)).append("</title>");
         sb.append("</circle>\n");
         return this;
     }
 
-    Svg polyline(double[] xs, double[] ys, String stroke) {
-        sb.append("<polyline fill=\"none\" stroke=\"").append(stroke).append("\" stroke-width=\"2\" points=\"");
+    Svg polyline(double[] xs, double[] ys, String stroke) { return polyline(xs, ys, stroke, 2, null); }
+
+    /** A line through the points; {@code dash} like "6 4", or null for solid. */
+    Svg polyline(double[] xs, double[] ys, String stroke, double width, String dash) {
+        sb.append("<polyline class=\"mark\" fill=\"none\" stroke=\"").append(stroke).append("\" stroke-width=\"").append(num(width)).append('"');
+        if (dash != null) sb.append(" stroke-dasharray=\"").append(dash).append('"');
+        sb.append(" points=\"");
         for (int i = 0; i < xs.length; i++) {
             if (i > 0) sb.append(' ');
             sb.append(num(xs[i])).append(',').append(num(ys[i]));

@@ -14,6 +14,7 @@ import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.eval.zeroshot.DocSelection;
+import dev.mixprune.eval.zeroshot.EvalLimit;
 import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.ZeroShotSuite;
 import dev.mixprune.eval.zeroshot.ZeroShotTask;
@@ -56,7 +57,7 @@ public final class MspRun {
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
                            List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
-                           List<ZeroShotTask> tasks, int taskLimit, Path tasksDir) {}
+                           List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir) {}
 
     /** One allocation's outcome. */
     public record Row(String allocation, String method, double target, double achievedSparsity, double ppl, double meanNll,
@@ -97,7 +98,7 @@ public final class MspRun {
         // 2. Dense baseline.
         PerplexityResult densePpl = perplexity("dense", dense, evalStream, seqLen, progress);
         log.printf(Locale.ROOT, "dense: ppl %.4f on %s%n", densePpl.ppl(), s.eval().getFileName());
-        zeroShot("dense", dense, tok, s, progress);
+        zeroShot("dense", lm.path().toString(), dense, tok, s, progress);
 
         List<int[]> statWindows = Arrays.asList(windows.windows());
         List<Row> rows = new ArrayList<>();
@@ -126,7 +127,7 @@ public final class MspRun {
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
                 ModelWriter.write(pruned, lm.vocabularyOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
             }
-            zeroShot(allocation, pruned, tok, s, progress);
+            zeroShot(allocation, modelFile != null ? modelFile.toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
                     ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
             rows.add(row);
@@ -144,11 +145,15 @@ public final class MspRun {
     }
 
     /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress) throws IOException {
+    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress)
+            throws IOException {
         if (s.tasks().isEmpty()) return;
+        double date = System.currentTimeMillis() / 1000.0;
+        long t0 = System.nanoTime();
         List<EvalReport.TaskRow> rows = ZeroShotSuite.run(tok, ZeroShotSuite.defaultBackend(w), s.tasks(), s.tasksDir(), s.taskLimit(),
                 DocSelection.HARNESS_SHUFFLE, progress);
-        EvalReport report = new EvalReport(name, s.taskLimit(), "harness-shuffle", rows, List.of());
+        EvalReport report = new EvalReport(model, "pretrained=" + model + ",allocation=" + name + ",scoring=cached", s.taskLimit(),
+                "harness-shuffle", rows, List.of(), date, (System.nanoTime() - t0) / 1e9);
         AtomicFiles.write(s.outDir().resolve("eval-" + name + ".json"), report.toJsonString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
@@ -190,7 +195,18 @@ public final class MspRun {
         root.put("pattern", s.pattern());
         root.put("granularity", s.granularity().name().toLowerCase(Locale.ROOT));
         root.put("seed", s.seed());
-        root.put("search", s.search().toString());
+        if (s.allocations().contains("msp")) {
+            SearchConfig c = s.search();
+            ObjectNode search = root.putObject("search");
+            search.put("fitness", "kl").put("init", "fisher").put("granularity", s.granularity().name().toLowerCase(Locale.ROOT))
+                    .put("generations", c.generations()).put("offspring", c.offspring()).put("parents", c.parents());
+            ArrayNode tokens = search.putArray("stage_tokens");
+            for (int t : c.stageTokens()) tokens.add(t);
+            ArrayNode survivors = search.putArray("stage_survivors");
+            for (int n : c.stageSurvivors()) survivors.add(n);
+            search.put("crossover", c.crossoverRate()).put("tournament", c.tournament()).put("max_flips", c.maxFlips()).put("seed", c.seed())
+                    .put("fitness_windows", s.fitnessWindows());
+        }
         ObjectNode cal = root.putObject("calibration");
         cal.put("file", s.calib().toString()).put("tokens", calib.length()).put("tokens_sha256", calib.sha256())
                 .put("nsamples", windows.nsamples()).put("seqlen", windows.seqlen()).put("seed", windows.seed());

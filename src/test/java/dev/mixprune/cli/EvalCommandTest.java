@@ -40,7 +40,7 @@ class EvalCommandTest {
     private static String model() { return SharedFiles.require(SharedFiles.stories260KBin()).toString(); }
 
     @Test
-    void jsonOutputAndFile(@TempDir Path tmp) throws Exception {
+    void jsonOutputAndFileInLmEvalLayout(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run/eval.json");
         int code = run("--model", model(), "--tasks", "rte,winogrande,arc_easy", "--limit", "5", "--json", "--out", out.toString(),
                 "--ppl", "some.txt", "-q");
@@ -48,23 +48,49 @@ class EvalCommandTest {
         JsonNode printed = new ObjectMapper().readTree(stdout.toString(StandardCharsets.UTF_8));
         JsonNode file = new ObjectMapper().readTree(Files.readString(out));
         assertThat(printed).isEqualTo(file);
-        assertThat(file.get("format").asText()).isEqualTo("mixprune.eval");
-        assertThat(file.get("limit").asInt()).isEqualTo(5);
-        assertThat(file.get("selection").asText()).isEqualTo("harness-shuffle");
-        assertThat(file.get("tasks")).hasSize(3);
-        JsonNode rte = file.get("tasks").get(0);
-        assertThat(rte.get("task").asText()).isEqualTo("rte");
-        assertThat(rte.get("n").asInt()).isEqualTo(5);
-        assertThat(rte.get("acc").asDouble()).isBetween(0.0, 1.0);
-        assertThat(rte.get("acc_norm").isNull()).isTrue();          // the harness has no acc_norm for rte
-        assertThat(rte.get("chance").asDouble()).isEqualTo(0.5);
-        JsonNode arc = file.get("tasks").get(2);
-        assertThat(arc.get("acc_norm").isNumber()).isTrue();
-        assertThat(file.get("perplexity").get(0).get("ppl").asDouble()).isEqualTo(12.5);
+        // lm-evaluation-harness's keys, read the way tools read them.
+        JsonNode rte = file.get("results").get("rte");
+        assertThat(rte.get("alias").asText()).isEqualTo("rte");
+        assertThat(rte.get("acc,none").asDouble()).isBetween(0.0, 1.0);
+        assertThat(rte.get("acc_stderr,none").isNumber()).isTrue();
+        assertThat(rte.has("acc_norm,none")).isFalse();             // the harness has no acc_norm for rte
+        JsonNode arc = file.get("results").get("arc_easy");
+        assertThat(arc.get("acc_norm,none").isNumber()).isTrue();
+        assertThat(arc.get("acc_norm_stderr,none").isNumber()).isTrue();
+        assertThat(file.get("n-samples").get("arc_easy").get("effective").asInt()).isEqualTo(5);
+        assertThat(file.get("n-samples").get("arc_easy").get("original").asInt()).isEqualTo(2376);
+        assertThat(file.get("versions").get("boolq")).isNull();
+        assertThat(file.get("versions").get("arc_easy").asDouble()).isEqualTo(1.0);
+        assertThat(file.get("configs").get("arc_easy").get("test_split").asText()).isEqualTo("test");
+        assertThat(file.get("configs").get("rte").get("doc_to_text").asText()).isEqualTo("{{sentence1}}\nQuestion: {{sentence2}} True or False?\nAnswer:");
+        assertThat(file.get("n-shot").get("winogrande").asInt()).isZero();
+        assertThat(file.get("higher_is_better").get("arc_easy").get("acc_norm").asBoolean()).isTrue();
+        assertThat(file.get("config").get("model_args").asText()).startsWith("pretrained=" + model());
+        assertThat(file.get("config").get("limit").asInt()).isEqualTo(5);
+        assertThat(file.get("config").get("random_seed").asInt()).isEqualTo(42);
+        // Ours, under "mixprune".
+        JsonNode mp = file.get("mixprune");
+        assertThat(mp.get("selection").asText()).isEqualTo("harness-shuffle");
+        assertThat(mp.get("tasks").get("rte").get("chance").asDouble()).isEqualTo(0.5);
+        assertThat(mp.get("perplexity").get(0).get("ppl").asDouble()).isEqualTo(12.5);
         // Round trip through the reader the report uses.
         EvalReport back = EvalReport.fromJson(file, out.toString());
         assertThat(back.tasks()).hasSize(3);
-        assertThat(back.tasks().get(0).result().acc()).isEqualTo(rte.get("acc").asDouble());
+        assertThat(back.task("rte").acc()).isEqualTo(rte.get("acc,none").asDouble());
+        assertThat(back.task("rte").chance()).isEqualTo(0.5);
+        assertThat(back.tasks().get(2).original()).isEqualTo(2376);
+    }
+
+    @Test
+    void fractionalLimitAsLmEval(@TempDir Path tmp) throws Exception {
+        // lm-eval: a limit below 1 is a fraction, rounded up: ceil(277 * 0.01) = 3 RTE documents.
+        Path out = tmp.resolve("e.json");
+        assertThat(run("--model", model(), "--tasks", "rte", "--limit", "0.01", "--out", out.toString(), "-q")).isZero();
+        JsonNode file = new ObjectMapper().readTree(Files.readString(out));
+        assertThat(file.get("n-samples").get("rte").get("effective").asInt()).isEqualTo(3);
+        assertThat(file.get("config").get("limit").asDouble()).isEqualTo(0.01);
+        assertThat(run("--model", model(), "--tasks", "rte", "--limit", "2.5", "-q")).isEqualTo(Main.EXIT_USAGE);
+        assertThat(run("--model", model(), "--tasks", "rte", "--limit", "ten", "-q")).isEqualTo(Main.EXIT_USAGE);
     }
 
     @Test

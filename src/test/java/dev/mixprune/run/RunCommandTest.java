@@ -40,7 +40,8 @@ class RunCommandTest {
         SparsityPlan msp = SparsityPlan.load(out.resolve("plan-msp.json"));
         assertThat(msp.allocation()).isEqualTo("msp");
         String html = Files.readString(out.resolve("report.html"));
-        assertThat(html).contains("chart-fisher", "chart-plans", "chart-search", "chart-perplexity").doesNotContain("NaN");
+        assertThat(html).contains("chart-fisher", "chart-plan-uniform", "chart-plan-msp", "chart-search", "chart-zeroshot", "id=\"headline-sentence\"")
+                .doesNotContain("NaN").doesNotContain("chart-perplexity");
     }
 
     @Test

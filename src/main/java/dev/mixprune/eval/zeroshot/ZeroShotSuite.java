@@ -18,15 +18,16 @@ public final class ZeroShotSuite {
         return new CachedContextScorer(w, new LoglikelihoodScorer(new LlamaSequenceScorer(w)));
     }
 
-    /** Runs every task (first {@code limit} documents after {@code selection}; 0 = all) and returns the rows. */
+    /** Runs every task (the documents {@code limit} asks for, picked by {@code selection}) and returns the rows. */
     public static List<EvalReport.TaskRow> run(Tokenizer tok, LoglikelihoodBackend backend, List<ZeroShotTask> tasks, Path tasksDir,
-                                               int limit, DocSelection selection, ProgressFactory progress) throws IOException {
+                                               EvalLimit limit, DocSelection selection, ProgressFactory progress) throws IOException {
         ZeroShotEvaluator evaluator = new ZeroShotEvaluator(tok, backend, progress);
         List<EvalReport.TaskRow> rows = new ArrayList<>();
         for (ZeroShotTask t : tasks) {
             long t0 = System.nanoTime();
-            List<Doc> docs = selection.select(TaskLoader.load(t, tasksDir), limit);
-            rows.add(new EvalReport.TaskRow(evaluator.evaluate(t, docs), (System.nanoTime() - t0) / 1e9));
+            List<Doc> all = TaskLoader.load(t, tasksDir);
+            List<Doc> docs = selection.select(all, limit.documents(all.size()));
+            rows.add(new EvalReport.TaskRow(evaluator.evaluate(t, docs), all.size(), (System.nanoTime() - t0) / 1e9));
         }
         return rows;
     }

@@ -41,6 +41,33 @@ public enum ZeroShotTask {
     /** Files under data/tasks, concatenated in this order. */
     public List<String> files() { return files; }
 
+    /**
+     * The task's lm-evaluation-harness YAML (v0.4 / HEAD, lm_eval/tasks/...): dataset, the split
+     * scored, prompt templates and task version, written into the results file's {@code configs}
+     * and {@code versions} so that tools reading lm-eval results recognise the task.
+     *
+     * @param split "test" or "validation": the split the harness scores (docs/algorithms.md §8.1)
+     */
+    public record HarnessConfig(String datasetPath, String datasetName, String split, String docToText, String docToTarget,
+                                String docToChoice, double version) {}
+
+    public HarnessConfig harnessConfig() {
+        return switch (this) {
+            case BOOLQ -> new HarnessConfig("aps/super_glue", "boolq", "validation", "{{passage}}\nQuestion: {{question}}?\nAnswer:",
+                    "label", "['no', 'yes']", 2.0);
+            case RTE -> new HarnessConfig("nyu-mll/glue", "rte", "validation", "{{sentence1}}\nQuestion: {{sentence2}} True or False?\nAnswer:",
+                    "label", "['True', 'False']", 1.0);
+            case HELLASWAG -> new HarnessConfig("Rowan/hellaswag", null, "validation", "{{query}}", "{{label}}", "choices", 1.0);
+            case WINOGRANDE -> new HarnessConfig("allenai/winogrande", "winogrande_xl", "validation", "<function doc_to_text>",
+                    "<function doc_to_target>", "<function doc_to_choice>", 1.0);
+            case ARC_EASY, ARC_CHALLENGE -> new HarnessConfig("allenai/ai2_arc", this == ARC_EASY ? "ARC-Easy" : "ARC-Challenge", "test",
+                    "Question: {{question}}\nAnswer:", "{{choices.label.index(answerKey)}}", "{{choices.text}}", 1.0);
+            case OPENBOOKQA -> new HarnessConfig("allenai/openbookqa", "main", "test", "question_stem",
+                    "{{choices.label.index(answerKey.lstrip())}}", "{{choices.text}}", 1.0);
+            case PIQA -> new HarnessConfig("baber/piqa", null, "validation", "Question: {{goal}}\nAnswer:", "label", "{{[sol1, sol2]}}", 1.0);
+        };
+    }
+
     public static ZeroShotTask byId(String id) {
         for (ZeroShotTask t : values()) if (t.id.equals(id.trim().toLowerCase(java.util.Locale.ROOT))) return t;
         throw new IllegalArgumentException("unknown task '" + id + "', expected one of " + ids() + " or all");
