@@ -56,7 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tasks-dir", description = "folder of the task .jsonl files (default: <shared>/data/tasks)") Path tasksDir;
     @Option(names = "--ppl", arity = "1..*", description = "text files to measure perplexity on (docs/protocols.md P)") List<Path> pplFiles = new ArrayList<>();
     @Option(names = "--limit", paramLabel = "N|FRACTION",
-            description = "documents per task as lm-eval takes it: a count (200) or a fraction below 1 (0.1 = 10%, rounded up); "
+            description = "documents per task as lm-eval takes it: a count (200) or a fraction below 1 (0.1 = 10%%, rounded up); "
                     + "picked after the harness's Random(42) shuffle unless --limit-order file (default: all)")
     String limit;
     @Option(names = "--limit-order", description = "which N documents --limit takes: harness (df3da98 shuffle, default) or file (first N)")
