@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LayeringTest {
     /** Bottom first ("" is dev.mixprune itself: BadInputException, SharedFiles). */
     static final List<String> LAYERS = List.of(
-            "", "json", "progress", "tensor",
+            "", "json", "progress", "resources",        // resources: memory/disk/time plans, scratch files
+            "tensor",
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizers

@@ -53,6 +53,23 @@ public record Levels(String name, List<Pattern> patterns, double step) {
         throw new IllegalArgumentException("bad --pattern '" + pattern + "', expected nm:M (e.g. nm:8) or unstructured");
     }
 
+    /**
+     * The levels whose nominal sparsity lies within {@code window} of {@code target} (the levels a
+     * search may use when its level database must stay small); the whole alphabet when the window
+     * covers it. At least two levels must remain.
+     */
+    public Levels window(double target, double window) {
+        if (!(window > 0)) throw new IllegalArgumentException("--level-window must be > 0, got " + window);
+        List<Pattern> kept = new ArrayList<>();
+        for (Pattern p : patterns) if (Math.abs(p.nominalSparsity() - target) <= window + 1e-9) kept.add(p);
+        if (kept.size() == patterns.size()) return this;
+        if (kept.size() < 2) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "--level-window %.4f keeps %d level(s) of %s around %.4f; a search needs at least 2", window, kept.size(), name, target));
+        }
+        return new Levels(String.format(java.util.Locale.ROOT, "%s[%s..%s]", name, kept.get(0).text(), kept.get(kept.size() - 1).text()), kept, step);
+    }
+
     public int count() { return patterns.size(); }
 
     public int maxLevel() { return patterns.size() - 1; }

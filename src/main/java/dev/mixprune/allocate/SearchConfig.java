@@ -49,6 +49,35 @@ public record SearchConfig(int generations, int offspring, int parents, int[] st
 
     public int finalTokens() { return stageTokens[stageTokens.length - 1]; }
 
+    /** Largest token count of any stage, capped by what a pool of {@code windows} x {@code len} can give. */
+    public int maxStageTokens(int windows, int len) {
+        int m = 0;
+        for (int t : stageTokens) m = Math.max(m, t);
+        return (int) Math.min(m, (long) windows * len);
+    }
+
+    /** Evaluations and fitness tokens of a whole search (before duplicate children are skipped), for time estimates. */
+    public record Workload(long evaluations, long tokens) {}
+
+    /**
+     * @param seeds   distinct initial genomes (generation 0 screens them all)
+     * @param poolTokens tokens the fitness pool holds (a stage cannot use more)
+     */
+    public Workload workload(int seeds, long poolTokens) {
+        long evals = 0, tokens = 0;
+        for (int gen = 0; gen <= generations; gen++) {
+            long cands = gen == 0 ? Math.max(seeds, 1) : offspring;
+            for (int s = 0; s < stageTokens.length; s++) {
+                boolean last = s == stageTokens.length - 1;
+                long n = cands + (last && gen > 0 ? parents : 0);
+                evals += n;
+                tokens += n * Math.min(stageTokens[s], poolTokens);
+                if (!last) cands = Math.min(cands, stageSurvivors[s]);
+            }
+        }
+        return new Workload(evals, tokens);
+    }
+
     /** Everything that changes the result, for checkpoint compatibility (generations excluded: a resumed run may extend). */
     public String describe() {
         return "offspring=" + offspring + ",parents=" + parents + ",tokens=" + Arrays.toString(stageTokens) + ",survivors="

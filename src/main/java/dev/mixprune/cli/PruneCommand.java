@@ -80,6 +80,10 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--granularity", defaultValue = "layer", description = "with --allocation: layer or block (default ${DEFAULT-VALUE})") String granularity;
     @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json); computed on the calibration windows when absent") Path fisherFile;
     @Option(names = "--plan-out", description = "with --allocation: also save the plan here (default OUT.plan.json)") Path planOut;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 6g (the search's batch sizes are chosen under it, or it refuses; the launcher also caps the heap)")
+    String maxMemory;
+    @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
+    Path workDir;
 
     @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
             defaultValue = "data/tinystories/calib.txt") String calib;
@@ -163,13 +167,17 @@ public final class PruneCommand implements Callable<Integer> {
 
         // 2. Work. The model is streamed: one block in memory at a time (docs/pruning.md, "Memory").
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
+        Long maxBytes = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
+        int chunk = pruneChunk(c, m, windows == null ? 0 : windows.nsamples(), windowLen, outType, evalStream, maxBytes);
+        dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
+        if (!quiet) rp.lines().forEach(err::println);
+        rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
+        dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
-            // The allocators (OWL, Fisher traces, the search) need the whole model: loaded for this step only.
-            LlamaWeights whole = ModelLoader.load(model, tokenizer).weights();
-            plan = allocate(whole, m, uniform.nominalSparsity(), calibStream, windows, err);
+            plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err);
         }
         PerplexityResult densePpl = evalStream != null && evalDense ? BlockwisePerplexity.compute(source, evalStream.toArray(), c.seqLen()) : null;
-        SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, 16, SparseGptOptions.defaults());
+        SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, chunk, SparseGptOptions.defaults());
         PruneListener progress = collectingGarbage(quiet ? PruneListener.NONE : PruneListener.printingTo(err), m.needsHessian() || reconError);
         PruneResult result;
         try (BlockSink sink = BlockSink.open(source, out, outFormat, outType)) {
@@ -205,6 +213,59 @@ public final class PruneCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** Calibration sequences per block-forward call: 16 (as before), fewer when --max-memory needs it. */
+    private int pruneChunk(LlamaConfig c, PruneMethod m, int nSeq, int seqLen, TensorDType outType, TokenStream eval, Long maxBytes) {
+        if (maxBytes == null || nSeq == 0) return 16;
+        return dev.mixprune.resources.ResourcePlan.largestFitting(16, maxBytes,
+                n -> resourcePlan(c, m, nSeq, seqLen, n, outType, eval).peakMemory());
+    }
+
+    /**
+     * Memory, disk and time of a streaming prune: one block in float32, the residual stream of the calibration
+     * windows, one chunk's forward, the block's statistics (SparseGPT: Gram matrices and the double factorization of
+     * the widest input); evaluation keeps the residual of every evaluation window and reads the whole classifier.
+     */
+    private dev.mixprune.resources.ResourcePlan resourcePlan(LlamaConfig c, PruneMethod m, int nSeq, int seqLen, int chunk, TensorDType outType,
+                                                           TokenStream eval) {
+        var p = dev.mixprune.resources.ResourcePlan.of("prune");
+        long block = 4L * (c.prunablePerBlock() + 2L * c.dim());
+        long largest = Math.max(c.weightsOf(dev.mixprune.model.LayerKind.W1), c.weightsOf(dev.mixprune.model.LayerKind.WQ));
+        int widest = Math.max(c.dim(), c.hiddenDim());
+        boolean gram = m.needsHessian() || reconError;
+        p.memory(null, "one block read from the mapped file (float32)", block);
+        long tokens = (long) nSeq * seqLen, chunkTokens = (long) Math.min(chunk, Math.max(1, nSeq)) * seqLen;
+        p.memory("pruning", String.format(Locale.ROOT, "residual stream of %d x %d calibration windows", nSeq, seqLen), 4L * tokens * c.dim());
+        p.memory("pruning", "forward of " + Math.min(chunk, nSeq) + " windows at a time",
+                nSeq == 0 ? 0 : 4L * chunkTokens * (6L * c.dim() + 3L * c.hiddenDim() + 2L * c.kvDim()));
+        p.memory("pruning", m == PruneMethod.MAGNITUDE ? "magnitude: scores and selection of the largest matrix" : "per-layer masks and scores",
+                m == PruneMethod.MAGNITUDE ? 17L * largest : largest);
+        if (gram) {
+            p.memory("pruning", "Gram matrices of the block's 4 inputs (float)", 4L * (3L * c.dim() * c.dim() + (long) c.hiddenDim() * c.hiddenDim()));
+            p.memory("pruning", "SparseGPT: Hessian, factor and inverse of the widest input (double)", 3L * 8 * widest * widest);
+        }
+        if (eval != null) {
+            long evalTokens = (long) (eval.length() / c.seqLen()) * c.seqLen();
+            p.memory("evaluation", "residual stream of every evaluation window", 4L * evalTokens * c.dim());
+            p.memory("evaluation", "the classifier (float32) and one batch of logits", 4L * c.vocabSize() * c.dim() + (256L << 20));
+        }
+        int bytes = outType == TensorDType.F16 ? 2 : 4;
+        p.disk("the pruned model (" + outType + ")", (long) bytes * c.parameterCount());
+        var sp = dev.mixprune.resources.Speed.assumed();
+        double fwd = 2.0 * tokens * (c.prunableTotal() + (double) c.nLayers() * seqLen * c.dim());
+        p.stage("calibration forward and re-run", (m == PruneMethod.MAGNITUDE && !reconError ? 0 : 2) * fwd / sp.flopsPerSecond(), tokens + " tokens per block");
+        if (gram) {
+            double g = 2.0 * tokens * c.nLayers() * (3.0 * c.dim() * c.dim() + (double) c.hiddenDim() * c.hiddenDim());
+            double f = c.nLayers() * (3 * Math.pow(c.dim(), 3) + Math.pow(c.hiddenDim(), 3) + 2.0 * c.prunablePerBlock() * widest);
+            p.stage("Gram matrices, factorizations and sweeps", (g + f) / sp.flopsPerSecond(), "per block: 4 inputs");
+        }
+        p.stage("read, select and write", 3.0 * c.prunableTotal() / sp.weightsPerSecond(), "prunable weights");
+        if (eval != null) {
+            double e = 2.0 * eval.length() * (c.prunableTotal() + (double) c.vocabSize() * c.dim()) * (evalDense ? 2 : 1);
+            p.stage("perplexity", e / sp.flopsPerSecond(), (evalDense ? "dense and pruned, " : "pruned, ") + eval.length() + " tokens");
+        }
+        return p;
     }
 
     /**
@@ -250,18 +311,34 @@ public final class PruneCommand implements Callable<Integer> {
         return outFormat == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
     }
 
-    /** Builds the --allocation plan (saved beside the output) from the calibration windows. */
-    private SparsityPlan allocate(LlamaWeights w, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
+    /**
+     * Builds the --allocation plan (saved beside the output) from the calibration windows. msp searches
+     * streamed from the mapped source; OWL, Fisher traces computed here (no --fisher) and the fisher
+     * allocation still load the whole model for this step.
+     */
+    private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
                                   PrintWriter err) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
+        LlamaWeights[] whole = new LlamaWeights[1];
+        java.util.function.Supplier<LlamaWeights> loadWhole = () -> {
+            if (whole[0] == null) {
+                try {
+                    whole[0] = ModelLoader.load(model, tokenizer).weights();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return whole[0];
+        };
+        LlamaConfig c = source.config();
         java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
         if (allocation.equals("fisher") || allocation.equals("msp")) {
             dev.mixprune.allocate.FisherReport f = fisherFile != null
-                    ? dev.mixprune.allocate.FisherReport.load(fisherFile, w.config())
-                    : dev.mixprune.allocate.FisherSensitivity.compute(w, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
+                    ? dev.mixprune.allocate.FisherReport.load(fisherFile, c)
+                    : dev.mixprune.allocate.FisherSensitivity.compute(loadWhole.get(), windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
                             dev.mixprune.allocate.FisherSensitivity.Progress.NONE);
             traces = new java.util.LinkedHashMap<>();
-            for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(w.config())) traces.put(id, f.trace(id));
+            for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(c)) traces.put(id, f.trace(id));
         }
         var req = new dev.mixprune.run.Plans.Request(allocation, m, targetSparsity, levels, step,
                 dev.mixprune.allocate.Granularity.parse(granularity), dev.mixprune.allocate.SearchConfig.defaults(seed), 32, seed);
@@ -270,10 +347,18 @@ public final class PruneCommand implements Callable<Integer> {
             @Override public void write(int b) { err.write(b); }
             @Override public void flush() { err.flush(); }
         }, true);
-        SparsityPlan p = dev.mixprune.run.Plans.build(req, w, Arrays.asList(windows.windows()), traces, calibStream.toArray(),
-                calibStream.documents() + " docs:" + seed, work, log);
+        String dataId = calibStream.documents() + " docs:" + seed;
+        SparsityPlan p;
+        if (allocation.equals("msp")) {
+            Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
+            p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
+                    new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log);
+        } else {
+            p = dev.mixprune.run.Plans.build(req, loadWhole.get(), Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
+        }
+        whole[0] = null;
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
-        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(w.config()));
+        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
     }
 

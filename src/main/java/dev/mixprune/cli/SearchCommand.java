@@ -15,9 +15,9 @@ import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.allocate.SearchListener;
 import dev.mixprune.allocate.SearchSpace;
 import dev.mixprune.allocate.SearchTrace;
-import dev.mixprune.io.LoadedModel;
-import dev.mixprune.io.ModelLoader;
-import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.MappedBlockSource;
+import dev.mixprune.resources.ResourcePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,6 +56,15 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the checkpoint when it exists") boolean resume;
     @Option(names = "--trace", description = "trace file (default: search-trace.json beside --out)") Path trace;
     @Option(names = "--out", required = true, description = "plan JSON to write") Path out;
+    @Option(names = "--kl-topk", defaultValue = "64",
+            description = "KL fitness against the dense top-k tokens + the remaining mass (memory independent of the vocabulary); 0 = exact KL (default ${DEFAULT-VALUE})")
+    int klTopK;
+    @Option(names = "--level-window", description = "only levels within this sparsity distance of the target (bounds SparseGPT's level database), e.g. 0.1")
+    Double levelWindow;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 4g; batch sizes are chosen under it, or the search refuses (the launcher also caps the heap)")
+    String maxMemory;
+    @Option(names = "--work-dir", description = "where scratch files go (level cuts, SparseGPT level database; default: beside --out); deleted at the end")
+    Path workDir;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
@@ -79,27 +88,37 @@ public final class SearchCommand implements Callable<Integer> {
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
         UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
-        Levels levels = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
+        UsageException.require(klTopK >= 0, "--kl-topk", "0 (exact KL) or more", klTopK);
+        Levels parsed = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
+        Levels levels = levelWindow == null ? parsed : UsageException.fromOption("--level-window", () -> parsed.window(sparsity, levelWindow));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
         SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed));
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
+        Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
-        LoadedModel lm = ModelLoader.load(model, tokenizer);
-        LlamaWeights w = lm.weights();
+        try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
+            return search(src, m, in, fk, levels, gran, cfg, maxBytes, scratch);
+        }
+    }
+
+    private int search(BlockSource src, dev.mixprune.prune.PruneMethod m, MspSearch.Init in, KlFitness.Kind fk, Levels levels, Granularity gran,
+                       SearchConfig cfg, Long maxBytes, Path scratch) throws Exception {
         // Fail fast on an impossible budget or a foreign Fisher file, before any forward pass.
-        SearchSpace space = new SearchSpace(w.config(), levels, gran);
+        SearchSpace space = new SearchSpace(src.config(), levels, gran);
         UsageException.fromOption("--sparsity", () -> Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity)));
-        var traces = fisher != null ? FisherTraces.read(fisher, w.config()) : null;
-        int len = seqlen != null ? seqlen : w.config().seqLen();
-        UsageException.require(len <= w.config().seqLen(), "--seqlen", "at most the model's context length " + w.config().seqLen(), len);
+        var traces = fisher != null ? FisherTraces.read(fisher, src.config()) : null;
+        int len = seqlen != null ? seqlen : src.config().seqLen();
+        UsageException.require(len <= src.config().seqLen(), "--seqlen", "at most the model's context length " + src.config().seqLen(), len);
         Path calibFile = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         long t0 = System.nanoTime();
-        int[] stream = FitnessWindows.tokenize(calibFile, lm.requireTokenizer());
+        int[] stream = FitnessWindows.tokenize(calibFile, src.requireTokenizer());
         List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
         List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
         err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
                 calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
         MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
-                fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA);
+                fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
+                .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
         Path cp = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
         Path tr = trace != null ? trace : out.resolveSibling("search-trace.json");
 
@@ -108,7 +127,7 @@ public final class SearchCommand implements Callable<Integer> {
                 p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
                 eta(p.etaSeconds()), p.achievedSparsity());
         long ts = System.nanoTime();
-        MspSearch.Outcome o = MspSearch.run(w, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println);
+        MspSearch.Outcome o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println);
         double secs = (System.nanoTime() - ts) / 1e9;
         o.plan().save(out);
         SearchTrace.save(o.result().trace(), tr);

@@ -72,9 +72,13 @@ public final class Selection {
      * {@code max(0, g - keep)} smallest (ties: lower index first). Insertion-sort sized for small M.
      */
     public static void markGroup(double[] score, int off, int g, int keep, boolean[] mask, int maskOff) {
+        markGroup(score, off, g, keep, mask, maskOff, new int[g]);
+    }
+
+    /** As {@link #markGroup(double[], int, int, int, boolean[], int)} with a scratch array of at least g ints (no allocation per group). */
+    public static void markGroup(double[] score, int off, int g, int keep, boolean[] mask, int maskOff, int[] idx) {
         int prune = g - keep;
         if (prune <= 0) return;
-        int[] idx = new int[g];
         for (int i = 0; i < g; i++) idx[i] = i;
         for (int i = 1; i < g; i++) {
             int v = idx[i];
@@ -87,8 +91,99 @@ public final class Selection {
 
     /** Applies the N:M rule to a whole row of scores (groups start at multiples of M; short tail group). */
     public static void markRowNM(double[] score, int cols, Pattern.NM p, boolean[] mask, int maskOff) {
+        markRowNM(score, cols, p, mask, maskOff, new int[p.m()]);
+    }
+
+    /** As {@link #markRowNM(double[], int, Pattern.NM, boolean[], int)} with a scratch array of at least M ints. */
+    public static void markRowNM(double[] score, int cols, Pattern.NM p, boolean[] mask, int maskOff, int[] scratch) {
         for (int c = 0; c < cols; c += p.m()) {
-            markGroup(score, c, Math.min(p.m(), cols - c), p.n(), mask, maskOff + c);
+            markGroup(score, c, Math.min(p.m(), cols - c), p.n(), mask, maskOff + c, scratch);
         }
+    }
+
+    /**
+     * Where "the k smallest of a group in (score, index) order" ends, so that membership is a
+     * comparison instead of a selection: entry i with score s is among them iff
+     * {@code Double.compare(s, value) < 0}, or {@code == 0} and {@code i <= lastTie}. That is
+     * exactly the set {@link #markSmallest} marks (the k-th smallest value, everything below it,
+     * then its ties in ascending index order). The search stores one cut per level and group instead of
+     * a rank per weight.
+     */
+    public record Cut(double value, int lastTie) {
+        /** k = 0: nothing is taken. */
+        public static final Cut NONE = new Cut(Double.NEGATIVE_INFINITY, -1);
+        /** k >= n: everything is taken (NaN orders above every number in Double.compare). */
+        public static final Cut ALL = new Cut(Double.NaN, Integer.MAX_VALUE);
+
+        public boolean takes(double score, int index) {
+            int c = Double.compare(score, value);
+            return c < 0 || (c == 0 && index <= lastTie);
+        }
+    }
+
+    /**
+     * The {@link Cut} of the k smallest of {@code score[0..n)} for every k in {@code ks} (any order,
+     * repeats allowed): one sort of a copy, plus one pass over the scores only when some k splits a
+     * run of equal scores (then the index of its last taken tie is needed).
+     */
+    public static Cut[] cuts(double[] score, int n, long[] ks) {
+        Cut[] out = new Cut[ks.length];
+        double[] sorted = Arrays.copyOf(score, n);
+        Arrays.sort(sorted);
+        // Levels whose k ends inside a run of ties: value -> (take, level) resolved by a scan in index order.
+        java.util.TreeMap<Double, java.util.List<long[]>> split = new java.util.TreeMap<>(Double::compare);
+        for (int l = 0; l < ks.length; l++) {
+            long k = ks[l];
+            if (k <= 0) { out[l] = Cut.NONE; continue; }
+            if (k >= n) { out[l] = Cut.ALL; continue; }
+            double t = sorted[(int) k - 1];
+            int lo = firstIndexOf(sorted, (int) k - 1), hi = lastIndexOf(sorted, (int) k - 1, n);
+            int take = (int) k - lo; // ties of t taken, in index order
+            if (take == hi - lo + 1) out[l] = new Cut(t, Integer.MAX_VALUE);
+            else split.computeIfAbsent(t, x -> new java.util.ArrayList<>()).add(new long[]{take, l});
+        }
+        if (!split.isEmpty()) {
+            double[] values = new double[split.size()];
+            long[][][] wants = new long[split.size()][][];
+            int j = 0;
+            for (var e : split.entrySet()) {
+                values[j] = e.getKey();
+                wants[j] = e.getValue().stream().sorted(java.util.Comparator.comparingLong(a -> a[0])).toArray(long[][]::new);
+                j++;
+            }
+            int[] seen = new int[values.length], next = new int[values.length];
+            for (int i = 0; i < n; i++) {
+                int v = Arrays.binarySearch(values, score[i]);
+                if (v < 0) continue;
+                seen[v]++;
+                while (next[v] < wants[v].length && wants[v][next[v]][0] == seen[v]) {
+                    out[(int) wants[v][next[v]][1]] = new Cut(values[v], i);
+                    next[v]++;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** First index of sorted[0..) whose value equals sorted[i] (binary search: runs of ties may be long). */
+    private static int firstIndexOf(double[] sorted, int i) {
+        double t = sorted[i];
+        int lo = 0, hi = i; // answer in [lo, hi]
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (Double.compare(sorted[mid], t) < 0) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    /** Last index of sorted[0..n) whose value equals sorted[i]. */
+    private static int lastIndexOf(double[] sorted, int i, int n) {
+        double t = sorted[i];
+        int lo = i, hi = n - 1; // answer in [lo, hi]
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (Double.compare(sorted[mid], t) > 0) hi = mid - 1; else lo = mid;
+        }
+        return lo;
     }
 }

@@ -56,14 +56,25 @@ public final class Plans {
             Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
             return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
+        return msp(r, new dev.mixprune.io.WeightsBlockSource(dense), statWindows, traces, calibStream, dataId, workDir,
+                MspSearch.Resources.defaults(workDir), log);
+    }
+
+    /**
+     * The msp plan: the search streamed from {@code source} (a memory-mapped file: one block in memory at a
+     * time), with fitness windows drawn from the calibration stream with another seed.
+     */
+    public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
+                                   int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log) throws IOException {
         // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
-        List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), dense.config().seqLen(), ~r.seed());
+        int len = statWindows.get(0).length;
+        List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), len, ~r.seed());
         MspSearch.Settings ms = new MspSearch.Settings(r.method(), r.target(), Levels.parse(r.levels(), r.step()),
                 r.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, r.search(),
-                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
+                OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA).withResources(resources);
         SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
                 p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
-        MspSearch.Outcome o = MspSearch.run(dense, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
+        MspSearch.Outcome o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
                 workDir.resolve("search.checkpoint.json"), false, listener, log::println);
         SearchTrace.save(o.result().trace(), workDir.resolve("search-trace.json"));
         return o.plan();

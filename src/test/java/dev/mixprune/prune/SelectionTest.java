@@ -54,4 +54,32 @@ class SelectionTest {
             assertThat(mask).as("trial %d", trial).isEqualTo(expected);
         }
     }
+
+    @Test
+    void cutsTakeExactlyWhatMarkSmallestMarksForEveryKTiesIncluded() {
+        Random r = new Random(17);
+        for (int trial = 0; trial < 300; trial++) {
+            int n = 1 + r.nextInt(trial < 200 ? 60 : 5000);
+            double[] s = new double[n];
+            int kind = trial % 4;
+            for (int i = 0; i < n; i++) {
+                s[i] = switch (kind) {
+                    case 0 -> r.nextInt(1 + trial % 5);                          // heavy ties
+                    case 1 -> r.nextBoolean() ? 0.0 : Math.abs(r.nextGaussian()); // half zeros
+                    case 2 -> Math.abs(r.nextGaussian());
+                    default -> (r.nextInt(3) == 0 ? -0.0 : 0.0);                // signed zeros only
+                };
+            }
+            long[] ks = new long[12];
+            for (int j = 0; j < ks.length; j++) ks[j] = j == 0 ? 0 : j == 1 ? n : r.nextInt(n + 1);
+            Selection.Cut[] cuts = Selection.cuts(s, n, ks);
+            for (int j = 0; j < ks.length; j++) {
+                boolean[] want = new boolean[n];
+                Selection.markSmallest(s, n, (int) ks[j], want, 0);
+                boolean[] got = new boolean[n];
+                for (int i = 0; i < n; i++) got[i] = cuts[j].takes(s[i], i);
+                assertThat(got).as("trial %d n %d k %d", trial, n, ks[j]).isEqualTo(want);
+            }
+        }
+    }
 }
