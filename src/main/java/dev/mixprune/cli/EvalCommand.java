@@ -20,7 +20,7 @@ import dev.mixprune.eval.zeroshot.TaskLoader;
 import dev.mixprune.eval.zeroshot.TaskResult;
 import dev.mixprune.eval.zeroshot.ZeroShotEvaluator;
 import dev.mixprune.eval.zeroshot.ZeroShotTask;
-import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.Tokenizer;
@@ -135,29 +135,38 @@ public final class EvalCommand implements Callable<Integer> {
         DocSelection selection = parseOrder(limitOrder);
         if (todo.isEmpty() && pplFiles.isEmpty()) throw new UsageException("nothing to do: --tasks none and no --ppl files");
         Path dir = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
-        ProgressFactory progress = ProgressFactory.forCli(quiet);
+        java.util.List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(model, tokenizer), dir));
+        inputs.addAll(CommandFiles.model(dir, null));
+        inputs.addAll(pplFiles);
+        try (OutputSet outs = out == null ? null : OutputSet.begin(inputs, false)) {
+            Path staged = outs == null ? null : outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            ProgressFactory progress = ProgressFactory.forCli(quiet);
 
-        double date = System.currentTimeMillis() / 1000.0;
-        long t0 = System.nanoTime();
-        LoadedModel m = ModelLoader.load(model, tokenizer);
-        Tokenizer tok = m.requireTokenizer();
-        List<EvalReport.PplRow> ppl = new ArrayList<>();
-        for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));
+            double date = System.currentTimeMillis() / 1000.0;
+            long t0 = System.nanoTime();
+            LoadedModel m = ModelLoader.load(model, tokenizer);
+            Tokenizer tok = m.requireTokenizer();
+            List<EvalReport.PplRow> ppl = new ArrayList<>();
+            for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));
 
-        LoglikelihoodScorer batched = new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs);
-        LoglikelihoodBackend backend = switch (scoring.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "cached" -> new CachedContextScorer(m.weights(), batched);
-            case "batched" -> batched;
-            default -> throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
-        };
-        List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, docLimit, selection, progress);
-        String modelArgs = "pretrained=" + model + (tokenizer != null ? ",tokenizer=" + tokenizer : "") + ",scoring=" + scoring
-                + ",batch_seqs=" + batchSeqs + ",batch_logits=" + batchLogits;
-        EvalReport report = new EvalReport(model.toString(), modelArgs, docLimit,
-                selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl, date, (System.nanoTime() - t0) / 1e9);
-        if (out != null) AtomicFiles.write(out, report.toJsonString().getBytes(StandardCharsets.UTF_8));
-        stdout.print(json ? report.toJsonString() : report.table());
-        stdout.flush();
+            LoglikelihoodScorer batched = new LoglikelihoodScorer(scorers.apply(m), batchLogits, batchSeqs);
+            LoglikelihoodBackend backend = switch (scoring.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "cached" -> new CachedContextScorer(m.weights(), batched);
+                case "batched" -> batched;
+                default -> throw UsageException.option("--scoring", "expected 'cached' or 'batched', got '" + scoring + "'");
+            };
+            List<EvalReport.TaskRow> rows = dev.mixprune.eval.zeroshot.ZeroShotSuite.run(tok, backend, todo, dir, docLimit, selection, progress);
+            String modelArgs = "pretrained=" + model + (tokenizer != null ? ",tokenizer=" + tokenizer : "") + ",scoring=" + scoring
+                    + ",batch_seqs=" + batchSeqs + ",batch_logits=" + batchLogits;
+            EvalReport report = new EvalReport(model.toString(), modelArgs, docLimit,
+                    selection == DocSelection.HARNESS_SHUFFLE ? "harness-shuffle" : "file-order", rows, ppl, date, (System.nanoTime() - t0) / 1e9);
+            if (staged != null) {
+                Files.write(staged, report.toJsonString().getBytes(StandardCharsets.UTF_8));
+                outs.commit();
+            }
+            stdout.print(json ? report.toJsonString() : report.table());
+            stdout.flush();
+        }
         return Main.EXIT_OK;
     }
 }

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.UsageException;
 import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.LoadedModel;
@@ -38,17 +39,31 @@ public final class PackCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         UsageException.require(m >= 2 && m <= 128, "--m", "a group size in 2..128", m);
         TensorDType dtype = UsageException.fromOption("--values", () -> TensorDType.parse(values));
+        try (OutputSet outs = OutputSet.begin(CommandFiles.model(model, tokenizer), false)) {
+            Path staged = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            LlamaWeights packed;
+            try {
+                packed = pack(dtype, staged);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            PrintWriter pw = spec.commandLine().getOut();
+            pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype);
+            PackReport.of(packed, dtype == TensorDType.F32 ? 4 : 2).print(pw);
+            pw.printf("file size: %,d bytes%n", java.nio.file.Files.size(out));
+            pw.flush();
+        }
+        return 0;
+    }
+
+    private LlamaWeights pack(TensorDType dtype, Path staged) throws java.io.IOException {
         LoadedModel lm = ModelLoader.load(model, tokenizer);
         LlamaWeights dense = lm.weights().isPacked() ? lm.weights().unpack() : lm.weights();
         LlamaWeights packed = dense.pack(m);
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         lm.metadata().forEach((k, v) -> { if (v instanceof GgufValue g) pass.put(k, g); });
-        PackedGguf.write(out, packed, lm.vocabularyOrNull(), pass, dtype);
-        PrintWriter pw = spec.commandLine().getOut();
-        pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype);
-        PackReport.of(packed, dtype == TensorDType.F32 ? 4 : 2).print(pw);
-        pw.printf("file size: %,d bytes%n", java.nio.file.Files.size(out));
-        pw.flush();
-        return 0;
+        PackedGguf.write(staged, packed, lm.vocabularyOrNull(), pass, dtype);
+        return packed;
     }
 }

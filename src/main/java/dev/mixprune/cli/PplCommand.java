@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.UsageException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,7 +70,12 @@ public final class PplCommand implements Callable<Integer> {
             // Windows are cut from the start of the stream, so a prefix of limit*T tokens gives exactly the first windows.
             if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
         }
-        if (dumpWindows != null) writeWindows(dumpWindows, Perplexity.windows(ids, T), T);
+        if (dumpWindows != null) {
+            try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), text), false)) {
+                writeWindows(outs.file(dumpWindows, OutputSet.Existing.REPLACE, "--dump-windows"), Perplexity.windows(ids, T), T);
+                outs.commit();
+            }
+        }
         PerplexityResult r = Perplexity.compute(w, ids, T);
         long t2 = System.nanoTime();
         err.printf(Locale.ROOT, "tokenized %d tokens in %.2f s; scored %d windows in %.2f s (%.0f tok/s)%n",

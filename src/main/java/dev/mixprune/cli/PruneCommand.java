@@ -11,7 +11,8 @@ import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.PerplexityResult;
-import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.io.BlockSink;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
@@ -101,6 +102,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Option(names = "--force", description = "replace existing files this command did not name itself (tokenizer.bin beside --out, "
+            + "a non-empty --out directory); inputs are never replaced") boolean force;
 
     /** The arguments as given (for the manifest's "command"). */
     private List<String> originalArgs() {
@@ -151,54 +154,98 @@ public final class PruneCommand implements Callable<Integer> {
             throw UsageException.option("--seqlen", "expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
         }
 
-        CalibrationWindows windows = null;
-        TokenStream calibStream = null;
         Path calibPath = resolveShared(calib);
         boolean needData = m.needsActivations() || reconError || (allocation != null && !allocation.equals("uniform"));
-        if (needData) {
-            if (!Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
-            calibStream = TokenStream.of(Corpus.read(calibPath), source.requireTokenizer());
-            windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
-        }
-        TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), source.requireTokenizer()) : null;
-        if (evalStream != null && evalStream.length() < c.seqLen()) {
-            throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
-        }
+        if (needData && !Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory));
+        // Every file this command writes, declared before any work: none may be an input, none is
+        // replaced silently, and they appear together (manifest last) or not at all.
+        List<Path> inputs = CommandFiles.of(CommandFiles.model(model, tokenizer), needData ? calibPath : null, evalPath, target.plan, fisherFile);
+        try (OutputSet outs = OutputSet.begin(inputs, force)) {
+            Path stagedModel = outFormat == ModelFormat.SAFETENSORS ? outs.directory(out, "--out") : outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            if (outFormat == ModelFormat.BIN && source.vocabularyOrNull() != null) {
+                outs.fileUnlessSame(out.toAbsolutePath().resolveSibling("tokenizer.bin"), TokenizerBin.bytes(source.vocabularyOrNull()),
+                        "tokenizer.bin beside --out");
+            }
+            Path stagedPlan = allocation != null && !allocation.equals("uniform")
+                    ? outs.file(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"), OutputSet.Existing.REPLACE, "--plan-out")
+                    : null;
+            Path stagedManifest = outs.manifest(manifestPath(out), "the manifest beside --out");
 
+            CalibrationWindows windows = null;
+            TokenStream calibStream = null;
+            if (needData) {
+                calibStream = TokenStream.of(Corpus.read(calibPath), source.requireTokenizer());
+                windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
+            }
+            TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), source.requireTokenizer()) : null;
+            if (evalStream != null && evalStream.length() < c.seqLen()) {
+                throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
+            }
+            Done done;
+            try {
+                done = work(source, start, m, prop, outFormat, outType, uniform, plan, windowLen, calibPath, calibStream, windows, evalPath, evalStream, maxBytes,
+                        stagedModel, stagedPlan, stagedManifest);
+            } catch (IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            printSummary(done, evalPath);
+        }
+        return 0;
+    }
+
+    /** What the summary needs once the outputs are in place. */
+    private record Done(byte[] manifestBytes, PruneMethod method, Propagation propagation, PruneResult result, PerplexityResult dense,
+                        PerplexityResult pruned, ModelFormat format, TensorDType dtype) {}
+
+    private Done work(BlockSource source, long start, PruneMethod m, Propagation prop, ModelFormat outFormat, TensorDType outType, Pattern uniform,
+                      SparsityPlan plan, int windowLen, Path calibPath, TokenStream calibStream, CalibrationWindows windows, Path evalPath,
+                      TokenStream evalStream, Long maxBytes, Path stagedModel, Path stagedPlan, Path stagedManifest) throws IOException {
+        LlamaConfig c = source.config();
         // 2. Work. The model is streamed: one block in memory at a time (docs/pruning.md, "Memory").
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
-        Long maxBytes = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
         int chunk = pruneChunk(c, m, windows == null ? 0 : windows.nsamples(), windowLen, outType, evalStream, maxBytes);
         dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
         if (!quiet) rp.lines().forEach(err::println);
         rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
         dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
-            plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err);
+            plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err, stagedPlan);
         }
         PerplexityResult densePpl = evalStream != null && evalDense ? BlockwisePerplexity.compute(source, evalStream.toArray(), c.seqLen()) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, chunk, SparseGptOptions.defaults());
         PruneListener progress = collectingGarbage(quiet ? PruneListener.NONE : PruneListener.printingTo(err), m.needsHessian() || reconError);
         PruneResult result;
-        try (BlockSink sink = BlockSink.open(source, out, outFormat, outType)) {
+        try (BlockSink sink = BlockSink.open(source, stagedModel, outFormat, outType)) {
             result = new SequentialPruner(opt, progress).run(source, sink, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
             sink.finish();
         }
         // The pruned perplexity is that of the file as written, read back block by block.
         PerplexityResult prunedPpl = null;
         if (evalStream != null) {
-            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+            try (BlockSource written = MappedBlockSource.openWeights(stagedModel)) {
                 prunedPpl = BlockwisePerplexity.compute(written, evalStream.toArray(), c.seqLen());
             }
         }
 
-        // 3. The manifest (temp file + rename), after the model.
+        // 3. The manifest: committed after the model.
         ObjectNode manifest = manifest(source, outFormat, outType, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
                 (System.nanoTime() - start) / 1e9);
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
-        Path manifestPath = manifestPath(out);
-        AtomicFiles.write(manifestPath, manifestBytes);
+        Files.write(stagedManifest, manifestBytes);
+        return new Done(manifestBytes, m, prop, result, densePpl, prunedPpl, outFormat, outType);
+    }
 
+    private void printSummary(Done d, Path evalPath) {
+        byte[] manifestBytes = d.manifestBytes();
+        PruneMethod m = d.method();
+        Propagation prop = d.propagation();
+        PruneResult result = d.result();
+        PerplexityResult densePpl = d.dense(), prunedPpl = d.pruned();
+        ModelFormat outFormat = d.format();
+        TensorDType outType = d.dtype();
+        Path manifestPath = manifestPath(out);
         PrintWriter o = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         if (json) {
             o.println(new String(manifestBytes, java.nio.charset.StandardCharsets.UTF_8));
@@ -212,7 +259,6 @@ public final class PruneCommand implements Callable<Integer> {
             o.printf("wrote %s (%s, %s) and %s%n", out, outFormat, outType, manifestPath);
         }
         o.flush();
-        return 0;
     }
 
     /** Calibration sequences per block-forward call: 16 (as before), fewer when --max-memory needs it. */
@@ -317,7 +363,7 @@ public final class PruneCommand implements Callable<Integer> {
      * allocation still load the whole model for this step.
      */
     private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
-                                  PrintWriter err) throws java.io.IOException {
+                                  PrintWriter err, Path stagedPlan) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
         LlamaWeights[] whole = new LlamaWeights[1];
         java.util.function.Supplier<LlamaWeights> loadWhole = () -> {
@@ -357,7 +403,7 @@ public final class PruneCommand implements Callable<Integer> {
             p = dev.mixprune.run.Plans.build(req, loadWhole.get(), Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
         }
         whole[0] = null;
-        p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
+        p.save(stagedPlan);
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
     }

@@ -5,6 +5,7 @@ import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -58,6 +60,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
+    @Option(names = "--force", description = "replace a non-empty --out directory (its files are deleted); inputs are never replaced") boolean force;
 
     @Override public Integer call() throws Exception {
         PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
@@ -89,14 +92,26 @@ public final class RunCommand implements Callable<Integer> {
             // called directly in tests
         }
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
-        LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
-        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
-                calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                taskList, docLimit, SharedFiles.resolve("data/tasks"));
-        MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
-
-        Path report = dir.resolve("report.html");
-        dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));
+        // The run directory is written under a temporary name beside its target and moved into place
+        // when everything is in it (report included): a run that fails or is killed leaves none.
+        List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(modelPath, tokenizer), calibPath, evalPath, fisher));
+        if (!taskList.isEmpty()) inputs.addAll(CommandFiles.model(SharedFiles.resolve("data/tasks"), null));
+        MspRun.Outcome o;
+        try (OutputSet outs = OutputSet.begin(inputs, force)) {
+            Path staged = outs.directory(dir, "--out");
+            try {
+                LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
+                MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
+                        calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
+                        taskList, docLimit, SharedFiles.resolve("data/tasks"));
+                o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
+                Files.writeString(staged.resolve("report.html"),
+                        HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+        }
 
         PrintStream so = System.out;
         if (json) {

@@ -17,6 +17,7 @@ import dev.mixprune.allocate.SearchSpace;
 import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.resources.ResourcePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,6 +68,7 @@ public final class SearchCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Option(names = "--force", description = "replace an existing search-trace.json beside --out (without --trace); inputs are never replaced") boolean force;
 
     PrintStream err = System.err;
     PrintStream stdout = System.out;
@@ -110,27 +112,48 @@ public final class SearchCommand implements Callable<Integer> {
         int len = seqlen != null ? seqlen : src.config().seqLen();
         UsageException.require(len <= src.config().seqLen(), "--seqlen", "at most the model's context length " + src.config().seqLen(), len);
         Path calibFile = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
-        long t0 = System.nanoTime();
-        int[] stream = FitnessWindows.tokenize(calibFile, src.requireTokenizer());
-        List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
-        List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
-        err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
-                calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
-        MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
-                fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
-                .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
         Path cp = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
         Path tr = trace != null ? trace : out.resolveSibling("search-trace.json");
+        // The plan and the trace appear together or not at all; the checkpoint is rewritten in place
+        // during the run (it must survive a kill for --resume) and only checked here.
+        try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile, fisher), force)) {
+            Path stagedPlan = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            Path stagedTrace = trace != null ? outs.file(tr, OutputSet.Existing.REPLACE, "--trace")
+                    : outs.file(tr, OutputSet.Existing.REFUSE, "search-trace.json beside --out (see --trace)");
+            outs.workingFile(cp, "--checkpoint");
+            long t0 = System.nanoTime();
+            int[] stream = FitnessWindows.tokenize(calibFile, src.requireTokenizer());
+            List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
+            List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
+            err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
+                    calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
+            MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
+                    fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
+                    .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
+            MspSearch.Outcome o;
+            long ts = System.nanoTime();
+            try {
+                o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress(), err::println);
+                o.plan().save(stagedPlan);
+                SearchTrace.save(o.result().trace(), stagedTrace);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            printSummary(o, (System.nanoTime() - ts) / 1e9, fk, levels, gran, cp, tr);
+        }
+        return 0;
+    }
 
-        SearchListener progress = p -> err.printf(Locale.ROOT,
+    private SearchListener progress() {
+        return p -> err.printf(Locale.ROOT,
                 "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  ETA %s  sparsity %.4f%n",
                 p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
                 eta(p.etaSeconds()), p.achievedSparsity());
-        long ts = System.nanoTime();
-        MspSearch.Outcome o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println);
-        double secs = (System.nanoTime() - ts) / 1e9;
-        o.plan().save(out);
-        SearchTrace.save(o.result().trace(), tr);
+    }
+
+    private void printSummary(MspSearch.Outcome o, double secs, KlFitness.Kind fk, Levels levels, Granularity gran, Path cp, Path tr) {
+
 
         var t = o.timings();
         stdout.printf(Locale.ROOT, "plan      %s (allocation msp, %s, %s granularity)%n", out, levels.name(), gran.name().toLowerCase(Locale.ROOT));
@@ -147,7 +170,6 @@ public final class SearchCommand implements Callable<Integer> {
         double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
         stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
-        return 0;
     }
 
     private static String eta(double s) {

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.UsageException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
@@ -60,6 +61,24 @@ public final class SensitivityCommand implements Callable<Integer> {
         int T = seqlen == null ? c.seqLen() : seqlen;
         UsageException.require(T <= c.seqLen(), "--seqlen", "at most the model's context length " + c.seqLen(), T);
                 Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
+        try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile), false)) {
+            Path staged = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            Done done;
+            try {
+                done = compute(m, c, T, calibFile, staged);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            printSummary(done);
+        }
+        return 0;
+    }
+
+    /** The report and the lines printed under its tables. */
+    private record Done(FisherReport report, String summary) {}
+
+    private Done compute(LoadedModel m, LlamaConfig c, int T, Path calibFile, Path staged) throws java.io.IOException {
 
         long t0 = System.nanoTime();
         CalibrationWindows w = selectWindows(m, calibFile, T);
@@ -71,17 +90,20 @@ public final class SensitivityCommand implements Callable<Integer> {
             r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.step(1), nThreads, source);
         }
         long t2 = System.nanoTime();
-        r.save(out);
+        r.save(staged);
+        return new Done(r, String.format(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
+                r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss())
+                + String.format(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%d threads); wrote %s", (t1 - t0) / 1e9, (t2 - t1) / 1e9, nThreads, out));
+    }
+
+    private void printSummary(Done d) {
+        FisherReport r = d.report();
         if (json) {
             stdout.println(r.toJsonString());
         } else {
             printTables(r, stdout);
-            stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
-                    r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
-            stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%d threads); wrote %s%n",
-                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, nThreads, out);
+            stdout.println(d.summary());
         }
-        return 0;
     }
 
     /**

@@ -65,12 +65,13 @@ final class PendingFile implements AutoCloseable {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
+        Temporaries.forget(tmp);
         committed = true;
     }
 
     @Override public void close() throws IOException {
         if (committed) return;
-        Files.deleteIfExists(tmp);
+        Temporaries.delete(tmp);
         deleteEmpty(createdDirs);
     }
 }

@@ -46,6 +46,11 @@ public final class TokenizerBin {
     }
 
     public static void write(Vocabulary v, Path file) throws IOException {
+        AtomicFiles.write(file, bytes(v));
+    }
+
+    /** The file's bytes (known before anything is written: the output set compares them with an existing tokenizer.bin). */
+    public static byte[] bytes(Vocabulary v) {
         int total = 4;
         for (int i = 0; i < v.size(); i++) total += 8 + v.piece(i).length;
         ByteBuffer bb = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
@@ -55,6 +60,6 @@ public final class TokenizerBin {
             bb.putInt(v.piece(i).length);
             bb.put(v.piece(i));
         }
-        AtomicFiles.write(file, bb.array());
+        return bb.array();
     }
 }

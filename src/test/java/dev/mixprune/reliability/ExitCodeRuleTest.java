@@ -4,13 +4,7 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.cli.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,27 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * picocli warnings.
  */
 class ExitCodeRuleTest {
-    record Run(int exit, String out, String err) {}
-
-    /** Runs the whole CLI in-process; captures its writers and System.out/err (picocli's warnings go there). */
-    static synchronized Run cli(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream sysOut = new ByteArrayOutputStream(), sysErr = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(sysOut, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(sysErr, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            CommandLine cl = Main.commandLine(new Main());
-            cl.setOut(new PrintWriter(out, true));
-            cl.setErr(new PrintWriter(err, true));
-            code = Main.execute(cl, args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Run(code, out + sysOut.toString(StandardCharsets.UTF_8), err + sysErr.toString(StandardCharsets.UTF_8));
-    }
+    static Cli.Run cli(String... args) { return Cli.run(args); }
 
     static String model() { return SharedFiles.require(SharedFiles.stories260KBin()).toString(); }
 
@@ -51,12 +25,12 @@ class ExitCodeRuleTest {
     void helpWorksOnEveryCommandWithoutWarnings() {
         List<String> names = new ArrayList<>(Main.commandLine(new Main()).getSubcommands().keySet());
         assertThat(names).contains("run", "inspect", "generate", "ppl", "sensitivity", "search", "prune", "eval", "report", "pack");
-        Run top = cli("--help");
+        Cli.Run top = cli("--help");
         assertThat(top.exit()).isZero();
         assertThat(top.err()).doesNotContain("WARN");
         for (String name : names) {
             for (String flag : List.of("--help", "-h")) {
-                Run r = cli(name, flag);
+                Cli.Run r = cli(name, flag);
                 assertThat(r.exit()).as("%s %s: %s", name, flag, r.err()).isZero();
                 assertThat(r.out()).as(name).contains("Usage: mixprune " + name);
                 assertThat(r.err()).as(name).doesNotContain("WARN").doesNotContain("Missing required");
@@ -93,7 +67,7 @@ class ExitCodeRuleTest {
                 List.of("run", "--model", model(), "--generations", "-3", "--out", out),
                 List.of("prune", "--model", model(), "--no-such-option"));
         for (List<String> c : cases) {
-            Run r = cli(c.toArray(String[]::new));
+            Cli.Run r = cli(c.toArray(String[]::new));
             assertThat(r.exit()).as("%s -> %s", c, r.err()).isEqualTo(Main.EXIT_USAGE);
             assertThat(r.err()).as(c.toString()).doesNotContain("Exception").doesNotContain("java.");
         }
@@ -115,7 +89,7 @@ class ExitCodeRuleTest {
                 List.of("run", "--model", missing, "--out", out),
                 List.of("report", missing));
         for (List<String> c : cases) {
-            Run r = cli(c.toArray(String[]::new));
+            Cli.Run r = cli(c.toArray(String[]::new));
             assertThat(r.exit()).as("%s -> %s", c, r.err()).isEqualTo(Main.EXIT_BAD_INPUT);
             assertThat(r.err()).as(c.toString()).contains("missing.bin").doesNotContain("Exception");
         }
