@@ -18,6 +18,8 @@ import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
+import dev.mixprune.progress.Progress;
+import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.resources.ResourcePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -130,10 +132,30 @@ public final class SearchCommand implements Callable<Integer> {
             MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
                     fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
                     .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
+            // Progress: the set-up (statistics, candidate ranks or the SparseGPT level database, dense logits of the fitness
+            // windows) as one stage until generation 0 is reported, then a bar over the generations; one log line per generation.
+            ProgressFactory bars = ProgressFactory.forCli(quiet, err);
+            Progress[] stage = {bars.start("search setup", 0, "steps"), null};
+            SearchListener progress = p -> {
+                if (stage[1] == null) {
+                    stage[0].close();
+                    stage[1] = bars.start("search", p.generations() + 1L, "generations");
+                }
+                stage[1].step(1);
+                stage[1].message(String.format(Locale.ROOT, "best %.4f", p.bestFitness()));
+                bars.log(String.format(Locale.ROOT, "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  sparsity %.4f",
+                        p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
+                        p.achievedSparsity()));
+            };
             MspSearch.Outcome o;
             long ts = System.nanoTime();
             try {
-                o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress(), err::println);
+                try {
+                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, bars::log);
+                } finally {
+                    stage[0].close();
+                    if (stage[1] != null) stage[1].close();
+                }
                 o.plan().save(stagedPlan);
                 SearchTrace.save(o.result().trace(), stagedTrace);
             } catch (java.io.IOException e) {
@@ -143,13 +165,6 @@ public final class SearchCommand implements Callable<Integer> {
             printSummary(o, (System.nanoTime() - ts) / 1e9, fk, levels, gran, cp, tr);
         }
         return 0;
-    }
-
-    private SearchListener progress() {
-        return p -> err.printf(Locale.ROOT,
-                "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  ETA %s  sparsity %.4f%n",
-                p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
-                eta(p.etaSeconds()), p.achievedSparsity());
     }
 
     private void printSummary(MspSearch.Outcome o, double secs, KlFitness.Kind fk, Levels levels, Granularity gran, Path cp, Path tr) {
@@ -172,9 +187,5 @@ public final class SearchCommand implements Callable<Integer> {
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
     }
 
-    private static String eta(double s) {
-        long x = Math.round(s);
-        return x >= 60 ? (x / 60) + "m" + String.format("%02d", x % 60) + "s" : x + "s";
-    }
 
 }

@@ -9,7 +9,9 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * Every coordinate of every parameter tensor of tiny random models (odd sizes, GQA, shared and
- * unshared classifier) against central finite differences of the independent reference forward.
+ * unshared classifier; the family features: q/k/v and all-linear biases, tied embeddings, explicit
+ * head_dim, llama3 and linear RoPE scaling, rope_theta 1e6) against central finite differences of
+ * the independent reference forward.
  */
 class GradientCheckTest {
     /**
@@ -26,11 +28,14 @@ class GradientCheckTest {
     static final double ABS_TOL = 1e-10;
 
     @ParameterizedTest
-    @ValueSource(strings = {"sharedGqa", "unsharedGqa", "multiHead"})
+    @ValueSource(strings = {"sharedGqa", "unsharedGqa", "multiHead", "qwenLike", "llama3Like", "allBiasesLinearRope"})
     void everyCoordinateMatchesCentralDifferences(String model) {
         LlamaConfig c = switch (model) {
             case "sharedGqa" -> TestModels.sharedGqa();
             case "unsharedGqa" -> TestModels.unsharedGqa();
+            case "qwenLike" -> TestModels.qwenLike();
+            case "llama3Like" -> TestModels.llama3Like();
+            case "allBiasesLinearRope" -> TestModels.allBiasesLinearRope();
             default -> TestModels.multiHead();
         };
         boolean shared = c.sharedClassifier();
@@ -40,8 +45,12 @@ class GradientCheckTest {
 
         assertThat(r.loss()).isCloseTo(PositionwiseForward.loss(p, tokens), within(1e-12));
 
-        FiniteDifferenceCheck check = FiniteDifferenceCheck.run(p, r.gradient(), tokens, PositionwiseForward::loss,
-                name -> true, FiniteDifferenceCheck::all);
+        // The family models (biases, head_dim, RoPE scaling): every coordinate of tensors up to 64 values (biases, norms), every third otherwise.
+        boolean family = !c.biases().isEmpty() || c.headDim() * c.nHeads() != c.dim();
+        FiniteDifferenceCheck check = family
+                ? FiniteDifferenceCheck.run(p, r.gradient(), tokens, PositionwiseForward::loss, name -> true, g -> java.util.stream.IntStream.range(0, g.length)
+                        .filter(i -> g.length <= 64 || i % 3 == 0).toArray())
+                : FiniteDifferenceCheck.run(p, r.gradient(), tokens, PositionwiseForward::loss, name -> true, FiniteDifferenceCheck::all);
         System.out.printf("gradient check (%s, %s classifier): %d coordinates relative, %d absolute; worst relative error %.3e%n",
                 model, shared ? "shared" : "unshared", check.checkedRel, check.checkedAbs, check.worstRel);
         assertThat(check.failures).as("coordinates whose gradient disagrees with finite differences").isEmpty();
