@@ -188,7 +188,7 @@ public final class PruneCommand implements Callable<Integer> {
             Done done;
             try {
                 done = work(source, start, m, prop, outFormat, outType, uniform, plan, windowLen, calibPath, calibStream, windows, evalPath, evalStream, maxBytes,
-                        stagedModel, stagedPlan, stagedManifest);
+                        outs, stagedModel, stagedPlan, stagedManifest);
             } catch (IOException e) {
                 throw outs.named(e);
             }
@@ -204,7 +204,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     private Done work(BlockSource source, long start, PruneMethod m, Propagation prop, ModelFormat outFormat, TensorDType outType, Pattern uniform,
                       SparsityPlan plan, int windowLen, Path calibPath, TokenStream calibStream, CalibrationWindows windows, Path evalPath,
-                      TokenStream evalStream, Long maxBytes, Path stagedModel, Path stagedPlan, Path stagedManifest) throws IOException {
+                      TokenStream evalStream, Long maxBytes, OutputSet outs, Path stagedModel, Path stagedPlan, Path stagedManifest) throws IOException {
         LlamaConfig c = source.config();
         // 2. Work. The model is streamed: one block in memory at a time (docs/pruning.md, "Memory").
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
@@ -244,7 +244,7 @@ public final class PruneCommand implements Callable<Integer> {
         ObjectNode manifest = manifest(source, outFormat, outType, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
                 (System.nanoTime() - start) / 1e9);
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
-        Files.write(stagedManifest, manifestBytes);
+        outs.write(stagedManifest, manifestBytes);
         // An HF model is a directory that gets uploaded as a whole: the provenance goes inside it too.
         if (outFormat == ModelFormat.SAFETENSORS && Files.isDirectory(stagedModel)) Files.write(stagedModel.resolve(HF_MANIFEST), manifestBytes);
         return new Done(manifestBytes, m, prop, result, densePpl, prunedPpl, outFormat, outType);
@@ -361,6 +361,20 @@ public final class PruneCommand implements Callable<Integer> {
      * factorization temporaries), hence per layer for them. A collection costs a fraction of a
      * second against seconds to minutes of pruning per block; -XX:+DisableExplicitGC turns it off.
      */
+    /**
+     * Test hook of the kill tests (docs/reliability.md): {@code -Dmixprune.debug.blockPauseMs=N}
+     * sleeps N ms after each block, so that a kill lands while the output is half written.
+     */
+    private static void pauseForKillTests() {
+        long ms = Long.getLong("mixprune.debug.blockPauseMs", 0);
+        if (ms <= 0) return;
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static PruneListener collectingGarbage(PruneListener inner, boolean perLayer) {
         return new PruneListener() {
             @Override public void blockStarted(int block, int nBlocks) { inner.blockStarted(block, nBlocks); }
@@ -373,6 +387,7 @@ public final class PruneCommand implements Callable<Integer> {
             @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) {
                 System.gc();
                 inner.blockFinished(report, nBlocks);
+                pauseForKillTests();
             }
 
             @Override public void warning(String message) { inner.warning(message); }

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.Temporaries;
 import dev.mixprune.UsageException;
 
 import java.io.IOException;
@@ -238,6 +239,15 @@ public final class OutputSet implements AutoCloseable {
     public Path finalPath(Path staged) {
         for (Entry e : entries) if (e.staged.equals(staged)) return e.target;
         throw new IllegalArgumentException(staged + " is not a staged output");
+    }
+
+    /** Writes bytes to a staged output; a failure names the output's final path ("cannot write X: No space left on device"). */
+    public void write(Path staged, byte[] bytes) throws IOException {
+        try {
+            Files.write(staged, bytes);
+        } catch (IOException e) {
+            throw new OutputException(finalPath(staged), "write", e);
+        }
     }
 
     /**

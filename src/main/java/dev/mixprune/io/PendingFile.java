@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.Temporaries;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;

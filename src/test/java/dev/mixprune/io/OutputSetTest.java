@@ -50,7 +50,7 @@ class OutputSetTest {
             Files.write(d.resolve("config.json"), new byte[3]);
         }
         assertThat(names(dir)).isEmpty();
-        assertThat(Temporaries.live()).noneMatch(p -> p.startsWith(dir));
+        assertThat(dev.mixprune.Temporaries.live()).noneMatch(p -> p.startsWith(dir));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.mixprune.io;
+package dev.mixprune;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -26,8 +26,8 @@ import java.util.stream.Stream;
  * {@code .NAME.mixprune-PID-START-RAND.tmp}: the owner's process id and start time (seconds, base
  * 36). Moving a file aside while replacing it gives {@code ...bak}. Three ways they go away:
  * <ul>
- *   <li>normally, renamed into place or deleted by their owner ({@link OutputSet}, {@link AtomicFiles},
- *       {@link PendingFile});</li>
+ *   <li>normally, renamed into place or deleted by their owner (io.OutputSet, io.AtomicFiles,
+ *       io.PendingFile, resources.WorkDir);</li>
  *   <li>on SIGTERM / SIGINT (and a normal exit), by a shutdown hook that deletes the live ones;</li>
  *   <li>after kill -9 or a power cut, by the next mixprune command that writes into the same
  *       directory ({@link #removeStale}): a temporary whose owner process is gone (or whose pid now
@@ -47,7 +47,7 @@ public final class Temporaries {
     private static final String START = startTag(ProcessHandle.current());
     private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
     /** Held while a set of outputs is moved into place, and by the shutdown hook. */
-    static final Object LOCK = new Object();
+    public static final Object LOCK = new Object();
     private static volatile boolean shuttingDown;
 
     static {
@@ -60,7 +60,7 @@ public final class Temporaries {
     }
 
     /** True once the JVM is shutting down (SIGTERM/SIGINT): no output may be committed any more. */
-    static boolean shuttingDown() { return shuttingDown; }
+    public static boolean shuttingDown() { return shuttingDown; }
 
     private static String name(String target, String kind) {
         return "." + target + ".mixprune-" + PID + "-" + START + "-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36) + "." + kind;
@@ -88,7 +88,7 @@ public final class Temporaries {
     }
 
     /** A new empty directory beside {@code target}, registered for cleanup. */
-    static Path createDirectory(Path dir, String target) throws IOException {
+    public static Path createDirectory(Path dir, String target) throws IOException {
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(name(target, "tmp"));
             try {
@@ -105,7 +105,7 @@ public final class Temporaries {
     }
 
     /** A name for moving {@code target} aside while it is replaced (not created; registered). */
-    static Path backupName(Path target) {
+    public static Path backupName(Path target) {
         Path b = target.resolveSibling(name(target.getFileName().toString(), "bak"));
         LIVE.add(b);
         return b;
@@ -125,7 +125,7 @@ public final class Temporaries {
         LIVE.remove(p);
     }
 
-    static void deleteRecursively(Path p) throws IOException {
+    public static void deleteRecursively(Path p) throws IOException {
         if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             try (Stream<Path> s = Files.walk(p)) {
                 List<Path> all = new ArrayList<>(s.sorted(Comparator.reverseOrder()).toList());
@@ -155,7 +155,7 @@ public final class Temporaries {
     }
 
     /** The target a temporary or backup stands for, from its name; null if it is not ours. */
-    static Path target(Path tmp) {
+    public static Path target(Path tmp) {
         Matcher m = NAME.matcher(tmp.getFileName().toString());
         return m.matches() ? tmp.resolveSibling(m.group(1)) : null;
     }
@@ -195,7 +195,7 @@ public final class Temporaries {
     }
 
     /** The process that made a temporary still runs: same pid, and (when known) the same start time. */
-    static boolean ownerAlive(long pid, String start) {
+    public static boolean ownerAlive(long pid, String start) {
         if (pid == PID && start.equals(START)) return true;
         Optional<ProcessHandle> p = ProcessHandle.of(pid);
         if (p.isEmpty() || !p.get().isAlive()) return false;
@@ -204,5 +204,5 @@ public final class Temporaries {
     }
 
     /** Live temporaries of this process (for tests). */
-    static Set<Path> live() { return Set.copyOf(LIVE); }
+    public static Set<Path> live() { return Set.copyOf(LIVE); }
 }
