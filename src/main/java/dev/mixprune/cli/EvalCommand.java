@@ -23,7 +23,7 @@ import dev.mixprune.eval.zeroshot.ZeroShotTask;
 import dev.mixprune.io.OutputSet;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import picocli.CommandLine.Command;
@@ -144,7 +144,7 @@ public final class EvalCommand implements Callable<Integer> {
 
             double date = System.currentTimeMillis() / 1000.0;
             long t0 = System.nanoTime();
-            LoadedModel m = ModelLoader.load(model, tokenizer);
+            LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
             Tokenizer tok = m.requireTokenizer();
             List<EvalReport.PplRow> ppl = new ArrayList<>();
             for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));

@@ -3,8 +3,7 @@ package dev.mixprune.cli;
 import dev.mixprune.UsageException;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
@@ -49,7 +48,7 @@ public final class GenerateCommand implements Callable<Integer> {
         UsageException.require(steps >= 0, "-n", "0 (the context length) or more", steps);
         UsageException.require(temperature >= 0, "--temperature", "a value >= 0", temperature);
         UsageException.require(topP >= 0 && topP <= 1, "--top-p", "a value in [0, 1]", topP);
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         Tokenizer tok = m.requireTokenizer();
@@ -64,7 +63,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
         // llama2.c's rule: BOS or EOS ends the text.
-        int[] tokens = g.generate(promptIds, n, sampler, id -> id == Vocabulary.BOS || id == Vocabulary.EOS, (prev, next) -> {
+        int[] tokens = g.generate(promptIds, n, sampler, tok.specialTokens()::stopsGeneration, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
             out.write(piece, 0, piece.length);
             out.flush();

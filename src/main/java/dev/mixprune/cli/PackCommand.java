@@ -33,12 +33,14 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: found beside the model); written into the GGUF") Path tokenizer;
     @Option(names = "--out", required = true, description = "output packed .gguf") Path out;
     @Option(names = "--m", defaultValue = "8", description = "group size M (2..128; default ${DEFAULT-VALUE})") int m;
-    @Option(names = "--values", defaultValue = "f32", description = "value type: f32 or f16 (default ${DEFAULT-VALUE})") String values;
+    @Option(names = "--values", defaultValue = "f32",
+            description = "kept values as f32, f16 or q8 (8-bit: Q8_0 blocks of 32 kept values; dense tensors then Q8_0 too); default ${DEFAULT-VALUE}") String values;
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
         UsageException.require(m >= 2 && m <= 128, "--m", "a group size in 2..128", m);
         TensorDType dtype = UsageException.fromOption("--values", () -> TensorDType.parse(values));
+        if (dtype == TensorDType.Q4_0) throw UsageException.option("--values", "packed values are f32, f16 or q8, not q4_0");
         try (OutputSet outs = OutputSet.begin(CommandFiles.model(model, tokenizer), false)) {
             Path staged = outs.file(out, OutputSet.Existing.REPLACE, "--out");
             LlamaWeights packed;
@@ -49,8 +51,8 @@ public final class PackCommand implements Callable<Integer> {
             }
             outs.commit();
             PrintWriter pw = spec.commandLine().getOut();
-            pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype);
-            PackReport.of(packed, dtype == TensorDType.F32 ? 4 : 2).print(pw);
+            pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype == TensorDType.Q8_0 ? "8-bit (Q8_0 blocks)" : dtype.name());
+            PackReport.of(packed, dtype).print(pw);
             pw.printf("file size: %,d bytes%n", java.nio.file.Files.size(out));
             pw.flush();
         }
@@ -63,7 +65,7 @@ public final class PackCommand implements Callable<Integer> {
         LlamaWeights packed = dense.pack(m);
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         lm.metadata().forEach((k, v) -> { if (v instanceof GgufValue g) pass.put(k, g); });
-        PackedGguf.write(staged, packed, lm.vocabularyOrNull(), pass, dtype);
+        PackedGguf.write(staged, packed, lm.tokenizerOrNull(), pass, dtype);
         return packed;
     }
 }

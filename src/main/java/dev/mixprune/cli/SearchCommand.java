@@ -18,8 +18,8 @@ import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
-import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
+import dev.mixprune.run.SearchProgress;
 import dev.mixprune.resources.ResourcePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -132,29 +132,11 @@ public final class SearchCommand implements Callable<Integer> {
             MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
                     fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
                     .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
-            // Progress: the set-up (statistics, candidate ranks or the SparseGPT level database, dense logits of the fitness
-            // windows) as one stage until generation 0 is reported, then a bar over the generations; one log line per generation.
-            ProgressFactory bars = ProgressFactory.forCli(quiet, err);
-            Progress[] stage = {bars.start("search setup", 0, "steps"), null};
-            SearchListener progress = p -> {
-                if (stage[1] == null) {
-                    stage[0].close();
-                    stage[1] = bars.start("search", p.generations() + 1L, "generations");
-                }
-                stage[1].step(1);
-                stage[1].message(String.format(Locale.ROOT, "best %.4f", p.bestFitness()));
-                bars.log(String.format(Locale.ROOT, "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  sparsity %.4f",
-                        p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
-                        p.achievedSparsity()));
-            };
             MspSearch.Outcome o;
             long ts = System.nanoTime();
             try {
-                try {
-                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, bars::log);
-                } finally {
-                    stage[0].close();
-                    if (stage[1] != null) stage[1].close();
+                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(quiet, err), "")) {
+                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log);
                 }
                 o.plan().save(stagedPlan);
                 SearchTrace.save(o.result().trace(), stagedTrace);

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -160,14 +161,14 @@ public final class GgufModel {
      * the keys derived from the config, dtype and vocabulary written over it so they agree with
      * the tensors. Keys llama.cpp needs to load the family's architecture are always present.
      */
-    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) {
+    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) {
         ModelFamily fam = ModelFamilies.of(c);
         Map<String, GgufValue> m = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
         m.put("general.architecture", GgufValue.ofString(fam.ggufArchitecture()));
         m.putIfAbsent("general.name", GgufValue.ofString("mixprune"));
         m.put("general.alignment", GgufValue.ofUint32(m.containsKey("general.alignment") ? m.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT));
         // llama_ftype: 0 = ALL_F32, 1 = MOSTLY_F16.
-        m.put("general.file_type", GgufValue.ofUint32(dtype == TensorDType.F32 ? 0 : 1));
+        m.put("general.file_type", GgufValue.ofUint32(dtype.llamaFileType()));
         m.put(fam.ggufKey(GgufKey.CONTEXT_LENGTH), GgufValue.ofUint32(c.seqLen()));
         m.put(fam.ggufKey(GgufKey.EMBEDDING_LENGTH), GgufValue.ofUint32(c.dim()));
         m.put(fam.ggufKey(GgufKey.FEED_FORWARD_LENGTH), GgufValue.ofUint32(c.hiddenDim()));
@@ -189,7 +190,7 @@ public final class GgufModel {
             m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_TYPE));
             m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_FACTOR));
         }
-        if (vocab != null) GgufVocabulary.put(m, vocab, c.vocabSize());
+        if (tokenizer != null) GgufVocabulary.put(m, tokenizer, c.vocabSize());
         return m;
     }
 }

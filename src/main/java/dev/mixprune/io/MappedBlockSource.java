@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
@@ -8,6 +9,7 @@ import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
 import dev.mixprune.model.family.TensorId;
+import dev.mixprune.quant.Q8Matrix;
 import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
@@ -210,7 +212,7 @@ public final class MappedBlockSource implements BlockSource {
         b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
         if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
         Path tok = ModelLoader.binTokenizer(path, tokenizerPath);
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(TokenizerFiles.read(tok, c.vocabSize()));
     }
 
     private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
@@ -248,10 +250,9 @@ public final class MappedBlockSource implements BlockSource {
         if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
         refuseUnused(b, f.tensors().keySet(), name -> BadInputException.in(path, "tensor '" + name + "' is not part of a " + fam.ggufArchitecture()
                 + " model as this file's metadata describes it (" + unusedHint(name) + "); refusing to ignore it"));
-        Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
-                : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
+        b.tokenizer = !b.withTokenizer ? Optional.empty()
+                : tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
                 : GgufVocabulary.read(f, c.vocabSize());
-        b.tokenizer = v.map(Tokenizer::new);
         b.metadata = new LinkedHashMap<>(f.metadata());
     }
 
@@ -274,7 +275,7 @@ public final class MappedBlockSource implements BlockSource {
 
     private static Ref ggufRef(GgufFile f, GgufFile.TensorInfo t, int rows, int cols) {
         if (!t.type().canDequantize()) {
-            throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16 and Q8_0");
+            throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16, Q8_0 and Q4_0");
         }
         return new Ref(t.name(), f.data(t), t.type(), rows, cols);
     }
@@ -309,10 +310,10 @@ public final class MappedBlockSource implements BlockSource {
         if (!c.sharedClassifier()) b.classifier = hfRef(b, dir, owner, fam.hfName(TensorId.CLASSIFIER), c.vocabSize(), c.dim(), false);
         refuseUnused(b, owner.keySet(), name -> BadInputException.in(owner.get(name).path(), "tensor '" + name + "' is not part of a model_type "
                 + fam.hfModelTypes().getFirst() + " model as " + HfModel.CONFIG + " describes it (" + unusedHint(name) + "); refusing to ignore it"));
-        Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfModel.TOKENIZER))) tok = dir.resolve(HfModel.TOKENIZER);
-        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (b.withTokenizer) {
+            b.tokenizer = tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
+                    : TokenizerFiles.inHfDirectory(dir, c.vocabSize());
+        }
         b.metadata = cfg;
         b.path = dir;
     }
@@ -416,6 +417,30 @@ public final class MappedBlockSource implements BlockSource {
             r.readInto(data);
         }
         return new Matrix(r.rows(), r.cols(), data);
+    }
+
+    /**
+     * One linear as {@link #readLinear} reads it, except that a weight stored as Q8_0 (and not
+     * row-permuted on read) stays in its blocks ({@link Q8Matrix}): the form inference runs in.
+     */
+    public LinearWeight readLinearKeepingQ8(int b, LayerKind k) {
+        Ref r = linears.get(b).get(k);
+        boolean permuted = halvesQk && (k == LayerKind.WQ || k == LayerKind.WK);
+        if (r != null && r.type() == GgmlType.Q8_0 && !permuted) {
+            Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
+            r.release();
+            return q;
+        }
+        return readLinear(b, k, null);
+    }
+
+    /** The classifier (the embedding when shared) in its Q8_0 blocks when the file stores it so, else null. */
+    public Q8Matrix classifierQ8() {
+        Ref r = classifier != null ? classifier : embedding;
+        if (r.type() != GgmlType.Q8_0) return null;
+        Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
+        r.release();
+        return q;
     }
 
     /** A q/k bias of a rotate_half file in the interleaved order (other vectors unchanged). */

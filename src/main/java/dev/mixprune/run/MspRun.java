@@ -112,7 +112,7 @@ public final class MspRun {
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan plan = Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
-                    s.outDir(), log);
+                    s.outDir(), log, progress);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);
 
@@ -130,7 +130,7 @@ public final class MspRun {
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
-                ModelWriter.write(pruned, lm.vocabularyOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
+                ModelWriter.write(pruned, lm.tokenizerOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
             }
             // Named relative to the run directory (which is written under a temporary name and moved into place).
             zeroShot(allocation, modelFile != null ? modelFile.getFileName().toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
@@ -151,7 +151,7 @@ public final class MspRun {
     }
 
     /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress)
+    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress)
             throws IOException {
         if (s.tasks().isEmpty()) return;
         double date = System.currentTimeMillis() / 1000.0;
