@@ -4,6 +4,7 @@ import dev.mixprune.BadInputException;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.RopeScaling;
 import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
@@ -20,13 +21,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * THE reader of every model format (llama2.c .bin, GGUF incl. packed N:M GGUF, HF safetensors
@@ -166,7 +171,7 @@ public final class MappedBlockSource implements BlockSource {
         final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>(), biases = new ArrayList<>();
         final List<EnumMap<LayerKind, PackedGguf.Located>> packed = new ArrayList<>();
         /** Names of the file's tensors the model uses: any other tensor is refused ({@link #refuseUnused}). */
-        final java.util.Set<String> used = new java.util.HashSet<>();
+        final Set<String> used = new HashSet<>();
 
         void closeAll() {
             for (AutoCloseable c : closeables) {
@@ -245,7 +250,7 @@ public final class MappedBlockSource implements BlockSource {
         // A shared classifier may still be stored (byte-identical to the embedding, as llama2.c's converter writes it).
         b.used.add(fam.ggufName(TensorId.CLASSIFIER));
         if (!c.sharedClassifier()) b.classifier = ggufMatrix(b, f, fam.ggufName(TensorId.CLASSIFIER), c.vocabSize(), c.dim());
-        if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
+        if (!(c.ropeScaling() instanceof RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
         refuseUnused(b, f.tensors().keySet(), name -> BadInputException.in(path, "tensor '" + name + "' is not part of a " + fam.ggufArchitecture()
                 + " model as this file's metadata describes it (" + unusedHint(name) + "); refusing to ignore it"));
         Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
@@ -342,8 +347,8 @@ public final class MappedBlockSource implements BlockSource {
      * inverse-frequency buffers of old HF checkpoints ({@code rotary_emb.inv_freq}) are derived
      * data and allowed.
      */
-    private static void refuseUnused(Builder b, java.util.Collection<String> present, java.util.function.Function<String, BadInputException> error) {
-        for (String name : new java.util.TreeSet<>(present)) {
+    private static void refuseUnused(Builder b, Collection<String> present, Function<String, BadInputException> error) {
+        for (String name : new TreeSet<>(present)) {
             if (!b.used.contains(name) && !name.endsWith(".rotary_emb.inv_freq")) throw error.apply(name);
         }
     }
