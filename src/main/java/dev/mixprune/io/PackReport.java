@@ -34,8 +34,9 @@ public record PackReport(List<Layer> layers, long otherBytes, int valueBytes) {
                 default -> throw new IllegalStateException("unknown weight storage " + lw.getClass().getName());
             });
         }
-        // Embedding, classifier (if separate) and norms: stored as before (norms always F32).
-        long other = (long) valueBytes * c.vocabSize() * c.dim() * (c.sharedClassifier() ? 1 : 2) + 4L * c.dim() * (2L * c.nLayers() + 1);
+        // Embedding, classifier (if separate), norms and biases: stored as before (norms and biases always F32).
+        long other = (long) valueBytes * c.vocabSize() * c.dim() * (c.sharedClassifier() ? 1 : 2) + 4L * c.dim() * (2L * c.nLayers() + 1)
+                + 4L * c.biasesPerBlock() * c.nLayers();
         return new PackReport(layers, other, valueBytes);
     }
 
