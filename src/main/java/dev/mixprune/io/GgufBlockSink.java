@@ -203,9 +203,21 @@ final class GgufBlockSink implements BlockSink {
             if (!(lw instanceof PackedNM p) || p.n() != nm.n() || p.m() != nm.m()) {
                 throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " should be packed " + nm + ", got " + lw);
             }
-            tensor(family.ggufName(TensorId.nmValues(b, k)), weightType, p.values());
+            // Rows of q/k in the architecture's order, as for a dense layer (rows are independent in N:M).
+            float[] values = p.values();
+            byte[] index = PackedGguf.packIndices(p);
+            if (halvesQk && (k == LayerKind.WQ || k == LayerKind.WK)) {
+                int heads = k == LayerKind.WQ ? c.nHeads() : c.nKvHeads();
+                float[] v = new float[values.length];
+                byte[] ix = new byte[index.length];
+                RopePermutation.permuteRows(values, v, p.rows(), values.length / p.rows(), heads, true);
+                RopePermutation.permuteRows(index, ix, p.rows(), index.length / p.rows(), heads, true);
+                values = v;
+                index = ix;
+            }
+            tensor(family.ggufName(TensorId.nmValues(b, k)), weightType, values);
             begin(family.ggufName(TensorId.nmIndex(b, k)));
-            o.bytes(PackedGguf.packIndices(p));
+            o.bytes(index);
             end();
         }
         if (c.hasBias(k)) tensor(family.ggufName(TensorId.bias(b, k)), GgmlType.F32, qkRows(k, w.bias(k), 1));

@@ -409,7 +409,7 @@ public final class MappedBlockSource implements BlockSource {
      */
     public LinearWeight readLinear(int b, LayerKind k, float[] into) {
         PackedGguf.Located p = packed.get(b).get(k);
-        if (p != null) return p.read();
+        if (p != null) return p.read(halvesQk && (k == LayerKind.WQ || k == LayerKind.WK) ? (k == LayerKind.WQ ? config.nHeads() : config.nKvHeads()) : 0);
         Ref r = linears.get(b).get(k);
         float[] data = into != null ? into : new float[r.rows() * r.cols()];
         if (halvesQk && (k == LayerKind.WQ || k == LayerKind.WK)) {

@@ -113,10 +113,20 @@ public final class PackedGguf {
 
     /** A packed layer located in a file (shapes checked); {@link #read} decodes it. */
     record Located(Path path, String indexName, Nm nm, int rows, int cols, GgmlType valueType, MemorySegment values, MemorySegment index) {
-        PackedNM read() {
+        /** The layer; {@code halvesHeads} > 0: the file holds the rows in rotate_half order over that many heads (q/k of NEOX architectures). */
+        PackedNM read(int halvesHeads) {
             int spr = nm.slotsPerRow(cols), bits = nm.bits(), rb = nm.indexRowBytes(cols), n = nm.n(), m = nm.m();
             float[] v = new float[Math.multiplyExact(rows, spr)];
             Dequantize.toFloat(valueType, values, v);
+            MemorySegment index = this.index;
+            if (halvesHeads > 0) {
+                float[] inter = new float[v.length];
+                RopePermutation.permuteRows(v, inter, rows, spr, halvesHeads, false);
+                v = inter;
+                byte[] raw = index.toArray(ValueLayout.JAVA_BYTE), rawInter = new byte[raw.length];
+                RopePermutation.permuteRows(raw, rawInter, rows, rb, halvesHeads, false);
+                index = MemorySegment.ofArray(rawInter);
+            }
             byte[] idx = new byte[rows * spr];
             for (int r = 0; r < rows; r++) {
                 long bit = (long) r * rb * 8;
@@ -135,7 +145,7 @@ public final class PackedGguf {
                 }
             }
             if (values.isMapped()) values.unload();
-            if (index.isMapped()) index.unload();
+            if (this.index.isMapped()) this.index.unload();
             return new PackedNM(rows, cols, n, m, v, idx);
         }
     }
