@@ -112,7 +112,7 @@ public final class MspRun {
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan plan = Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
-                    s.outDir(), log);
+                    s.outDir(), log, progress);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);
 
