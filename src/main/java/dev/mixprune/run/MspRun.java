@@ -150,7 +150,7 @@ public final class MspRun {
     }
 
     /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress)
+    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress)
             throws IOException {
         if (s.tasks().isEmpty()) return;
         double date = System.currentTimeMillis() / 1000.0;
