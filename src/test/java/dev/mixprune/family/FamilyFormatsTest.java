@@ -150,7 +150,7 @@ class FamilyFormatsTest {
         LlamaWeights w = FamilyModels.weights(c, 29);
         for (BlockWeights b : w.blocks()) for (LayerKind k : LayerKind.values()) b.setLinear(k, dev.mixprune.sparse.NmMasks.magnitude(b.linear(k), 2, 4));
         Path packed = tmp.resolve("packed.gguf");
-        dev.mixprune.io.PackedGguf.write(packed, w.pack(4), FamilyModels.vocabulary(), Map.of(), TensorDType.F32);
+        dev.mixprune.io.PackedGguf.write(packed, w.pack(4), FamilyModels.tokenizer(), Map.of(), TensorDType.F32);
         LlamaWeights back = ModelLoader.loadWeights(packed);
         assertThat(back.isPacked()).isTrue();
         assertSameWeights(back.unpack(), w);
@@ -167,6 +167,14 @@ class FamilyFormatsTest {
             for (int i = 0; i < q.cols(); i++) if (stored.get(0, i) != 0f) kept[n++] = stored.get(0, i);
             assertThat(n).as("2:4 of random weights keeps exactly half").isEqualTo(kept.length);
             assertThat(java.util.Arrays.copyOf(values, kept.length)).isEqualTo(kept);
+        }
+        // 8-bit packed values (quant): the same rows come back, exactly as quantized in memory
+        Path q8 = tmp.resolve("packed-q8.gguf");
+        dev.mixprune.io.PackedGguf.write(q8, w.pack(4), FamilyModels.tokenizer(), Map.of(), TensorDType.Q8_0);
+        LlamaWeights backQ8 = ModelLoader.loadWeights(q8);
+        for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK}) {
+            Matrix expected = dev.mixprune.sparse.PackedNMQ8.quantize((dev.mixprune.sparse.PackedNM) w.pack(4).block(1).weight(k)).toDense();
+            assertThat(backQ8.unpack().block(1).linear(k).data()).as(k.shortName()).isEqualTo(expected.data());
         }
     }
 
