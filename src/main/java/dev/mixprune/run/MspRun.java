@@ -130,7 +130,7 @@ public final class MspRun {
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
-                ModelWriter.write(pruned, lm.tokenizerOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
+                ModelWriter.write(pruned, lm, modelFile, lm.format(), TensorDType.F32);
             }
             // Named relative to the run directory (which is written under a temporary name and moved into place).
             zeroShot(allocation, modelFile != null ? modelFile.getFileName().toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
