@@ -81,9 +81,10 @@ run_cell() {
   done
   if [ "$done" = 0 ]; then
     echo "== $(date -u +%H:%M:%SZ) run $dir ($allocs)" >&2
-    mkdir -p "$dir"
-    if ! mx run --allocations "$allocs" --out "$dir" --quiet "$@" ${EXTRA[@]+"${EXTRA[@]}"} > "$dir/run.txt" 2> "$dir/run.log"; then
-      echo "failed: $dir (see $dir/run.log)" >&2
+    rm -rf "$dir"   # an interrupted cell starts again (run refuses a non-empty --out)
+    mkdir -p "$(dirname "$dir")"
+    if ! mx run --allocations "$allocs" --out "$dir" --quiet "$@" ${EXTRA[@]+"${EXTRA[@]}"} > "$dir.txt" 2> "$dir.log"; then
+      echo "failed: $dir (see $dir.log)" >&2
       return 0
     fi
   fi
@@ -95,7 +96,7 @@ run_cell() {
       [ -s "$dir/wiki-$name.json" ] && continue
       local lim=()
       [ "$WIKI_LIMIT" != 0 ] && lim=(--limit "$WIKI_LIMIT")
-      mx ppl --model "$m" --text "$WIKITEXT" --seqlen 512 --json --quiet ${lim[@]+"${lim[@]}"} > "$dir/wiki-$name.json.tmp" 2>> "$dir/run.log" \
+      mx ppl --model "$m" --text "$WIKITEXT" --seqlen 512 --json --quiet ${lim[@]+"${lim[@]}"} > "$dir/wiki-$name.json.tmp" 2>> "$dir.log" \
         && mv "$dir/wiki-$name.json.tmp" "$dir/wiki-$name.json" || echo "failed: wiki ppl of $m" >&2
     done
   fi
