@@ -249,7 +249,8 @@ tables() {
           if (k && s / k < bmean) { bmean = s / k; best = r; minmax(c, r, n[c, r], "v"); blo = lo }
         }
         if (best == "") continue
-        verdict = mhi < blo ? "larger than the spread" : (mlo > blo ? "MSP not ahead" : "NOT larger than the spread (ranges overlap)")
+        if (n[c, m] < 2 || n[c, best] < 2) verdict = (mhi < blo ? "MSP ahead, one run each (no spread measured)" : "MSP not ahead (one run each)")
+        else verdict = mhi < blo ? "larger than the spread" : (mlo > hi ? "MSP behind" : "NOT larger than the spread (ranges overlap)")
         printf "- %s: MSP %.2f–%.2f vs %s %.2f–%.2f (best baseline by mean): %s\n", c, mlo, mhi, best, blo, hi, verdict
       }
     }'
