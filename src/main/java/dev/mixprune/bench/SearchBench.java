@@ -30,11 +30,30 @@ import java.util.Random;
  * candidate evaluations at a few token counts (with KlFitness's split into read+mask / forward /
  * loss). Wall and process CPU seconds; the machine's load is printed with them.
  * <pre>SearchBench MODEL.gguf [method wanda|magnitude] [levels unstructured|nm:8] [tokens 128,512] [seqlen 128]</pre>
+ * Two more modes:
+ * <pre>
+ * SearchBench write OUT.gguf DIM HIDDEN LAYERS HEADS KV_HEADS VOCAB   a synthetic F16 model with no vocabulary (any size), tensor by tensor
+ * SearchBench fitness MODEL.gguf WINDOWS SEQLEN TOPK TOKENS           KL fitness alone: dense targets of WINDOWS x SEQLEN random tokens
+ *                                                                    (top-k, 0 = exact), then one dense evaluation of TOKENS; memory printed
+ * </pre>
  */
 public final class SearchBench {
     private SearchBench() {}
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("write")) {
+            int[] a = new int[6];
+            for (int i = 0; i < 6; i++) a[i] = Integer.parseInt(args[2 + i]);
+            LlamaConfig c = new LlamaConfig(a[0], a[1], a[2], a[3], a[4], a[5], 4096, 1e-5f, 500000f, false);
+            long t0 = System.nanoTime();
+            SyntheticLlama.writeStreaming(Path.of(args[1]), c, null, 1, dev.mixprune.io.TensorDType.F16);
+            System.out.printf(Locale.ROOT, "wrote %s: %,d parameters in %.1f s%n", args[1], c.parameterCount(), (System.nanoTime() - t0) / 1e9);
+            return;
+        }
+        if (args[0].equals("fitness")) {
+            fitness(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+            return;
+        }
         Path model = Path.of(args[0]);
         PruneMethod method = PruneMethod.parse(args.length > 1 ? args[1] : "wanda");
         Levels levels = Levels.parse(args.length > 2 ? args[2] : "unstructured", 0.025);
@@ -96,6 +115,29 @@ public final class SearchBench {
             }
             sl.close();
             Files.deleteIfExists(cuts);
+        }
+    }
+
+    /** KL fitness memory: the dense targets' store and the process's peak resident size, by vocabulary and k. */
+    static void fitness(Path model, int nWindows, int seqLen, int topK, int tokens) throws Exception {
+        try (MappedBlockSource src = MappedBlockSource.openWeights(model)) {
+            LlamaConfig c = src.config();
+            System.out.printf(Locale.ROOT, "# %s: vocab %,d, dim %d, %d blocks; %d windows x %d, %s; load %s%n", model.getFileName(), c.vocabSize(), c.dim(),
+                    c.nLayers(), nWindows, seqLen, topK == 0 ? "exact KL" : "top-" + topK + " KL", Files.readString(Path.of("/proc/loadavg")).trim());
+            Random r = new Random(3);
+            List<int[]> windows = new ArrayList<>();
+            for (int i = 0; i < nWindows; i++) windows.add(r.ints(seqLen, 0, c.vocabSize()).toArray());
+            KlFitness.Options o = KlFitness.Options.defaults(KlFitness.Kind.KL, c).withTopK(topK);
+            System.out.printf(Locale.ROOT, "planned targets %s (exact would be %s)%n", dev.mixprune.resources.ResourcePlan.human(KlFitness.targetBytes(o, c, nWindows, seqLen)),
+                    dev.mixprune.resources.ResourcePlan.human(KlFitness.targetBytes(o.withTopK(0), c, nWindows, seqLen)));
+            long[] t = start();
+            KlFitness f = new KlFitness(src, null, windows, o, "bench", new HeapGuard(2L << 30));
+            report("dense targets", t, 1, c.prunableTotal());
+            System.out.printf(Locale.ROOT, "targets held %s; peak RSS so far %d MiB%n", dev.mixprune.resources.ResourcePlan.human(f.targets().bytes()), StreamBench.peakRssKib() / 1024);
+            long[] te = start();
+            double kl = f.evaluate(null, TokenSample.draw(nWindows, seqLen, tokens, new dev.mixprune.allocate.Rng(1)));
+            report("one evaluation, " + tokens + " tokens (the dense model: KL " + String.format(Locale.ROOT, "%.2e", kl) + ")", te, 1, c.prunableTotal());
+            System.out.printf(Locale.ROOT, "peak RSS %d MiB%n", StreamBench.peakRssKib() / 1024);
         }
     }
 

@@ -4,8 +4,6 @@ import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
-import dev.mixprune.io.LoadedModel;
-import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.report.HtmlReport;
@@ -49,6 +47,15 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
+    @Option(names = "--stage-tokens", split = ",", description = "search: tokens per selection stage (default 256,1024,4096)") int[] stageTokens;
+    @Option(names = "--stage-survivors", split = ",", description = "search: survivors of every stage but the last (default 6,2)") int[] stageSurvivors;
+    @Option(names = "--seqlen", description = "calibration, Fisher and fitness window length (default: the model's context length)") Integer seqlen;
+    @Option(names = "--eval-windows", defaultValue = "0",
+            description = "score only the first N evaluation windows (0 = the whole text, protocol P; default ${DEFAULT-VALUE})") int evalWindows;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 8g (chunk and batch sizes are chosen under it, or the run refuses)")
+    String maxMemory;
+    @Option(names = "--work-dir", description = "where scratch files go (search level cuts or database, Fisher checkpoints; default: the run directory)")
+    Path workDir;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
@@ -76,8 +83,16 @@ public final class RunCommand implements Callable<Integer> {
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         SearchConfig d = SearchConfig.defaults(seed);
-        SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+        int[] tokens = stageTokens != null ? stageTokens : d.stageTokens();
+        SearchConfig search = new SearchConfig(generations, population, d.parents(), tokens,
+                stageSurvivors != null ? stageSurvivors : SearchCommand.defaultSurvivors(tokens.length), d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+        if (evalWindows < 0) throw new BadInputException("--eval-windows: expected >= 0, got " + evalWindows);
+        Long maxBytes;
+        try {
+            maxBytes = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--max-memory: " + e.getMessage());
+        }
 
         List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
@@ -86,11 +101,14 @@ public final class RunCommand implements Callable<Integer> {
             // called directly in tests
         }
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
-        LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
-        MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
+                EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"),
+                seqlen, evalWindows, maxBytes, workDir);
+        MspRun.Outcome o;
+        try (dev.mixprune.io.BlockSource source = dev.mixprune.io.MappedBlockSource.open(modelPath, tokenizer)) {
+            o = MspRun.run(source, s, ProgressFactory.forCli(quiet), log);
+        }
 
         Path report = dir.resolve("report.html");
         dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));
