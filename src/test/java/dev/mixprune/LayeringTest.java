@@ -28,6 +28,7 @@ class LayeringTest {
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizers
+            "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
             "data", "eval", "eval.zeroshot", "prune", "allocate", "report", "run",
             "cli", "bench");
 

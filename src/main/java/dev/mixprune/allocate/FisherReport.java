@@ -66,6 +66,35 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         this(shape, windows, seqLen, meanLoss, dataSha256, source, traces, Map.of());
     }
 
+    /**
+     * The report of per-window squared-gradient sums: {@code perWindow[n][block * 7 + kind.ordinal()]}
+     * = sum over the layer's weights of (dL_n/dθ)², and {@code losses[n]} = L_n. Windows are summed
+     * in index order, so the result depends only on the per-window values.
+     */
+    public static FisherReport fromWindows(ModelShape shape, int nLayers, double[][] perWindow, double[] losses, int seqLen,
+                                           String dataSha256, String source) {
+        int nKinds = LayerKind.values().length, N = perWindow.length;
+        Map<LayerId, Double> traces = new TreeMap<>();
+        Map<LayerId, Double> stdErrors = new TreeMap<>();
+        for (int l = 0; l < nLayers; l++) {
+            for (LayerKind k : LayerKind.values()) {
+                int j = l * nKinds + k.ordinal();
+                double s = 0;
+                for (double[] sq : perWindow) s += sq[j];
+                double mean = s / N;
+                double var = 0;
+                for (double[] sq : perWindow) var += (sq[j] - mean) * (sq[j] - mean);
+                LayerId id = new LayerId(l, k);
+                traces.put(id, mean);
+                // how far the trace could move with other windows: the window-to-window spread
+                stdErrors.put(id, N > 1 ? Math.sqrt(var / (N - 1) / N) : Double.NaN);
+            }
+        }
+        double lossSum = 0;
+        for (double v : losses) lossSum += v;
+        return new FisherReport(shape, N, seqLen, lossSum / N, dataSha256, source, traces, stdErrors);
+    }
+
     public double trace(LayerId id) {
         Double v = traces.get(id);
         if (v == null) throw new IllegalArgumentException("no Fisher trace for layer " + id);
@@ -76,12 +105,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
     public long numel(LayerId id) { return numel(shape, id.kind()); }
 
     static long numel(ModelShape s, LayerKind k) {
-        long kv = (long) s.dim() / s.nHeads() * s.nKvHeads();
-        return switch (k) {
-            case WQ, WO -> (long) s.dim() * s.dim();
-            case WK, WV -> kv * s.dim();
-            case W1, W2, W3 -> (long) s.hiddenDim() * s.dim();
-        };
+        return (long) s.rows(k) * s.cols(k);
     }
 
     /** Standard error of F_l over windows (NaN when unknown). */
@@ -157,7 +181,9 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
     public static FisherReport fromJson(JsonNode root, String src) {
         JsonChecks.requireHeader(root, src, FORMAT, VERSION);
         ModelShape shape = ModelShape.fromJson(root.path("model"), src);
-        if (shape.dim() % shape.nHeads() != 0) throw new BadInputException(src + ": model.dim " + shape.dim() + " is not a multiple of model.n_heads " + shape.nHeads());
+        if (shape.headDim() * shape.nHeads() != shape.dim() && !root.path("model").has("head_dim")) {
+            throw new BadInputException(src + ": model.dim " + shape.dim() + " is not a multiple of model.n_heads " + shape.nHeads());
+        }
         int windows = positiveInt(root, "windows", src);
         int seqLen = positiveInt(root, "seqlen", src);
         JsonNode l = root.path("layers");

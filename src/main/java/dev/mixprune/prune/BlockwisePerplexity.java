@@ -30,13 +30,21 @@ public final class BlockwisePerplexity {
     private BlockwisePerplexity() {}
 
     public static PerplexityResult compute(BlockSource source, int[] stream, int seqLen) {
+        return compute(source, stream, seqLen, n -> { });
+    }
+
+    /** With {@code stepsDone} told of each finished step: one per block, then one for the head (nLayers + 1 in all; for progress). */
+    public static PerplexityResult compute(BlockSource source, int[] stream, int seqLen, java.util.function.IntConsumer stepsDone) {
         Run run = start(source, stream, seqLen);
         for (int b = 0; b < source.config().nLayers(); b++) {
             BlockWeights w = source.block(b);
             run.advance(b, w);
             source.release(w);
+            stepsDone.accept(1);
         }
-        return run.finish(source.finalNorm(), source.classifier());
+        PerplexityResult r = run.finish(source.finalNorm(), source.classifier());
+        stepsDone.accept(1);
+        return r;
     }
 
     /**

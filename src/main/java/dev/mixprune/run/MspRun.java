@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.BadInputException;
 import dev.mixprune.allocate.MspSearch;
+import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.data.CalibrationWindows;
@@ -120,10 +121,10 @@ public final class MspRun {
             fisher = FisherReport.load(s.fisherFile(), c);
             log.printf(Locale.ROOT, "fisher: traces from %s (%s)%n", s.fisherFile(), fisher.source());
         } else {
-            // TEMPORARY until fisher32's streamed sensitivity lands: in memory.
-            LlamaWeights whole = dev.mixprune.io.ModelLoader.load(source.path(), null).weights();
-            try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
-                fisher = dev.mixprune.allocate.FisherSensitivity.compute(whole, windows, s.fisherSamples(), (done, total) -> p.step(1));
+            StreamingFisher.Options fo = StreamingFisher.Options.defaults(work);
+            StreamingFisher.Plan fp = StreamingFisher.plan(c, Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
+            try (Progress p = progress.start("fisher", fp.blockPasses(c.nLayers()), "block passes")) {
+                fisher = StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1));
             }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
@@ -148,7 +149,7 @@ public final class MspRun {
             SparsityPlan sp = allocation.equals("msp")
                     ? Plans.msp(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(),
                             new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log)
-                    : Plans.build(req, dev.mixprune.io.ModelLoader.load(source.path(), null).weights() /* TEMPORARY until fisher32's BlockSource Plans.build */, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log);
+                    : Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             sp.save(planFile);
 

@@ -44,20 +44,20 @@ public final class Plans {
     }
 
     /**
+     * @param dense       the dense model, read block by block (a memory-mapped file, or a model in memory)
      * @param statWindows calibration windows for Wanda/OWL statistics (dense propagation)
      * @param traces      per-layer Fisher traces (fisher and msp)
      * @param calibStream the calibration token stream (msp draws its fitness windows from it with another seed)
      * @param workDir     where msp writes search-trace.json and its checkpoint
      */
-    public static SparsityPlan build(Request r, LlamaWeights dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+    public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log) throws IOException {
         if (!r.allocation().equals("msp")) {
             // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
             Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
             return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
-        return msp(r, new dev.mixprune.io.WeightsBlockSource(dense), statWindows, traces, calibStream, dataId, workDir,
-                MspSearch.Resources.defaults(workDir), log);
+        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log);
     }
 
     /**
