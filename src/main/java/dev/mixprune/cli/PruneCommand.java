@@ -359,9 +359,11 @@ public final class PruneCommand implements Callable<Integer> {
         if (allocation.equals("msp")) {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
             p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
-                    new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log);
+                    new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
+                    ProgressFactory.forCli(quiet));
         } else {
-            p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
+            p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log,
+                    ProgressFactory.forCli(quiet));
         }
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));

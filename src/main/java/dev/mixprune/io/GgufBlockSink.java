@@ -69,6 +69,10 @@ final class GgufBlockSink implements BlockSink {
         this.weightType = dtype == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16;
         this.packed = Map.copyOf(packed);
         this.halvesQk = family.ggufRopeLayout() == RopeLayout.HALVES;
+        if (ropeFreqs(c) != null && !family.ggufRopeFreqs()) {
+            throw new IllegalArgumentException("a " + family.ggufArchitecture() + " GGUF cannot hold RoPE " + c.ropeScaling().describe()
+                    + " (llama.cpp's " + family.ggufArchitecture() + " ignores rope_freqs)");
+        }
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         source.metadata().forEach((k, v) -> {
             if (v instanceof GgufValue g) pass.put(k, g);

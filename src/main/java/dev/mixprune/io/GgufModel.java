@@ -106,6 +106,9 @@ public final class GgufModel {
             default -> throw BadInputException.in(f.path(), "metadata " + typeKey + ": \"" + t + "\" is not supported (supported: none, linear, and llama3 as a rope_freqs tensor)");
         };
         if (freqs == null) return s;
+        if (!fam.ggufRopeFreqs()) {
+            throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' is not used by llama.cpp's " + fam.ggufArchitecture() + " architecture; refusing to guess");
+        }
         if (!(s instanceof RopeScaling.None)) throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' together with " + typeKey + " " + t + " is not supported");
         if (freqs.dims().length != 1 || freqs.dims()[0] != headDim / 2) {
             throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' has shape " + freqs.shapeString() + ", expected [" + headDim / 2 + "] (head size " + headDim + " / 2)");

@@ -148,8 +148,8 @@ public final class MspRun {
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan sp = allocation.equals("msp")
                     ? Plans.msp(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(),
-                            new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log)
-                    : Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log);
+                            new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log, progress)
+                    : Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log, progress);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             sp.save(planFile);
 
