@@ -167,7 +167,7 @@ public final class GgufModel {
         m.putIfAbsent("general.name", GgufValue.ofString("mixprune"));
         m.put("general.alignment", GgufValue.ofUint32(m.containsKey("general.alignment") ? m.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT));
         // llama_ftype: 0 = ALL_F32, 1 = MOSTLY_F16.
-        m.put("general.file_type", GgufValue.ofUint32(dtype == TensorDType.F32 ? 0 : 1));
+        m.put("general.file_type", GgufValue.ofUint32(dtype.llamaFileType()));
         m.put(fam.ggufKey(GgufKey.CONTEXT_LENGTH), GgufValue.ofUint32(c.seqLen()));
         m.put(fam.ggufKey(GgufKey.EMBEDDING_LENGTH), GgufValue.ofUint32(c.dim()));
         m.put(fam.ggufKey(GgufKey.FEED_FORWARD_LENGTH), GgufValue.ofUint32(c.hiddenDim()));
