@@ -250,7 +250,7 @@ public final class MspRun {
     }
 
     /** Zero-shot tasks on one model read from its file, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, Path modelFile, String model, dev.mixprune.io.Tokenizer tok, Settings s, ProgressFactory progress)
+    private static void zeroShot(String name, Path modelFile, String model, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress)
             throws IOException {
         if (s.tasks().isEmpty()) return;
         LlamaWeights w = dev.mixprune.io.ModelLoader.load(modelFile, null).weights();
