@@ -186,7 +186,9 @@ public final class MspRun {
                 } else {
                     ppl = inStream.finish(source.finalNorm(), source.classifier());
                 }
-                zeroShot(allocation, modelFile, modelFile != null ? modelFile.toString() : allocation, tok, s, progress);
+                // Named relative to the run directory (which is written under a temporary name and moved into place).
+                zeroShot(allocation, modelFile, scratch == null && modelFile != null ? modelFile.getFileName().toString()
+                        : allocation + " (pruned into a scratch file, not kept)", tok, s, progress);
                 if (scratch != null) modelFile = null; // deleted with the scratch directory
             }
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
