@@ -67,6 +67,11 @@ public final class BlockwisePerplexity {
             ThreadTeam.shared().forEach(count, s -> windowNll[first + s] = Perplexity.windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
         }
         stepsDone.accept(1);
+        try {
+            Perplexity.requireFinite(windowNll, seqLen);
+        } catch (dev.mixprune.NonFiniteException e) {
+            throw e.inModel(source.path());
+        }
         double sum = 0;
         for (double v : windowNll) sum += v; // fixed order, as Perplexity does
         double mean = sum / windows.length;
