@@ -147,6 +147,8 @@ public final class MspRun {
     private static PerplexityResult perplexity(String name, LlamaWeights w, TokenStream text, int seqLen, ProgressFactory progress) {
         try (Progress p = progress.start("ppl " + name, text.length() / seqLen, "windows")) {
             return Perplexity.compute(w, text.toArray(), seqLen, p::step);
+        } catch (dev.mixprune.NonFiniteException e) {
+            throw e.in("the " + name + " model");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.mixprune.reliability;
 
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherTraces;
 import dev.mixprune.cli.Main;
 import dev.mixprune.io.Llama2cBin;
@@ -29,7 +30,9 @@ class FisherFileTest {
     @TempDir Path dir;
 
     static String fisherJson(LlamaConfig c, Function<LayerId, String> trace, Function<LayerId, Long> numel) {
-        StringBuilder sb = new StringBuilder("{\"format\": \"mixprune.fisher\", \"version\": 1, \"layers\": {");
+        StringBuilder sb = new StringBuilder("{\"format\": \"mixprune.fisher\", \"version\": 1, \"model\": {\"dim\": " + c.dim()
+                + ", \"hidden_dim\": " + c.hiddenDim() + ", \"n_layers\": " + c.nLayers() + ", \"n_heads\": " + c.nHeads() + ", \"n_kv_heads\": "
+                + c.nKvHeads() + ", \"vocab_size\": " + c.vocabSize() + "}, \"windows\": 4, \"seqlen\": 32, \"layers\": {");
         String sep = "";
         for (LayerId id : LayerId.all(c)) {
             sb.append(sep).append('"').append(id.name()).append("\": {\"trace\": ").append(trace.apply(id)).append(", \"numel\": ").append(numel.apply(id)).append('}');
@@ -48,6 +51,7 @@ class FisherFileTest {
         LlamaConfig c = Llama2cBin.readConfig(SharedFiles.require(SharedFiles.stories260KBin()));
         Path ok = Files.writeString(dir.resolve("ok.json"), fisherJson(c, id -> "1.5e-3", id -> numel(c, id)));
         assertThat(FisherTraces.read(ok, c)).hasSize(LayerId.all(c).size());
+        assertThat(FisherReport.load(ok, c).traces()).hasSize(LayerId.all(c).size());
 
         Path wrongNumel = Files.writeString(dir.resolve("numel.json"), fisherJson(c, id -> "1.5e-3", id -> numel(c, id) + (id.block() == 2 ? 1 : 0)));
         assertThatThrownBy(() -> FisherTraces.read(wrongNumel, c)).isInstanceOf(BadInputException.class)
@@ -55,9 +59,12 @@ class FisherFileTest {
         Path zeros = Files.writeString(dir.resolve("zeros.json"), fisherJson(c, id -> "0", id -> numel(c, id)));
         assertThatThrownBy(() -> FisherTraces.read(zeros, c)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("zeros.json").hasMessageContaining("every Fisher trace is 0");
+        assertThatThrownBy(() -> FisherReport.load(zeros, c)).isInstanceOf(BadInputException.class).hasMessageContaining("every Fisher trace is 0");
         Path huge = Files.writeString(dir.resolve("huge.json"), fisherJson(c, id -> "1e308", id -> numel(c, id)));
         assertThatThrownBy(() -> FisherTraces.read(huge, c)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("huge.json").hasMessageContaining("overflow");
+        assertThatThrownBy(() -> FisherReport.load(huge, c)).isInstanceOf(BadInputException.class).hasMessageContaining("overflow");
+        assertThatThrownBy(() -> FisherReport.load(wrongNumel, c)).isInstanceOf(BadInputException.class).hasMessageContaining("numel");
         Path negative = Files.writeString(dir.resolve("negative.json"), fisherJson(c, id -> id.block() == 1 ? "-1" : "1", id -> numel(c, id)));
         assertThatThrownBy(() -> FisherTraces.read(negative, c)).isInstanceOf(BadInputException.class).hasMessageContaining(">= 0");
         Path missing = Files.writeString(dir.resolve("missing.json"), fisherJson(c, id -> "1", id -> numel(c, id)).replace("\"blk.4.w3\"", "\"blk.4.wx\""));
