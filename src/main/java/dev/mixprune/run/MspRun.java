@@ -184,7 +184,11 @@ public final class MspRun {
                         ppl = BlockwisePerplexity.compute(written, evalTokens, c.seqLen());
                     }
                 } else {
-                    ppl = inStream.finish(source.finalNorm(), source.classifier());
+                    try {
+                        ppl = inStream.finish(source.finalNorm(), source.classifier());
+                    } catch (dev.mixprune.NonFiniteException e) {
+                        throw e.in("the " + allocation + " model (pruned from " + source.path() + ")");
+                    }
                 }
                 // Named relative to the run directory (which is written under a temporary name and moved into place).
                 zeroShot(allocation, modelFile, scratch == null && modelFile != null ? modelFile.getFileName().toString()
