@@ -43,7 +43,8 @@ public final class SyntheticLlama {
         long seed = args.length > 6 ? Long.parseLong(args[6]) : 1;
         boolean f16 = args.length > 7 && args[7].equalsIgnoreCase("f16");
         int kvHeads = args.length > 8 ? Integer.parseInt(args[8]) : heads;
-        Tokenizer vocab = TokenizerFiles.read(vocabFrom, 32000);
+        // a llama2.c tokenizer.bin does not say its size: 32000 (Llama 2); other files carry theirs
+        Tokenizer vocab = TokenizerFiles.read(vocabFrom, vocabFrom.toString().endsWith(".bin") ? 32000 : -1);
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab.size(), 2048, 1e-5f, 10000f, false);
         if (f16) {
             writeStreaming(out, c, vocab, seed, TensorDType.F16);
