@@ -6,17 +6,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.grad.Adam;
-import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.io.WeightsBlockSource;
 import dev.mixprune.model.LlamaConfig;
@@ -37,6 +39,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -63,7 +66,7 @@ public final class RecoverCommand implements Callable<Integer> {
             + "(f16 can round tiny trained values to zero; the zeros check then says so)") String dtype;
     @Option(names = "--mode", defaultValue = "global", description = "global (end-to-end KL distillation, default) or blockwise (per-block MSE, streamed)") String mode;
     @Option(names = "--steps", description = "optimizer steps (global, default 600) or steps per block (blockwise, default 200)") Integer steps;
-    @Option(names = "--lr", description = "peak Adam learning rate (default 1e-3)") Double lr;
+    @Option(names = "--lr", description = "peak Adam learning rate (default: global 2e-3, blockwise 1e-3)") Double lr;
     @Option(names = "--batch", defaultValue = "8", description = "windows per step (default ${DEFAULT-VALUE})") int batch;
     @Option(names = "--seqlen", description = "tokens per window (default: 256, at most the model's context length)") Integer seqlen;
     @Option(names = "--seed", defaultValue = "0", description = "seed of the training windows (default ${DEFAULT-VALUE})") long seed;
@@ -79,6 +82,7 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue from the checkpoint (same settings and model; gives the same final model)") boolean resume;
     @Option(names = "--eval", description = "text file for perplexity before and after recovery and of the teacher (protocols.md P)") Path eval;
     @Option(names = "--eval-every", defaultValue = "0", description = "global with --eval: also the perplexity every N steps (the curve; default: only before/after)") int evalEvery;
+    @Option(names = "--force", description = "replace a tokenizer.bin beside --out that differs, or a non-empty --out directory; inputs are never replaced") boolean force;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
@@ -89,28 +93,25 @@ public final class RecoverCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         long start = System.nanoTime();
-        RecoverOptions.Mode m;
-        RecoverOptions.Schedule sch;
-        TensorDType outType;
-        try {
-            m = RecoverOptions.Mode.parse(mode);
-            sch = RecoverOptions.Schedule.parse(schedule);
-            outType = TensorDType.parse(dtype);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--mode/--schedule/--dtype: " + e.getMessage());
-        }
-        if (outType != TensorDType.F32 && outType != TensorDType.F16) throw new IllegalArgumentException("--dtype: expected f32 or f16, got " + dtype);
-        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        if (checkpointEvery < 0) throw new IllegalArgumentException("--checkpoint-every must be >= 0, got " + checkpointEvery);
-        if (evalEvery < 0) throw new IllegalArgumentException("--eval-every must be >= 0, got " + evalEvery);
-        if (evalEvery > 0 && eval == null) throw new IllegalArgumentException("--eval-every needs --eval");
+        RecoverOptions.Mode m = UsageException.fromOption("--mode", () -> RecoverOptions.Mode.parse(mode));
+        RecoverOptions.Schedule sch = UsageException.fromOption("--schedule", () -> RecoverOptions.Schedule.parse(schedule));
+        TensorDType outType = UsageException.fromOption("--dtype", () -> TensorDType.parse(dtype));
+        UsageException.require(outType == TensorDType.F32 || outType == TensorDType.F16, "--dtype", "f32 or f16", dtype);
+        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
+        UsageException.require(checkpointEvery >= 0, "--checkpoint-every", "at least 0", checkpointEvery);
+        UsageException.require(evalEvery >= 0, "--eval-every", "at least 0", evalEvery);
+        if (evalEvery > 0 && eval == null) throw UsageException.option("--eval-every", "needs --eval");
+        if (trainEmbeddings && m != RecoverOptions.Mode.GLOBAL) throw UsageException.option("--train-embeddings", "is for --mode global");
+        ModelFormat outFormat = format == null ? null : UsageException.fromOption("--format", () -> ModelFormat.parse(format));
         if (!Files.exists(model)) throw new java.nio.file.NoSuchFileException(model.toString());
         if (!Files.exists(teacher)) throw new java.nio.file.NoSuchFileException(teacher.toString());
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         if (!Files.isRegularFile(calibPath)) throw new java.nio.file.NoSuchFileException(calibPath.toString());
         if (eval != null && !Files.isRegularFile(eval)) throw new java.nio.file.NoSuchFileException(eval.toString());
+        if (outFormat == null) outFormat = ModelFormat.detect(model);
+        if (outFormat == ModelFormat.BIN && outType != TensorDType.F32) throw UsageException.option("--dtype", dtype + ": a llama2.c .bin holds float32 only");
         Path cpFile = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".recover-checkpoint");
-        if (resume && !Files.isRegularFile(cpFile)) throw BadInputException.in(cpFile, "no checkpoint to resume from (--resume)");
+        if (resume && !Files.exists(cpFile)) throw BadInputException.in(cpFile, "no checkpoint to resume from (--resume)");
         if (!resume && Files.exists(cpFile)) {
             throw BadInputException.in(cpFile, "a checkpoint of an unfinished run exists: pass --resume to continue it, or delete it to start over");
         }
@@ -124,31 +125,52 @@ public final class RecoverCommand implements Callable<Integer> {
             }
             Shapes.requireSameShape(model, sc, teacher, tc);
             int T = seqlen != null ? seqlen : Math.min(256, sc.seqLen());
-            if (T < 2 || T > sc.seqLen()) throw new IllegalArgumentException("--seqlen: expected 2.." + sc.seqLen() + " (the model's context length), got " + T);
-            RecoverOptions o = new RecoverOptions(m, steps != null ? steps : m == RecoverOptions.Mode.GLOBAL ? 600 : 200,
-                    lr != null ? lr : m == RecoverOptions.Mode.GLOBAL ? 1e-3 : 1e-3, batch, T, seed, sch, warmup, minLr, trainEmbeddings, pool,
-                    Adam.Hyper.DEFAULT);
-            if (trainEmbeddings && m != RecoverOptions.Mode.GLOBAL) throw new IllegalArgumentException("--train-embeddings is for --mode global");
-            ModelFormat outFormat = format == null ? ModelFormat.detect(model) : parseFormat(format);
-            if (outFormat == ModelFormat.BIN && outType != TensorDType.F32) throw new IllegalArgumentException("--dtype " + dtype + ": a llama2.c .bin holds float32 only");
+            UsageException.require(T >= 2 && T <= sc.seqLen(), "--seqlen", "2.." + sc.seqLen() + " (the model's context length)", T);
+            RecoverOptions o = UsageException.fromOptions(() -> new RecoverOptions(m, steps != null ? steps : m == RecoverOptions.Mode.GLOBAL ? 600 : 200,
+                    lr != null ? lr : m == RecoverOptions.Mode.GLOBAL ? RecoverOptions.GLOBAL_LR : RecoverOptions.BLOCKWISE_LR, batch, T, seed, sch, warmup, minLr, trainEmbeddings, pool, Adam.Hyper.DEFAULT));
 
             var tok = dense.requireTokenizer();
-            TokenStream calibStream = TokenStream.of(Corpus.read(calibPath), tok);
-            TokenStream evalStream = eval == null ? null : TokenStream.of(Corpus.read(eval), tok);
-            if (evalStream != null && evalStream.length() < sc.seqLen()) {
-                throw BadInputException.in(eval, evalStream.length() + " tokens, fewer than one evaluation window of " + sc.seqLen());
-            }
-            try (ThreadTeam team = threads == null ? null : new ThreadTeam(threads, "recover")) {
-                ThreadTeam t = team != null ? team : ThreadTeam.shared();
-                return m == RecoverOptions.Mode.GLOBAL
-                        ? global(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start)
-                        : blockwise(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start);
+            List<Path> inputs = CommandFiles.of(CommandFiles.model(model, tokenizer), calibPath, eval);
+            inputs.addAll(CommandFiles.model(teacher, null));
+            try (OutputSet outs = OutputSet.begin(inputs, force)) {
+                Path stagedModel = outFormat == ModelFormat.SAFETENSORS ? outs.directory(out, "--out") : outs.file(out, OutputSet.Existing.REPLACE, "--out");
+                if (outFormat == ModelFormat.BIN) {
+                    Path tokBin = out.toAbsolutePath().resolveSibling("tokenizer.bin");
+                    outs.fileUnlessSame(tokBin, TokenizerBin.bytes(tok, tokBin), "tokenizer.bin beside --out");
+                }
+                Path stagedManifest = outs.manifest(PruneCommand.manifestPath(out), "the manifest beside --out");
+                if (m == RecoverOptions.Mode.GLOBAL) outs.workingFile(cpFile, "--checkpoint");
+
+                TokenStream calibStream = TokenStream.of(Corpus.read(calibPath), tok);
+                TokenStream evalStream = eval == null ? null : TokenStream.of(Corpus.read(eval), tok);
+                if (evalStream != null && evalStream.length() < sc.seqLen()) {
+                    throw BadInputException.in(eval, evalStream.length() + " tokens, fewer than one evaluation window of " + sc.seqLen());
+                }
+                Staged staged = new Staged(outs, stagedModel, stagedManifest);
+                try (ThreadTeam team = threads == null ? null : new ThreadTeam(threads, "recover")) {
+                    ThreadTeam t = team != null ? team : ThreadTeam.shared();
+                    Summary done = m == RecoverOptions.Mode.GLOBAL
+                            ? global(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged)
+                            : blockwise(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged);
+                    outs.commit();
+                    BlockwiseRecovery.deleteCheckpoint(cpFile); // the run is finished: the model and its manifest are in place
+                    print(done);
+                } catch (IOException e) {
+                    throw outs.named(e);
+                }
             }
         }
+        return 0;
     }
 
-    private Integer global(BlockSource dense, RecoverOptions o, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
-                           TensorDType outType, Path cpFile, ProgressFactory progress, ThreadTeam team, long start) throws IOException {
+    /** Where this run's outputs are staged until the commit. */
+    private record Staged(OutputSet outs, Path model, Path manifest) {}
+
+    /** What the summary prints. */
+    private record Summary(RecoverOptions o, ObjectNode evals, double trainSeconds, byte[] manifest) {}
+
+    private Summary global(BlockSource dense, RecoverOptions o, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
+                           TensorDType outType, Path cpFile, ProgressFactory progress, ThreadTeam team, long start, Staged staged) throws IOException {
         LoadedModel student = ModelLoader.load(model, tokenizer);
         long zeros = Recovery.requirePruned(model, student.weights());
         int evalLen = student.weights().config().seqLen();
@@ -192,26 +214,26 @@ public final class RecoverCommand implements Callable<Integer> {
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         Recovery.requireSameZeros(g.trainables(), "after training");
-        ModelWriter.write(student, out, outFormat, outType);
+        ModelWriter.write(student, staged.model(), outFormat, outType);
         PerplexityResult after = null;
         if (evalStream != null) {
-            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+            try (BlockSource written = MappedBlockSource.openWeights(staged.model())) {
                 Recovery.requireZeros(out, written, zeros);
                 after = ppl("ppl recovered", written, evalStream, evalLen, progress);
             }
             evals.put("after", after.ppl());
         } else {
-            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+            try (BlockSource written = MappedBlockSource.openWeights(staged.model())) {
                 Recovery.requireZeros(out, written, zeros);
             }
         }
         ObjectNode manifest = manifest(o, calibPath, outFormat, outType, zeros, g.trainables().trainedValues(), toJson(g.losses()), curve, evals, trainSeconds,
                 (System.nanoTime() - start) / 1e9, team);
-        return finish(manifest, cpFile, evals, trainSeconds, o);
+        return finish(manifest, staged, evals, trainSeconds, o);
     }
 
-    private Integer blockwise(BlockSource dense, RecoverOptions o, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
-                              TensorDType outType, Path cpFile, ProgressFactory progress, ThreadTeam team, long start) throws IOException {
+    private Summary blockwise(BlockSource dense, RecoverOptions o, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
+                              TensorDType outType, Path cpFile, ProgressFactory progress, ThreadTeam team, long start, Staged staged) throws IOException {
         try (MappedBlockSource pruned = MappedBlockSource.openWeights(model)) {
             long zeros = Recovery.requirePruned(model, pruned);
             int evalLen = pruned.config().seqLen();
@@ -228,7 +250,7 @@ public final class RecoverCommand implements Callable<Integer> {
             try (Progress bar = progress.start("recover (blockwise)", (long) o.steps() * pruned.config().nLayers(), "steps")) {
                 BlockwiseRecovery.Checkpointing cp = checkpointEvery == 0 ? BlockwiseRecovery.Checkpointing.NONE
                         : new BlockwiseRecovery.Checkpointing(cpFile, fingerprint, resume);
-                BlockwiseRecovery.Result r = br.run(out, outFormat, outType, cp,
+                BlockwiseRecovery.Result r = br.run(staged.model(), outFormat, outType, cp,
                         new BlockwiseRecovery.Listener() {
                             @Override public void stepDone(int block, int step, double loss) {
                                 bar.message(String.format(Locale.ROOT, "block %d MSE %.3e", block, loss));
@@ -250,34 +272,35 @@ public final class RecoverCommand implements Callable<Integer> {
                 }
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
-            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+            try (BlockSource written = MappedBlockSource.openWeights(staged.model())) {
                 Recovery.requireZeros(out, written, zeros);
                 if (evalStream != null) evals.put("after", ppl("ppl recovered", written, evalStream, evalLen, progress).ppl());
             }
             ObjectNode manifest = manifest(o, calibPath, outFormat, outType, zeros, trained, losses, JSON.createArrayNode(), evals, trainSeconds,
                     (System.nanoTime() - start) / 1e9, team);
-            return finish(manifest, cpFile, evals, trainSeconds, o);
+            return finish(manifest, staged, evals, trainSeconds, o);
         }
     }
 
-    private Integer finish(ObjectNode manifest, Path cpFile, ObjectNode evals, double trainSeconds, RecoverOptions o) throws IOException {
+    private Summary finish(ObjectNode manifest, Staged staged, ObjectNode evals, double trainSeconds, RecoverOptions o) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(manifest);
-        Path manifestPath = PruneCommand.manifestPath(out);
-        AtomicFiles.write(manifestPath, bytes);
-        BlockwiseRecovery.deleteCheckpoint(cpFile); // the run is finished: the model and its manifest are written
+        staged.outs().write(staged.manifest(), bytes);
+        return new Summary(o, evals, trainSeconds, bytes);
+    }
+
+    private void print(Summary d) {
         if (json) {
-            stdout.println(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+            stdout.println(new String(d.manifest(), java.nio.charset.StandardCharsets.UTF_8));
         } else {
-            stdout.printf(Locale.ROOT, "recovered %s (%s, %d %s): %.1f s of training%n", model, o.mode().cliName(), o.steps(),
-                    o.mode() == RecoverOptions.Mode.GLOBAL ? "steps" : "steps per block", trainSeconds);
-            if (evals.has("after")) {
+            stdout.printf(Locale.ROOT, "recovered %s (%s, %d %s): %.1f s of training%n", model, d.o().mode().cliName(), d.o().steps(),
+                    d.o().mode() == RecoverOptions.Mode.GLOBAL ? "steps" : "steps per block", d.trainSeconds());
+            if (d.evals().has("after")) {
                 stdout.printf(Locale.ROOT, "perplexity on %s: dense %.4f, pruned %.4f, recovered %.4f%n", eval,
-                        evals.path("dense").asDouble(), evals.path("before").asDouble(), evals.path("after").asDouble());
+                        d.evals().path("dense").asDouble(), d.evals().path("before").asDouble(), d.evals().path("after").asDouble());
             }
-            stdout.printf("wrote %s and %s%n", out, manifestPath);
+            stdout.printf("wrote %s and %s%n", out, PruneCommand.manifestPath(out));
         }
         stdout.flush();
-        return 0;
     }
 
     private ObjectNode manifest(RecoverOptions o, Path calibPath, ModelFormat outFormat, TensorDType outType, long zeros, long trained, ArrayNode losses,
@@ -314,11 +337,4 @@ public final class RecoverCommand implements Callable<Integer> {
         }
     }
 
-    private static ModelFormat parseFormat(String f) {
-        try {
-            return ModelFormat.parse(f);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--format: " + e.getMessage());
-        }
-    }
 }

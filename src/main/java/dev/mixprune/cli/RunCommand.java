@@ -57,6 +57,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
             description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
+    @Option(names = "--recover", arity = "0..1", defaultValue = "0", fallbackValue = "600", paramLabel = "STEPS",
+            description = "also recover each pruned model (global mask-fixed distillation from the dense model, docs/recover.md) for STEPS steps "
+                    + "(600 when given without a number) and add rows uniform+R, owl+R, msp+R") int recoverSteps;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
@@ -72,6 +75,7 @@ public final class RunCommand implements Callable<Integer> {
         UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
         UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
+        UsageException.require(recoverSteps >= 0, "--recover", "a number of steps >= 0", recoverSteps);
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
         var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
         UsageException.fromOption("--pattern", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
@@ -103,7 +107,7 @@ public final class RunCommand implements Callable<Integer> {
                 LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
-                        taskList, docLimit, SharedFiles.resolve("data/tasks"));
+                        taskList, docLimit, SharedFiles.resolve("data/tasks"), recoverSteps);
                 o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);

@@ -35,6 +35,12 @@ import dev.mixprune.prune.PruneResult;
 import dev.mixprune.prune.SequentialPruner;
 import dev.mixprune.prune.SparsityPlan;
 
+import dev.mixprune.recover.GlobalRecovery;
+import dev.mixprune.recover.RecoverOptions;
+import dev.mixprune.recover.Recovery;
+import dev.mixprune.recover.TrainingWindows;
+import dev.mixprune.tensor.ThreadTeam;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -59,7 +65,16 @@ public final class MspRun {
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
                            List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
-                           List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir) {}
+                           List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir, int recoverSteps) {
+        /** Without recovery (the signature before `run --recover`). */
+        public Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
+                        List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
+                        SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
+                        List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir) {
+            this(method, target, pattern, step, granularity, allocations, calib, eval, nsamples, fisherSamples, fisherFile, seed, search,
+                    fitnessWindows, outDir, writeModels, command, tasks, taskLimit, tasksDir, 0);
+        }
+    }
 
     /** One allocation's outcome. */
     public record Row(String allocation, String method, double target, double achievedSparsity, double ppl, double meanNll,
@@ -139,9 +154,47 @@ public final class MspRun {
             rows.add(row);
             log.printf(Locale.ROOT, "%s: achieved sparsity %.4f, ppl %.4f (%.1f s)%n", allocation, row.achievedSparsity(), row.ppl(), row.seconds());
             writeResults(s, densePpl, rows);
+            if (s.recoverSteps() > 0) {
+                rows.add(recovered(lm, source, s, allocation, pruned, result, planFile, calib, evalStream, seqLen, progress, log));
+                writeResults(s, densePpl, rows);
+            }
         }
         writeManifest(lm, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
+    }
+
+    /**
+     * The row "ALLOCATION+R": the pruned model after {@code recoverSteps} steps of global recovery
+     * (docs/recover.md, default settings otherwise) from the dense model.
+     */
+    private static Row recovered(LoadedModel lm, BlockSource dense, Settings s, String allocation, LlamaWeights pruned, PruneResult result, Path planFile,
+                                 TokenStream calib, TokenStream evalStream, int seqLen, ProgressFactory progress, PrintStream log) throws IOException {
+        long t0 = System.nanoTime();
+        String name = allocation + "+R";
+        LlamaWeights student = pruned.copy();
+        RecoverOptions o = RecoverOptions.globalDefaults(s.recoverSteps(), Math.min(256, seqLen), s.seed());
+        GlobalRecovery g = new GlobalRecovery(student, dense, o, s.outDir(), ThreadTeam.shared());
+        try (Progress p = progress.start("recover " + allocation, o.steps(), "steps")) {
+            g.run(new TrainingWindows.Global(calib, o), GlobalRecovery.Checkpointing.NONE, (step, total, loss, lr) -> {
+                p.message(String.format(Locale.ROOT, "KL %.4f", loss));
+                p.step(1);
+            });
+        }
+        Recovery.requireSameZeros(g.trainables(), "after recovery");
+        PerplexityResult ppl = perplexity(name, student, evalStream, seqLen, progress);
+        Path modelFile = null;
+        if (s.writeModels()) {
+            String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
+            modelFile = s.outDir().resolve("model-" + allocation + "-recovered" + ext);
+            ModelWriter.write(student, lm, modelFile, lm.format(), TensorDType.F32);
+        }
+        zeroShot(name, modelFile != null ? modelFile.getFileName().toString() : name + " (in memory, not written)", student, lm.requireTokenizer(), s, progress);
+        double[] losses = g.losses();
+        Row row = new Row(name, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(), ppl.windows(), ppl.tokensScored(),
+                (System.nanoTime() - t0) / 1e9, planFile, modelFile);
+        log.printf(Locale.ROOT, "%s: %d recovery steps (KL %.4f -> %.4f), ppl %.4f (%.1f s)%n", name, o.steps(), losses[0], losses[losses.length - 1],
+                row.ppl(), row.seconds());
+        return row;
     }
 
     private static PerplexityResult perplexity(String name, LlamaWeights w, TokenStream text, int seqLen, ProgressFactory progress) {
