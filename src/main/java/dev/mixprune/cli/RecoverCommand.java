@@ -191,6 +191,7 @@ public final class RecoverCommand implements Callable<Integer> {
         }
         ArrayNode curve = JSON.createArrayNode();
         long t0 = System.nanoTime();
+        long[] evalNanos = {0}; // the curve's evaluations are not training time
         try (Progress bar = progress.start("recover (global)", o.steps(), "steps")) {
             bar.step(g.stepsDone());
             double[] ema = {Double.NaN};
@@ -202,17 +203,20 @@ public final class RecoverCommand implements Callable<Integer> {
                             bar.step(1);
                             if (step % Math.max(1, total / 20) == 0 || step == total) {
                                 progress.log(String.format(Locale.ROOT, "recover: step %d/%d  KL %.4f (mean of last steps %.4f)  lr %.2e  %.0f s",
-                                        step, total, loss, ema[0], lr, (System.nanoTime() - t0) / 1e9));
+                                        step, total, loss, ema[0], lr, (System.nanoTime() - t0 - evalNanos[0]) / 1e9));
                             }
                             if (evalStream != null && evalEvery > 0 && step % evalEvery == 0 && step < total) {
+                                long e0 = System.nanoTime();
+                                double trainedSoFar = (e0 - t0 - evalNanos[0]) / 1e9;
                                 double p = BlockwisePerplexity.compute(new WeightsBlockSource(student.weights()), evalStream.toArray(), evalLen).ppl();
-                                curve.addObject().put("step", step).put("ppl", p).put("seconds", (System.nanoTime() - t0) / 1e9);
+                                evalNanos[0] += System.nanoTime() - e0;
+                                curve.addObject().put("step", step).put("ppl", p).put("train_seconds", trainedSoFar);
                                 progress.log(String.format(Locale.ROOT, "recover: step %d perplexity %.4f", step, p));
                             }
                         }
                     });
         }
-        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        double trainSeconds = (System.nanoTime() - t0 - evalNanos[0]) / 1e9;
         Recovery.requireSameZeros(g.trainables(), "after training");
         ModelWriter.write(student, staged.model(), outFormat, outType);
         PerplexityResult after = null;
