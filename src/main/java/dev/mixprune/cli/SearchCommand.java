@@ -47,7 +47,9 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--population", defaultValue = "24", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--parents", defaultValue = "2", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
     @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage") int[] stageTokens;
-    @Option(names = "--stage-survivors", defaultValue = "6,2", split = ",", description = "survivors of every stage but the last") int[] stageSurvivors;
+    @Option(names = "--stage-survivors", split = ",",
+            description = "survivors of every stage but the last (default 6,2 for three stages; with other --stage-tokens the first of 6,2 then 2s)")
+    int[] stageSurvivors;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--calib", description = "calibration text (default: shared tinystories calib.txt)") Path calib;
     @Option(names = "--nsamples", defaultValue = "64", description = "windows for the Wanda/OWL statistics") int nsamples;
@@ -96,7 +98,8 @@ public final class SearchCommand implements Callable<Integer> {
         Levels parsed = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
         Levels levels = levelWindow == null ? parsed : UsageException.fromOption("--level-window", () -> parsed.window(sparsity, levelWindow));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
-        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed));
+        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens,
+                stageSurvivors != null ? stageSurvivors : defaultSurvivors(stageTokens.length), 0.5, 2, 3, seed));
         Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
@@ -120,7 +123,9 @@ public final class SearchCommand implements Callable<Integer> {
         // during the run (it must survive a kill for --resume) and only checked here.
         try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile, fisher), force)) {
             Path stagedPlan = outs.file(out, OutputSet.Existing.REPLACE, "--out");
-            Path stagedTrace = trace != null ? outs.file(tr, OutputSet.Existing.REPLACE, "--trace")
+            // With --resume the trace beside --out is this search's own (a kill can land after the plan and
+            // trace were moved into place): rewritten, like the plan, instead of refused.
+            Path stagedTrace = trace != null || resume ? outs.file(tr, OutputSet.Existing.REPLACE, trace != null ? "--trace" : "search-trace.json beside --out")
                     : outs.file(tr, OutputSet.Existing.REFUSE, "search-trace.json beside --out (see --trace)");
             outs.workingFile(cp, "--checkpoint");
             long t0 = System.nanoTime();
@@ -159,7 +164,7 @@ public final class SearchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
         stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
         double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
-        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
                 secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
         ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
                 "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,
@@ -169,5 +174,11 @@ public final class SearchCommand implements Callable<Integer> {
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
     }
 
+    /** 6, 2 for the default three stages; n-1 entries for n stages (6 first, then 2; none for one stage). */
+    static int[] defaultSurvivors(int stages) {
+        int[] s = new int[Math.max(0, stages - 1)];
+        for (int i = 0; i < s.length; i++) s[i] = i == 0 ? 6 : 2;
+        return s;
+    }
 
 }
