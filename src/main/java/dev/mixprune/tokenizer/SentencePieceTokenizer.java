@@ -65,6 +65,16 @@ public final class SentencePieceTokenizer implements Tokenizer {
         return r;
     }
 
+    /**
+     * The id of a byte no piece covers: llama2.c's byte pieces {@code <0x00>..<0xFF>} sit at ids
+     * 3..258. A vocabulary too small to have them (a damaged or toy tokenizer) gets id 0, the unknown
+     * token of llama2.c and SentencePiece, instead of an id beyond the embedding (found by fuzzing).
+     */
+    static int byteFallback(byte b, int vocabSize) {
+        int id = (b & 0xff) + 3;
+        return id < vocabSize ? id : 0;
+    }
+
     /** The reference rule, kept simple on purpose. */
     static final class NaiveBpe {
         static List<Integer> encode(Vocabulary vocab, String text) {
@@ -76,7 +86,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
                 String s = new String(Character.toChars(cp));
                 int id = vocab.idOf(s);
                 if (id >= 0) tokens.add(id);
-                else for (byte b : s.getBytes(StandardCharsets.UTF_8)) tokens.add((b & 0xff) + 3);
+                else for (byte b : s.getBytes(StandardCharsets.UTF_8)) tokens.add(byteFallback(b, vocab.size()));
             });
             while (true) {
                 float best = Float.NEGATIVE_INFINITY;
@@ -195,7 +205,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
                     ids[n++] = id;
                 } else {
                     // Same bytes as the reference (a lone surrogate encodes as '?').
-                    for (byte b : text.substring(i, i + len).getBytes(StandardCharsets.UTF_8)) ids[n++] = (b & 0xff) + 3;
+                    for (byte b : text.substring(i, i + len).getBytes(StandardCharsets.UTF_8)) ids[n++] = byteFallback(b, canonical.length);
                 }
                 i += len;
             }

@@ -236,6 +236,19 @@ class ReaderFuzzTest {
         }
     }
 
+    /** Cases the longer run (scripts/fuzz.sh 10) found: byte-fallback ids beyond a small vocabulary (ArrayIndexOutOfBounds in encode). */
+    @Example
+    void casesFoundByTheLongerRun() throws IOException {
+        byte[] tok = Samples.BYTES.get(Reader.TOKENIZER_BIN).clone();
+        tok[184] = (byte) 198;
+        tok[156] = (byte) 30;
+        tok[48] = (byte) 249;
+        check(Reader.TOKENIZER_BIN, tok, "bytes 184=198 156=30 48=249");
+        byte[] gguf = Samples.BYTES.get(Reader.GGUF).clone();
+        for (int i = 0; i < 8; i++) gguf[905 + i] = (byte) ((1L << 40) >>> (8 * i));
+        check(Reader.GGUF, gguf, "lie 2^40 (8 bytes) at 905");
+    }
+
     @Provide
     Arbitrary<Reader> readers() {
         return Arbitraries.of(Reader.class);
