@@ -17,7 +17,9 @@ import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.resources.ResourcePlan;
+import dev.mixprune.cluster.Coordinator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -66,6 +68,7 @@ public final class SearchCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     PrintStream err = System.err;
     PrintStream stdout = System.out;
@@ -92,6 +95,7 @@ public final class SearchCommand implements Callable<Integer> {
         Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
+        cluster.settings(); // option errors before anything starts
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             return search(src, m, in, fk, levels, gran, cfg, maxBytes, scratch);
         }
@@ -125,10 +129,16 @@ public final class SearchCommand implements Callable<Integer> {
                 p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
                 eta(p.etaSeconds()), p.achievedSparsity());
         long ts = System.nanoTime();
-        MspSearch.Outcome o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println);
+        MspSearch.Outcome o;
+        com.fasterxml.jackson.databind.node.ObjectNode clusterBlock = null;
+        try (Coordinator co = cluster.join(err::println)) {
+            o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, err::println,
+                    co == null ? dev.mixprune.allocate.CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
+            if (co != null) clusterBlock = co.traceBlock();
+        }
         double secs = (System.nanoTime() - ts) / 1e9;
         o.plan().save(out);
-        SearchTrace.save(o.result().trace(), tr);
+        SearchTrace.save(o.result().trace(), clusterBlock, tr);
 
         var t = o.timings();
         stdout.printf(Locale.ROOT, "plan      %s (allocation msp, %s, %s granularity)%n", out, levels.name(), gran.name().toLowerCase(Locale.ROOT));
@@ -137,15 +147,34 @@ public final class SearchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
         stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
         double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
-        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
-                secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        long evals = o.result().evaluations() - (o.result().resumedFrom() >= 0 ? resumedEvaluations(o) : 0);
+        if (clusterBlock == null) {
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+                    secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        } else {
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits, workers ready %.1f s), %,d evaluations this run on the cluster, %.2f candidates/s%n",
+                    secs, o.setupNanos() / 1e9, evals, evals / searchSecs);
+        }
         ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
                 "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,
                 Runtime.getRuntime().availableProcessors()));
+        if (clusterBlock != null) {
+            for (var mem : clusterBlock.get("members")) {
+                stdout.printf(Locale.ROOT, "worker    %s: %d evaluations, %.1f s%s%n", mem.get("address").asText(), mem.get("evaluations").asLong(),
+                        mem.get("seconds").asDouble(), mem.has("note") ? " (" + mem.get("note").asText() + ")" : "");
+            }
+            return 0;
+        }
         double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
         stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
         return 0;
+    }
+
+    /** Evaluations the checkpoint already counted when this run resumed. */
+    private static long resumedEvaluations(MspSearch.Outcome o) {
+        var trace = o.result().trace();
+        return trace.get(o.result().resumedFrom()).evaluations();
     }
 
     private static String eta(double s) {
