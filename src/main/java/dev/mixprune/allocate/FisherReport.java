@@ -76,12 +76,7 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
     public long numel(LayerId id) { return numel(shape, id.kind()); }
 
     static long numel(ModelShape s, LayerKind k) {
-        long kv = (long) s.dim() / s.nHeads() * s.nKvHeads();
-        return switch (k) {
-            case WQ, WO -> (long) s.dim() * s.dim();
-            case WK, WV -> kv * s.dim();
-            case W1, W2, W3 -> (long) s.hiddenDim() * s.dim();
-        };
+        return (long) s.rows(k) * s.cols(k);
     }
 
     /** Standard error of F_l over windows (NaN when unknown). */
@@ -157,7 +152,9 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
     public static FisherReport fromJson(JsonNode root, String src) {
         JsonChecks.requireHeader(root, src, FORMAT, VERSION);
         ModelShape shape = ModelShape.fromJson(root.path("model"), src);
-        if (shape.dim() % shape.nHeads() != 0) throw new BadInputException(src + ": model.dim " + shape.dim() + " is not a multiple of model.n_heads " + shape.nHeads());
+        if (shape.headDim() * shape.nHeads() != shape.dim() && !root.path("model").has("head_dim")) {
+            throw new BadInputException(src + ": model.dim " + shape.dim() + " is not a multiple of model.n_heads " + shape.nHeads());
+        }
         int windows = positiveInt(root, "windows", src);
         int seqLen = positiveInt(root, "seqlen", src);
         JsonNode l = root.path("layers");

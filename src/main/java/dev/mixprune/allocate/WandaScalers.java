@@ -25,7 +25,7 @@ public record WandaScalers(float[][][] values) { // [block][InputGroup.ordinal()
             sums = new double[c.nLayers()][InputGroup.values().length][];
             for (int b = 0; b < c.nLayers(); b++) {
                 sums[b][InputGroup.ATTN_IN.ordinal()] = new double[c.dim()];
-                sums[b][InputGroup.ATTN_OUT.ordinal()] = new double[c.dim()];
+                sums[b][InputGroup.ATTN_OUT.ordinal()] = new double[c.qDim()];
                 sums[b][InputGroup.FFN_IN.ordinal()] = new double[c.dim()];
                 sums[b][InputGroup.FFN_MID.ordinal()] = new double[c.hiddenDim()];
             }

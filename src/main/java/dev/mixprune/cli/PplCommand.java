@@ -11,6 +11,8 @@ import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.progress.Progress;
+import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +37,7 @@ public final class PplCommand implements Callable<Integer> {
             description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs)")
     Path dumpWindows;
 
-    @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
+    @Option(names = {"-q", "--quiet"}, description = "no progress or diagnostics on stderr") boolean quiet;
 
     private final PrintStream out;
     private final PrintStream stderr;
@@ -57,8 +59,13 @@ public final class PplCommand implements Callable<Integer> {
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
         if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+        ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
         long t0 = System.nanoTime();
-        int[] ids = TokenStream.of(Corpus.read(text), m.requireTokenizer()).toArray();
+        int[] ids;
+        try (Progress p = progress.start("tokenize " + text.getFileName(), 1, "file")) {
+            ids = TokenStream.of(Corpus.read(text), m.requireTokenizer()).toArray();
+            p.step(1);
+        }
         long t1 = System.nanoTime();
         if (ids.length < T) {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
@@ -69,7 +76,10 @@ public final class PplCommand implements Callable<Integer> {
             if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
         }
         if (dumpWindows != null) writeWindows(dumpWindows, Perplexity.windows(ids, T), T);
-        PerplexityResult r = Perplexity.compute(w, ids, T);
+        PerplexityResult r;
+        try (Progress p = progress.start("ppl " + text.getFileName(), ids.length / T, "windows")) {
+            r = Perplexity.compute(w, ids, T, p::step);
+        }
         long t2 = System.nanoTime();
         err.printf(Locale.ROOT, "tokenized %d tokens in %.2f s; scored %d windows in %.2f s (%.0f tok/s)%n",
                 ids.length, (t1 - t0) / 1e9, r.windows(), (t2 - t1) / 1e9, r.windows() * (double) T / ((t2 - t1) / 1e9));

@@ -19,6 +19,9 @@ import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.model.LayerKind;
+import dev.mixprune.progress.Progress;
+import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.BlockwisePerplexity;
 import dev.mixprune.prune.Pattern;
 import dev.mixprune.prune.Propagation;
@@ -184,11 +187,19 @@ public final class PruneCommand implements Callable<Integer> {
         if (allocation != null && !allocation.equals("uniform")) {
             plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err);
         }
-        PerplexityResult densePpl = evalStream != null && evalDense ? BlockwisePerplexity.compute(source, evalStream.toArray(), c.seqLen()) : null;
+        ProgressFactory progressBars = ProgressFactory.forCli(quiet);
+        PerplexityResult densePpl = evalStream != null && evalDense ? blockwisePerplexity("ppl dense", source, evalStream, progressBars) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, chunk, SparseGptOptions.defaults());
-        PruneListener progress = collectingGarbage(quiet ? PruneListener.NONE : PruneListener.printingTo(err), m.needsHessian() || reconError);
         PruneResult result;
-        try (BlockSink sink = BlockSink.open(source, out, outFormat, outType)) {
+        try (BlockSink sink = BlockSink.open(source, out, outFormat, outType);
+             Progress bar = progressBars.start("prune (" + m.cliName() + ")", (long) c.nLayers() * LayerKind.values().length, "layers")) {
+            // Per-block lines (timings, sparsity); on a terminal each erases the bar's line first, and the bar redraws below.
+            boolean barMode = progressBars.mode() == ProgressFactory.Mode.BAR;
+            PruneListener lines = quiet ? PruneListener.NONE : PruneListener.lines(line -> {
+                err.println(barMode ? ProgressFactory.CLEAR_LINE + line : line);
+                err.flush();
+            });
+            PruneListener progress = collectingGarbage(withProgress(lines, bar), m.needsHessian() || reconError);
             result = new SequentialPruner(opt, progress).run(source, sink, plan, windows == null ? List.of() : Arrays.asList(windows.windows()));
             sink.finish();
         }
@@ -196,7 +207,7 @@ public final class PruneCommand implements Callable<Integer> {
         PerplexityResult prunedPpl = null;
         if (evalStream != null) {
             try (BlockSource written = MappedBlockSource.openWeights(out)) {
-                prunedPpl = BlockwisePerplexity.compute(written, evalStream.toArray(), c.seqLen());
+                prunedPpl = blockwisePerplexity("ppl pruned", written, evalStream, progressBars);
             }
         }
 
@@ -206,6 +217,8 @@ public final class PruneCommand implements Callable<Integer> {
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
         Path manifestPath = manifestPath(out);
         AtomicFiles.write(manifestPath, manifestBytes);
+        // An HF model is a directory that gets uploaded as a whole: the provenance goes inside it too.
+        if (outFormat == ModelFormat.SAFETENSORS && Files.isDirectory(out)) AtomicFiles.write(out.resolve(HF_MANIFEST), manifestBytes);
 
         PrintWriter o = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         if (json) {
@@ -221,6 +234,30 @@ public final class PruneCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** Steps {@code bar} by one per pruned layer (its name as the message), then calls {@code inner}. */
+    static PruneListener withProgress(PruneListener inner, Progress bar) {
+        return new PruneListener() {
+            @Override public void blockStarted(int block, int nBlocks) { inner.blockStarted(block, nBlocks); }
+
+            @Override public void layerPruned(PruneResult.LayerReport report) {
+                bar.message(report.id().name());
+                bar.step(1);
+                inner.layerPruned(report);
+            }
+
+            @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) { inner.blockFinished(report, nBlocks); }
+
+            @Override public void warning(String message) { inner.warning(message); }
+        };
+    }
+
+    /** Perplexity of the text under a streamed model, with progress per block (+ the head). */
+    private static PerplexityResult blockwisePerplexity(String name, BlockSource source, TokenStream text, ProgressFactory progress) {
+        try (Progress p = progress.start(name, source.config().nLayers() + 1L, "blocks")) {
+            return BlockwisePerplexity.compute(source, text.toArray(), source.config().seqLen(), p::step);
+        }
     }
 
     /** Calibration sequences per block-forward call: 16 (as before), fewer when --max-memory needs it. */
@@ -373,6 +410,9 @@ public final class PruneCommand implements Callable<Integer> {
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
     }
+
+    /** The manifest's name inside an HF output directory (beside config.json and the safetensors). */
+    public static final String HF_MANIFEST = "mixprune_manifest.json";
 
     public static Path manifestPath(Path out) { return out.resolveSibling(out.getFileName() + ".manifest.json"); }
 

@@ -42,13 +42,9 @@ public final class SensitivityCommand implements Callable<Integer> {
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
 
-    /** Progress on this command's stderr: a bar on a terminal, periodic lines otherwise, nothing with --quiet. */
+    /** Progress on this command's stderr: a bar when it is a terminal, periodic lines otherwise, nothing with --quiet. */
     private dev.mixprune.progress.ProgressFactory progress() {
-        if (quiet) return dev.mixprune.progress.ProgressFactory.quiet();
-        java.io.Console console = System.console();
-        return console != null && console.isTerminal() && stderr == System.err
-                ? dev.mixprune.progress.ProgressFactory.forCli(false)
-                : dev.mixprune.progress.ProgressFactory.lines(stderr, dev.mixprune.progress.ProgressFactory.DEFAULT_INTERVAL, System::nanoTime);
+        return dev.mixprune.progress.ProgressFactory.forCli(quiet, stderr);
     }
 
     @Override public Integer call() throws Exception {

@@ -4,6 +4,7 @@ import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.RopeScaling;
 import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
@@ -30,7 +31,7 @@ import java.util.Map;
  * family's GGUF architecture expects. With a packed layout ({@link PackedGguf}) the listed layers
  * are written as value/index pairs and the file is marked packed.
  *
- * <p>Tensor order (llama.cpp's converter's): token_embd, per block attn_norm, attn_q, attn_k,
+ * <p>Tensor order (llama.cpp's converter's): rope_freqs (Llama 3.1 scaling only), token_embd, per block attn_norm, attn_q, attn_k,
  * attn_v, attn_output (each weight followed by its bias if any), ffn_norm, ffn_gate, ffn_down,
  * ffn_up, then output_norm and output (only when not shared with the embedding). Weights in the
  * chosen dtype; norms and biases (1-D) always F32, as llama.cpp's converter writes them.
@@ -85,6 +86,8 @@ final class GgufBlockSink implements BlockSink {
             s = new BufferedOutputStream(Files.newOutputStream(pending.tmp()), 1 << 20);
             o = new LeOutput(s);
             dataStart = GgufTensorWriter.writeHeader(o, meta, entries, offsets, alignment);
+            float[] freqs = ropeFreqs(c);
+            if (freqs != null) tensor(family.ggufName(TensorId.ROPE_FREQS), GgmlType.F32, freqs);
             String emb = family.ggufName(TensorId.EMBEDDING);
             for (int first = 0, step = BlockSink.chunkRows(c.dim()); first < c.vocabSize(); first += step) {
                 if (first == 0) begin(emb);
@@ -99,9 +102,28 @@ final class GgufBlockSink implements BlockSink {
         this.os = s;
     }
 
+    /**
+     * llama.cpp's {@code rope_freqs} tensor (a divisor per frequency, F32) for llama3 scaling or
+     * explicit factors, as its converter writes Llama 3.1; null for plain and linear RoPE (linear is metadata).
+     */
+    static float[] ropeFreqs(LlamaConfig c) {
+        return switch (c.ropeScaling()) {
+            case RopeScaling.None n -> null;
+            case RopeScaling.Linear l -> null;
+            case RopeScaling.Factors f -> f.factors();
+            case RopeScaling.Llama3 l -> {
+                double[] d = l.divisors(c.headDim(), Double.parseDouble(Float.toString(c.ropeTheta())));
+                float[] out = new float[d.length];
+                for (int j = 0; j < d.length; j++) out[j] = (float) d[j];
+                yield out;
+            }
+        };
+    }
+
     /** Tensor names, dims and types in the writer's order (the data comes later). */
     private List<GgufTensorWriter.Entry> layout() {
         List<GgufTensorWriter.Entry> t = new ArrayList<>();
+        if (ropeFreqs(c) != null) t.add(spec(family.ggufName(TensorId.ROPE_FREQS), c.headDim() / 2, -1, GgmlType.F32));
         t.add(spec(family.ggufName(TensorId.EMBEDDING), c.dim(), c.vocabSize(), weightType));
         for (int l = 0; l < c.nLayers(); l++) {
             t.add(spec(family.ggufName(TensorId.attnNorm(l)), c.dim(), -1, GgmlType.F32));

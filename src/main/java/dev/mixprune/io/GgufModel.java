@@ -1,7 +1,9 @@
 package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.RopeScaling;
 import dev.mixprune.model.family.GgufKey;
 import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
@@ -9,8 +11,10 @@ import dev.mixprune.model.family.TensorId;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The model side of a GGUF's metadata: the family from {@code general.architecture}, the config
@@ -49,10 +53,12 @@ public final class GgufModel {
         int kvHeads = intMeta(f, fam.ggufKey(GgufKey.HEAD_COUNT_KV), heads);
         float eps = floatMeta(f, fam.ggufKey(GgufKey.RMS_EPS), LlamaConfig.DEFAULT_EPS);
         float theta = floatMeta(f, fam.ggufKey(GgufKey.ROPE_FREQ_BASE), LlamaConfig.DEFAULT_ROPE_THETA);
+        int headDim = headDim(f, fam, dim, heads);
         LlamaConfig c;
         try {
-            c = new LlamaConfig(dim, intMeta(f, fam.ggufKey(GgufKey.FEED_FORWARD_LENGTH), -1), intMeta(f, fam.ggufKey(GgufKey.BLOCK_COUNT), -1), heads, kvHeads, vocab,
-                    intMeta(f, fam.ggufKey(GgufKey.CONTEXT_LENGTH), -1), eps, theta, classifierShared(f, fam)).withFamily(fam.id());
+            c = new LlamaConfig(fam.id(), dim, intMeta(f, fam.ggufKey(GgufKey.FEED_FORWARD_LENGTH), -1), intMeta(f, fam.ggufKey(GgufKey.BLOCK_COUNT), -1),
+                    heads, kvHeads, headDim, vocab, intMeta(f, fam.ggufKey(GgufKey.CONTEXT_LENGTH), -1), eps, theta, ropeScaling(f, fam, headDim),
+                    biases(f, fam), classifierShared(f, fam));
         } catch (IllegalArgumentException e) {
             throw BadInputException.in(p, fam.ggufArchitecture() + ".* metadata: " + e.getMessage());
         }
@@ -62,6 +68,60 @@ public final class GgufModel {
             throw BadInputException.in(p, "metadata " + rotKey + " is " + rot.asLong() + ", but only full rotary embeddings (head size " + c.headSize() + ") are supported");
         }
         return c;
+    }
+
+    /** {@code <arch>.attention.key_length} (= value_length) when present, else embedding_length / head_count. */
+    private static int headDim(GgufFile f, ModelFamily fam, int dim, int heads) {
+        String kKey = fam.ggufKey(GgufKey.KEY_LENGTH), vKey = fam.ggufKey(GgufKey.VALUE_LENGTH);
+        boolean hasK = f.metadata().containsKey(kKey), hasV = f.metadata().containsKey(vKey);
+        if (!hasK && !hasV) {
+            if (dim % heads != 0) throw BadInputException.in(f.path(), "metadata " + fam.ggufKey(GgufKey.EMBEDDING_LENGTH) + " " + dim + " is not a multiple of "
+                    + fam.ggufKey(GgufKey.HEAD_COUNT) + " " + heads + " and " + kKey + " is absent");
+            return dim / heads;
+        }
+        int k = intMeta(f, hasK ? kKey : vKey, -1), v = intMeta(f, hasV ? vKey : kKey, -1);
+        if (k != v) throw BadInputException.in(f.path(), "metadata " + kKey + " " + k + " differs from " + vKey + " " + v + " (different key and value head sizes are not supported)");
+        return k;
+    }
+
+    /**
+     * Plain, {@code <arch>.rope.scaling.type = linear} with its factor, or the frequency factors of
+     * a {@code rope_freqs.weight} tensor (how llama.cpp's converter stores Llama 3.1's scaling).
+     * yarn, longrope and other types are refused.
+     */
+    private static RopeScaling ropeScaling(GgufFile f, ModelFamily fam, int headDim) {
+        String typeKey = fam.ggufKey(GgufKey.ROPE_SCALING_TYPE);
+        GgufValue type = f.metadata().get(typeKey);
+        String t = type == null ? "none" : type.type() == GgufValueType.STRING ? type.asString() : null;
+        if (t == null) throw BadInputException.in(f.path(), "metadata " + typeKey + ": expected a string, found " + type.display());
+        GgufFile.TensorInfo freqs = f.tensor(fam.ggufName(TensorId.ROPE_FREQS));
+        RopeScaling s = switch (t) {
+            case "none" -> RopeScaling.NONE;
+            case "linear" -> {
+                String factorKey = fam.ggufKey(GgufKey.ROPE_SCALING_FACTOR);
+                float factor = floatMeta(f, factorKey, Float.NaN);
+                if (!(factor >= 1f)) throw BadInputException.in(f.path(), "metadata " + factorKey + ": a linear rope scaling needs a factor >= 1, found " + factor);
+                yield new RopeScaling.Linear(factor);
+            }
+            default -> throw BadInputException.in(f.path(), "metadata " + typeKey + ": \"" + t + "\" is not supported (supported: none, linear, and llama3 as a rope_freqs tensor)");
+        };
+        if (freqs == null) return s;
+        if (!(s instanceof RopeScaling.None)) throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' together with " + typeKey + " " + t + " is not supported");
+        if (freqs.dims().length != 1 || freqs.dims()[0] != headDim / 2) {
+            throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' has shape " + freqs.shapeString() + ", expected [" + headDim / 2 + "] (head size " + headDim + " / 2)");
+        }
+        try {
+            return new RopeScaling.Factors(f.readFloats(freqs));
+        } catch (IllegalArgumentException e) {
+            throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "': " + e.getMessage());
+        }
+    }
+
+    /** The linears whose bias tensors block 0 has (llama.cpp loads them when present); every block must have the same. */
+    private static Set<LayerKind> biases(GgufFile f, ModelFamily fam) {
+        EnumSet<LayerKind> b = EnumSet.noneOf(LayerKind.class);
+        for (LayerKind k : LayerKind.values()) if (f.tensor(fam.ggufName(TensorId.bias(0, k))) != null) b.add(k);
+        return b;
     }
 
     private static boolean classifierShared(GgufFile f, ModelFamily fam) {
@@ -114,6 +174,18 @@ public final class GgufModel {
         m.put(fam.ggufKey(GgufKey.ROPE_DIMENSION_COUNT), GgufValue.ofUint32(c.headSize()));
         m.put(fam.ggufKey(GgufKey.RMS_EPS), GgufValue.ofFloat32(c.normEps()));
         m.put(fam.ggufKey(GgufKey.ROPE_FREQ_BASE), GgufValue.ofFloat32(c.ropeTheta()));
+        if (c.headDim() * c.nHeads() != c.dim()) {
+            m.put(fam.ggufKey(GgufKey.KEY_LENGTH), GgufValue.ofUint32(c.headDim()));
+            m.put(fam.ggufKey(GgufKey.VALUE_LENGTH), GgufValue.ofUint32(c.headDim()));
+        }
+        if (c.ropeScaling() instanceof RopeScaling.Linear l) {
+            m.put(fam.ggufKey(GgufKey.ROPE_SCALING_TYPE), GgufValue.ofString("linear"));
+            m.put(fam.ggufKey(GgufKey.ROPE_SCALING_FACTOR), GgufValue.ofFloat32((float) l.factor()));
+        } else {
+            // llama3 / explicit factors travel as the rope_freqs tensor; a stale linear key must not stay.
+            m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_TYPE));
+            m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_FACTOR));
+        }
         if (vocab != null) GgufVocabulary.put(m, vocab, c.vocabSize());
         return m;
     }

@@ -76,10 +76,23 @@ public final class HfModel {
     /** The safetensors {@code __metadata__} this writer puts in model.safetensors. */
     static final Map<String, String> WEIGHTS_METADATA = Map.of("format", "pt");
 
-    /** config.json and (when {@code vocab} is given) tokenizer.model, each written atomically; after the weights. */
-    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Vocabulary vocab) throws IOException {
+    /** The files of an HF directory that describe its tokenizer and generation, copied as they are when a model is written from one. */
+    public static final List<String> COPIED_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
+
+    /**
+     * config.json and (when {@code vocab} is given) tokenizer.model, each written atomically; after
+     * the weights. When the model was read from an HF directory {@code from} (else null), its
+     * {@link #COPIED_FILES} are copied too.
+     */
+    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Vocabulary vocab, Path from) throws IOException {
         AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
         if (vocab != null) SentencePieceModel.fromVocabulary(vocab, null).write(dir.resolve(TOKENIZER));
+        if (from != null && Files.isDirectory(from) && !Files.isSameFile(from, dir)) {
+            for (String name : COPIED_FILES) {
+                Path src = from.resolve(name);
+                if (Files.isRegularFile(src)) AtomicFiles.write(dir.resolve(name), Files.readAllBytes(src));
+            }
+        }
     }
 
     /**

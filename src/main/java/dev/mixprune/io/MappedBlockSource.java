@@ -165,6 +165,8 @@ public final class MappedBlockSource implements BlockSource {
         Ref[] attNorm, ffnNorm;
         final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>(), biases = new ArrayList<>();
         final List<EnumMap<LayerKind, PackedGguf.Located>> packed = new ArrayList<>();
+        /** Names of the file's tensors the model uses: any other tensor is refused ({@link #refuseUnused}). */
+        final java.util.Set<String> used = new java.util.HashSet<>();
 
         void closeAll() {
             for (AutoCloseable c : closeables) {
@@ -223,19 +225,29 @@ public final class MappedBlockSource implements BlockSource {
         b.blocks(c);
         ModelFamily fam = b.family;
         b.qkLayout = fam.ggufRopeLayout();
-        b.embedding = ggufMatrix(f, fam.ggufName(TensorId.EMBEDDING), c.vocabSize(), c.dim());
+        b.embedding = ggufMatrix(b, f, fam.ggufName(TensorId.EMBEDDING), c.vocabSize(), c.dim());
         for (int l = 0; l < c.nLayers(); l++) {
-            b.attNorm[l] = ggufVector(f, fam.ggufName(TensorId.attnNorm(l)), c.dim());
-            b.ffnNorm[l] = ggufVector(f, fam.ggufName(TensorId.ffnNorm(l)), c.dim());
+            b.attNorm[l] = ggufVector(b, f, fam.ggufName(TensorId.attnNorm(l)), c.dim());
+            b.ffnNorm[l] = ggufVector(b, f, fam.ggufName(TensorId.ffnNorm(l)), c.dim());
             for (LayerKind k : LayerKind.values()) {
                 PackedGguf.Located p = packedFile ? PackedGguf.locate(f, fam, l, k, c.rowsOf(k), c.colsOf(k)) : null;
-                if (p != null) b.packed.get(l).put(k, p);
-                else b.linears.get(l).put(k, ggufMatrix(f, fam.ggufName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k)));
-                if (c.hasBias(k)) b.biases.get(l).put(k, ggufVector(f, fam.ggufName(TensorId.bias(l, k)), c.rowsOf(k)));
+                if (p != null) {
+                    b.packed.get(l).put(k, p);
+                    b.used.add(fam.ggufName(TensorId.nmValues(l, k)));
+                    b.used.add(fam.ggufName(TensorId.nmIndex(l, k)));
+                } else {
+                    b.linears.get(l).put(k, ggufMatrix(b, f, fam.ggufName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k)));
+                }
+                if (c.hasBias(k)) b.biases.get(l).put(k, ggufVector(b, f, fam.ggufName(TensorId.bias(l, k)), c.rowsOf(k)));
             }
         }
-        b.finalNorm = ggufVector(f, fam.ggufName(TensorId.FINAL_NORM), c.dim());
-        if (!c.sharedClassifier()) b.classifier = ggufMatrix(f, fam.ggufName(TensorId.CLASSIFIER), c.vocabSize(), c.dim());
+        b.finalNorm = ggufVector(b, f, fam.ggufName(TensorId.FINAL_NORM), c.dim());
+        // A shared classifier may still be stored (byte-identical to the embedding, as llama2.c's converter writes it).
+        b.used.add(fam.ggufName(TensorId.CLASSIFIER));
+        if (!c.sharedClassifier()) b.classifier = ggufMatrix(b, f, fam.ggufName(TensorId.CLASSIFIER), c.vocabSize(), c.dim());
+        if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
+        refuseUnused(b, f.tensors().keySet(), name -> BadInputException.in(path, "tensor '" + name + "' is not part of a " + fam.ggufArchitecture()
+                + " model as this file's metadata describes it (" + unusedHint(name) + "); refusing to ignore it"));
         Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
                 : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
                 : GgufVocabulary.read(f, c.vocabSize());
@@ -243,7 +255,8 @@ public final class MappedBlockSource implements BlockSource {
         b.metadata = new LinkedHashMap<>(f.metadata());
     }
 
-    private static Ref ggufMatrix(GgufFile f, String name, int rows, int cols) {
+    private static Ref ggufMatrix(Builder b, GgufFile f, String name, int rows, int cols) {
+        b.used.add(name);
         GgufFile.TensorInfo t = f.requireTensor(name);
         if (t.dims().length != 2 || t.dims()[0] != cols || t.dims()[1] != rows) {
             throw BadInputException.in(f.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected [" + cols + ", " + rows
@@ -252,7 +265,8 @@ public final class MappedBlockSource implements BlockSource {
         return ggufRef(f, t, rows, cols);
     }
 
-    private static Ref ggufVector(GgufFile f, String name, int n) {
+    private static Ref ggufVector(Builder b, GgufFile f, String name, int n) {
+        b.used.add(name);
         GgufFile.TensorInfo t = f.requireTensor(name);
         if (t.dims().length != 1 || t.dims()[0] != n) throw BadInputException.in(f.path(), "tensor '" + name + "' has shape " + t.shapeString() + ", expected [" + n + "]");
         return ggufRef(f, t, 1, n);
@@ -280,17 +294,21 @@ public final class MappedBlockSource implements BlockSource {
         LlamaConfig c = HfModel.config(dir, cfg, owner.containsKey(fam.hfName(TensorId.CLASSIFIER)));
         b.blocks(c);
         b.qkLayout = fam.hfRopeLayout();
-        b.embedding = hfRef(dir, owner, fam.hfName(TensorId.EMBEDDING), c.vocabSize(), c.dim(), false);
+        b.embedding = hfRef(b, dir, owner, fam.hfName(TensorId.EMBEDDING), c.vocabSize(), c.dim(), false);
         for (int l = 0; l < c.nLayers(); l++) {
-            b.attNorm[l] = hfRef(dir, owner, fam.hfName(TensorId.attnNorm(l)), 1, c.dim(), true);
-            b.ffnNorm[l] = hfRef(dir, owner, fam.hfName(TensorId.ffnNorm(l)), 1, c.dim(), true);
+            b.attNorm[l] = hfRef(b, dir, owner, fam.hfName(TensorId.attnNorm(l)), 1, c.dim(), true);
+            b.ffnNorm[l] = hfRef(b, dir, owner, fam.hfName(TensorId.ffnNorm(l)), 1, c.dim(), true);
             for (LayerKind k : LayerKind.values()) {
-                b.linears.get(l).put(k, hfRef(dir, owner, fam.hfName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k), false));
-                if (c.hasBias(k)) b.biases.get(l).put(k, hfRef(dir, owner, fam.hfName(TensorId.bias(l, k)), 1, c.rowsOf(k), true));
+                b.linears.get(l).put(k, hfRef(b, dir, owner, fam.hfName(TensorId.weight(l, k)), c.rowsOf(k), c.colsOf(k), false));
+                if (c.hasBias(k)) b.biases.get(l).put(k, hfRef(b, dir, owner, fam.hfName(TensorId.bias(l, k)), 1, c.rowsOf(k), true));
             }
         }
-        b.finalNorm = hfRef(dir, owner, fam.hfName(TensorId.FINAL_NORM), 1, c.dim(), true);
-        if (!c.sharedClassifier()) b.classifier = hfRef(dir, owner, fam.hfName(TensorId.CLASSIFIER), c.vocabSize(), c.dim(), false);
+        b.finalNorm = hfRef(b, dir, owner, fam.hfName(TensorId.FINAL_NORM), 1, c.dim(), true);
+        // tie_word_embeddings with an lm_head stored anyway: the config decides, the copy is not read.
+        b.used.add(fam.hfName(TensorId.CLASSIFIER));
+        if (!c.sharedClassifier()) b.classifier = hfRef(b, dir, owner, fam.hfName(TensorId.CLASSIFIER), c.vocabSize(), c.dim(), false);
+        refuseUnused(b, owner.keySet(), name -> BadInputException.in(owner.get(name).path(), "tensor '" + name + "' is not part of a model_type "
+                + fam.hfModelTypes().getFirst() + " model as " + HfModel.CONFIG + " describes it (" + unusedHint(name) + "); refusing to ignore it"));
         Path tok = tokenizerPath;
         if (tok == null && Files.exists(dir.resolve(HfModel.TOKENIZER))) tok = dir.resolve(HfModel.TOKENIZER);
         if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
@@ -299,7 +317,8 @@ public final class MappedBlockSource implements BlockSource {
         b.path = dir;
     }
 
-    private static Ref hfRef(Path dir, Map<String, SafetensorsFile> owner, String name, int rows, int cols, boolean vector) {
+    private static Ref hfRef(Builder b, Path dir, Map<String, SafetensorsFile> owner, String name, int rows, int cols, boolean vector) {
+        b.used.add(name);
         SafetensorsFile f = owner.get(name);
         if (f == null) throw BadInputException.in(dir, "missing tensor '" + name + "' in the *.safetensors files");
         SafetensorsFile.Entry e = f.entry(name);
@@ -315,6 +334,24 @@ public final class MappedBlockSource implements BlockSource {
             default -> throw BadInputException.in(f.path(), "tensor '" + name + "' has dtype " + e.dtype() + "; only F32, F16 and BF16 can be read");
         };
         return new Ref(name, f.data(e), t, rows, cols);
+    }
+
+    /**
+     * Every tensor of the file must be one the model uses: a q_proj.bias in a model whose config
+     * has no biases would otherwise be silently ignored and the forward would be wrong. RoPE
+     * inverse-frequency buffers of old HF checkpoints ({@code rotary_emb.inv_freq}) are derived
+     * data and allowed.
+     */
+    private static void refuseUnused(Builder b, java.util.Collection<String> present, java.util.function.Function<String, BadInputException> error) {
+        for (String name : new java.util.TreeSet<>(present)) {
+            if (!b.used.contains(name) && !name.endsWith(".rotary_emb.inv_freq")) throw error.apply(name);
+        }
+    }
+
+    private static String unusedHint(String name) {
+        if (name.endsWith(".bias")) return "its config declares no bias for this layer";
+        if (name.contains("rope_freqs")) return "RoPE frequency factors the config does not use";
+        return "unknown tensor";
     }
 
     @Override public Path path() { return path; }

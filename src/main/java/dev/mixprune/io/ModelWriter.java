@@ -23,8 +23,20 @@ public final class ModelWriter {
      */
     public static void write(LlamaWeights weights, Vocabulary vocab, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
             throws IOException {
-        try (BlockSink sink = BlockSink.open(WeightsBlockSource.of(weights, vocab, metadata), out, format, dtype)) {
-            for (int b = 0; b < weights.config().nLayers(); b++) sink.accept(b, weights.block(b));
+        write(WeightsBlockSource.of(weights, vocab, metadata), out, format, dtype);
+    }
+
+    /**
+     * A loaded model (possibly edited in place) with its vocabulary and metadata; an HF output also
+     * gets the input directory's tokenizer and generation files ({@link HfModel#COPIED_FILES}).
+     */
+    public static void write(LoadedModel m, Path out, ModelFormat format, TensorDType dtype) throws IOException {
+        write(new WeightsBlockSource(m), out, format, dtype);
+    }
+
+    private static void write(WeightsBlockSource src, Path out, ModelFormat format, TensorDType dtype) throws IOException {
+        try (BlockSink sink = BlockSink.open(src, out, format, dtype)) {
+            for (int b = 0; b < src.config().nLayers(); b++) sink.accept(b, src.block(b));
             sink.finish();
         }
     }

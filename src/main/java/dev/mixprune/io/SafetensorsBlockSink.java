@@ -145,7 +145,8 @@ final class SafetensorsBlockSink implements BlockSink {
         source.metadata().forEach((k, v) -> {
             if (!(v instanceof GgufValue)) hf.put(k, v);
         });
-        HfModel.writeConfigAndTokenizer(dir, HfModel.configJson(c, hf, dtype), source.vocabularyOrNull());
+        HfModel.writeConfigAndTokenizer(dir, HfModel.configJson(c, hf, dtype), source.vocabularyOrNull(),
+                source.format() == ModelFormat.SAFETENSORS ? source.path() : null);
     }
 
     @Override public void close() throws IOException {

@@ -26,7 +26,7 @@ public final class BlockForward {
     }
 
     public static Matrix forward(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen, ActivationCapture capture) {
-        return forward(c, w, blockIndex, x, nSeq, seqLen, capture, new RopeTable(c.headSize(), Math.max(seqLen, 1), c.ropeTheta()), KvSink.NONE);
+        return forward(c, w, blockIndex, x, nSeq, seqLen, capture, RopeTable.of(c, Math.max(seqLen, 1)), KvSink.NONE);
     }
 
     static Matrix forward(LlamaConfig c, BlockWeights w, int blockIndex, Matrix x, int nSeq, int seqLen,
@@ -46,14 +46,14 @@ public final class BlockForward {
                                             ActivationCapture capture, RopeTable rope, KvSink kvSink) {
         Matrix a = LayerOps.rmsnorm(x, w.attNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.ATTN_IN, a);
-        Matrix q = Linear.nt(a, w.weight(LayerKind.WQ));
-        Matrix k = Linear.nt(a, w.weight(LayerKind.WK));
-        Matrix v = Linear.nt(a, w.weight(LayerKind.WV));
+        Matrix q = linear(a, w, LayerKind.WQ);
+        Matrix k = linear(a, w, LayerKind.WK);
+        Matrix v = linear(a, w, LayerKind.WV);
         applyRope(c, q, k, nSeq, seqLen, rope);
         kvSink.accept(blockIndex, k, v);
         Matrix att = attention(c, q, k, v, nSeq, seqLen);
         capture.capture(blockIndex, InputGroup.ATTN_OUT, att);
-        Matrix h = Linear.nt(att, w.weight(LayerKind.WO));
+        Matrix h = linear(att, w, LayerKind.WO);
         VectorOps.add(h.data(), 0, h.data(), 0, x.data(), 0, h.size());
         return h;
     }
@@ -62,13 +62,25 @@ public final class BlockForward {
     private static Matrix ffnSublayer(LlamaConfig c, BlockWeights w, int blockIndex, Matrix h, ActivationCapture capture) {
         Matrix b = LayerOps.rmsnorm(h, w.ffnNorm(), c.normEps());
         capture.capture(blockIndex, InputGroup.FFN_IN, b);
-        Matrix gate = Linear.nt(b, w.weight(LayerKind.W1));
-        Matrix up = Linear.nt(b, w.weight(LayerKind.W3));
+        Matrix gate = linear(b, w, LayerKind.W1);
+        Matrix up = linear(b, w, LayerKind.W3);
         VectorOps.siluMul(gate.data(), 0, up.data(), 0, gate.size());
         capture.capture(blockIndex, InputGroup.FFN_MID, gate);
-        Matrix out = Linear.nt(gate, w.weight(LayerKind.W2));
+        Matrix out = linear(gate, w, LayerKind.W2);
         VectorOps.add(out.data(), 0, out.data(), 0, h.data(), 0, out.size());
         return out;
+    }
+
+    /** x W^T (+ the bias of {@code kind} on every row when the block has one). */
+    private static Matrix linear(Matrix x, BlockWeights w, LayerKind kind) {
+        Matrix y = Linear.nt(x, w.weight(kind));
+        float[] bias = w.bias(kind);
+        if (bias != null) {
+            float[] d = y.data();
+            int n = bias.length;
+            for (int r = 0; r < y.rows(); r++) VectorOps.add(d, r * n, d, r * n, bias, 0, n);
+        }
+        return y;
     }
 
     private static void applyRope(LlamaConfig c, Matrix q, Matrix k, int nSeq, int seqLen, RopeTable rope) {
@@ -87,7 +99,7 @@ public final class BlockForward {
      */
     static Matrix attention(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
         int hs = c.headSize(), nKv = c.nKvHeads(), rep = c.kvRepeat();
-        int dim = c.dim(), kvDim = c.kvDim();
+        int dim = c.qDim(), kvDim = c.kvDim(); // q rows and outputs are nHeads * headDim wide
         Matrix out = new Matrix(nSeq * seqLen, dim);
         if (!KernelInfo.vectorAvailable()) return attentionScalar(c, q, k, v, nSeq, seqLen);
         ThreadTeam.shared().forEach(nSeq * nKv, task -> {
@@ -112,7 +124,7 @@ public final class BlockForward {
 
     /** The same attention with the scalar reference kernel, for JVMs without the Vector API module. */
     static Matrix attentionScalar(LlamaConfig c, Matrix q, Matrix k, Matrix v, int nSeq, int seqLen) {
-        int hs = c.headSize(), nHeads = c.nHeads(), rep = c.kvRepeat(), dim = c.dim(), kvDim = c.kvDim();
+        int hs = c.headSize(), nHeads = c.nHeads(), rep = c.kvRepeat(), dim = c.qDim(), kvDim = c.kvDim();
         Matrix out = new Matrix(nSeq * seqLen, dim);
         ThreadTeam.shared().forEach(nSeq * nHeads, task -> {
             int s = task / nHeads, head = task % nHeads, base = s * seqLen;

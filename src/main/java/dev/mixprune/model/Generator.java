@@ -30,13 +30,13 @@ public final class Generator {
         this.w = w;
         this.c = w.config();
         this.cache = new KvCache(c, maxPositions);
-        this.rope = new RopeTable(c.headSize(), maxPositions, c.ropeTheta());
+        this.rope = RopeTable.of(c, maxPositions);
         x = new float[c.dim()];
         xb = new float[c.dim()];
-        q = new float[c.dim()];
+        q = new float[c.qDim()];
         k = new float[c.kvDim()];
         v = new float[c.kvDim()];
-        att = new float[c.dim()];
+        att = new float[c.qDim()];
         proj = new float[c.dim()];
         hb = new float[c.hiddenDim()];
         hb2 = new float[c.hiddenDim()];
@@ -57,26 +57,33 @@ public final class Generator {
         for (int l = 0; l < c.nLayers(); l++) {
             BlockWeights b = w.block(l);
             LayerOps.rmsnorm(x, 0, b.attNorm(), c.normEps(), xb, 0);
-            Linear.gemv(b.weight(LayerKind.WQ), xb, q);
-            Linear.gemv(b.weight(LayerKind.WK), xb, k);
-            Linear.gemv(b.weight(LayerKind.WV), xb, v);
+            gemv(b, LayerKind.WQ, xb, q);
+            gemv(b, LayerKind.WK, xb, k);
+            gemv(b, LayerKind.WV, xb, v);
             rope.rotate(q, 0, c.nHeads(), pos);
             rope.rotate(k, 0, c.nKvHeads(), pos);
             cache.store(l, pos, k, v);
             attend(l, pos);
-            Linear.gemv(b.weight(LayerKind.WO), att, proj);
+            gemv(b, LayerKind.WO, att, proj);
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
 
             LayerOps.rmsnorm(x, 0, b.ffnNorm(), c.normEps(), xb, 0);
-            Linear.gemv(b.weight(LayerKind.W1), xb, hb);
-            Linear.gemv(b.weight(LayerKind.W3), xb, hb2);
+            gemv(b, LayerKind.W1, xb, hb);
+            gemv(b, LayerKind.W3, xb, hb2);
             VectorOps.siluMul(hb, 0, hb2, 0, c.hiddenDim());
-            Linear.gemv(b.weight(LayerKind.W2), hb, proj);
+            gemv(b, LayerKind.W2, hb, proj);
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
         }
         LayerOps.rmsnorm(x, 0, w.finalNorm(), c.normEps(), xb, 0);
         Linear.gemv(w.classifier(), xb, logits);
         return logits;
+    }
+
+    /** y = W x (+ bias). */
+    private static void gemv(BlockWeights b, LayerKind kind, float[] x, float[] y) {
+        Linear.gemv(b.weight(kind), x, y);
+        float[] bias = b.bias(kind);
+        if (bias != null) VectorOps.add(y, 0, y, 0, bias, 0, bias.length);
     }
 
     private void attend(int layer, int pos) {

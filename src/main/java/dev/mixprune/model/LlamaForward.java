@@ -112,7 +112,7 @@ public final class LlamaForward {
         int T = commonLength(windows);
         LlamaConfig c = w.config();
         Matrix x = embed(w, windows);
-        RopeTable rope = new RopeTable(c.headSize(), Math.max(T, 1), c.ropeTheta());
+        RopeTable rope = RopeTable.of(c, Math.max(T, 1));
         for (int b = 0; b < c.nLayers(); b++) {
             x = BlockForward.forward(c, w.block(b), b, x, windows.length, T, capture, rope, BlockForward.KvSink.NONE);
         }

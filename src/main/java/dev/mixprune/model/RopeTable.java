@@ -2,9 +2,11 @@ package dev.mixprune.model;
 
 /**
  * Cos/sin table of Meta's interleaved rotary embedding (docs/algorithms.md §9.3): within a head,
- * the pair (x[2j], x[2j+1]) is rotated by pos * theta^(-2j/hs). The frequency and the angle are
- * rounded to float as llama2.c run.c does (powf, pos * freq in float); cos/sin of that float angle
- * are then taken in double and rounded, so the table is as close to run.c as Java allows.
+ * the pair (x[2j], x[2j+1]) is rotated by pos * theta^(-2j/hs) / d_j, where d_j is the RoPE
+ * scaling's divisor of frequency j ({@link RopeScaling#divisors}; 1 for plain RoPE). The frequency
+ * and the angle are rounded to float as llama2.c run.c does (powf, pos * freq in float); cos/sin of
+ * that float angle are then taken in double and rounded, so the table is as close to run.c as Java
+ * allows.
  */
 final class RopeTable {
     private final int headSize;
@@ -12,15 +14,25 @@ final class RopeTable {
     private final float[] cos; // [pos][hs/2]
     private final float[] sin;
 
+    /** The table of a model's RoPE (head size, base, scaling) for positions 0..positions-1. */
+    static RopeTable of(LlamaConfig c, int positions) {
+        return new RopeTable(c.headSize(), positions, c.ropeTheta(), c.ropeScaling());
+    }
+
     RopeTable(int headSize, int positions, float theta) {
+        this(headSize, positions, theta, RopeScaling.NONE);
+    }
+
+    RopeTable(int headSize, int positions, float theta, RopeScaling scaling) {
         if (headSize % 2 != 0) throw new IllegalArgumentException("head size " + headSize + " must be even for RoPE");
         this.headSize = headSize;
         this.positions = positions;
         int half = headSize / 2;
         cos = new float[positions * half];
         sin = new float[positions * half];
+        double[] divisors = scaling.divisors(headSize, theta);
         for (int j = 0; j < half; j++) {
-            float freq = (float) (1.0 / Math.pow(theta, (2.0 * j) / headSize));
+            float freq = (float) (1.0 / (Math.pow(theta, (2.0 * j) / headSize) * divisors[j]));
             for (int p = 0; p < positions; p++) {
                 float angle = p * freq;
                 cos[p * half + j] = (float) Math.cos(angle);

@@ -13,11 +13,12 @@ import java.util.function.LongSupplier;
  * @param err         where to display (stderr for commands)
  * @param interval    time between plain lines in {@link Mode#LINES} mode
  * @param nanoClock   time source (System::nanoTime; injectable for tests)
+ * @param columns     width of the terminal in {@link Mode#BAR} mode
  */
-public record ProgressFactory(Mode mode, PrintStream err, Duration interval, LongSupplier nanoClock) {
+public record ProgressFactory(Mode mode, PrintStream err, Duration interval, LongSupplier nanoClock, int columns) {
 
     public enum Mode {
-        /** Live bar redrawn in place (stderr is a terminal). */
+        /** Live bar redrawn in place (stderr is a terminal, {@link Terminal}). */
         BAR,
         /** A plain line every {@code interval} and one at the end (stderr is a file or pipe). */
         LINES,
@@ -27,20 +28,28 @@ public record ProgressFactory(Mode mode, PrintStream err, Duration interval, Lon
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
 
+    public ProgressFactory(Mode mode, PrintStream err, Duration interval, LongSupplier nanoClock) {
+        this(mode, err, interval, nanoClock, Terminal.DEFAULT_COLUMNS);
+    }
+
     public ProgressFactory {
         if (mode == null || err == null || interval == null || nanoClock == null) throw new IllegalArgumentException("null progress setting");
         if (interval.isNegative()) throw new IllegalArgumentException("negative progress interval " + interval);
     }
 
     /**
-     * What a command uses: nothing with --quiet, a live bar when stderr is a terminal
-     * (a console that {@code isTerminal()}: since JDK 22 {@code System.console()} is non-null even when
-     * the streams are redirected), plain periodic lines otherwise.
+     * What a command uses: nothing with --quiet, a live bar when stderr is a terminal (whatever
+     * stdout is: {@link Terminal#stderrIsTerminal()}), plain periodic lines otherwise.
      */
     public static ProgressFactory forCli(boolean quiet) {
-        java.io.Console console = System.console();
-        Mode m = quiet ? Mode.QUIET : console != null && console.isTerminal() ? Mode.BAR : Mode.LINES;
-        return new ProgressFactory(m, System.err, DEFAULT_INTERVAL, System::nanoTime);
+        Mode m = quiet ? Mode.QUIET : Terminal.stderrIsTerminal() ? Mode.BAR : Mode.LINES;
+        return new ProgressFactory(m, System.err, DEFAULT_INTERVAL, System::nanoTime, m == Mode.BAR ? Terminal.columns() : Terminal.DEFAULT_COLUMNS);
+    }
+
+    /** As {@link #forCli(boolean)} for a command whose stderr may have been replaced (tests): lines to that stream unless it is System.err. */
+    public static ProgressFactory forCli(boolean quiet, PrintStream err) {
+        if (err == System.err) return forCli(quiet);
+        return quiet ? quiet() : lines(err, DEFAULT_INTERVAL, System::nanoTime);
     }
 
     public static ProgressFactory quiet() {
@@ -54,6 +63,20 @@ public record ProgressFactory(Mode mode, PrintStream err, Duration interval, Lon
 
     public boolean isQuiet() { return mode == Mode.QUIET; }
 
+    /** ANSI: carriage return and erase to the end of the line (removes a bar drawn on it). */
+    public static final String CLEAR_LINE = "\r\033[K";
+
+    /**
+     * Prints a log line on {@link #err} that does not garble a live bar: in {@link Mode#BAR} the bar's
+     * line is erased first (the bar redraws itself below within a quarter of a second). Nothing in
+     * {@link Mode#QUIET}.
+     */
+    public void log(String line) {
+        if (mode == Mode.QUIET) return;
+        err.println(mode == Mode.BAR ? CLEAR_LINE + line : line);
+        err.flush();
+    }
+
     /**
      * Starts showing a task.
      *
@@ -65,7 +88,7 @@ public record ProgressFactory(Mode mode, PrintStream err, Duration interval, Lon
         return switch (mode) {
             case QUIET -> new Progress.Silent();
             case LINES -> new ProgressLines(name, total, unit, err, interval, nanoClock);
-            case BAR -> new ProgressBarDisplay(name, total, unit, err);
+            case BAR -> new ProgressBarDisplay(name, total, unit, err, columns);
         };
     }
 }

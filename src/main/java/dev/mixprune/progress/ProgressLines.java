@@ -7,7 +7,8 @@ import java.util.function.LongSupplier;
 /**
  * Plain-line progress for non-terminals: a line when the task starts, at most one line per
  * interval while it runs, and a final line with the total time on close. Lines look like
- * {@code [eval boolq] 1200/3270 req (36.7%) 41.3 req/s, ETA 50s}.
+ * {@code [eval boolq] 1200/3270 req (36.7%), 41.3 req/s, ETA 50s}; the ETA appears once
+ * {@link EtaEstimator} finds it stable.
  */
 public final class ProgressLines implements Progress {
     private final String name;
@@ -17,6 +18,7 @@ public final class ProgressLines implements Progress {
     private final long intervalNanos;
     private final LongSupplier clock;
     private final long startNanos;
+    private final EtaEstimator eta;
     private long done;
     private long lastPrintNanos;
     private String message = "";
@@ -31,12 +33,14 @@ public final class ProgressLines implements Progress {
         this.clock = clock;
         this.startNanos = clock.getAsLong();
         this.lastPrintNanos = startNanos;
+        this.eta = new EtaEstimator(total);
         out.println("[" + name + "] started" + (total > 0 ? ": " + total + " " + unit : ""));
     }
 
     @Override public synchronized void step(long n) {
         done += n;
         long now = clock.getAsLong();
+        eta.record(done, now);
         if (!closed && now - lastPrintNanos >= intervalNanos) {
             lastPrintNanos = now;
             out.println(line(now));
@@ -62,15 +66,18 @@ public final class ProgressLines implements Progress {
         sb.append(' ').append(unit);
         if (total > 0) sb.append(String.format(java.util.Locale.ROOT, " (%.1f%%)", 100.0 * done / total));
         sb.append(", ").append(rate(now));
-        double secs = (now - startNanos) / 1e9;
-        if (total > 0 && done > 0 && done < total) sb.append(", ETA ").append(formatDuration(secs * (total - done) / done));
+        java.util.OptionalDouble left = eta.secondsLeft(now);
+        if (left.isPresent()) sb.append(", ETA ").append(formatDuration(left.getAsDouble()));
         if (!message.isEmpty()) sb.append("  ").append(message);
         return sb.toString();
     }
 
     private String rate(long now) {
         double secs = (now - startNanos) / 1e9;
-        return secs <= 0 ? "- " + unit + "/s" : String.format(java.util.Locale.ROOT, "%.1f %s/s", done / secs, unit);
+        if (secs <= 0) return "- " + unit + "/s";
+        double r = done / secs;
+        // Slow units (a 7B block takes minutes) keep two significant digits instead of showing 0.0.
+        return String.format(java.util.Locale.ROOT, r >= 1 || r == 0 ? "%.1f %s/s" : r >= 0.1 ? "%.2f %s/s" : "%.3f %s/s", r, unit);
     }
 
     /** "7s", "3m05s", "2h01m". */

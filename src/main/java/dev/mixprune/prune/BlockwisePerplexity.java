@@ -30,6 +30,11 @@ public final class BlockwisePerplexity {
     private BlockwisePerplexity() {}
 
     public static PerplexityResult compute(BlockSource source, int[] stream, int seqLen) {
+        return compute(source, stream, seqLen, n -> { });
+    }
+
+    /** With {@code stepsDone} told of each finished step: one per block, then one for the head (nLayers + 1 in all; for progress). */
+    public static PerplexityResult compute(BlockSource source, int[] stream, int seqLen, java.util.function.IntConsumer stepsDone) {
         if (seqLen < 2) throw new IllegalArgumentException("seqlen must be >= 2 to score any prediction, got " + seqLen);
         LlamaConfig c = source.config();
         int[][] windows = Perplexity.windows(stream, seqLen);
@@ -49,6 +54,7 @@ public final class BlockwisePerplexity {
                 residual.set(i, BlockForward.forward(c, w, b, x, x.rows() / seqLen, seqLen, ActivationCapture.NONE));
             }
             source.release(w);
+            stepsDone.accept(1);
         }
         float[] norm = source.finalNorm();
         Matrix classifier = source.classifier();
@@ -60,6 +66,7 @@ public final class BlockwisePerplexity {
             int first = i * batchSeqs, count = logits.rows() / seqLen;
             ThreadTeam.shared().forEach(count, s -> windowNll[first + s] = Perplexity.windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
         }
+        stepsDone.accept(1);
         double sum = 0;
         for (double v : windowNll) sum += v; // fixed order, as Perplexity does
         double mean = sum / windows.length;

@@ -32,12 +32,36 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
     public static final String FORMAT = "mixprune.sparsity-plan";
     public static final int VERSION = 1;
 
-    /** The shape a plan is valid for. */
-    public record ModelShape(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize) {
+    /** The shape a plan is valid for; {@code headDim} is dim / nHeads unless the model says otherwise (JSON "head_dim", written only then). */
+    public record ModelShape(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize, int headDim) {
         private static final String[] JSON_FIELDS = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size"};
 
+        /** A shape with the usual head size dim / nHeads. */
+        public ModelShape(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize) {
+            this(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, nHeads > 0 ? dim / nHeads : 0);
+        }
+
         public static ModelShape of(LlamaConfig c) {
-            return new ModelShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize());
+            return new ModelShape(c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.vocabSize(), c.headSize());
+        }
+
+        /** Rows (out features) of a prunable layer of this shape. */
+        public int rows(LayerKind k) {
+            return switch (k) {
+                case WQ -> nHeads * headDim;
+                case WK, WV -> nKvHeads * headDim;
+                case WO, W2 -> dim;
+                case W1, W3 -> hiddenDim;
+            };
+        }
+
+        /** Columns (in features) of a prunable layer of this shape. */
+        public int cols(LayerKind k) {
+            return switch (k) {
+                case WQ, WK, WV, W1, W3 -> dim;
+                case WO -> nHeads * headDim;
+                case W2 -> hiddenDim;
+            };
         }
 
         /**
@@ -48,14 +72,19 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
             for (String f : JSON_FIELDS) {
                 if (!m.path(f).canConvertToInt() || m.path(f).asInt() <= 0) throw new BadInputException(source + ": field 'model." + f + "' missing or not a positive integer");
             }
-            return new ModelShape(m.get("dim").asInt(), m.get("hidden_dim").asInt(), m.get("n_layers").asInt(),
-                    m.get("n_heads").asInt(), m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt());
+            if (m.has("head_dim") && (!m.path("head_dim").canConvertToInt() || m.path("head_dim").asInt() <= 0)) {
+                throw new BadInputException(source + ": field 'model.head_dim' not a positive integer");
+            }
+            int dim = m.get("dim").asInt(), heads = m.get("n_heads").asInt();
+            int headDim = m.has("head_dim") ? m.get("head_dim").asInt() : dim / heads;
+            return new ModelShape(dim, m.get("hidden_dim").asInt(), m.get("n_layers").asInt(), heads, m.get("n_kv_heads").asInt(), m.get("vocab_size").asInt(), headDim);
         }
 
         /** Writes this shape as the {@code "model"} object of {@code root}. */
         public void putJson(ObjectNode root) {
-            root.putObject("model").put("dim", dim).put("hidden_dim", hiddenDim).put("n_layers", nLayers)
+            ObjectNode m = root.putObject("model").put("dim", dim).put("hidden_dim", hiddenDim).put("n_layers", nLayers)
                     .put("n_heads", nHeads).put("n_kv_heads", nKvHeads).put("vocab_size", vocabSize);
+            if (headDim * nHeads != dim) m.put("head_dim", headDim);
         }
     }
 

@@ -106,18 +106,9 @@ public final class RunDirectory {
         return new RunData.Plan(name, m, labels, total > 0 ? pruned / total : Double.NaN);
     }
 
-    private static int rows(SparsityPlan.ModelShape s, LayerId id) {
-        int kv = s.nKvHeads() * (s.dim() / s.nHeads());
-        return switch (id.kind()) {
-            case WQ, WO, W2 -> s.dim();
-            case WK, WV -> kv;
-            case W1, W3 -> s.hiddenDim();
-        };
-    }
+    private static int rows(SparsityPlan.ModelShape s, LayerId id) { return s.rows(id.kind()); }
 
-    private static int cols(SparsityPlan.ModelShape s, LayerId id) {
-        return id.kind() == dev.mixprune.model.LayerKind.W2 ? s.hiddenDim() : s.dim();
-    }
+    private static int cols(SparsityPlan.ModelShape s, LayerId id) { return s.cols(id.kind()); }
 
     /** search-trace.json: {"metric"?: "kl", "generations": [{"generation", "best_fitness", "mean_fitness"?}]} */
     static RunData.SearchTrace search(JsonNode root, Path file) {

@@ -25,7 +25,7 @@ public final class Backward {
         int T = tape.tokens;
         if (tokens.length != T) throw new IllegalArgumentException("tape holds a sequence of " + T + " tokens, got " + tokens.length);
         if (!grad.config().equals(c)) throw new IllegalArgumentException("gradient set is for another model config");
-        int D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), P = T - 1;
+        int D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), P = T - 1;
 
         // cross-entropy + softmax: dlogits = (p - onehot(y)) / P
         double[] dLogits = tape.dLogits;
@@ -55,6 +55,7 @@ public final class Backward {
             Arrays.fill(dS, 0, T * H, 0.0);
             addDx(dRes, T, D, p.linear(l, LayerKind.W2), H, dS);
             addDw(dRes, T, D, tape.s[l], H, grad.linear(l, LayerKind.W2), tape.dyT);
+            addDb(dRes, T, D, grad.bias(l, LayerKind.W2));
 
             // SwiGLU: s = silu(u) z
             double[] u = tape.u[l], z = tape.z[l], dU = tape.dU, dZ = tape.dZ;
@@ -72,19 +73,22 @@ public final class Backward {
             addDx(dZ, T, H, p.linear(l, LayerKind.W3), D, dB);
             addDw(dU, T, H, tape.b[l], D, grad.linear(l, LayerKind.W1), tape.dyT);
             addDw(dZ, T, H, tape.b[l], D, grad.linear(l, LayerKind.W3), tape.dyT);
+            addDb(dU, T, H, grad.bias(l, LayerKind.W1));
+            addDb(dZ, T, H, grad.bias(l, LayerKind.W3));
 
             // b = RMSNorm(h; g_ffn), accumulated onto the residual gradient (now dL/dh)
             rmsNormBackward(dB, tape.h[l], tape.r2[l], T, D, p.ffnNorm[l], dRes, grad.ffnNorm[l]);
 
             // h = x_in + Wo o
             double[] dO = tape.dO;
-            Arrays.fill(dO, 0, T * D, 0.0);
-            addDx(dRes, T, D, p.linear(l, LayerKind.WO), D, dO);
-            addDw(dRes, T, D, tape.o[l], D, grad.linear(l, LayerKind.WO), tape.dyT);
+            Arrays.fill(dO, 0, T * Q, 0.0);
+            addDx(dRes, T, D, p.linear(l, LayerKind.WO), Q, dO);
+            addDw(dRes, T, D, tape.o[l], Q, grad.linear(l, LayerKind.WO), tape.dyT);
+            addDb(dRes, T, D, grad.bias(l, LayerKind.WO));
 
             // attention -> dq, dk, dv (q and k as rotated by RoPE)
             double[] dQ = tape.dQ, dK = tape.dK, dV = tape.dV;
-            Arrays.fill(dQ, 0, T * D, 0.0);
+            Arrays.fill(dQ, 0, T * Q, 0.0);
             Arrays.fill(dK, 0, T * KV, 0.0);
             Arrays.fill(dV, 0, T * KV, 0.0);
             attentionBackward(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], dO, dQ, dK, dV, tape);
@@ -96,12 +100,16 @@ public final class Backward {
             // q = Wq a, k = Wk a, v = Wv a
             double[] dA = tape.dA;
             Arrays.fill(dA, 0, T * D, 0.0);
-            addDx(dQ, T, D, p.linear(l, LayerKind.WQ), D, dA);
+            addDx(dQ, T, Q, p.linear(l, LayerKind.WQ), D, dA);
             addDx(dK, T, KV, p.linear(l, LayerKind.WK), D, dA);
             addDx(dV, T, KV, p.linear(l, LayerKind.WV), D, dA);
-            addDw(dQ, T, D, tape.a[l], D, grad.linear(l, LayerKind.WQ), tape.dyT);
+            addDw(dQ, T, Q, tape.a[l], D, grad.linear(l, LayerKind.WQ), tape.dyT);
             addDw(dK, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WK), tape.dyT);
             addDw(dV, T, KV, tape.a[l], D, grad.linear(l, LayerKind.WV), tape.dyT);
+            // biases see the gradient of the linear's output (q and k before RoPE: dQ, dK are un-rotated above)
+            addDb(dQ, T, Q, grad.bias(l, LayerKind.WQ));
+            addDb(dK, T, KV, grad.bias(l, LayerKind.WK));
+            addDb(dV, T, KV, grad.bias(l, LayerKind.WV));
 
             // a = RMSNorm(x_in; g_att), accumulated onto the residual gradient (now dL/dx_in)
             rmsNormBackward(dA, tape.xIn[l], tape.r1[l], T, D, p.attNorm[l], dRes, grad.attNorm[l]);
@@ -114,6 +122,12 @@ public final class Backward {
         }
     }
 
+    /** db[i] += sum over tokens of dy[t][i] (a bias's gradient); nothing when the linear has no bias ({@code db} null). */
+    private static void addDb(double[] dy, int tokens, int out, double[] db) {
+        if (db == null) return;
+        for (int t = 0; t < tokens; t++) for (int i = 0; i < out; i++) db[i] += dy[t * out + i];
+    }
+
     /**
      * Causal GQA attention backward per (query head, t), with the O(T) softmax form
      * dpre[t2] = att[t2] (datt[t2] - sum_t3 att[t3] datt[t3]). K, V and their gradients are held
@@ -123,7 +137,7 @@ public final class Backward {
      */
     private static void attentionBackward(LlamaConfig c, int T, double[] q, double[] k, double[] v, double[][] att,
                                           double[] dOut, double[] dQ, double[] dK, double[] dV, Tape tape) {
-        int hs = c.headSize(), D = c.dim(), rep = c.kvRepeat(), nKv = c.nKvHeads();
+        int hs = c.headSize(), D = c.qDim(), rep = c.kvRepeat(), nKv = c.nKvHeads(); // D: the row width of q
         double scale = 1.0 / Math.sqrt(hs);
         double[] kT = tape.kT, vT = tape.vT, dKT = tape.dKT, dVT = tape.dVT, dAtt = tape.dAttRow;
         TrainingForward.transposeHeads(k, T, nKv, hs, kT);

@@ -28,6 +28,8 @@ public final class ParamSet {
     public final double[][] ffnNorm;
     /** [layer][LayerKind.ordinal()][rows*cols]. */
     private final double[][][] linears;
+    /** [layer][LayerKind.ordinal()][rows], null for a linear without bias. */
+    private final double[][][] biases;
     /** [dim]. */
     public final double[] finalNorm;
     /** [vocab][dim]; the embedding array itself when shared. */
@@ -40,8 +42,12 @@ public final class ParamSet {
         attNorm = new double[c.nLayers()][d];
         ffnNorm = new double[c.nLayers()][d];
         linears = new double[c.nLayers()][LayerKind.values().length][];
+        biases = new double[c.nLayers()][LayerKind.values().length][];
         for (int l = 0; l < c.nLayers(); l++) {
-            for (LayerKind k : LayerKind.values()) linears[l][k.ordinal()] = new double[Math.toIntExact(c.weightsOf(k))];
+            for (LayerKind k : LayerKind.values()) {
+                linears[l][k.ordinal()] = new double[Math.toIntExact(c.weightsOf(k))];
+                if (c.hasBias(k)) biases[l][k.ordinal()] = new double[c.rowsOf(k)];
+            }
         }
         finalNorm = new double[d];
         classifier = c.sharedClassifier() ? embedding : new double[c.vocabSize() * d];
@@ -59,7 +65,10 @@ public final class ParamSet {
             BlockWeights b = w.block(l);
             widen(b.attNorm(), p.attNorm[l]);
             widen(b.ffnNorm(), p.ffnNorm[l]);
-            for (LayerKind k : LayerKind.values()) widen(b.linear(k).data(), p.linears[l][k.ordinal()]);
+            for (LayerKind k : LayerKind.values()) {
+                widen(b.linear(k).data(), p.linears[l][k.ordinal()]);
+                if (c.hasBias(k)) widen(b.bias(k), p.biases[l][k.ordinal()]);
+            }
         }
         widen(w.finalNorm(), p.finalNorm);
         if (!c.sharedClassifier()) widen(w.classifier().data(), p.classifier);
@@ -78,6 +87,9 @@ public final class ParamSet {
 
     public double[] linear(LayerId id) { return linear(id.block(), id.kind()); }
 
+    /** The [rows] bias of one linear, or null when it has none. */
+    public double[] bias(int layer, LayerKind kind) { return biases[layer][kind.ordinal()]; }
+
     /** Sets every value to 0 (for reusing a gradient buffer). */
     public void zero() {
         for (Tensor t : tensors()) Arrays.fill(t.data(), 0.0);
@@ -95,7 +107,7 @@ public final class ParamSet {
 
     /**
      * Every distinct tensor, each once (a shared classifier is listed only as the embedding),
-     * named like GGUF/llama2.c: token_embd, blk.N.attn_norm, blk.N.wq, ..., output_norm, output.
+     * named like GGUF/llama2.c: token_embd, blk.N.attn_norm, blk.N.wq (blk.N.wq.bias), ..., output_norm, output.
      */
     public List<Tensor> tensors() {
         LlamaConfig c = config;
@@ -106,6 +118,7 @@ public final class ParamSet {
             for (LayerKind k : LayerKind.values()) {
                 if (k == LayerKind.W1) out.add(new Tensor("blk." + l + ".ffn_norm", 1, c.dim(), ffnNorm[l]));
                 out.add(new Tensor("blk." + l + "." + k.shortName(), c.rowsOf(k), c.colsOf(k), linears[l][k.ordinal()]));
+                if (c.hasBias(k)) out.add(new Tensor("blk." + l + "." + k.shortName() + ".bias", 1, c.rowsOf(k), biases[l][k.ordinal()]));
             }
         }
         out.add(new Tensor("output_norm", 1, c.dim(), finalNorm));

@@ -57,17 +57,17 @@ public final class Tape {
         if (capacity < 2) throw new IllegalArgumentException("a sequence needs at least 2 tokens for a next-token loss, capacity " + capacity);
         this.config = c;
         this.capacity = capacity;
-        int L = c.nLayers(), T = capacity, D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
+        int L = c.nLayers(), T = capacity, D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
         long tri = (long) T * (T + 1) / 2;
         if (tri * c.nHeads() > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("sequence of " + T + " tokens too long for the attention tape");
         xIn = new double[L][T * D];
         r1 = new double[L][T];
         a = new double[L][T * D];
-        q = new double[L][T * D];
+        q = new double[L][T * Q];
         k = new double[L][T * KV];
         v = new double[L][T * KV];
         att = new double[L][c.nHeads()][(int) tri];
-        o = new double[L][T * D];
+        o = new double[L][T * Q];
         h = new double[L][T * D];
         r2 = new double[L][T];
         b = new double[L][T * D];
@@ -83,9 +83,10 @@ public final class Tape {
         cos = new double[T * half];
         sin = new double[T * half];
         double theta = exactDecimal(c.ropeTheta());
+        double[] divisors = c.ropeScaling().divisors(c.headSize(), theta);
         for (int pos = 0; pos < T; pos++) {
             for (int j = 0; j < half; j++) {
-                double freq = 1.0 / Math.pow(theta, (2.0 * j) / c.headSize());
+                double freq = 1.0 / (Math.pow(theta, (2.0 * j) / c.headSize()) * divisors[j]);
                 double angle = pos * freq;
                 cos[pos * half + j] = Math.cos(angle);
                 sin[pos * half + j] = Math.sin(angle);
@@ -96,13 +97,13 @@ public final class Tape {
         for (var kind : dev.mixprune.model.LayerKind.values()) maxW = Math.max(maxW, Math.toIntExact(c.weightsOf(kind)));
         maxW = Math.max(maxW, V * D);
         wT = new double[maxW];
-        dyT = new double[T * Math.max(V, Math.max(H, D))];
+        dyT = new double[T * Math.max(V, Math.max(H, Math.max(D, Q)))];
         dRes = new double[T * D];
         dA = new double[T * D];
-        dQ = new double[T * D];
+        dQ = new double[T * Q];
         dK = new double[T * KV];
         dV = new double[T * KV];
-        dO = new double[T * D];
+        dO = new double[T * Q];
         dU = new double[T * H];
         dZ = new double[T * H];
         dS = new double[T * H];
@@ -130,9 +131,9 @@ public final class Tape {
 
     /** Approximate bytes held by a tape for this config and capacity (for sizing worker counts). */
     public static long bytesFor(LlamaConfig c, int capacity) {
-        long T = capacity, D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), L = c.nLayers();
-        long perLayer = T * (7 * D + 2 * KV + 3 * H + 2) + c.nHeads() * T * (T + 1) / 2;
-        long scratch = 4 * T * D + 6 * T * KV + 3 * T * H + 2 * (T - 1) * V + T * Math.max(V, Math.max(H, D));
+        long T = capacity, D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), L = c.nLayers();
+        long perLayer = T * (5 * D + 2 * Q + 2 * KV + 3 * H + 2) + c.nHeads() * T * (T + 1) / 2;
+        long scratch = 2 * T * D + 2 * T * Q + 6 * T * KV + 3 * T * H + 2 * (T - 1) * V + T * Math.max(V, Math.max(H, Math.max(D, Q)));
         return 8 * (L * perLayer + 3 * T * D + T + scratch + V * D);
     }
 }

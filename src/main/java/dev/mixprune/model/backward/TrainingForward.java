@@ -22,7 +22,7 @@ public final class TrainingForward {
         int T = tokens.length;
         if (T < 2) throw new IllegalArgumentException("sequence has " + T + " tokens; a next-token loss needs at least 2");
         if (T > tape.capacity) throw new IllegalArgumentException("sequence has " + T + " tokens, tape capacity is " + tape.capacity);
-        int D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
+        int D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
         double eps = Tape.exactDecimal(c.normEps());
         for (int t = 0; t < T; t++) {
             if (tokens[t] < 0 || tokens[t] >= V) throw new IllegalArgumentException("token " + tokens[t] + " at position " + t + " outside vocabulary 0.." + (V - 1));
@@ -35,24 +35,24 @@ public final class TrainingForward {
         for (int l = 0; l < c.nLayers(); l++) {
             System.arraycopy(x, 0, tape.xIn[l], 0, T * D);
             rmsNorm(x, T, D, p.attNorm[l], eps, tape.a[l], tape.r1[l]);
-            matmulWT(tape.a[l], T, D, p.linear(l, LayerKind.WQ), D, tape.q[l], tape.wT);
-            matmulWT(tape.a[l], T, D, p.linear(l, LayerKind.WK), KV, tape.k[l], tape.wT);
-            matmulWT(tape.a[l], T, D, p.linear(l, LayerKind.WV), KV, tape.v[l], tape.wT);
+            linear(p, l, LayerKind.WQ, tape.a[l], T, D, Q, tape.q[l], tape);
+            linear(p, l, LayerKind.WK, tape.a[l], T, D, KV, tape.k[l], tape);
+            linear(p, l, LayerKind.WV, tape.a[l], T, D, KV, tape.v[l], tape);
             rope(tape.q[l], T, c.nHeads(), c.headSize(), tape, false);
             rope(tape.k[l], T, c.nKvHeads(), c.headSize(), tape, false);
             attention(c, T, tape.q[l], tape.k[l], tape.v[l], tape.att[l], tape.o[l], tape);
             // h = x + o Wo^T; the product goes through a scratch buffer, then adds onto the stream
             double[] tmp = tape.dA;
-            matmulWT(tape.o[l], T, D, p.linear(l, LayerKind.WO), D, tmp, tape.wT);
+            linear(p, l, LayerKind.WO, tape.o[l], T, Q, D, tmp, tape);
             for (int i = 0; i < T * D; i++) x[i] += tmp[i];
             System.arraycopy(x, 0, tape.h[l], 0, T * D);
 
             rmsNorm(x, T, D, p.ffnNorm[l], eps, tape.b[l], tape.r2[l]);
-            matmulWT(tape.b[l], T, D, p.linear(l, LayerKind.W1), H, tape.u[l], tape.wT);
-            matmulWT(tape.b[l], T, D, p.linear(l, LayerKind.W3), H, tape.z[l], tape.wT);
+            linear(p, l, LayerKind.W1, tape.b[l], T, D, H, tape.u[l], tape);
+            linear(p, l, LayerKind.W3, tape.b[l], T, D, H, tape.z[l], tape);
             double[] u = tape.u[l], zz = tape.z[l], s = tape.s[l];
             for (int i = 0; i < T * H; i++) s[i] = silu(u[i]) * zz[i];
-            matmulWT(s, T, H, p.linear(l, LayerKind.W2), D, tmp, tape.wT);
+            linear(p, l, LayerKind.W2, s, T, H, D, tmp, tape);
             for (int i = 0; i < T * D; i++) x[i] += tmp[i];
         }
 
@@ -73,6 +73,15 @@ public final class TrainingForward {
         }
         tape.loss = nll / P;
         return tape.loss;
+    }
+
+    /** y [T][out] = x [T][in] W^T (+ the linear's bias on every row when it has one). */
+    private static void linear(ParamSet p, int l, LayerKind kind, double[] x, int T, int in, int out, double[] y, Tape tape) {
+        matmulWT(x, T, in, p.linear(l, kind), out, y, tape.wT);
+        double[] bias = p.bias(l, kind);
+        if (bias != null) {
+            for (int t = 0; t < T; t++) for (int i = 0; i < out; i++) y[t * out + i] += bias[i];
+        }
     }
 
     static double silu(double x) { return x / (1.0 + Math.exp(-x)); }
@@ -106,7 +115,7 @@ public final class TrainingForward {
      * positions (axpy for the scores, dot products for the outputs).
      */
     private static void attention(LlamaConfig c, int T, double[] q, double[] k, double[] v, double[][] att, double[] out, Tape tape) {
-        int hs = c.headSize(), D = c.dim(), rep = c.kvRepeat();
+        int hs = c.headSize(), D = c.qDim(), rep = c.kvRepeat(); // D: the row width of q and out
         double scale = 1.0 / Math.sqrt(hs);
         double[] kT = tape.kT, vT = tape.vT;
         transposeHeads(k, T, c.nKvHeads(), hs, kT);

@@ -12,7 +12,8 @@ public final class ModelFamilies {
 
     /** Every supported family. Adding a family: one class implementing {@link ModelFamily}, one line here. */
     public static final List<ModelFamily> ALL = List.of(
-            new LlamaFamily()
+            new LlamaFamily(),
+            new Qwen2Family()
     );
 
     /** The family of a config ({@link LlamaConfig#family()}). */

@@ -49,27 +49,51 @@ public interface ModelFamily {
     // ------------------------------------------------------------------ HF config.json
 
     /**
-     * The config from config.json (the fields of {@link #hfConfigKeys}); {@code lmHeadPresent}
-     * tells whether the checkpoint has its own classifier. Errors name the file and the field.
+     * The config from config.json; {@code lmHeadPresent} tells whether the checkpoint has its own
+     * classifier. Errors name the file and the field. Common keys: hidden_size,
+     * intermediate_size, num_hidden_layers, num_attention_heads, num_key_value_heads (default:
+     * heads), head_dim (default hidden_size / heads), vocab_size, max_position_embeddings (2048),
+     * rms_norm_eps (1e-6), rope_theta / rope_scaling / rope_parameters ({@link HfRope}),
+     * tie_word_embeddings; the family adds its checks ({@link #checkHf}) and biases ({@link #hfBiases}).
      */
     default LlamaConfig fromHf(HfConfig cfg, boolean lmHeadPresent) {
-        Object rs = cfg.raw("rope_scaling");
-        if (rs != null) throw cfg.bad("field rope_scaling: " + rs + " is not supported (plain RoPE only)");
+        HfRope.Rope rope = HfRope.read(cfg);
+        checkHf(cfg);
+        Object act = cfg.raw("hidden_act");
+        if (act != null && !"silu".equals(act)) throw cfg.bad("field hidden_act: \"" + act + "\" is not supported (SwiGLU with silu only)");
+        Object partial = cfg.raw("partial_rotary_factor");
+        if (partial != null && !(partial instanceof Number n && n.doubleValue() == 1.0)) {
+            throw cfg.bad("field partial_rotary_factor: " + partial + " is not supported (rotary embeddings over the whole head only)");
+        }
         int heads = cfg.positiveInt("num_attention_heads");
         boolean tie = Boolean.TRUE.equals(cfg.raw("tie_word_embeddings"));
+        int dim = cfg.positiveInt("hidden_size");
+        int hidden = cfg.positiveInt("intermediate_size");
+        int layers = cfg.positiveInt("num_hidden_layers");
+        int kvHeads = cfg.positiveInt("num_key_value_heads", heads);
+        int headDim;
+        if (cfg.has("head_dim")) headDim = cfg.positiveInt("head_dim");
+        else if (dim % heads != 0) throw cfg.bad("field hidden_size: " + dim + " is not a multiple of num_attention_heads " + heads + " (and no head_dim is given)");
+        else headDim = dim / heads;
         try {
-            return new LlamaConfig(cfg.positiveInt("hidden_size"), cfg.positiveInt("intermediate_size"), cfg.positiveInt("num_hidden_layers"),
-                    heads, cfg.positiveInt("num_key_value_heads", heads), cfg.positiveInt("vocab_size"), cfg.positiveInt("max_position_embeddings", 2048),
-                    cfg.number("rms_norm_eps", 1e-6f), cfg.number("rope_theta", LlamaConfig.DEFAULT_ROPE_THETA), tie || !lmHeadPresent).withFamily(id());
+            return new LlamaConfig(id(), dim, hidden, layers, heads, kvHeads, headDim, cfg.positiveInt("vocab_size"), cfg.positiveInt("max_position_embeddings", 2048),
+                    cfg.number("rms_norm_eps", 1e-6f), rope.theta(), rope.scaling(), hfBiases(cfg), tie || !lmHeadPresent);
         } catch (IllegalArgumentException e) {
             throw cfg.bad(e.getMessage());
         }
     }
 
+    /** The family's own refusals of config.json (sliding windows, ...); none by default. */
+    default void checkHf(HfConfig cfg) { }
+
+    /** The linears with a bias according to config.json: {@link #biases()} by default. */
+    default Set<LayerKind> hfBiases(HfConfig cfg) { return biases(); }
+
     /**
      * The keys this family writes into config.json for {@code c}, in order, over whatever the input's
      * config.json had ({@code architectures} and {@code model_type} are handled by the writer).
      * Floats are the float's shortest decimal ({@code 1.0E-5}), so they read back to the same float.
+     * {@code head_dim} and {@code rope_scaling} only when the model has them.
      */
     default Map<String, Object> hfConfigKeys(LlamaConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -84,7 +108,18 @@ public interface ModelFamily {
         m.put("rope_theta", Double.parseDouble(Float.toString(c.ropeTheta())));
         m.put("tie_word_embeddings", c.sharedClassifier());
         m.put("hidden_act", "silu");
+        if (c.headDim() * c.nHeads() != c.dim()) m.put("head_dim", c.headDim());
+        if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) m.put("rope_scaling", HfRope.toJson(c.ropeScaling()));
+        putHfBiases(c, m);
         return m;
+    }
+
+    /** Writes the config.json keys that declare {@code c}'s biases; by default the family's biases are implied and must match. */
+    default void putHfBiases(LlamaConfig c, Map<String, Object> m) {
+        if (!c.biases().equals(biases())) {
+            throw new IllegalArgumentException("config.json of model_type " + hfModelTypes().getFirst() + " cannot hold biases on " + c.biases()
+                    + " (the family has them on " + biases() + ")");
+        }
     }
 
     // ------------------------------------------------------------------ names

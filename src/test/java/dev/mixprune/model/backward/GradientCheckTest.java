@@ -9,7 +9,9 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * Every coordinate of every parameter tensor of tiny random models (odd sizes, GQA, shared and
- * unshared classifier) against central finite differences of the independent reference forward.
+ * unshared classifier; the family features: q/k/v and all-linear biases, tied embeddings, explicit
+ * head_dim, llama3 and linear RoPE scaling, rope_theta 1e6) against central finite differences of
+ * the independent reference forward.
  */
 class GradientCheckTest {
     /**
@@ -26,11 +28,14 @@ class GradientCheckTest {
     static final double ABS_TOL = 1e-10;
 
     @ParameterizedTest
-    @ValueSource(strings = {"sharedGqa", "unsharedGqa", "multiHead"})
+    @ValueSource(strings = {"sharedGqa", "unsharedGqa", "multiHead", "qwenLike", "llama3Like", "allBiasesLinearRope"})
     void everyCoordinateMatchesCentralDifferences(String model) {
         LlamaConfig c = switch (model) {
             case "sharedGqa" -> TestModels.sharedGqa();
             case "unsharedGqa" -> TestModels.unsharedGqa();
+            case "qwenLike" -> TestModels.qwenLike();
+            case "llama3Like" -> TestModels.llama3Like();
+            case "allBiasesLinearRope" -> TestModels.allBiasesLinearRope();
             default -> TestModels.multiHead();
         };
         boolean shared = c.sharedClassifier();

@@ -14,9 +14,11 @@ final class PositionwiseForward {
     /** Log-softmax rows of positions 0..T-2 ([T-1][V]) and the mean NLL in {@code out[0]}. */
     static double[][] logProbs(ParamSet p, int[] tokens, double[] meanNll) {
         LlamaConfig c = p.config();
-        int T = tokens.length, D = c.dim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
+        int T = tokens.length, D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize();
         int hs = c.headSize(), nH = c.nHeads(), rep = nH / c.nKvHeads();
-        double eps = 1e-5;
+        double eps = Double.parseDouble(Float.toString(c.normEps()));
+        double theta = Double.parseDouble(Float.toString(c.ropeTheta()));
+        double[] divisors = c.ropeScaling().divisors(hs, theta);
         double[][][] kCache = new double[c.nLayers()][T][KV];
         double[][][] vCache = new double[c.nLayers()][T][KV];
         double[][] out = new double[T - 1][];
@@ -26,12 +28,12 @@ final class PositionwiseForward {
             for (int i = 0; i < D; i++) x[i] = p.embedding[tokens[pos] * D + i];
             for (int l = 0; l < c.nLayers(); l++) {
                 double[] a = norm(x, p.attNorm[l], eps);
-                double[] q = matvec(p.linear(l, LayerKind.WQ), a, D, D);
-                double[] k = matvec(p.linear(l, LayerKind.WK), a, KV, D);
-                double[] v = matvec(p.linear(l, LayerKind.WV), a, KV, D);
-                for (int i = 0; i < D; i += 2) {
+                double[] q = linear(p, l, LayerKind.WQ, a, Q, D);
+                double[] k = linear(p, l, LayerKind.WK, a, KV, D);
+                double[] v = linear(p, l, LayerKind.WV, a, KV, D);
+                for (int i = 0; i < Q; i += 2) {
                     int j = (i % hs) / 2;
-                    double ang = pos * Math.pow(10000.0, -2.0 * j / hs);
+                    double ang = pos * Math.pow(theta, -2.0 * j / hs) / divisors[j];
                     double q0 = q[i], q1 = q[i + 1];
                     q[i] = q0 * Math.cos(ang) - q1 * Math.sin(ang);
                     q[i + 1] = q0 * Math.sin(ang) + q1 * Math.cos(ang);
@@ -43,7 +45,7 @@ final class PositionwiseForward {
                 }
                 kCache[l][pos] = k;
                 vCache[l][pos] = v;
-                double[] o = new double[D];
+                double[] o = new double[Q];
                 for (int h = 0; h < nH; h++) {
                     int g = h / rep;
                     double[] sc = new double[pos + 1];
@@ -60,14 +62,14 @@ final class PositionwiseForward {
                         for (int d = 0; d < hs; d++) o[h * hs + d] += sc[t2] / sum * vCache[l][t2][g * hs + d];
                     }
                 }
-                double[] ao = matvec(p.linear(l, LayerKind.WO), o, D, D);
+                double[] ao = linear(p, l, LayerKind.WO, o, D, Q);
                 for (int i = 0; i < D; i++) x[i] += ao[i];
                 double[] b = norm(x, p.ffnNorm[l], eps);
-                double[] u = matvec(p.linear(l, LayerKind.W1), b, H, D);
-                double[] z = matvec(p.linear(l, LayerKind.W3), b, H, D);
+                double[] u = linear(p, l, LayerKind.W1, b, H, D);
+                double[] z = linear(p, l, LayerKind.W3, b, H, D);
                 double[] s = new double[H];
                 for (int i = 0; i < H; i++) s[i] = u[i] / (1 + Math.exp(-u[i])) * z[i];
-                double[] f = matvec(p.linear(l, LayerKind.W2), s, D, H);
+                double[] f = linear(p, l, LayerKind.W2, s, D, H);
                 for (int i = 0; i < D; i++) x[i] += f[i];
             }
             double[] n = norm(x, p.finalNorm, eps);
@@ -97,6 +99,14 @@ final class PositionwiseForward {
         double r = 1 / Math.sqrt(ss / x.length + eps);
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) y[i] = g[i] * x[i] * r;
+        return y;
+    }
+
+    /** W x (+ bias when the linear has one). */
+    private static double[] linear(ParamSet p, int l, LayerKind k, double[] x, int rows, int cols) {
+        double[] y = matvec(p.linear(l, k), x, rows, cols);
+        double[] b = p.bias(l, k);
+        if (b != null) for (int i = 0; i < rows; i++) y[i] += b[i];
         return y;
     }
 

@@ -4,6 +4,7 @@ import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.model.RopeScaling;
 import dev.mixprune.tensor.Matrix;
 
 import java.util.ArrayList;
@@ -30,6 +31,29 @@ public final class TestModels {
         return new LlamaConfig(8, 11, 1, 2, 2, 13, 16, 1e-5f, 10000f, true);
     }
 
+    /**
+     * Qwen2-like: q/k/v biases, tied embeddings, rope_theta 1e6, GQA with 2 query heads per kv head.
+     */
+    public static LlamaConfig qwenLike() {
+        return new LlamaConfig("qwen2", 16, 21, 2, 4, 2, 4, 19, 16, 1e-6f, 1e6f, RopeScaling.NONE,
+                java.util.EnumSet.of(LayerKind.WQ, LayerKind.WK, LayerKind.WV), true);
+    }
+
+    /**
+     * Llama-3-like: explicit head_dim (3 heads of 8 = 24 wide q on a 16-wide model), llama3 RoPE
+     * scaling whose bands cover every case at head size 8 (theta 500000, original context 64:
+     * frequency 0 unscaled, 1 smoothed, 2-3 divided by the factor), tied embeddings.
+     */
+    public static LlamaConfig llama3Like() {
+        return new LlamaConfig("llama", 16, 21, 2, 3, 1, 8, 19, 16, 1e-5f, 500000f, new RopeScaling.Llama3(8, 1, 4, 64), java.util.Set.of(), true);
+    }
+
+    /** Every linear with a bias (llama attention_bias + mlp_bias), linear RoPE scaling, unshared classifier. */
+    public static LlamaConfig allBiasesLinearRope() {
+        return new LlamaConfig("llama", 12, 17, 1, 2, 2, 6, 13, 16, 1e-5f, 10000f, new RopeScaling.Linear(4),
+                java.util.EnumSet.allOf(LayerKind.class), false);
+    }
+
     public static LlamaWeights random(LlamaConfig c, long seed) {
         Random rnd = new Random(seed);
         Matrix emb = gaussian(c.vocabSize(), c.dim(), 1.0, rnd);
@@ -39,7 +63,13 @@ public final class TestModels {
             for (LayerKind k : LayerKind.values()) {
                 m.put(k, gaussian(c.rowsOf(k), c.colsOf(k), 1.5 / Math.sqrt(c.colsOf(k)), rnd));
             }
-            blocks.add(new BlockWeights(gains(c.dim(), rnd), gains(c.dim(), rnd), m));
+            EnumMap<LayerKind, float[]> bias = new EnumMap<>(LayerKind.class);
+            for (LayerKind k : c.biases()) {
+                float[] b = new float[c.rowsOf(k)];
+                for (int i = 0; i < b.length; i++) b[i] = (float) (0.5 * rnd.nextGaussian());
+                bias.put(k, b);
+            }
+            blocks.add(new BlockWeights(gains(c.dim(), rnd), gains(c.dim(), rnd), m, bias, l));
         }
         Matrix cls = c.sharedClassifier() ? emb : gaussian(c.vocabSize(), c.dim(), 0.5, rnd);
         return new LlamaWeights(c, emb, blocks, gains(c.dim(), rnd), cls);
