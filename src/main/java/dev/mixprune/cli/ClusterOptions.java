@@ -42,6 +42,16 @@ public final class ClusterOptions {
         return ClusterSettings.parse(name, members, bind, port, modelsRoot, waitSeconds);
     }
 
+    /**
+     * Checks the options and that {@code model} can be named to the workers (under a models root),
+     * before any work starts; null without --cluster.
+     */
+    ClusterSettings check(Path model) throws IOException {
+        ClusterSettings s = settings();
+        if (s != null) s.roots().refer(model);
+        return s;
+    }
+
     /** Joins the cluster as coordinator (null without --cluster). */
     Coordinator join(Consumer<String> log) throws IOException {
         ClusterSettings s = settings();

@@ -33,6 +33,7 @@ import dev.mixprune.prune.SparseGptOptions;
 import dev.mixprune.prune.SparsityPlan;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -86,6 +87,7 @@ public final class PruneCommand implements Callable<Integer> {
     String maxMemory;
     @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
     Path workDir;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
             defaultValue = "data/tinystories/calib.txt") String calib;
@@ -155,6 +157,10 @@ public final class PruneCommand implements Callable<Integer> {
         if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
             throw new BadInputException("--allocation: expected uniform, owl, fisher or msp, got '" + allocation + "'");
         }
+        if (cluster.enabled() && !"msp".equals(allocation)) {
+            throw new IllegalArgumentException("--cluster: prune runs its search on a cluster (--allocation msp); nothing else of prune is distributed");
+        }
+        cluster.check(model);
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
         plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
         int windowLen = seqlen != null ? seqlen : c.seqLen();
@@ -400,8 +406,11 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan p;
         if (allocation.equals("msp")) {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
-            p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
-                    new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log);
+            try (dev.mixprune.cluster.Coordinator co = cluster.join(log::println)) {
+                p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
+                        new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
+                        co, model);
+            }
         } else {
             p = dev.mixprune.run.Plans.build(req, loadWhole.get(), Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
         }

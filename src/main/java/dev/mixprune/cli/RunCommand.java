@@ -12,6 +12,7 @@ import dev.mixprune.report.HtmlReport;
 import dev.mixprune.report.RunDirectory;
 import dev.mixprune.run.MspRun;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,6 +59,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Override public Integer call() throws Exception {
         PruneMethod m;
@@ -90,7 +92,14 @@ public final class RunCommand implements Callable<Integer> {
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
                 EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
-        MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
+        if (cluster.enabled() && !allocations.contains("msp")) {
+            throw new IllegalArgumentException("--cluster: run distributes its MSP search; add msp to --allocations or drop --cluster");
+        }
+        cluster.check(modelPath);
+        MspRun.Outcome o;
+        try (dev.mixprune.cluster.Coordinator co = cluster.join(log::println)) {
+            o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log, co);
+        }
 
         Path report = dir.resolve("report.html");
         dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));

@@ -97,7 +97,7 @@ public final class SearchCommand implements Callable<Integer> {
         Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
-        cluster.settings(); // option errors before anything starts
+        cluster.check(model); // option errors before anything starts
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             return search(src, m, in, fk, levels, gran, cfg, maxBytes, scratch);
         }

@@ -36,14 +36,17 @@ public final class ModelDigest {
     static final int SEGMENT = 64 << 20;
 
     /** Hex SHA-256 tree checksum of a file or of a directory's regular files. */
-    public static String of(Path path) throws IOException {
+    public static String of(Path path) throws IOException { return of(path, SEGMENT); }
+
+    /** With another segment size (tests: several segments in a small file). */
+    static String of(Path path, int segment) throws IOException {
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         try (ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "mixprune-digest");
             t.setDaemon(true);
             return t;
         })) {
-            if (!Files.isDirectory(path)) return HexFormat.of().formatHex(file(path, pool));
+            if (!Files.isDirectory(path)) return HexFormat.of().formatHex(file(path, pool, segment));
             MessageDigest top = sha256();
             List<Path> files;
             try (Stream<Path> s = Files.list(path)) {
@@ -52,19 +55,19 @@ public final class ModelDigest {
             for (Path f : files) {
                 top.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
                 top.update((byte) 0);
-                top.update(file(f, pool));
+                top.update(file(f, pool, segment));
             }
             return HexFormat.of().formatHex(top.digest());
         }
     }
 
-    private static byte[] file(Path f, ExecutorService pool) throws IOException {
+    private static byte[] file(Path f, ExecutorService pool, int segment) throws IOException {
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
             long size = ch.size();
-            int segments = (int) Math.max(1, (size + SEGMENT - 1) / SEGMENT);
+            int segments = (int) Math.max(1, (size + segment - 1) / segment);
             @SuppressWarnings("unchecked") Future<byte[]>[] parts = new Future[segments];
             for (int s = 0; s < segments; s++) {
-                long from = (long) s * SEGMENT, len = Math.min(SEGMENT, size - from);
+                long from = (long) s * segment, len = Math.min(segment, size - from);
                 parts[s] = pool.submit(() -> segment(ch, from, len));
             }
             MessageDigest top = sha256();

@@ -8,6 +8,7 @@ import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
@@ -68,6 +69,11 @@ public final class MspRun {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public static Outcome run(LoadedModel lm, Settings s, ProgressFactory progress, PrintStream log) throws IOException {
+        return run(lm, s, progress, log, null);
+    }
+
+    /** @param cluster the coordinator whose workers evaluate the MSP search's candidates (null: this process does) */
+    public static Outcome run(LoadedModel lm, Settings s, ProgressFactory progress, PrintStream log, Coordinator cluster) throws IOException {
         long t0 = System.nanoTime();
         LlamaWeights dense = lm.weights();
         var tok = lm.requireTokenizer();
@@ -107,7 +113,7 @@ public final class MspRun {
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan plan = Plans.build(req, dense, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
-                    s.outDir(), log);
+                    s.outDir(), log, cluster, lm.path());
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);
 
