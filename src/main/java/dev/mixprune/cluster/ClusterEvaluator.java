@@ -84,9 +84,9 @@ final class ClusterEvaluator implements CandidateEvaluator {
 
     /**
      * Writes the session's artifacts (the fitness's snapshot) into {@code scratch}, registers them
-     * for the workers to fetch, and waits until the first worker is ready.
+     * for the workers to fetch, and waits until {@code readyWorkers} workers are ready.
      */
-    static ClusterEvaluator open(Coordinator c, Path model, KlFitness fitness, Path scratch) throws IOException {
+    static ClusterEvaluator open(Coordinator c, Path model, KlFitness fitness, Path scratch, int readyWorkers) throws IOException {
         long t0 = System.nanoTime();
         String ref = c.settings().roots().refer(model);
         String sha = ModelDigest.of(model);
@@ -113,7 +113,7 @@ final class ClusterEvaluator implements CandidateEvaluator {
                 c.settings().name(), id, ref, sha.substring(0, 12), hashSecs, ResourcePlan.human(bytes)));
         ClusterEvaluator e = new ClusterEvaluator(c, spec);
         try {
-            e.awaitFirstWorker();
+            e.awaitWorkers(readyWorkers);
         } catch (RuntimeException ex) {
             e.close();
             throw ex;
@@ -121,10 +121,10 @@ final class ClusterEvaluator implements CandidateEvaluator {
         return e;
     }
 
-    private void awaitFirstWorker() {
+    private void awaitWorkers(int n) {
         long deadline = System.nanoTime() + coordinator.settings().waitWorkers().toNanos();
         long lastNote = 0;
-        while (ready() == 0) {
+        while (ready() < n) {
             refreshMembers();
             if (System.nanoTime() > deadline) throw noWorker();
             if (System.nanoTime() - lastNote > 10_000_000_000L) {

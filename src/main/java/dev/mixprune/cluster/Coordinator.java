@@ -67,7 +67,7 @@ public final class Coordinator implements AutoCloseable {
     }
 
     /** A port nobody listens on right now (the member binds it a moment later). */
-    static int freePort(String bind) throws IOException {
+    public static int freePort(String bind) throws IOException {
         try (ServerSocket ss = new ServerSocket()) {
             ss.setReuseAddress(false);
             ss.bind(bind == null ? new InetSocketAddress(0) : new InetSocketAddress(InetAddress.getByName(bind), 0));
@@ -100,8 +100,11 @@ public final class Coordinator implements AutoCloseable {
     }
 
     /** The search's candidates evaluated by the workers; {@code model} is the file the search reads (workers open their own copy). */
-    public CandidateEvaluator.Factory searchEvaluators(Path model) {
-        return (fitness, scratch) -> ClusterEvaluator.open(this, model, fitness, scratch);
+    public CandidateEvaluator.Factory searchEvaluators(Path model) { return searchEvaluators(model, 1); }
+
+    /** As {@link #searchEvaluators(Path)}, waiting until {@code readyWorkers} workers are ready before the first evaluation (benchmarks). */
+    public CandidateEvaluator.Factory searchEvaluators(Path model, int readyWorkers) {
+        return (fitness, scratch) -> ClusterEvaluator.open(this, model, fitness, scratch, readyWorkers);
     }
 
     synchronized MemberStats stats(Member m) {
