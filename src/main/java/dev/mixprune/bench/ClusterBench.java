@@ -103,10 +103,11 @@ public final class ClusterBench {
                 List<Process> workers = new ArrayList<>();
                 ClusterSettings cs = new ClusterSettings(name, List.of(members.split(",")), ClusterSettings.LOOPBACK, 0,
                         List.of(model.toAbsolutePath().getParent()), Duration.ofSeconds(600));
+                workers.add(startWorker(name, ports[0], members, model.toAbsolutePath().getParent()));
                 try (Coordinator co = Coordinator.join(cs, System.err::println)) {
                     List<Phase> phases = new ArrayList<>();
                     for (int n = 1; n <= 2; n++) {
-                        workers.add(startWorker(name, ports[n - 1], members, model.toAbsolutePath().getParent()));
+                        if (n > 1) workers.add(startWorker(name, ports[n - 1], members, model.toAbsolutePath().getParent()));
                         try (CandidateEvaluator ev = co.searchEvaluators(model, n).open(fitness, scratch)) {
                             ev.evaluate(warm.subList(0, 2 * n), sample); // JIT warm-up on every worker, not timed
                             JsonNode before = co.traceBlock();

@@ -54,12 +54,35 @@ public final class Coordinator implements AutoCloseable {
         this.log = log;
     }
 
-    /** Joins the cluster as a lite member (on a free port when the settings give none). */
+    /**
+     * Joins the cluster as a lite member (on a free port when the settings give none). A coordinator
+     * that reaches no worker through {@code --members} would be a cluster of its own, which workers
+     * started later would not join (they list each other, not it): it leaves and tries again every
+     * few seconds until a worker answers or {@link ClusterSettings#waitWorkers} has passed.
+     */
     public static Coordinator join(ClusterSettings s, Consumer<String> log) throws IOException {
         MemberConfig.configureLogging();
         ClusterSettings withPort = s.port() != 0 ? s : s.withPort(freePort(s.bindsAll() ? null : s.bind()));
         ArtifactServer artifacts = new ArtifactServer();
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(MemberConfig.coordinator(withPort, artifacts));
+        long deadline = System.nanoTime() + s.waitWorkers().toNanos();
+        HazelcastInstance hz;
+        while (true) {
+            hz = Hazelcast.newHazelcastInstance(MemberConfig.coordinator(withPort, artifacts));
+            if (hz.getCluster().getMembers().stream().anyMatch(m -> !m.isLiteMember())) break;
+            hz.shutdown();
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cluster " + s.name() + ": no worker answered at " + String.join(", ", s.members()) + " within "
+                        + s.waitWorkers().toSeconds() + " s; start them first: `mixprune worker --cluster " + s.name() + " --port P --members "
+                        + String.join(",", s.members()) + "`");
+            }
+            log.accept("cluster " + s.name() + ": no worker answers at " + String.join(", ", s.members()) + " yet; trying again");
+            try {
+                Thread.sleep(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the cluster's workers", e);
+            }
+        }
         Coordinator c = new Coordinator(withPort, hz, artifacts, log);
         log.accept("cluster " + s.name() + ": coordinator (lite member) at " + Worker.address(hz.getCluster().getLocalMember())
                 + "; " + c.workers().size() + " worker(s): " + c.workerAddresses());

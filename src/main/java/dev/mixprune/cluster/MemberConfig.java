@@ -68,6 +68,9 @@ public final class MemberConfig {
                 "hazelcast.heartbeat.interval.seconds", "2",
                 "hazelcast.max.no.heartbeat.seconds", "30",
                 "hazelcast.shutdownhook.policy", "GRACEFUL",
+                // Members that formed separate clusters (started while the others were unreachable) merge within ~20 s.
+                "hazelcast.merge.first.run.delay.seconds", "20",
+                "hazelcast.merge.next.run.delay.seconds", "20",
                 "hazelcast.health.monitoring.level", "OFF");
         p.forEach(c::setProperty);
 

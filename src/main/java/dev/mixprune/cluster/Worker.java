@@ -183,8 +183,18 @@ public final class Worker implements AutoCloseable {
     /** Copies every artifact from the coordinator in chunks, then checks its size and checksum. */
     private Map<String, Path> fetch(SessionSpec spec, UUID coordinator, WorkDir work) throws IOException {
         Member from = null;
-        for (Member m : hz.getCluster().getMembers()) if (m.getUuid().equals(coordinator)) from = m;
-        if (from == null) throw new IllegalStateException("coordinator of session " + spec.id + " has left the cluster");
+        // The member list reaches every member a moment after a join: give it a few seconds.
+        for (long end = System.nanoTime() + 10_000_000_000L; from == null; ) {
+            for (Member m : hz.getCluster().getMembers()) if (m.getUuid().equals(coordinator)) from = m;
+            if (from != null) break;
+            if (System.nanoTime() > end) throw new IllegalStateException("coordinator of session " + spec.id + " is not a member of this cluster (left?)");
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
         var files = hz.getExecutorService(MemberConfig.FILES);
         Map<String, Path> out = new HashMap<>();
         for (SessionSpec.Artifact a : spec.artifacts) {
