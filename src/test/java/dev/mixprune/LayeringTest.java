@@ -28,7 +28,10 @@ class LayeringTest {
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizers
-            "data", "eval", "eval.zeroshot", "prune", "allocate", "cluster", "report", "run",
+            "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
+            "data", "eval", "eval.zeroshot", "prune", "allocate",
+            "cluster",                                  // Hazelcast members: worker, coordinator; work of allocate spread over them
+            "report", "run",
             "cli", "bench");
 
     private static final Pattern MENTION = Pattern.compile("dev\\.mixprune\\.((?:[a-z_0-9]+\\.)*)[A-Z]");

@@ -2,9 +2,11 @@ package dev.mixprune.allocate;
 
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.LayerId;
-import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.Pattern;
 import dev.mixprune.prune.SparsityPlan;
+import dev.mixprune.resources.HeapGuard;
 
 import java.util.List;
 import java.util.Locale;
@@ -19,23 +21,29 @@ import java.util.Map;
 public final class Allocations {
     private Allocations() {}
 
+    /** Calibration sequences per block-forward call of OWL's dense pass (as prune's default chunk). */
+    static final int OWL_CHUNK_SEQUENCES = 16;
+
     /**
+     * @param source       the dense model (read block by block; only OWL reads its blocks)
      * @param pattern      "unstructured" or "nm:M"
      * @param statWindows  calibration windows for OWL's Wanda statistics (dense propagation); unused otherwise
      * @param fisher       per-layer Fisher traces (only for "fisher")
      */
-    public static SparsityPlan allocate(String allocation, LlamaWeights w, String pattern, double step, Granularity granularity,
+    public static SparsityPlan allocate(String allocation, BlockSource source, String pattern, double step, Granularity granularity,
                                         double target, List<int[]> statWindows, Map<LayerId, Double> fisher) {
+        LlamaConfig c = source.config();
         Levels levels = Levels.parse(pattern, step);
-        SearchSpace space = new SearchSpace(w.config(), levels, granularity);
+        SearchSpace space = new SearchSpace(c, levels, granularity);
         return switch (allocation.toLowerCase(Locale.ROOT)) {
             case "uniform" -> levels.isNM()
-                    ? UniformAllocator.nm(w.config(), target, ((Pattern.NM) levels.pattern(0)).m())
-                    : UniformAllocator.unstructured(w.config(), target);
+                    ? UniformAllocator.nm(c, target, ((Pattern.NM) levels.pattern(0)).m())
+                    : UniformAllocator.unstructured(c, target);
             case "owl" -> {
                 Budget b = Budget.of(space, Budget.nmTargetMatchingUniform(space, target));
-                yield OwlAllocator.plan(b, w, WandaScalers.collect(w, statWindows), OwlAllocator.DEFAULT_LAMBDA,
-                        OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA);
+                if (statWindows.isEmpty()) throw new BadInputException("--allocation owl needs calibration windows for its activation statistics");
+                double[] d = OwlAllocator.outlierRatios(source, statWindows, OwlAllocator.DEFAULT_M, OWL_CHUNK_SEQUENCES, HeapGuard.none());
+                yield OwlAllocator.plan(b, d, OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_NM_LAMBDA);
             }
             case "fisher" -> {
                 if (fisher == null) throw new BadInputException("--allocation fisher needs --fisher fisher.json (from `mixprune sensitivity`)");

@@ -66,6 +66,35 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
         this(shape, windows, seqLen, meanLoss, dataSha256, source, traces, Map.of());
     }
 
+    /**
+     * The report of per-window squared-gradient sums: {@code perWindow[n][block * 7 + kind.ordinal()]}
+     * = sum over the layer's weights of (dL_n/dθ)², and {@code losses[n]} = L_n. Windows are summed
+     * in index order, so the result depends only on the per-window values.
+     */
+    public static FisherReport fromWindows(ModelShape shape, int nLayers, double[][] perWindow, double[] losses, int seqLen,
+                                           String dataSha256, String source) {
+        int nKinds = LayerKind.values().length, N = perWindow.length;
+        Map<LayerId, Double> traces = new TreeMap<>();
+        Map<LayerId, Double> stdErrors = new TreeMap<>();
+        for (int l = 0; l < nLayers; l++) {
+            for (LayerKind k : LayerKind.values()) {
+                int j = l * nKinds + k.ordinal();
+                double s = 0;
+                for (double[] sq : perWindow) s += sq[j];
+                double mean = s / N;
+                double var = 0;
+                for (double[] sq : perWindow) var += (sq[j] - mean) * (sq[j] - mean);
+                LayerId id = new LayerId(l, k);
+                traces.put(id, mean);
+                // how far the trace could move with other windows: the window-to-window spread
+                stdErrors.put(id, N > 1 ? Math.sqrt(var / (N - 1) / N) : Double.NaN);
+            }
+        }
+        double lossSum = 0;
+        for (double v : losses) lossSum += v;
+        return new FisherReport(shape, N, seqLen, lossSum / N, dataSha256, source, traces, stdErrors);
+    }
+
     public double trace(LayerId id) {
         Double v = traces.get(id);
         if (v == null) throw new IllegalArgumentException("no Fisher trace for layer " + id);

@@ -1,6 +1,5 @@
 package dev.mixprune.allocate;
 
-import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
@@ -15,8 +14,6 @@ import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,7 +21,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Empirical Fisher traces per prunable layer, protocols.md F: one exact gradient per window
+ * The double-precision REFERENCE of the Fisher traces ({@link StreamingFisher} is what the commands
+ * run; its traces are tested against these). Empirical Fisher traces per prunable layer,
+ * protocols.md F: one exact gradient per window
  * (batch of one sequence, loss = that window's mean next-token NLL), squared and summed over each
  * layer's weights, averaged over windows. Windows run in parallel, each worker with its own tape
  * and gradient buffers; per-window sums are combined in window order, so the result does not
@@ -125,28 +124,7 @@ public final class FisherSensitivity {
             }
         }
 
-        Map<LayerId, Double> traces = new TreeMap<>();
-        Map<LayerId, Double> stdErrors = new TreeMap<>();
-        int N = windows.length;
-        double lossSum = 0;
-        for (int l = 0; l < nLayers; l++) {
-            for (LayerKind k : LayerKind.values()) {
-                double s = 0;
-                for (double[] sq : perWindow) s += sq[l * nKinds + k.ordinal()];
-                double mean = s / N;
-                double var = 0;
-                for (double[] sq : perWindow) {
-                    double d = sq[l * nKinds + k.ordinal()] - mean;
-                    var += d * d;
-                }
-                LayerId id = new LayerId(l, k);
-                traces.put(id, mean);
-                // how far the trace could move with other windows: the window-to-window spread
-                stdErrors.put(id, N > 1 ? Math.sqrt(var / (N - 1) / N) : Double.NaN);
-            }
-        }
-        for (double v : losses) lossSum += v;
-        return new FisherReport(ModelShape.of(c), N, T, lossSum / N, sha256(windows), source, traces, stdErrors);
+        return FisherReport.fromWindows(ModelShape.of(c), nLayers, perWindow, losses, T, sha256(windows), source);
     }
 
     /** Workers: one per core, fewer when the tapes would not fit in half of the free heap. */

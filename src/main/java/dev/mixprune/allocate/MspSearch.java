@@ -213,12 +213,7 @@ public final class MspSearch {
                 long tdb = System.nanoTime();
                 try {
                     DenseStatistics.run(source, statWindows, sgpt, plan.statChunk(), guard, (b, dense, stats) -> {
-                        for (InputGroup g : InputGroup.values()) {
-                            double[] sr = stats.get(g).scalerRow();
-                            float[] f = new float[sr.length];
-                            for (int j = 0; j < f.length; j++) f[j] = (float) sr[j];
-                            scalers[b][g.ordinal()] = f;
-                        }
+                        scalers[b] = WandaScalers.ofBlock(stats);
                         outliers[b] = OwlAllocator.outlierRatio(dense, new WandaScalers(scalers), b, s.owlM());
                         if (scored != null) scored.accept(b, dense, stats);
                         else db.accept(b, dense, stats);

@@ -2,12 +2,15 @@ package dev.mixprune.allocate;
 
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
-import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.io.BlockSource;
 import dev.mixprune.prune.Pattern;
 import dev.mixprune.prune.SparsityPlan;
 import dev.mixprune.tensor.Matrix;
 
+import dev.mixprune.resources.HeapGuard;
+
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * OWL (docs/algorithms.md §5): a block with more Wanda-score outliers gets a lower sparsity.
@@ -22,10 +25,17 @@ public final class OwlAllocator {
     /** Lambda of the N:M variant, in units of kept weights per group (OWL README: 2). */
     public static final double DEFAULT_NM_LAMBDA = 2;
 
-    /** D_l in percent for every block. */
-    public static double[] outlierRatios(LlamaWeights w, WandaScalers scalers, double hyperM) {
-        double[] d = new double[w.config().nLayers()];
-        for (int b = 0; b < d.length; b++) d[b] = outlierRatio(w.block(b), scalers, b, hyperM);
+    /**
+     * D_l in percent for every block, from one dense pass streamed block by block from
+     * {@code source} (each block's ratio is taken while it is in memory, with its own scalers).
+     */
+    public static double[] outlierRatios(BlockSource source, List<int[]> windows, double hyperM, int chunkSequences, HeapGuard guard) {
+        double[] d = new double[source.config().nLayers()];
+        float[][][] scalers = new float[d.length][][];
+        DenseStatistics.run(source, windows, false, chunkSequences, guard, (b, dense, stats) -> {
+            scalers[b] = WandaScalers.ofBlock(stats);
+            d[b] = outlierRatio(dense, new WandaScalers(scalers), b, hyperM);
+        });
         return d;
     }
 
@@ -124,17 +134,16 @@ public final class OwlAllocator {
         return budget.roundToLevels(want);
     }
 
-    /** The OWL plan for a budget: unstructured §5.2, or the §5.4 variant for N:M levels. */
-    public static SparsityPlan plan(Budget budget, LlamaWeights w, WandaScalers scalers, double lambda, double hyperM, double nmLambda) {
-        double[] d = outlierRatios(w, scalers, hyperM);
+    /** The OWL plan for a budget from the blocks' outlier ratios: unstructured §5.2, or the §5.4 variant for N:M levels. */
+    public static SparsityPlan plan(Budget budget, double[] outlierRatios, double lambda, double nmLambda) {
         SearchSpace sp = budget.space();
         int[] g;
         if (sp.levels().isNM()) {
             int m = ((Pattern.NM) sp.levels().pattern(0)).m();
             int kept = (int) Math.max(1, Math.min(m - 1, Math.round((1 - budget.target()) * m)));
-            g = genomeNM(budget, blockKeptNM(d, kept, m, nmLambda));
+            g = genomeNM(budget, blockKeptNM(outlierRatios, kept, m, nmLambda));
         } else {
-            g = genome(budget, blockSparsities(d, budget.target(), lambda));
+            g = genome(budget, blockSparsities(outlierRatios, budget.target(), lambda));
         }
         return sp.toPlan(g, "owl");
     }

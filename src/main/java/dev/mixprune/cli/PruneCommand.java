@@ -374,24 +374,18 @@ public final class PruneCommand implements Callable<Integer> {
     private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
                                   PrintWriter err) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
-        LlamaWeights[] whole = new LlamaWeights[1];
-        java.util.function.Supplier<LlamaWeights> loadWhole = () -> {
-            if (whole[0] == null) {
-                try {
-                    whole[0] = ModelLoader.load(model, tokenizer).weights();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-            return whole[0];
-        };
         LlamaConfig c = source.config();
         java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
         if (allocation.equals("fisher") || allocation.equals("msp")) {
-            dev.mixprune.allocate.FisherReport f = fisherFile != null
-                    ? dev.mixprune.allocate.FisherReport.load(fisherFile, c)
-                    : dev.mixprune.allocate.FisherSensitivity.compute(loadWhole.get(), windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
-                            dev.mixprune.allocate.FisherSensitivity.Progress.NONE);
+            dev.mixprune.allocate.FisherReport f;
+            if (fisherFile != null) {
+                f = dev.mixprune.allocate.FisherReport.load(fisherFile, c);
+            } else {
+                // streamed float32 traces from the mapped file (sensitivity's own computation), checkpoints beside the output
+                Path dir = workDir != null ? workDir : out.toAbsolutePath().getParent();
+                f = dev.mixprune.allocate.StreamingFisher.compute(source, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
+                        dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE);
+            }
             traces = new java.util.LinkedHashMap<>();
             for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(c)) traces.put(id, f.trace(id));
         }
@@ -412,9 +406,8 @@ public final class PruneCommand implements Callable<Integer> {
                         co, model);
             }
         } else {
-            p = dev.mixprune.run.Plans.build(req, loadWhole.get(), Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
+            p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
         }
-        whole[0] = null;
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;

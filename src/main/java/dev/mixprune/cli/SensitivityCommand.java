@@ -3,14 +3,19 @@ package dev.mixprune.cli;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
+import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
-import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.resources.HeapGuard;
+import dev.mixprune.resources.ResourcePlan;
+import dev.mixprune.resources.Speed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,7 +26,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mixprune sensitivity}: per-layer empirical Fisher traces (protocols.md F) on calibration
- * windows (protocols.md C), written as {@code mixprune.fisher} JSON and printed as tables.
+ * windows (protocols.md C), written as {@code mixprune.fisher} JSON and printed as tables. The model
+ * is read block by block from the memory-mapped file and the gradients come from the float32
+ * backward ({@link StreamingFisher}); {@code --reference} runs the double-precision backward on
+ * the whole model in memory instead (small models; the reference the float32 path is tested against).
  */
 @Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
@@ -33,7 +41,12 @@ public final class SensitivityCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
     @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
     @Option(names = "--seed", defaultValue = "0", description = "Python random seed for the window offsets (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--threads", description = "worker threads (default: one per core, memory permitting)") Integer threads;
+    @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
+    @Option(names = "--checkpoint-dir", description = "directory for the temporary activation checkpoints when they do not stay in memory "
+            + "(default: the directory of --out; the file is removed at the end, also on failure)") Path checkpointDir;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 3g: windows per group are chosen under it, or the command refuses "
+            + "(the launcher also caps the heap)") String maxMemory;
+    @Option(names = "--reference", description = "double-precision backward on the whole model in memory (the reference; small models only)") boolean reference;
     @Option(names = "--out", required = true, description = "output fisher.json") Path out;
     @Option(names = "--json", description = "print the report as JSON instead of tables") boolean json;
 
@@ -49,42 +62,71 @@ public final class SensitivityCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
-        LoadedModel m = ModelLoader.load(model, tokenizer);
-        LlamaConfig c = m.weights().config();
-        int T = seqlen == null ? c.seqLen() : seqlen;
-        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
-        Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
+        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
+            LlamaConfig c = src.config();
+            int T = seqlen == null ? c.seqLen() : seqlen;
+            if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+            Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
 
-        long t0 = System.nanoTime();
-        CalibrationWindows w = selectWindows(m, calibFile, T);
-        long t1 = System.nanoTime();
-        String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
-        int nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
-        if (nThreads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + nThreads);
-        FisherReport r;
-        try (dev.mixprune.progress.Progress pb = progress().start("fisher", samples, "windows")) {
-            r = FisherSensitivity.compute(m.weights(), w.windows(), (done, total) -> pb.step(1), nThreads, source);
-        }
-        long t2 = System.nanoTime();
-        r.save(out);
-        if (json) {
-            stdout.println(r.toJsonString());
-        } else {
-            printTables(r, stdout);
-            stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
-                    r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
-            stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%d threads); wrote %s%n",
-                    (t1 - t0) / 1e9, (t2 - t1) / 1e9, nThreads, out);
+            long t0 = System.nanoTime();
+            CalibrationWindows w = selectWindows(src.requireTokenizer(), calibFile, T);
+            long t1 = System.nanoTime();
+            String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
+            FisherReport r;
+            int nThreads;
+            if (reference) {
+                nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
+                var weights = ModelLoader.load(model, tokenizer).weights();
+                try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
+                    r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
+                }
+            } else {
+                Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
+                StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
+                nThreads = threads == null ? o.threads() : threads;
+                Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
+                o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
+                StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
+                ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
+                if (!quiet) {
+                    stderr.println("sensitivity: " + describe(plan, c));
+                    rp.print(stderr);
+                }
+                rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
+                o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
+                try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
+                    r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                }
+            }
+            long t2 = System.nanoTime();
+            r.save(out);
+            if (json) {
+                stdout.println(r.toJsonString());
+            } else {
+                printTables(r, stdout);
+                stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
+                        r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
+                stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
+                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : "float32, streamed", nThreads, out);
+            }
         }
         return 0;
+    }
+
+    /** One line: groups, checkpoint place and size. */
+    static String describe(StreamingFisher.Plan p, LlamaConfig c) {
+        return String.format(Locale.ROOT, "%d windows x %d tokens in %d group(s) of %d; per group each of %d blocks read twice; checkpoints %s %s",
+                p.windows(), p.seqLen(), p.groups(), p.windowsPerGroup(), c.nLayers(), ResourcePlan.human(p.checkpointBytes()),
+                p.checkpointsOnDisk() ? "in a temporary file" : "in memory");
     }
 
     /**
      * protocols.md F: the first {@code samples} windows of protocol C's seeded draw (the draw is
      * sequential, so these are the first windows of any larger calibration set with that seed).
      */
-    CalibrationWindows selectWindows(LoadedModel m, Path calibFile, int T) {
-        TokenStream stream = TokenStream.of(Corpus.read(calibFile), m.requireTokenizer());
+    CalibrationWindows selectWindows(dev.mixprune.io.Tokenizer tok, Path calibFile, int T) {
+        TokenStream stream = TokenStream.of(Corpus.read(calibFile), tok);
         try {
             return CalibrationWindows.sample(stream, samples, T, seed);
         } catch (dev.mixprune.BadInputException e) {

@@ -8,14 +8,14 @@ package dev.mixprune.model;
  * that float angle are then taken in double and rounded, so the table is as close to run.c as Java
  * allows.
  */
-final class RopeTable {
+public final class RopeTable {
     private final int headSize;
     private final int positions;
     private final float[] cos; // [pos][hs/2]
     private final float[] sin;
 
     /** The table of a model's RoPE (head size, base, scaling) for positions 0..positions-1. */
-    static RopeTable of(LlamaConfig c, int positions) {
+    public static RopeTable of(LlamaConfig c, int positions) {
         return new RopeTable(c.headSize(), positions, c.ropeTheta(), c.ropeScaling());
     }
 
@@ -41,10 +41,10 @@ final class RopeTable {
         }
     }
 
-    int positions() { return positions; }
+    public int positions() { return positions; }
 
     /** Rotates nHeads consecutive heads of one token's vector in place, starting at {@code off}. */
-    void rotate(float[] x, int off, int nHeads, int pos) {
+    public void rotate(float[] x, int off, int nHeads, int pos) {
         if (pos >= positions) throw new IllegalArgumentException("position " + pos + " beyond RoPE table of " + positions);
         int half = headSize / 2;
         int t = pos * half;
@@ -55,6 +55,25 @@ final class RopeTable {
                 float x0 = x[base + 2 * j], x1 = x[base + 2 * j + 1];
                 x[base + 2 * j] = x0 * c - x1 * s;
                 x[base + 2 * j + 1] = x0 * s + x1 * c;
+            }
+        }
+    }
+
+    /**
+     * The transpose (= inverse) of {@link #rotate}: rotates by the negative angle. The backward of
+     * RoPE applies it to dL/dq and dL/dk (used by the float32 backward in {@code grad}).
+     */
+    public void rotateInverse(float[] x, int off, int nHeads, int pos) {
+        if (pos >= positions) throw new IllegalArgumentException("position " + pos + " beyond RoPE table of " + positions);
+        int half = headSize / 2;
+        int t = pos * half;
+        for (int h = 0; h < nHeads; h++) {
+            int base = off + h * headSize;
+            for (int j = 0; j < half; j++) {
+                float c = cos[t + j], s = sin[t + j];
+                float g0 = x[base + 2 * j], g1 = x[base + 2 * j + 1];
+                x[base + 2 * j] = g0 * c + g1 * s;
+                x[base + 2 * j + 1] = -g0 * s + g1 * c;
             }
         }
     }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.allocate.FisherReport;
-import dev.mixprune.allocate.FisherSensitivity;
+import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.cluster.Coordinator;
@@ -20,6 +20,8 @@ import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.ZeroShotSuite;
 import dev.mixprune.eval.zeroshot.ZeroShotTask;
 import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.WeightsBlockSource;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelWriter;
@@ -76,6 +78,7 @@ public final class MspRun {
     public static Outcome run(LoadedModel lm, Settings s, ProgressFactory progress, PrintStream log, Coordinator cluster) throws IOException {
         long t0 = System.nanoTime();
         LlamaWeights dense = lm.weights();
+        BlockSource source = new WeightsBlockSource(lm);  // the stages that stream (Fisher, OWL, the search) read it block by block
         var tok = lm.requireTokenizer();
         int seqLen = dense.config().seqLen();
         Files.createDirectories(s.outDir());
@@ -93,8 +96,10 @@ public final class MspRun {
             fisher = FisherReport.load(s.fisherFile(), dense.config());
             log.printf(Locale.ROOT, "fisher: traces from %s (%s)%n", s.fisherFile(), fisher.source());
         } else {
-            try (Progress p = progress.start("fisher", Math.min(s.fisherSamples(), windows.nsamples()), "windows")) {
-                fisher = FisherSensitivity.compute(dense, windows, s.fisherSamples(), (done, total) -> p.step(1));
+            StreamingFisher.Options fo = StreamingFisher.Options.defaults(s.outDir());
+            StreamingFisher.Plan fp = StreamingFisher.plan(dense.config(), Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
+            try (Progress p = progress.start("fisher", fp.blockPasses(dense.config().nLayers()), "block passes")) {
+                fisher = StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1));
             }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
@@ -112,7 +117,7 @@ public final class MspRun {
             long ta = System.nanoTime();
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
-            SparsityPlan plan = Plans.build(req, dense, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
+            SparsityPlan plan = Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
                     s.outDir(), log, cluster, lm.path());
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);

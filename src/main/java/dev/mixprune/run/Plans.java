@@ -46,12 +46,13 @@ public final class Plans {
     }
 
     /**
+     * @param dense       the dense model, read block by block (a memory-mapped file, or a model in memory)
      * @param statWindows calibration windows for Wanda/OWL statistics (dense propagation)
      * @param traces      per-layer Fisher traces (fisher and msp)
      * @param calibStream the calibration token stream (msp draws its fitness windows from it with another seed)
      * @param workDir     where msp writes search-trace.json and its checkpoint
      */
-    public static SparsityPlan build(Request r, LlamaWeights dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+    public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log) throws IOException {
         return build(r, dense, statWindows, traces, calibStream, dataId, workDir, log, null, null);
     }
@@ -60,15 +61,14 @@ public final class Plans {
      * @param cluster with msp: the coordinator whose workers evaluate the candidates (null: this process)
      * @param model   with a cluster: the file {@code dense} was read from (the workers open their copy)
      */
-    public static SparsityPlan build(Request r, LlamaWeights dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+    public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log, Coordinator cluster, Path model) throws IOException {
         if (!r.allocation().equals("msp")) {
             // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
             Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
             return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
-        return msp(r, new dev.mixprune.io.WeightsBlockSource(dense), statWindows, traces, calibStream, dataId, workDir,
-                MspSearch.Resources.defaults(workDir), log, cluster, model);
+        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log, cluster, model);
     }
 
     /**

@@ -9,7 +9,9 @@ package dev.mixprune.tensor;
  * </ul>
  * With {@code accumulate} the product is added to C instead of overwriting it. C must not share
  * its array with A or B. All three are dense row-major with no padding (see {@link Matrix}).
- * <p>The kernels ({@link GemmVector}) are packed, register-tiled and run on {@link ThreadTeam#shared()};
+ * <p>The kernels ({@link GemmVector}) are packed, register-tiled and run on {@link ThreadTeam#shared()} (or a
+ * given team). Every element of C is one fixed-order sum over k whatever the tiling, so results do
+ * not depend on the number of threads;
  * accumulation is in float, so results differ from the double-precision {@link GemmReference}
  * by float rounding (relative error grows like sqrt(k) * 2^-24). Without the Vector API module the
  * scalar reference is used (and {@link KernelInfo} says so loudly).
@@ -24,6 +26,11 @@ public final class Gemm {
     }
 
     public static void nt(Matrix a, Matrix b, Matrix c, boolean accumulate) {
+        nt(a, b, c, accumulate, ThreadTeam.shared());
+    }
+
+    /** As {@link #nt(Matrix, Matrix, Matrix, boolean)} on an explicit team (bounds the threads; results do not depend on its size). */
+    public static void nt(Matrix a, Matrix b, Matrix c, boolean accumulate, ThreadTeam team) {
         GemmReference.check(a.cols() == b.cols() && c.rows() == a.rows() && c.cols() == b.rows(),
                 "nt shapes " + a.shape() + " * (" + b.shape() + ")^T -> " + c.shape());
         checkNoAlias(a, b, c);
@@ -32,7 +39,7 @@ public final class Gemm {
             return;
         }
         GemmVector.gemm(GemmVector.Layout.NT, a.data(), b.data(), c.data(), a.rows(), b.rows(), a.cols(),
-                accumulate, ThreadTeam.shared());
+                accumulate, team);
     }
 
     public static Matrix nn(Matrix a, Matrix b) {
@@ -42,6 +49,11 @@ public final class Gemm {
     }
 
     public static void nn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
+        nn(a, b, c, accumulate, ThreadTeam.shared());
+    }
+
+    /** As {@link #nn(Matrix, Matrix, Matrix, boolean)} on an explicit team (bounds the threads; results do not depend on its size). */
+    public static void nn(Matrix a, Matrix b, Matrix c, boolean accumulate, ThreadTeam team) {
         GemmReference.check(a.cols() == b.rows() && c.rows() == a.rows() && c.cols() == b.cols(),
                 "nn shapes " + a.shape() + " * " + b.shape() + " -> " + c.shape());
         checkNoAlias(a, b, c);
@@ -50,7 +62,7 @@ public final class Gemm {
             return;
         }
         GemmVector.gemm(GemmVector.Layout.NN, a.data(), b.data(), c.data(), a.rows(), b.cols(), a.cols(),
-                accumulate, ThreadTeam.shared());
+                accumulate, team);
     }
 
     public static Matrix tn(Matrix a, Matrix b) {
@@ -60,6 +72,11 @@ public final class Gemm {
     }
 
     public static void tn(Matrix a, Matrix b, Matrix c, boolean accumulate) {
+        tn(a, b, c, accumulate, ThreadTeam.shared());
+    }
+
+    /** As {@link #tn(Matrix, Matrix, Matrix, boolean)} on an explicit team (bounds the threads; results do not depend on its size). */
+    public static void tn(Matrix a, Matrix b, Matrix c, boolean accumulate, ThreadTeam team) {
         GemmReference.check(a.rows() == b.rows() && c.rows() == a.cols() && c.cols() == b.cols(),
                 "tn shapes (" + a.shape() + ")^T * " + b.shape() + " -> " + c.shape());
         checkNoAlias(a, b, c);
@@ -68,7 +85,7 @@ public final class Gemm {
             return;
         }
         GemmVector.gemm(GemmVector.Layout.TN, a.data(), b.data(), c.data(), a.cols(), b.cols(), a.rows(),
-                accumulate, ThreadTeam.shared());
+                accumulate, team);
     }
 
     /** C is written while A and B are still read: sharing storage would give wrong results silently. */

@@ -104,16 +104,16 @@ class AllocatorsTest {
     @Test
     void allocationsFacade() {
         dev.mixprune.model.LlamaWeights w = TinyModels.random(STORIES, 1);
-        SparsityPlan u = Allocations.allocate("uniform", w, "nm:8", 0.025, Granularity.LAYER, 0.75, java.util.List.of(), null);
+        SparsityPlan u = Allocations.allocate("uniform", new dev.mixprune.io.WeightsBlockSource(w), "nm:8", 0.025, Granularity.LAYER, 0.75, java.util.List.of(), null);
         assertThat(u.layers().values()).containsOnly(new dev.mixprune.prune.Pattern.NM(2, 8));
         Map<LayerId, Double> f = new HashMap<>();
         for (LayerId id : LayerId.all(STORIES)) f.put(id, 1.0 + id.block());
-        SparsityPlan fp = Allocations.allocate("fisher", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f);
+        SparsityPlan fp = Allocations.allocate("fisher", new dev.mixprune.io.WeightsBlockSource(w), "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f);
         assertThat(fp.allocation()).isEqualTo("fisher");
         assertThat(fp.expectedSparsity(STORIES)).isBetween(0.7, 0.7125);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("fisher", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), null))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("fisher", new dev.mixprune.io.WeightsBlockSource(w), "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), null))
                 .isInstanceOf(dev.mixprune.BadInputException.class).hasMessageContaining("--fisher");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("greedy", w, "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Allocations.allocate("greedy", new dev.mixprune.io.WeightsBlockSource(w), "unstructured", 0.025, Granularity.BLOCK, 0.7, java.util.List.of(), f))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

@@ -28,6 +28,7 @@ class SensitivityCommandTest {
         cmd.stderr = new PrintStream(err, true, StandardCharsets.UTF_8);
         CommandLine cl = new CommandLine(cmd);
         cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionExceptionHandler(new ErrorHandler());
         int exit = cl.execute(args);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -65,6 +66,30 @@ class SensitivityCommandTest {
     }
 
     @Test
+    void streamedFloat32AgreesWithTheDoubleReference() throws Exception {
+        Path f32 = dir.resolve("f32.json"), f64 = dir.resolve("f64.json");
+        String calib = smallCalib().toString();
+        Run a = run("--model", SharedFiles.stories260KGguf().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--threads", "2",
+                "--out", f32.toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.err()).contains("sensitivity: 3 windows x 64 tokens in 1 group(s)", "checkpoints", "in memory", "sensitivity plan: peak memory");
+        assertThat(a.out()).contains("float32, streamed, 2 threads");
+        Run b = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--reference",
+                "--out", f64.toString());
+        assertThat(b.exit()).as(b.err()).isZero();
+        assertThat(b.out()).contains("double reference");
+        var config = dev.mixprune.io.ModelLoader.loadWeights(SharedFiles.stories260KBin()).config();
+        FisherReport x = FisherReport.load(f32, config), y = FisherReport.load(f64, config);
+        assertThat(x.dataSha256()).isEqualTo(y.dataSha256());
+        for (var e : y.traces().entrySet()) {
+            assertThat(x.trace(e.getKey())).as(e.getKey().name()).isCloseTo(e.getValue(), org.assertj.core.data.Percentage.withPercentage(1e-2));
+        }
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder("f32.json", "f64.json", "small.txt");
+        }
+    }
+
+    @Test
     void badArgumentsFail() throws Exception {
         Path out = dir.resolve("x.json");
         String calib = smallCalib().toString();
@@ -74,6 +99,10 @@ class SensitivityCommandTest {
         assertThat(tooLong.exit()).isNotZero();
         assertThat(tooLong.err()).contains("seqlen + 1 = 100001");
         assertThat(run("--model", dir.resolve("missing.bin").toString(), "--out", out.toString()).exit()).isNotZero();
+        Run tooSmall = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "2", "--seqlen", "32", "--max-memory", "256m",
+                "--out", out.toString());
+        assertThat(tooSmall.exit()).isEqualTo(3);
+        assertThat(tooSmall.err()).contains("--max-memory 256.0 MiB", "JVM");
         assertThat(out).doesNotExist();
     }
 }
