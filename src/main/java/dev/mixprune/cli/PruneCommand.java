@@ -374,6 +374,14 @@ public final class PruneCommand implements Callable<Integer> {
     private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
                                   PrintWriter err) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
+        // With --cluster (msp only) the workers compute the Fisher windows (without --fisher) and the search's candidates.
+        try (dev.mixprune.cluster.Coordinator co = cluster.join(err::println)) {
+            return allocate(source, m, targetSparsity, calibStream, windows, err, co);
+        }
+    }
+
+    private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
+                                  PrintWriter err, dev.mixprune.cluster.Coordinator co) throws java.io.IOException {
         LlamaConfig c = source.config();
         java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
         if (allocation.equals("fisher") || allocation.equals("msp")) {
@@ -384,7 +392,8 @@ public final class PruneCommand implements Callable<Integer> {
                 // streamed float32 traces from the mapped file (sensitivity's own computation), checkpoints beside the output
                 Path dir = workDir != null ? workDir : out.toAbsolutePath().getParent();
                 f = dev.mixprune.allocate.StreamingFisher.compute(source, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
-                        dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE);
+                        dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE,
+                        co == null ? dev.mixprune.allocate.StreamingFisher.LOCAL : new dev.mixprune.cluster.ClusterFisher(co, model));
             }
             traces = new java.util.LinkedHashMap<>();
             for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(c)) traces.put(id, f.trace(id));
@@ -400,11 +409,9 @@ public final class PruneCommand implements Callable<Integer> {
         SparsityPlan p;
         if (allocation.equals("msp")) {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
-            try (dev.mixprune.cluster.Coordinator co = cluster.join(log::println)) {
-                p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
-                        new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
-                        co, model);
-            }
+            p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
+                    new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
+                    co, model);
         } else {
             p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
         }

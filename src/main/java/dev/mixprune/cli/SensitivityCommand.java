@@ -4,6 +4,8 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
 import dev.mixprune.allocate.StreamingFisher;
+import dev.mixprune.cluster.ClusterFisher;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
@@ -17,6 +19,7 @@ import dev.mixprune.resources.HeapGuard;
 import dev.mixprune.resources.ResourcePlan;
 import dev.mixprune.resources.Speed;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -54,6 +57,7 @@ public final class SensitivityCommand implements Callable<Integer> {
     PrintStream stderr = System.err;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     /** Progress on this command's stderr: a bar when it is a terminal, periodic lines otherwise, nothing with --quiet. */
     private dev.mixprune.progress.ProgressFactory progress() {
@@ -63,6 +67,8 @@ public final class SensitivityCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
         if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        if (cluster.enabled() && reference) throw new IllegalArgumentException("--cluster: the double --reference runs in this process only");
+        cluster.check(model);
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             LlamaConfig c = src.config();
             int T = seqlen == null ? c.seqLen() : seqlen;
@@ -75,6 +81,7 @@ public final class SensitivityCommand implements Callable<Integer> {
             String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
             FisherReport r;
             int nThreads;
+            com.fasterxml.jackson.databind.JsonNode workers = null;
             if (reference) {
                 nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
                 var weights = ModelLoader.load(model, tokenizer).weights();
@@ -95,8 +102,21 @@ public final class SensitivityCommand implements Callable<Integer> {
                 }
                 rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
                 o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
-                try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
-                    r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                if (!cluster.enabled()) {
+                    try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
+                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                    }
+                } else {
+                    // The windows' gradients on the cluster's workers; reduced here in window order (the same report).
+                    try (Coordinator co = cluster.join(stderr::println);
+                         dev.mixprune.progress.Progress pb = progress().start("fisher (cluster)", w.nsamples(), "windows")) {
+                        long[] last = {0};
+                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> {
+                            pb.step(done - last[0]);
+                            last[0] = done;
+                        }, new ClusterFisher(co, model));
+                        workers = co.traceBlock();
+                    }
                 }
             }
             long t2 = System.nanoTime();
@@ -108,7 +128,14 @@ public final class SensitivityCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
                         r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
                 stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : "float32, streamed", nThreads, out);
+                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : workers != null ? "float32, on the cluster" : "float32, streamed",
+                        nThreads, out);
+                if (workers != null) {
+                    for (var m : workers.get("members")) {
+                        stdout.printf(Locale.ROOT, "worker %s: %d windows, %.1f s%s%n", m.get("address").asText(), m.path("fisher_windows").asLong(),
+                                m.get("seconds").asDouble(), m.has("note") ? " (" + m.get("note").asText() + ")" : "");
+                    }
+                }
             }
         }
         return 0;

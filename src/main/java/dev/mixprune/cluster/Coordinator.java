@@ -40,6 +40,7 @@ public final class Coordinator implements AutoCloseable {
     static final class MemberStats {
         final String address;
         long evaluations;
+        long windows;            // Fisher windows
         long nanos;
         int threads;
         String note; // why it stopped getting work (left, refused ...), null while fine
@@ -140,7 +141,16 @@ public final class Coordinator implements AutoCloseable {
         s.nanos += nanos;
     }
 
+    synchronized void recordWindows(Member m, int windows, long nanos) {
+        MemberStats s = stats(m);
+        s.windows += windows;
+        s.nanos += nanos;
+    }
+
     synchronized void note(Member m, String note) { stats(m).note = note; }
+
+    /** This member's UUID (sessions name their coordinator by it). */
+    String localUuid() { return hz.getCluster().getLocalMember().getUuid().toString(); }
 
     synchronized void threads(Member m, int threads) { stats(m).threads = threads; }
 
@@ -152,8 +162,9 @@ public final class Coordinator implements AutoCloseable {
     }
 
     /**
-     * The trace's {@code "cluster"} block: {@code {"name": ..., "members": [{"address", "evaluations",
-     * "seconds", "threads"[, "note"]}, ...]}} with every worker that was given work or refused it.
+     * The trace's {@code "cluster"} block: {@code {"name": ..., "members": [{"address", "evaluations"[, "fisher_windows"],
+     * "seconds", "threads"[, "note"]}, ...]}} with every worker that was given work or refused it
+     * ({@code seconds}: the worker's own time on its tasks).
      */
     public synchronized ObjectNode traceBlock() {
         ObjectNode root = new ObjectMapper().createObjectNode();
@@ -163,7 +174,9 @@ public final class Coordinator implements AutoCloseable {
         all.sort(Comparator.comparing((MemberStats s) -> s.address));
         for (MemberStats s : all) {
             ObjectNode m = a.addObject();
-            m.put("address", s.address).put("evaluations", s.evaluations).put("seconds", Math.round(s.nanos / 1e6) / 1e3);
+            m.put("address", s.address).put("evaluations", s.evaluations);
+            if (s.windows > 0) m.put("fisher_windows", s.windows);
+            m.put("seconds", Math.round(s.nanos / 1e6) / 1e3);
             if (s.threads > 0) m.put("threads", s.threads);
             if (s.note != null) m.put("note", s.note);
         }

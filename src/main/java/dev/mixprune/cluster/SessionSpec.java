@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a worker needs to evaluate a search's candidates exactly as the coordinator would: the model
- * (a reference relative to the worker's models root and its checksum), the fitness windows (tokens),
- * the fitness options, and the coordinator's artifacts (level masks, dense targets) by name, size
- * and checksum, fetched from the coordinator in chunks. Plain data only.
+ * What a worker needs for a coordinator's tasks. Every session names the model (a reference
+ * relative to the worker's models root and its checksum) and the coordinator's numeric profile; a
+ * search session also carries what evaluating candidates exactly as the coordinator would takes:
+ * the fitness windows (tokens), the fitness options, and the coordinator's artifacts (level masks,
+ * dense targets) by name, size and checksum, fetched from the coordinator in chunks. A model-only
+ * session serves Fisher tasks. Plain data only.
  */
 final class SessionSpec implements IdentifiedDataSerializable {
     /** A file the coordinator serves for this session. */
@@ -23,11 +25,12 @@ final class SessionSpec implements IdentifiedDataSerializable {
     static final List<String> ARTIFACT_NAMES = List.of(MASKS_HEADER, MASKS_DATA, DENSE_TARGETS);
 
     String id;
+    boolean search;          // false: a model-only session (Fisher windows)
     String coordinator;      // member UUID of the coordinator (where artifacts are fetched from)
     String model;            // reference relative to a models root
     String modelSha256;
     String profile;          // NumericProfile.wire() of the coordinator
-    int[][] windows;
+    int[][] windows = new int[0][];
     KlFitness.Options options;
     String dataId;
     String fitnessDescription;
@@ -36,19 +39,29 @@ final class SessionSpec implements IdentifiedDataSerializable {
 
     SessionSpec() {}
 
-    SessionSpec(String id, String coordinator, String model, String modelSha256, NumericProfile profile, List<int[]> windows,
-                KlFitness.Options options, String dataId, String fitnessDescription, long heapLimit, List<Artifact> artifacts) {
-        this.id = id;
-        this.coordinator = coordinator;
-        this.model = model;
-        this.modelSha256 = modelSha256;
-        this.profile = profile.wire();
-        this.windows = windows.toArray(new int[0][]);
-        this.options = options;
-        this.dataId = dataId;
-        this.fitnessDescription = fitnessDescription;
-        this.heapLimit = heapLimit;
-        this.artifacts = List.copyOf(artifacts);
+    /** A search session with a fresh id. */
+    static SessionSpec search(String coordinator, String model, String modelSha256, List<int[]> windows, KlFitness.Options options,
+                              String dataId, String fitnessDescription, long heapLimit, List<Artifact> artifacts) {
+        SessionSpec s = modelOnly(coordinator, model, modelSha256);
+        s.search = true;
+        s.windows = windows.toArray(new int[0][]);
+        s.options = options;
+        s.dataId = dataId;
+        s.fitnessDescription = fitnessDescription;
+        s.heapLimit = heapLimit;
+        s.artifacts = List.copyOf(artifacts);
+        return s;
+    }
+
+    /** A session that only names the model (Fisher tasks), with a fresh id. */
+    static SessionSpec modelOnly(String coordinator, String model, String modelSha256) {
+        SessionSpec s = new SessionSpec();
+        s.id = java.util.UUID.randomUUID().toString().substring(0, 8);
+        s.coordinator = coordinator;
+        s.model = model;
+        s.modelSha256 = modelSha256;
+        s.profile = NumericProfile.current().wire();
+        return s;
     }
 
     Artifact artifact(String name) {
@@ -66,6 +79,8 @@ final class SessionSpec implements IdentifiedDataSerializable {
         out.writeString(model);
         out.writeString(modelSha256);
         out.writeString(profile);
+        out.writeBoolean(search);
+        if (!search) return;
         out.writeInt(windows.length);
         for (int[] w : windows) out.writeIntArray(w);
         out.writeString(options.kind().name());
@@ -89,6 +104,8 @@ final class SessionSpec implements IdentifiedDataSerializable {
         model = in.readString();
         modelSha256 = in.readString();
         profile = in.readString();
+        search = in.readBoolean();
+        if (!search) return;
         int n = in.readInt();
         if (n < 1 || n > 1 << 20) throw new IOException("session spec: " + n + " fitness windows");
         windows = new int[n][];

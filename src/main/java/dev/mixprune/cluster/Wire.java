@@ -22,6 +22,8 @@ final class Wire implements DataSerializableFactory {
             case EVALUATE -> new EvaluateTask();
             case EVALUATED -> new EvaluateTask.Evaluated();
             case FETCH -> new FetchTask();
+            case FISHER -> new FisherTask();
+            case FISHER_RESULT -> new FisherTask.Result();
             default -> null; // Hazelcast reports an unknown type id
         };
     }

@@ -8,6 +8,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.mixprune.BadInputException;
 import dev.mixprune.allocate.KlFitness;
 import dev.mixprune.allocate.LevelMasks;
+import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.allocate.TokenSample;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
@@ -53,7 +54,8 @@ public final class Worker implements AutoCloseable {
     volatile Runnable beforeEvaluation = () -> { };
     private final java.util.concurrent.atomic.AtomicLong evaluations = new java.util.concurrent.atomic.AtomicLong();
 
-    private record Session(String id, UUID coordinator, KlFitness fitness, WorkDir work) {}
+    /** A prepared session: the checked model; for a search also the rebuilt fitness and its files (null otherwise). */
+    private record Session(String id, UUID coordinator, BlockSource source, KlFitness fitness, WorkDir work) {}
 
     private Worker(ModelRoots roots, Path scratch, int threads, Consumer<String> log) {
         this.roots = roots;
@@ -136,6 +138,13 @@ public final class Worker implements AutoCloseable {
             source = MappedBlockSource.openWeights(model);
             models.put(model + "|" + sha, source);
         }
+        if (!spec.search) {
+            sessions.put(spec.id, new Session(spec.id, coordinator, source, null, null));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            log.accept(String.format(Locale.ROOT, "worker: session %s ready in %.1f s: model %s checked (sha256 %s..., %.1f s)",
+                    spec.id, secs, spec.model, sha.substring(0, 12), hashSecs));
+            return new PrepareTask.Prepared(secs, threads);
+        }
 
         long total = 0;
         for (SessionSpec.Artifact a : spec.artifacts) total += a.bytes();
@@ -156,7 +165,7 @@ public final class Worker implements AutoCloseable {
                 fitness.closeMasks();
                 throw refuse(spec, "rebuilt fitness '" + fitness.describe() + "' is not the coordinator's '" + spec.fitnessDescription + "'");
             }
-            sessions.put(spec.id, new Session(spec.id, coordinator, fitness, work));
+            sessions.put(spec.id, new Session(spec.id, coordinator, source, fitness, work));
             ok = true;
             double secs = (System.nanoTime() - t0) / 1e9;
             log.accept(String.format(Locale.ROOT, "worker: session %s ready in %.1f s: model %s checked (sha256 %s..., %.1f s), %s of artifacts fetched in %.1f s",
@@ -223,12 +232,15 @@ public final class Worker implements AutoCloseable {
         return out;
     }
 
+    private synchronized Session session(String id) {
+        Session s = sessions.get(id);
+        if (s == null) throw new NoSessionException("worker " + address() + " has no session " + id);
+        return s;
+    }
+
     double evaluate(String session, int[] genome, TokenSample sample) {
-        Session s;
-        synchronized (this) {
-            s = sessions.get(session);
-        }
-        if (s == null) throw new NoSessionException("worker " + address() + " has no session " + session);
+        Session s = session(session);
+        if (s.fitness() == null) throw new IllegalArgumentException("session " + session + " is not a search session");
         int pool = s.fitness().windowCount(), len = s.fitness().windowLength();
         int[] w = sample.windows(), l = sample.lengths();
         for (int i = 0; i < w.length; i++) {
@@ -242,6 +254,19 @@ public final class Worker implements AutoCloseable {
         return f;
     }
 
+    /** The per-window Fisher part for some windows of a session's model ({@link StreamingFisher#perWindow}). */
+    StreamingFisher.PerWindow fisher(String session, int[][] windows, long groupBytes, long headChunkBytes) throws IOException {
+        Session s = session(session);
+        int vocab = s.source().config().vocabSize(), len = windows[0].length;
+        for (int[] w : windows) {
+            if (w.length != len || len < 2) throw new IllegalArgumentException("Fisher windows must have one length >= 2");
+            for (int t : w) if (t < 0 || t >= vocab) throw new IllegalArgumentException("token " + t + " outside the vocabulary of " + vocab);
+        }
+        StreamingFisher.Options o = StreamingFisher.Options.defaults(scratch).withThreads(threads).withGroupBytes(groupBytes)
+                .withHeadChunkBytes(headChunkBytes);
+        return StreamingFisher.perWindow(s.source(), windows, o, StreamingFisher.Progress.NONE);
+    }
+
     /** Evaluations this worker completed (all sessions). */
     public long evaluations() { return evaluations.get(); }
 
@@ -251,8 +276,8 @@ public final class Worker implements AutoCloseable {
 
     private void end(Session s, String why) {
         sessions.remove(s.id());
-        s.fitness().closeMasks();
-        s.work().close();
+        if (s.fitness() != null) s.fitness().closeMasks();
+        if (s.work() != null) s.work().close();
         log.accept("worker: session " + s.id() + " ended (" + why + ")");
     }
 

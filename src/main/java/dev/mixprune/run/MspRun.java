@@ -99,7 +99,9 @@ public final class MspRun {
             StreamingFisher.Options fo = StreamingFisher.Options.defaults(s.outDir());
             StreamingFisher.Plan fp = StreamingFisher.plan(dense.config(), Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
             try (Progress p = progress.start("fisher", fp.blockPasses(dense.config().nLayers()), "block passes")) {
-                fisher = StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1));
+                fisher = cluster == null ? StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1))
+                        : StreamingFisher.compute(source, windows, s.fisherSamples(), fo, StreamingFisher.Progress.NONE,
+                        new dev.mixprune.cluster.ClusterFisher(cluster, lm.path()));
             }
         }
         fisher.save(s.outDir().resolve("fisher.json"));

@@ -11,6 +11,7 @@ import dev.mixprune.allocate.MspSearch;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.allocate.SearchListener;
 import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.prune.PruneMethod;
@@ -186,6 +187,21 @@ class ClusterSearchTest {
             assertThat(co.evaluationsByAddress()).containsKey("127.0.0.1:" + ports.get(3));
         } finally {
             if (late.get() != null) late.get().close();
+        }
+    }
+
+    @Test
+    void fisherWindowsOnTheClusterGiveTheSingleMachineReport(@TempDir Path dir) throws Exception {
+        int[][] windows = new int[7][];
+        for (int i = 0; i < windows.length; i++) windows[i] = java.util.Arrays.copyOf(stats.get(i), 64);
+        StreamingFisher.Options o = StreamingFisher.Options.defaults(dir).withThreads(1);
+        String alone = StreamingFisher.compute(src, windows, "test", o, StreamingFisher.Progress.NONE).toJsonString();
+        try (Coordinator co = coordinator()) {
+            String spread = StreamingFisher.compute(src, windows, "test", o, StreamingFisher.Progress.NONE, new ClusterFisher(co, model)).toJsonString();
+            assertThat(spread).isEqualTo(alone);
+            long total = 0;
+            for (var m : co.traceBlock().get("members")) total += m.path("fisher_windows").asLong();
+            assertThat(total).isEqualTo(windows.length);
         }
     }
 
