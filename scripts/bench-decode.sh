@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Decode and prefill tokens/s: mixprune dense vs packed 2:4, 2:8 and a mixed plan (75% on average),
-# against llama.cpp (node-llama-cpp 3.21.1, CPU, 2 threads) on the SAME dense F32 GGUF, in one run.
+# Decode and prefill tokens/s of mixprune (dense and packed N:M, float32 and 8-bit weights) against
+# llama.cpp (node-llama-cpp 3.21.1, CPU) on the same synthetic model in F32, Q8_0 and Q4_0, in one
+# run, one table (issue 16's acceptance):
 #
-#   scripts/bench-decode.sh [--prefill P] [--decode D] [--rounds R] [--plans dense,2:4,2:8,mixed]
+#   scripts/bench-decode.sh [--prefill P] [--decode D] [--rounds R] [--plans LIST] [--llama f32,q8_0,q4_0]
 #                           [--shape "2048 5632 16 32"] [--threads "2 1"]
 #
-# Every engine runs once per thread count (default 2, then 1): llama.cpp's worker threads
-# busy-wait on each other, so on an oversubscribed machine its 2-thread numbers can collapse
-# (measured here: 0.85 vs 23 tok/s decode on a 168M model); the 1-thread rows show both engines
-# without that effect. Ratios compare rows with the same thread count.
+# Rows: llama.cpp F32 / Q8_0 / Q4_0 GGUF of the dense model (Q8_0 / Q4_0 written by `mixprune quantize`,
+# bit-exact to llama.cpp's own quantizer); mixprune plans (default dense,dense-q8,2:4,2:4-q8,2:8,2:8-q8):
+# `dense`, `N:M` (every linear magnitude-pruned to N:M and packed), `mixed` (3:8 / 2:8 / 1:8 by depth,
+# 75% on average); the suffix `-q8` = 8-bit weights (dense linears and classifier Q8_0, packed layers
+# with 8-bit kept values). Every engine runs once per thread count (default 2, then 1) and round;
+# ratios compare rows with the same thread count; best of R rounds (and of 2 runs inside each).
+# "bytes" is the model as a GGUF of that type stores it (packed: values + bit-packed indices).
 #
 # Writes a synthetic LLaMA (dim 2048, hidden 5632, 16 layers, 32 heads, vocab 32000 taken from
-# ../shared/models/llama-2-tiny-random; ~3.8 GB F32) to a temporary directory, deleted at the end.
-# mixprune's packed variants are derived in memory from the same weights (magnitude N:M); "bytes"
-# is the model's size with F32 values (packed layers: values + bit-packed indices). Each side is
-# warmed up, then timed R times (best kept); the machine is shared, so compare ratios, not absolutes.
+# ../shared/models/llama-2-tiny-random; ~3.8 GB F32, plus its Q8_0 and Q4_0 copies) to a temporary
+# directory, deleted at the end. Run it under `flock /work/coord/bench.lock` on a shared machine.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PREFILL=64; DECODE=16; ROUNDS=1; PLANS="dense,2:4,2:8,mixed"; SHAPE="2048 5632 16 32"; THREADS="2 1"
+PREFILL=64; DECODE=16; ROUNDS=1; PLANS="dense,dense-q8,2:4,2:4-q8,2:8,2:8-q8"; LLAMA="f32,q8_0,q4_0"; SHAPE="2048 5632 16 32"; THREADS="2 1"
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefill) PREFILL="$2"; shift 2 ;;
     --decode) DECODE="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --plans) PLANS="$2"; shift 2 ;;
+    --llama) LLAMA="$2"; shift 2 ;;
     --shape) SHAPE="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
-    *) echo "usage: $0 [--prefill P] [--decode D] [--rounds R] [--plans LIST] [--shape \"dim hidden layers heads\"] [--threads \"2 1\"]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--prefill P] [--decode D] [--rounds R] [--plans LIST] [--llama f32,q8_0,q4_0] [--shape \"dim hidden layers heads\"] [--threads \"2 1\"]" >&2; exit 2 ;;
   esac
 done
 
@@ -37,34 +40,44 @@ JDK="$JAVA_HOME"
 SHARED="${MIXPRUNE_SHARED:-$ROOT/../shared}"
 VOCAB="$SHARED/models/llama-2-tiny-random/llama-2-tiny-random.gguf"
 [ -f "$VOCAB" ] || { echo "bench-decode: $VOCAB not found" >&2; exit 1; }
+"$ROOT/scripts/test-deps.sh"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mixprune-bench-decode.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 MODEL="$TMP/synthetic-f32.gguf"
-JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g -cp "$ROOT/target/classes")
+JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx10g -cp "$ROOT/target/classes")
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "bench-decode: writing the synthetic model ($SHAPE) ..." >&2
 "${JAVA[@]}" dev.mixprune.bench.SyntheticLlama "$MODEL" "$VOCAB" $SHAPE 2> >(grep -v '^WARNING' >&2)
-BYTES=$(stat -c %s "$MODEL")
+declare -A GGUF=([f32]="$MODEL")
+for q in ${LLAMA//,/ }; do
+  [ "$q" = f32 ] && continue
+  echo "bench-decode: mixprune quantize --dtype $q ..." >&2
+  GGUF[$q]="$TMP/synthetic-$q.gguf"
+  "$ROOT/mixprune" quantize --model "$MODEL" --out "${GGUF[$q]}" --dtype "$q" >&2
+done
 
 for round in $(seq 1 "$ROUNDS"); do
   for t in $THREADS; do
     echo "bench-decode: round $round/$ROUNDS, $t threads: mixprune ($PLANS) ..." >&2
     "${JAVA[@]}" -Dmixprune.threads="$t" dev.mixprune.bench.DecodeBench "$MODEL" --plans "$PLANS" --prefill "$PREFILL" --decode "$DECODE" --rounds 2 2>/dev/null \
       | sed "s/^mixprune \([^ #]*\) /mixprune \1 t=$t /" | tee -a "$TMP/java.txt" >&2 || echo "bench-decode: mixprune run failed" >&2
-    echo "bench-decode: round $round/$ROUNDS, $t threads: llama.cpp ..." >&2
-    "$ROOT/scripts/llamacpp/run.sh" speed.mjs "$MODEL" --prefill "$PREFILL" --decode "$DECODE" --threads "$t" --rounds 2 \
-      | sed "s/^llama.cpp dense /llama.cpp dense t=$t /" | tee -a "$TMP/llama.txt" >&2 || echo "bench-decode: llama.cpp run failed" >&2
+    for q in ${LLAMA//,/ }; do
+      echo "bench-decode: round $round/$ROUNDS, $t threads: llama.cpp $q ..." >&2
+      "$ROOT/scripts/llamacpp/run.sh" speed.mjs "${GGUF[$q]}" --prefill "$PREFILL" --decode "$DECODE" --threads "$t" --rounds 2 \
+        | sed "s/^llama.cpp dense /llama.cpp ${q^^} t=$t bytes=$(stat -c %s "${GGUF[$q]}") /" | tee -a "$TMP/llama.txt" >&2 || echo "bench-decode: llama.cpp $q run failed" >&2
+    done
   done
 done
 
-echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); model $SHAPE (dim hidden layers heads), vocab 32000, F32 GGUF $BYTES bytes; prefill $PREFILL tokens, decode $DECODE tokens, best of $ROUNDS rounds"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# model $SHAPE (dim hidden layers heads), vocab 32000; prefill $PREFILL tokens, decode $DECODE tokens; best of $ROUNDS round(s) x 2 runs"
 grep -m1 '^# kernels' "$TMP/java.txt" || true
-python3 - "$TMP/java.txt" "$TMP/llama.txt" "$BYTES" <<'PYEOF'
+python3 - "$TMP/java.txt" "$TMP/llama.txt" <<'PYEOF'
 import sys
 
-def parse(path):
-    best = {}
+def parse(path, best):
     for line in open(path):
         if line.startswith("#") or not line.strip():
             continue
@@ -73,19 +86,33 @@ def parse(path):
         vals = {p.split("=")[0]: float(p.split("=")[1]) for p in parts[3:] if "=" in p}
         old = best.get(key, {})
         best[key] = {k: (max(v, old.get(k, 0.0)) if k != "bytes" else v) for k, v in vals.items()}
-    return best
 
-java, llama = parse(sys.argv[1]), parse(sys.argv[2])
-for v in llama.values():
-    v["bytes"] = float(sys.argv[3])
-print("%-26s %14s %10s %8s %9s %10s %8s %9s" % ("engine plan threads", "model bytes", "prefill/s", "x dense", "x llama", "decode/s", "x dense", "x llama"))
-for t in sorted({k[2] for k in java} | {k[2] for k in llama}, reverse=True):
-    dense = java.get(("mixprune", "dense", t))
-    lc = llama.get(("llama.cpp", "dense", t))
-    rows = [(k, v) for k, v in java.items() if k[2] == t] + ([(("llama.cpp", "dense", t), lc)] if lc else [])
-    for key, v in rows:
-        def r(k, base):
-            return "%.2fx" % (v[k] / base[k]) if base and base.get(k) else "-"
-        print("%-26s %14d %10.2f %8s %9s %10.3f %8s %9s" % (" ".join(key), v.get("bytes", 0), v.get("prefill_tps", 0), r("prefill_tps", dense),
-              r("prefill_tps", lc), v.get("decode_tps", 0), r("decode_tps", dense), r("decode_tps", lc)))
+rows = {}
+parse(sys.argv[1], rows)
+parse(sys.argv[2], rows)
+def get(engine, plan, t, k):
+    return rows.get((engine, plan, t), {}).get(k)
+def ratio(a, b):
+    return "%.2fx" % (a / b) if a and b else "-"
+print("%-24s %15s %10s %8s %10s %8s %9s" % ("engine plan threads", "bytes", "prefill/s", "x dense", "decode/s", "x dense", "x lc F32"))
+threads = sorted({k[2] for k in rows}, reverse=True)
+for t in threads:
+    dense = rows.get(("mixprune", "dense", t), {})
+    lc = rows.get(("llama.cpp", "F32", t), {})
+    for key in sorted((k for k in rows if k[2] == t), key=lambda k: (k[0] != "llama.cpp", k[1])):
+        v = rows[key]
+        print("%-24s %15d %10.2f %8s %10.3f %8s %9s" % (" ".join(key), v.get("bytes", 0), v.get("prefill_tps", 0), ratio(v.get("prefill_tps"), dense.get("prefill_tps")),
+              v.get("decode_tps", 0), ratio(v.get("decode_tps"), dense.get("decode_tps")), ratio(v.get("decode_tps"), lc.get("decode_tps"))))
+print()
+print("issue 16 goals (same run, same thread count):")
+for t in threads:
+    for desc, a, b, k in [("2:4-q8 decode / llama.cpp Q8_0 decode", ("mixprune", "2:4-q8"), ("llama.cpp", "Q8_0"), "decode_tps"),
+                          ("2:8-q8 decode / llama.cpp Q4_0 decode", ("mixprune", "2:8-q8"), ("llama.cpp", "Q4_0"), "decode_tps"),
+                          ("2:4 prefill / mixprune dense prefill", ("mixprune", "2:4"), ("mixprune", "dense"), "prefill_tps"),
+                          ("2:4-q8 prefill / mixprune dense prefill", ("mixprune", "2:4-q8"), ("mixprune", "dense"), "prefill_tps")]:
+        x, y = get(a[0], a[1], t, k), get(b[0], b[1], t, k)
+        if x and y:
+            goal = "> 1" if "decode" in desc else ">= 1"
+            met = (x / y > 1) if "decode" in desc else (x / y >= 1)
+            print("  %s %-42s %.2fx  (goal %s: %s)" % (t, desc, x / y, goal, "met" if met else "MISSED"))
 PYEOF

@@ -25,6 +25,7 @@ class LayeringTest {
     static final List<String> LAYERS = List.of(
             "", "json", "progress", "resources",        // resources: memory/disk/time plans, scratch files
             "tensor",
+            "quant",                                    // ggml Q8_0/Q4_0 blocks, dense Q8_0 weights and kernels
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizers

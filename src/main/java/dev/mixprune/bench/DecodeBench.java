@@ -1,13 +1,14 @@
 package dev.mixprune.bench;
 
 import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.PackReport;
+import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.sparse.NmMasks;
-import dev.mixprune.io.PackReport;
 import dev.mixprune.sparse.PackedNM;
 import dev.mixprune.tensor.KernelInfo;
 import dev.mixprune.tensor.LinearWeight;
@@ -27,7 +28,10 @@ import java.util.stream.IntStream;
  * decode = D single-token steps with the KV cache after it (greedy). Each plan is warmed up first
  * (JIT), then timed R times (best kept). Plans: {@code dense}, {@code N:M} (every linear magnitude-
  * pruned to N:M and packed), {@code mixed} (blocks in the first quarter 3:8, middle half 2:8, last
- * quarter 1:8: 75% on average, the shape of a sensitivity-driven plan).
+ * quarter 1:8: 75% on average, the shape of a sensitivity-driven plan); any plan with the suffix
+ * {@code -q8} runs with 8-bit weights ({@link LlamaWeights#quantized8}: dense linears and the
+ * classifier as Q8_0, packed layers with 8-bit kept values). "bytes" is the model as a GGUF of that
+ * value type holds it.
  * <p>Usage: {@code DecodeBench MODEL.gguf [--plans dense,2:4,2:8,mixed] [--prefill 64] [--decode 16] [--rounds 2]}.
  * Prints one line per plan: {@code mixprune PLAN bytes=.. prefill_tps=.. decode_tps=..}.
  */
@@ -55,8 +59,12 @@ public final class DecodeBench {
         prompt[0] = 1;
         for (int i = 1; i < prefill; i++) prompt[i] = 3 + rnd.nextInt(vocab - 3);
         for (String plan : plans.split(",")) {
-            LlamaWeights w = plan.equals("dense") ? dense : packed(dense, plan);
-            long bytes = PackReport.of(w, 4).storedLinearBytes() + PackReport.of(w, 4).otherBytes();
+            boolean q8 = plan.endsWith("-q8");
+            String base = q8 ? plan.substring(0, plan.length() - 3) : plan;
+            LlamaWeights w = base.equals("dense") ? dense : packed(dense, base);
+            if (q8) w = w.quantized8();
+            PackReport report = PackReport.of(w, q8 ? TensorDType.Q8_0 : TensorDType.F32);
+            long bytes = report.storedLinearBytes() + report.otherBytes();
             run(w, prompt, Math.min(4, decode), 1); // warm-up (JIT)
             double bestPrefill = Double.MAX_VALUE, bestDecode = Double.MAX_VALUE;
             for (int r = 0; r < rounds; r++) {

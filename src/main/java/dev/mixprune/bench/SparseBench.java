@@ -1,7 +1,12 @@
 package dev.mixprune.bench;
 
+import dev.mixprune.quant.Q8Kernels;
+import dev.mixprune.quant.Q8Matrix;
 import dev.mixprune.sparse.PackedNM;
+import dev.mixprune.sparse.PackedNMQ8;
+import dev.mixprune.sparse.SparseQ8Kernels;
 import dev.mixprune.sparse.SparseKernels;
+import dev.mixprune.sparse.SparsePrefill;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.KernelInfo;
@@ -30,12 +35,22 @@ public final class SparseBench {
         double gemmDense = best(() -> Gemm.nt(x, dense));
         System.out.printf(Locale.ROOT, "%-6s %12s %10s %10s %12s %10s%n", "layer", "bytes", "gemv_ms", "x_dense", "gemm_ms", "x_dense");
         System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", "dense", 4L * rows * cols, gemvDense * 1e3, 1.0, gemmDense * 1e3, 1.0);
+        if (Q8Matrix.fits(cols)) {
+            Q8Matrix q8 = Q8Matrix.quantize(dense);
+            double gv = best(() -> Q8Kernels.gemv(q8, xv, y));
+            double gm = best(() -> Q8Kernels.gemm(x, q8));
+            System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", "q8_0", q8.memoryBytes(), gv * 1e3, gemvDense / gv, gm * 1e3, gemmDense / gm);
+        }
         for (String p : patterns) {
             int n = Integer.parseInt(p.split(":")[0]), m = Integer.parseInt(p.split(":")[1]);
             PackedNM packed = PackedNM.pack(keepLargest(dense, n, m), n, m);
             double gv = best(() -> SparseKernels.gemv(packed, xv, y));
-            double gm = best(() -> SparseKernels.gemm(x, packed));
+            double gm = best(() -> SparsePrefill.gemm(x, packed));
             System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", p, packed.storedBytes(4), gv * 1e3, gemvDense / gv, gm * 1e3, gemmDense / gm);
+            PackedNMQ8 q = PackedNMQ8.quantize(packed);
+            double qv = best(() -> SparseQ8Kernels.gemv(q, xv, y));
+            double qm = best(() -> SparsePrefill.gemm(x, q));
+            System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", p + "q8", q.storedBytes(), qv * 1e3, gemvDense / qv, qm * 1e3, gemmDense / qm);
         }
     }
 

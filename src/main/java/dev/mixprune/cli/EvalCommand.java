@@ -138,7 +138,7 @@ public final class EvalCommand implements Callable<Integer> {
 
         double date = System.currentTimeMillis() / 1000.0;
         long t0 = System.nanoTime();
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         Tokenizer tok = m.requireTokenizer();
         List<EvalReport.PplRow> ppl = new ArrayList<>();
         for (Path f : pplFiles) ppl.add(perplexity.run(m, f, progress));

@@ -47,7 +47,7 @@ public final class GenerateCommand implements Callable<Integer> {
         err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
         if (!(topP >= 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in [0, 1], got " + topP);
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         Tokenizer tok = m.requireTokenizer();

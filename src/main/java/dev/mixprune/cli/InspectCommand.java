@@ -86,6 +86,8 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("config     dim %d, hidden %d, layers %d, heads %d, kv heads %d, head size %d, vocab %d, seq_len %d, norm eps %s, rope theta %s, classifier %s%n",
                 c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headSize(), c.vocabSize(), c.seqLen(), c.normEps(), c.ropeTheta(),
                 c.sharedClassifier() ? "shared with embedding" : "separate");
+        out.printf("family     %s; RoPE scaling %s; biases %s%n", c.family(), c.ropeScaling().describe(),
+                c.biases().isEmpty() ? "none" : c.biases().stream().map(k -> k.shortName()).toList());
         out.printf("tokenizer  %s%n", s.tokenizer().map(t -> t.vocabulary().size() + " pieces").orElse("none"));
         out.printf("params     %,d total, %,d prunable (%d linear layers); %,d values stored in the file%n", c.parameterCount(), c.prunableTotal(),
                 LayerId.all(c).size(), stored);
@@ -120,7 +122,10 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode cfg = root.putObject("config");
         cfg.put("dim", c.dim()).put("hidden_dim", c.hiddenDim()).put("n_layers", c.nLayers()).put("n_heads", c.nHeads()).put("n_kv_heads", c.nKvHeads())
                 .put("head_size", c.headSize()).put("vocab_size", c.vocabSize()).put("seq_len", c.seqLen()).put("norm_eps", c.normEps())
-                .put("rope_theta", c.ropeTheta()).put("shared_classifier", c.sharedClassifier());
+                .put("rope_theta", c.ropeTheta()).put("shared_classifier", c.sharedClassifier())
+                .put("family", c.family()).put("rope_scaling", c.ropeScaling().describe());
+        ArrayNode biases = cfg.putArray("biases");
+        c.biases().forEach(k -> biases.add(k.shortName()));
         if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().vocabulary().size());
         else root.putNull("tokenizer_pieces");
         ObjectNode params = root.putObject("parameters");

@@ -31,12 +31,14 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: found beside the model); written into the GGUF") Path tokenizer;
     @Option(names = "--out", required = true, description = "output packed .gguf") Path out;
     @Option(names = "--m", defaultValue = "8", description = "group size M (2..128; default ${DEFAULT-VALUE})") int m;
-    @Option(names = "--values", defaultValue = "f32", description = "value type: f32 or f16 (default ${DEFAULT-VALUE})") String values;
+    @Option(names = "--values", defaultValue = "f32",
+            description = "kept values as f32, f16 or q8 (8-bit: Q8_0 blocks of 32 kept values; dense tensors then Q8_0 too); default ${DEFAULT-VALUE}") String values;
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
         if (m < 2 || m > 128) throw new IllegalArgumentException("--m must be in 2..128, got " + m);
         TensorDType dtype = TensorDType.parse(values);
+        if (dtype == TensorDType.Q4_0) throw new IllegalArgumentException("--values: packed values are f32, f16 or q8, not q4_0");
         LoadedModel lm = ModelLoader.load(model, tokenizer);
         LlamaWeights dense = lm.weights().isPacked() ? lm.weights().unpack() : lm.weights();
         LlamaWeights packed = dense.pack(m);
@@ -44,8 +46,8 @@ public final class PackCommand implements Callable<Integer> {
         lm.metadata().forEach((k, v) -> { if (v instanceof GgufValue g) pass.put(k, g); });
         PackedGguf.write(out, packed, lm.vocabularyOrNull(), pass, dtype);
         PrintWriter pw = spec.commandLine().getOut();
-        pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype);
-        PackReport.of(packed, dtype == TensorDType.F32 ? 4 : 2).print(pw);
+        pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype == TensorDType.Q8_0 ? "8-bit (Q8_0 blocks)" : dtype.name());
+        PackReport.of(packed, dtype).print(pw);
         pw.printf("file size: %,d bytes%n", java.nio.file.Files.size(out));
         pw.flush();
         return 0;

@@ -53,7 +53,7 @@ public final class PplCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
-        LoadedModel m = ModelLoader.load(model, tokenizer);
+        LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         LlamaWeights w = m.weights();

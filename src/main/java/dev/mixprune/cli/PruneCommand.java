@@ -97,7 +97,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--propagation", defaultValue = "pruned", description = "what feeds the next block: pruned (default) or dense") String propagation;
     @Option(names = "--out", required = true, description = "output model path; the manifest goes to OUT.manifest.json") Path out;
     @Option(names = "--format", description = "bin, gguf or safetensors (default: the input's format)") String format;
-    @Option(names = "--dtype", description = "f32 or f16 for the written weights (default: f16 when the input's weights are F16, else f32; .bin is always f32)")
+    @Option(names = "--dtype", description = "f32, f16, q8_0 or q4_0 (GGUF only: llama.cpp's block formats) for the written weights "
+            + "(default: f16 when the input's weights are F16, else f32; .bin is always f32)")
     String dtype;
     @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
     @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -361,6 +362,7 @@ public final class PruneCommand implements Callable<Integer> {
                 throw new BadInputException("--dtype: " + e.getMessage());
             }
             if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw new BadInputException("--dtype " + dtype + ": a llama2.c .bin holds float32 only");
+            if (outFormat != ModelFormat.GGUF && t.quantized()) throw new BadInputException("--dtype " + dtype + ": Q8_0 / Q4_0 are written as GGUF only (--format gguf)");
             return t;
         }
         return outFormat == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
@@ -411,9 +413,10 @@ public final class PruneCommand implements Callable<Integer> {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
             p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
                     new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
-                    co, model);
+                    ProgressFactory.forCli(quiet), co, model);
         } else {
-            p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log);
+            p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log,
+                    ProgressFactory.forCli(quiet));
         }
         p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
         if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));

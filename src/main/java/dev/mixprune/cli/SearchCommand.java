@@ -14,11 +14,11 @@ import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.allocate.SearchListener;
 import dev.mixprune.allocate.SearchSpace;
 import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
-import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
-import dev.mixprune.cluster.Coordinator;
+import dev.mixprune.run.SearchProgress;
 import dev.mixprune.resources.ResourcePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -126,31 +126,14 @@ public final class SearchCommand implements Callable<Integer> {
         Path cp = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
         Path tr = trace != null ? trace : out.resolveSibling("search-trace.json");
 
-        // Progress: the set-up (statistics, candidate ranks or the SparseGPT level database, dense logits of the fitness
-        // windows) as one stage until generation 0 is reported, then a bar over the generations; one log line per generation.
-        ProgressFactory bars = ProgressFactory.forCli(quiet, err);
-        Progress[] stage = {bars.start("search setup", 0, "steps"), null};
-        SearchListener progress = p -> {
-            if (stage[1] == null) {
-                stage[0].close();
-                stage[1] = bars.start("search", p.generations() + 1L, "generations");
-            }
-            stage[1].step(1);
-            stage[1].message(String.format(Locale.ROOT, "best %.4f", p.bestFitness()));
-            bars.log(String.format(Locale.ROOT, "gen %3d/%d  best %.5f  mean %.5f  evals %,d  %.2f cand/s  sparsity %.4f",
-                    p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.evaluations(), p.candidatesPerSecond(),
-                    p.achievedSparsity()));
-        };
         long ts = System.nanoTime();
         MspSearch.Outcome o;
         com.fasterxml.jackson.databind.node.ObjectNode clusterBlock = null;
-        try (Coordinator co = cluster.join(bars::log)) {
-            o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, bars::log,
+        try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(quiet, err), "");
+             Coordinator co = cluster.join(progress::log)) {
+            o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log,
                     co == null ? dev.mixprune.allocate.CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
             if (co != null) clusterBlock = co.traceBlock();
-        } finally {
-            stage[0].close();
-            if (stage[1] != null) stage[1].close();
         }
         double secs = (System.nanoTime() - ts) / 1e9;
         o.plan().save(out);

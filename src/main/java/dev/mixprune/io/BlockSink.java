@@ -46,7 +46,10 @@ public interface BlockSink extends AutoCloseable {
                 yield new BinBlockSink(source, out);
             }
             case GGUF -> new GgufBlockSink(source, out, dtype);
-            case SAFETENSORS -> new SafetensorsBlockSink(source, out, dtype);
+            case SAFETENSORS -> {
+                if (dtype.quantized()) throw new IllegalArgumentException("safetensors models are written as f32 or f16, not " + dtype.lower() + " (write gguf for Q8_0 / Q4_0)");
+                yield new SafetensorsBlockSink(source, out, dtype);
+            }
         };
     }
 

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
-/** Converts raw little-endian tensor bytes (F32, F16, BF16, Q8_0) to float32. */
+/** Converts raw little-endian tensor bytes (F32, F16, BF16, Q8_0, Q4_0) to float32. */
 final class Dequantize {
     private Dequantize() {}
 
@@ -28,6 +28,20 @@ final class Dequantize {
                     long at = 34L * b;
                     float d = Float.float16ToFloat(src.get(I16, at));
                     for (int j = 0; j < 32; j++) out[b * 32 + j] = d * src.get(ValueLayout.JAVA_BYTE, at + 2 + j);
+                }
+            }
+            case Q4_0 -> {
+                // Block of 32: f16 scale d, then 16 bytes: element j in the low nibble of byte j,
+                // element j + 16 in its high nibble; x = d * (nibble - 8) (quant.GgmlBlocks).
+                int blocks = n / 32;
+                for (int b = 0; b < blocks; b++) {
+                    long at = 18L * b;
+                    float d = Float.float16ToFloat(src.get(I16, at));
+                    for (int j = 0; j < 16; j++) {
+                        int v = src.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xff;
+                        out[b * 32 + j] = d * ((v & 15) - 8);
+                        out[b * 32 + 16 + j] = d * ((v >> 4) - 8);
+                    }
                 }
             }
             default -> throw new IllegalArgumentException("cannot dequantize " + type);

@@ -3,7 +3,7 @@ package dev.mixprune.io;
 /**
  * ggml tensor element types that a GGUF file may hold, with their block layout (elements per
  * block, bytes per block) so that sizes can be checked for every known type, even those this
- * project cannot dequantize (only F32, F16, BF16 and Q8_0 can be; see {@link #canDequantize}).
+ * project cannot dequantize (only F32, F16, BF16, Q8_0 and Q4_0 can be; see {@link #canDequantize}).
  */
 public enum GgmlType {
     F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q5_0(6, 32, 22), Q5_1(7, 32, 24),
@@ -25,7 +25,7 @@ public enum GgmlType {
     public int blockElements() { return blockElements; }
     public int blockBytes() { return blockBytes; }
 
-    public boolean canDequantize() { return this == F32 || this == F16 || this == BF16 || this == Q8_0; }
+    public boolean canDequantize() { return this == F32 || this == F16 || this == BF16 || this == Q8_0 || this == Q4_0; }
 
     /** Bytes for {@code elements} values, or -1 when the count is not a whole number of blocks. */
     public long bytesFor(long elements) {

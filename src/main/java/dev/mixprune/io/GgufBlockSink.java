@@ -9,7 +9,9 @@ import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
 import dev.mixprune.model.family.TensorId;
+import dev.mixprune.quant.Q8Matrix;
 import dev.mixprune.sparse.PackedNM;
+import dev.mixprune.sparse.PackedNMQ8;
 import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
@@ -34,7 +36,10 @@ import java.util.Map;
  * <p>Tensor order (llama.cpp's converter's): rope_freqs (Llama 3.1 scaling only), token_embd, per block attn_norm, attn_q, attn_k,
  * attn_v, attn_output (each weight followed by its bias if any), ffn_norm, ffn_gate, ffn_down,
  * ffn_up, then output_norm and output (only when not shared with the embedding). Weights in the
- * chosen dtype; norms and biases (1-D) always F32, as llama.cpp's converter writes them.
+ * chosen dtype; norms and biases (1-D) always F32, as llama.cpp's converter writes them. With Q8_0
+ * or Q4_0 every 2-D tensor whose rows are whole 32-value blocks is quantized (bit-exact to ggml's
+ * reference quantizers), the others are written F16 (llama.cpp cannot quantize them either). A
+ * packed layout with Q8_0 stores the kept values as Q8_0 blocks ({@link PackedGguf}).
  */
 final class GgufBlockSink implements BlockSink {
     private static final LayerKind[] ATTN = {LayerKind.WQ, LayerKind.WK, LayerKind.WV, LayerKind.WO};
@@ -43,7 +48,7 @@ final class GgufBlockSink implements BlockSink {
     private final BlockSource source;
     private final LlamaConfig c;
     private final ModelFamily family;
-    private final GgmlType weightType;
+    private final TensorDType dtype;
     private final Map<LayerId, PackedGguf.Nm> packed;
     private final boolean halvesQk;
     private final PendingFile pending;
@@ -66,9 +71,14 @@ final class GgufBlockSink implements BlockSink {
         this.source = source;
         this.c = source.config();
         this.family = ModelFamilies.of(c);
-        this.weightType = dtype == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16;
+        this.dtype = dtype;
         this.packed = Map.copyOf(packed);
+        if (dtype == TensorDType.Q4_0 && !packed.isEmpty()) throw new IllegalArgumentException("packed N:M values are stored as f32, f16 or q8_0, not q4_0");
         this.halvesQk = family.ggufRopeLayout() == RopeLayout.HALVES;
+        if (ropeFreqs(c) != null && !family.ggufRopeFreqs()) {
+            throw new IllegalArgumentException("a " + family.ggufArchitecture() + " GGUF cannot hold RoPE " + c.ropeScaling().describe()
+                    + " (llama.cpp's " + family.ggufArchitecture() + " ignores rope_freqs)");
+        }
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         source.metadata().forEach((k, v) -> {
             if (v instanceof GgufValue g) pass.put(k, g);
@@ -91,7 +101,7 @@ final class GgufBlockSink implements BlockSink {
             String emb = family.ggufName(TensorId.EMBEDDING);
             for (int first = 0, step = BlockSink.chunkRows(c.dim()); first < c.vocabSize(); first += step) {
                 if (first == 0) begin(emb);
-                write(weightType, source.embeddingRows(first, Math.min(step, c.vocabSize() - first)));
+                o.values(typeOf(c.dim()), source.embeddingRows(first, Math.min(step, c.vocabSize() - first)));
             }
             end();
         } catch (IOException | RuntimeException e) {
@@ -124,7 +134,7 @@ final class GgufBlockSink implements BlockSink {
     private List<GgufTensorWriter.Entry> layout() {
         List<GgufTensorWriter.Entry> t = new ArrayList<>();
         if (ropeFreqs(c) != null) t.add(spec(family.ggufName(TensorId.ROPE_FREQS), c.headDim() / 2, -1, GgmlType.F32));
-        t.add(spec(family.ggufName(TensorId.EMBEDDING), c.dim(), c.vocabSize(), weightType));
+        t.add(spec(family.ggufName(TensorId.EMBEDDING), c.dim(), c.vocabSize(), typeOf(c.dim())));
         for (int l = 0; l < c.nLayers(); l++) {
             t.add(spec(family.ggufName(TensorId.attnNorm(l)), c.dim(), -1, GgmlType.F32));
             for (LayerKind k : ATTN) linearSpecs(t, l, k);
@@ -132,17 +142,23 @@ final class GgufBlockSink implements BlockSink {
             for (LayerKind k : FFN) linearSpecs(t, l, k);
         }
         t.add(spec(family.ggufName(TensorId.FINAL_NORM), c.dim(), -1, GgmlType.F32));
-        if (!c.sharedClassifier()) t.add(spec(family.ggufName(TensorId.CLASSIFIER), c.dim(), c.vocabSize(), weightType));
+        if (!c.sharedClassifier()) t.add(spec(family.ggufName(TensorId.CLASSIFIER), c.dim(), c.vocabSize(), typeOf(c.dim())));
         return t;
     }
+
+    /** The stored type of a 2-D weight with rows of {@code cols} values. */
+    private GgmlType typeOf(int cols) { return dtype.ggmlTypeFor(cols); }
+
+    /** The stored type of packed values: Q8_0 blocks for the quantized dtype, else the float type. */
+    private GgmlType valueType() { return dtype == TensorDType.Q8_0 ? GgmlType.Q8_0 : dtype.ggmlTypeFor(0); }
 
     private void linearSpecs(List<GgufTensorWriter.Entry> t, int l, LayerKind k) {
         PackedGguf.Nm nm = packed.get(new LayerId(l, k));
         int rows = c.rowsOf(k), cols = c.colsOf(k);
         if (nm == null) {
-            t.add(spec(family.ggufName(TensorId.weight(l, k)), cols, rows, weightType));
+            t.add(spec(family.ggufName(TensorId.weight(l, k)), cols, rows, typeOf(cols)));
         } else {
-            t.add(spec(family.ggufName(TensorId.nmValues(l, k)), nm.slotsPerRow(cols), rows, weightType));
+            t.add(spec(family.ggufName(TensorId.nmValues(l, k)), valueType() == GgmlType.Q8_0 ? nm.paddedSlots(cols) : nm.slotsPerRow(cols), rows, valueType()));
             String name = family.ggufName(TensorId.nmIndex(l, k));
             t.add(new GgufTensorWriter.LazyBytes(name, new long[]{nm.indexRowBytes(cols), rows}, () -> {
                 throw new IllegalStateException("header-only entry " + name);
@@ -170,13 +186,15 @@ final class GgufBlockSink implements BlockSink {
         next++;
     }
 
-    private void write(GgmlType type, float[] data) throws IOException {
-        if (type == GgmlType.F32) o.floats(data); else o.halfs(data);
-    }
-
     private void tensor(String name, GgmlType type, float[] data) throws IOException {
         begin(name);
-        write(type, data);
+        o.values(type, data);
+        end();
+    }
+
+    private void tensor(String name, byte[] raw) throws IOException {
+        begin(name);
+        o.bytes(raw);
         end();
     }
 
@@ -192,17 +210,32 @@ final class GgufBlockSink implements BlockSink {
     private void linear(int b, LayerKind k, BlockWeights w) throws IOException {
         PackedGguf.Nm nm = packed.get(new LayerId(b, k));
         LinearWeight lw = w.weight(k);
+        String name = family.ggufName(TensorId.weight(b, k));
         if (nm == null) {
-            Matrix m = w.linear(k);
-            tensor(family.ggufName(TensorId.weight(b, k)), weightType, qkRows(k, m.data(), m.cols()));
-        } else {
-            if (!(lw instanceof PackedNM p) || p.n() != nm.n() || p.m() != nm.m()) {
-                throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " should be packed " + nm + ", got " + lw);
+            GgmlType type = typeOf(lw.cols());
+            boolean permuted = halvesQk && (k == LayerKind.WQ || k == LayerKind.WK);
+            switch (lw) {
+                // Q8_0 blocks written as they are (no second rounding).
+                case Q8Matrix q when type == GgmlType.Q8_0 && !permuted -> tensor(name, q.blocks(0, q.rows()));
+                case Q8Matrix q -> tensor(name, type, qkRows(k, q.toDense().data(), q.cols()));
+                case Matrix m -> tensor(name, type, qkRows(k, m.data(), m.cols()));
+                default -> throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " is " + lw + ", not a dense weight");
             }
-            tensor(family.ggufName(TensorId.nmValues(b, k)), weightType, p.values());
-            begin(family.ggufName(TensorId.nmIndex(b, k)));
-            o.bytes(PackedGguf.packIndices(p));
-            end();
+        } else {
+            String values = family.ggufName(TensorId.nmValues(b, k));
+            switch (lw) {
+                case PackedNM p when p.n() == nm.n() && p.m() == nm.m() -> {
+                    if (valueType() == GgmlType.Q8_0) tensor(values, PackedNMQ8.quantize(p).q8Blocks());
+                    else tensor(values, valueType(), p.values());
+                    tensor(family.ggufName(TensorId.nmIndex(b, k)), PackedGguf.packIndices(p));
+                }
+                case PackedNMQ8 q when q.n() == nm.n() && q.m() == nm.m() -> {
+                    if (valueType() == GgmlType.Q8_0) tensor(values, q.q8Blocks());
+                    else tensor(values, valueType(), q.dequantize().values());
+                    tensor(family.ggufName(TensorId.nmIndex(b, k)), PackedGguf.packIndices(q));
+                }
+                default -> throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " should be packed " + nm + ", got " + lw);
+            }
         }
         if (c.hasBias(k)) tensor(family.ggufName(TensorId.bias(b, k)), GgmlType.F32, qkRows(k, w.bias(k), 1));
     }
@@ -220,7 +253,7 @@ final class GgufBlockSink implements BlockSink {
             String cls = family.ggufName(TensorId.CLASSIFIER);
             for (int first = 0, step = BlockSink.chunkRows(c.dim()); first < c.vocabSize(); first += step) {
                 if (first == 0) begin(cls);
-                write(weightType, source.classifierRows(first, Math.min(step, c.vocabSize() - first)));
+                o.values(typeOf(c.dim()), source.classifierRows(first, Math.min(step, c.vocabSize() - first)));
             }
             end();
         }

@@ -106,6 +106,9 @@ public final class GgufModel {
             default -> throw BadInputException.in(f.path(), "metadata " + typeKey + ": \"" + t + "\" is not supported (supported: none, linear, and llama3 as a rope_freqs tensor)");
         };
         if (freqs == null) return s;
+        if (!fam.ggufRopeFreqs()) {
+            throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' is not used by llama.cpp's " + fam.ggufArchitecture() + " architecture; refusing to guess");
+        }
         if (!(s instanceof RopeScaling.None)) throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' together with " + typeKey + " " + t + " is not supported");
         if (freqs.dims().length != 1 || freqs.dims()[0] != headDim / 2) {
             throw BadInputException.in(f.path(), "tensor '" + freqs.name() + "' has shape " + freqs.shapeString() + ", expected [" + headDim / 2 + "] (head size " + headDim + " / 2)");
@@ -164,7 +167,7 @@ public final class GgufModel {
         m.putIfAbsent("general.name", GgufValue.ofString("mixprune"));
         m.put("general.alignment", GgufValue.ofUint32(m.containsKey("general.alignment") ? m.get("general.alignment").asLong() : GgufFile.DEFAULT_ALIGNMENT));
         // llama_ftype: 0 = ALL_F32, 1 = MOSTLY_F16.
-        m.put("general.file_type", GgufValue.ofUint32(dtype == TensorDType.F32 ? 0 : 1));
+        m.put("general.file_type", GgufValue.ofUint32(dtype.llamaFileType()));
         m.put(fam.ggufKey(GgufKey.CONTEXT_LENGTH), GgufValue.ofUint32(c.seqLen()));
         m.put(fam.ggufKey(GgufKey.EMBEDDING_LENGTH), GgufValue.ofUint32(c.dim()));
         m.put(fam.ggufKey(GgufKey.FEED_FORWARD_LENGTH), GgufValue.ofUint32(c.hiddenDim()));

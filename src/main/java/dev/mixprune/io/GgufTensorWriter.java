@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The GGUF v3 writer: tensors of float (F32/F16) and raw byte (I8) data, given or produced lazily
+ * The GGUF v3 writer: tensors of float (F32/F16/Q8_0/Q4_0) and raw byte (I8) data, given or produced lazily
  * (packed N:M models store their in-group indices as byte tensors; {@link GgufWriter} is the float
  * front end).
  * Streams through a small buffer into {@link AtomicFiles}. Lazy entries produce their data only
@@ -26,13 +26,23 @@ public final class GgufTensorWriter {
         long bytes();
     }
 
-    /** Float data stored as F32 or F16. */
+    /** Float data stored as F32, F16, Q8_0 or Q4_0 (quantized: rows of whole 32-value blocks). */
     public record Floats(String name, long[] dims, GgmlType type, float[] data) implements Entry {
         public Floats {
-            if (type != GgmlType.F32 && type != GgmlType.F16) throw new IllegalArgumentException(name + ": float tensors are F32 or F16, not " + type);
+            checkFloatType(name, dims, type);
             if (product(dims) != data.length) throw new IllegalArgumentException("tensor " + name + ": dims imply " + product(dims) + " values, data has " + data.length);
         }
-        public long bytes() { return (long) data.length * (type == GgmlType.F32 ? 4 : 2); }
+        public long bytes() { return type.bytesFor(data.length); }
+    }
+
+    private static void checkFloatType(String name, long[] dims, GgmlType type) {
+        switch (type) {
+            case F32, F16 -> { }
+            case Q8_0, Q4_0 -> {
+                if (dims[0] % type.blockElements() != 0) throw new IllegalArgumentException(name + ": rows of " + dims[0] + " values are not whole " + type + " blocks");
+            }
+            default -> throw new IllegalArgumentException(name + ": float tensors are F32, F16, Q8_0 or Q4_0, not " + type);
+        }
     }
 
     /** Raw bytes stored as I8. */
@@ -44,12 +54,12 @@ public final class GgufTensorWriter {
         public long bytes() { return data.length; }
     }
 
-    /** Float data produced when written (F32 or F16). */
+    /** Float data produced when written (F32, F16, Q8_0 or Q4_0). */
     public record LazyFloats(String name, long[] dims, GgmlType type, java.util.function.Supplier<float[]> data) implements Entry {
         public LazyFloats {
-            if (type != GgmlType.F32 && type != GgmlType.F16) throw new IllegalArgumentException(name + ": float tensors are F32 or F16, not " + type);
+            checkFloatType(name, dims, type);
         }
-        public long bytes() { return product(dims) * (type == GgmlType.F32 ? 4 : 2); }
+        public long bytes() { return type.bytesFor(product(dims)); }
     }
 
     /** Raw bytes (I8) produced when written. */
@@ -117,13 +127,12 @@ public final class GgufTensorWriter {
                 Entry t = tensors.get(i);
                 if (o.position() != dataStart + offsets[i]) throw new IllegalStateException("GGUF writer lost its position at tensor " + t.name());
                 switch (t) {
-                    case Floats f when f.type() == GgmlType.F32 -> o.floats(f.data());
-                    case Floats f -> o.halfs(f.data());
+                    case Floats f -> o.values(f.type(), f.data());
                     case Bytes b -> o.bytes(b.data());
                     case LazyFloats f -> {
                         float[] d = f.data().get();
                         if (d.length != product(f.dims())) throw new IllegalStateException("tensor " + f.name() + ": produced " + d.length + " values, dims imply " + product(f.dims()));
-                        if (f.type() == GgmlType.F32) o.floats(d); else o.halfs(d);
+                        o.values(f.type(), d);
                     }
                     case LazyBytes b -> {
                         byte[] d = b.data().get();

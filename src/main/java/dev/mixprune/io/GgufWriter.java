@@ -23,9 +23,10 @@ public final class GgufWriter {
             if (n != data.length) throw new IllegalArgumentException("tensor " + name + ": dims imply " + n + " values, data has " + data.length);
         }
 
-        long bytes() { return (long) data.length * (type == TensorDType.F32 ? 4 : 2); }
+        long bytes() { return ggmlType().bytesFor(data.length); }
 
-        GgmlType ggmlType() { return type == TensorDType.F32 ? GgmlType.F32 : GgmlType.F16; }
+        /** 2-D weights in the chosen type (F16 where quantized blocks do not fit a row), 1-D tensors F32 unless F16 was asked. */
+        GgmlType ggmlType() { return dims.length == 1 && type.quantized() ? GgmlType.F32 : type.ggmlTypeFor(dims[0]); }
     }
 
     /** Writes {@code metadata} (in its iteration order; general.alignment used if present, else 32) and the tensors. */

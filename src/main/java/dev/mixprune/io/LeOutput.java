@@ -1,5 +1,7 @@
 package dev.mixprune.io;
 
+import dev.mixprune.quant.GgmlBlocks;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -59,6 +61,30 @@ final class LeOutput {
             int n = Math.min(a.length - i, buf.remaining() / 2);
             for (int k = 0; k < n; k++) buf.putShort(Float.floatToFloat16(a[i + k]));
             i += n;
+        }
+    }
+
+    /**
+     * Floats stored as ggml type {@code t}: F32, F16, or the block-quantized Q8_0 / Q4_0 (bit-exact
+     * to ggml's reference quantizers, {@link GgmlBlocks}; {@code a} must be whole 32-value blocks).
+     */
+    void values(GgmlType t, float[] a) throws IOException {
+        switch (t) {
+            case F32 -> floats(a);
+            case F16 -> halfs(a);
+            case Q8_0, Q4_0 -> {
+                if (a.length % GgmlBlocks.QK != 0) throw new IllegalArgumentException(a.length + " values are not whole " + t + " blocks");
+                int chunk = GgmlBlocks.QK * 1024;
+                byte[] b = new byte[(int) t.bytesFor(chunk)];
+                for (int i = 0; i < a.length; i += chunk) {
+                    int n = Math.min(chunk, a.length - i), nb = (int) t.bytesFor(n);
+                    if (t == GgmlType.Q8_0) GgmlBlocks.quantizeQ8_0(a, i, n, b, 0);
+                    else GgmlBlocks.quantizeQ4_0(a, i, n, b, 0);
+                    if (nb == b.length) bytes(b);
+                    else bytes(java.util.Arrays.copyOf(b, nb));
+                }
+            }
+            default -> throw new IllegalArgumentException("cannot write floats as " + t);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
 import dev.mixprune.model.family.TensorId;
+import dev.mixprune.quant.Q8Matrix;
 import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
 
@@ -274,7 +275,7 @@ public final class MappedBlockSource implements BlockSource {
 
     private static Ref ggufRef(GgufFile f, GgufFile.TensorInfo t, int rows, int cols) {
         if (!t.type().canDequantize()) {
-            throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16 and Q8_0");
+            throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16, Q8_0 and Q4_0");
         }
         return new Ref(t.name(), f.data(t), t.type(), rows, cols);
     }
@@ -416,6 +417,30 @@ public final class MappedBlockSource implements BlockSource {
             r.readInto(data);
         }
         return new Matrix(r.rows(), r.cols(), data);
+    }
+
+    /**
+     * One linear as {@link #readLinear} reads it, except that a weight stored as Q8_0 (and not
+     * row-permuted on read) stays in its blocks ({@link Q8Matrix}): the form inference runs in.
+     */
+    public LinearWeight readLinearKeepingQ8(int b, LayerKind k) {
+        Ref r = linears.get(b).get(k);
+        boolean permuted = halvesQk && (k == LayerKind.WQ || k == LayerKind.WK);
+        if (r != null && r.type() == GgmlType.Q8_0 && !permuted) {
+            Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
+            r.release();
+            return q;
+        }
+        return readLinear(b, k, null);
+    }
+
+    /** The classifier (the embedding when shared) in its Q8_0 blocks when the file stores it so, else null. */
+    public Q8Matrix classifierQ8() {
+        Ref r = classifier != null ? classifier : embedding;
+        if (r.type() != GgmlType.Q8_0) return null;
+        Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
+        r.release();
+        return q;
     }
 
     /** A q/k bias of a rotate_half file in the interleaved order (other vectors unchanged). */

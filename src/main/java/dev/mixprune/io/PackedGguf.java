@@ -7,6 +7,8 @@ import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.TensorId;
 import dev.mixprune.sparse.PackedNM;
+import dev.mixprune.sparse.PackedNMQ8;
+import dev.mixprune.tensor.LinearWeight;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +22,9 @@ import java.util.Map;
  * linear ({@code blk.L.<name>.weight}) is replaced by two tensors
  * <ul>
  *   <li>{@code blk.L.<name>.nm_values}: F32 or F16, dims [G*N, rows] (the N kept values of every
- *       group of M inputs, groups G = ceil(cols / M));</li>
+ *       group of M inputs, groups G = ceil(cols / M)); or, with 8-bit values, Q8_0, dims
+ *       [ceil(G*N / 32) * 32, rows]: each row's kept values in ggml Q8_0 blocks of 32 (F16 scale,
+ *       32 int8 quants; the last block of a row padded with zero slots);</li>
  *   <li>{@code blk.L.<name>.nm_index}: I8, dims [ceil(G*N*b / 8), rows], each row's in-group
  *       positions as b = ceil(log2 M)-bit fields, little-endian bit order (slot s occupies bits
  *       s*b .. s*b+b-1 of the row, bit 0 = least significant bit of the row's first byte);</li>
@@ -46,6 +50,8 @@ public final class PackedGguf {
         int slotsPerRow(int cols) { return groups(cols) * n; }
         int bits() { return 32 - Integer.numberOfLeadingZeros(m - 1); }
         int indexRowBytes(int cols) { return PackedGguf.indexRowBytes(slotsPerRow(cols), bits()); }
+        /** Slots per row rounded up to whole 32-value blocks (the row length of Q8_0 values). */
+        int paddedSlots(int cols) { return (slotsPerRow(cols) + 31) / 32 * 32; }
 
         @Override public String toString() { return n + ":" + m; }
     }
@@ -72,6 +78,7 @@ public final class PackedGguf {
         Map<LayerId, Nm> layout = new LinkedHashMap<>();
         for (LayerId id : LayerId.all(w.config())) {
             if (w.weight(id) instanceof PackedNM p) layout.put(id, new Nm(p.n(), p.m()));
+            if (w.weight(id) instanceof PackedNMQ8 q) layout.put(id, new Nm(q.n(), q.m()));
         }
         Map<String, Object> meta = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
         WeightsBlockSource src = WeightsBlockSource.of(w, vocab, meta);
@@ -95,11 +102,15 @@ public final class PackedGguf {
     public static int indexRowBytes(int slotsPerRow, int bits) { return (int) (((long) slotsPerRow * bits + 7) / 8); }
 
     /** Every row's in-group positions as {@code bits}-bit fields, LSB first, each row starting on a byte. */
-    public static byte[] packIndices(PackedNM p) {
-        int spr = p.slotsPerRow(), bits = p.indexBits(), rb = indexRowBytes(spr, bits);
-        byte[] out = new byte[p.rows() * rb];
-        byte[] idx = p.index();
-        for (int r = 0; r < p.rows(); r++) {
+    public static byte[] packIndices(PackedNM p) { return packIndices(p.index(), p.rows(), p.slotsPerRow(), p.indexBits()); }
+
+    /** The same for a layer with 8-bit values. */
+    public static byte[] packIndices(PackedNMQ8 p) { return packIndices(p.index(), p.rows(), p.slotsPerRow(), p.indexBits()); }
+
+    private static byte[] packIndices(byte[] idx, int rows, int spr, int bits) {
+        int rb = indexRowBytes(spr, bits);
+        byte[] out = new byte[rows * rb];
+        for (int r = 0; r < rows; r++) {
             long bit = (long) r * rb * 8;
             for (int s = 0; s < spr; s++, bit += bits) {
                 int v = idx[r * spr + s];
@@ -113,10 +124,14 @@ public final class PackedGguf {
 
     /** A packed layer located in a file (shapes checked); {@link #read} decodes it. */
     record Located(Path path, String indexName, Nm nm, int rows, int cols, GgmlType valueType, MemorySegment values, MemorySegment index) {
-        PackedNM read() {
+        /** The layer: {@link PackedNM} with float values, {@link PackedNMQ8} with Q8_0 values. */
+        LinearWeight read() {
             int spr = nm.slotsPerRow(cols), bits = nm.bits(), rb = nm.indexRowBytes(cols), n = nm.n(), m = nm.m();
-            float[] v = new float[Math.multiplyExact(rows, spr)];
-            Dequantize.toFloat(valueType, values, v);
+            float[] v = null;
+            if (valueType != GgmlType.Q8_0) {
+                v = new float[Math.multiplyExact(rows, spr)];
+                Dequantize.toFloat(valueType, values, v);
+            }
             byte[] idx = new byte[rows * spr];
             for (int r = 0; r < rows; r++) {
                 long bit = (long) r * rb * 8;
@@ -134,9 +149,10 @@ public final class PackedGguf {
                     idx[r * spr + s] = (byte) x;
                 }
             }
+            LinearWeight w = v == null ? PackedNMQ8.fromQ8Blocks(rows, cols, n, m, values, idx) : new PackedNM(rows, cols, n, m, v, idx);
             if (values.isMapped()) values.unload();
             if (index.isMapped()) index.unload();
-            return new PackedNM(rows, cols, n, m, v, idx);
+            return w;
         }
     }
 
@@ -162,12 +178,14 @@ public final class PackedGguf {
         if (f.tensor(weight) != null) throw BadInputException.in(p, "tensor '" + weight + "' is present although " + key + " declares it packed");
         int groups = nm.groups(cols), spr = nm.slotsPerRow(cols), rb = nm.indexRowBytes(cols);
         GgufFile.TensorInfo vt = f.requireTensor(fam.ggufName(TensorId.nmValues(block, k)));
-        if (vt.dims().length != 2 || vt.dims()[0] != spr || vt.dims()[1] != rows) {
-            throw BadInputException.in(p, "tensor '" + vt.name() + "' has shape " + vt.shapeString() + ", expected [" + spr + ", " + rows + "] (" + nm
-                    + " over " + cols + " inputs: " + groups + " groups of " + nm.n() + " slots)");
+        if (vt.type() != GgmlType.F32 && vt.type() != GgmlType.F16 && vt.type() != GgmlType.BF16 && vt.type() != GgmlType.Q8_0) {
+            throw BadInputException.in(p, "tensor '" + vt.name() + "' has type " + vt.type() + ", expected F32, F16, BF16 or Q8_0");
         }
-        if (vt.type() != GgmlType.F32 && vt.type() != GgmlType.F16 && vt.type() != GgmlType.BF16) {
-            throw BadInputException.in(p, "tensor '" + vt.name() + "' has type " + vt.type() + ", expected F32, F16 or BF16");
+        // Q8_0 values: each row's slots padded to whole 32-value blocks.
+        int valueRow = vt.type() == GgmlType.Q8_0 ? nm.paddedSlots(cols) : spr;
+        if (vt.dims().length != 2 || vt.dims()[0] != valueRow || vt.dims()[1] != rows) {
+            throw BadInputException.in(p, "tensor '" + vt.name() + "' has shape " + vt.shapeString() + ", expected [" + valueRow + ", " + rows + "] (" + nm
+                    + " over " + cols + " inputs: " + groups + " groups of " + nm.n() + " slots" + (valueRow != spr ? ", padded to whole Q8_0 blocks" : "") + ")");
         }
         GgufFile.TensorInfo it = f.requireTensor(fam.ggufName(TensorId.nmIndex(block, k)));
         if (it.type() != GgmlType.I8 || it.dims().length != 2 || it.dims()[0] != rb || it.dims()[1] != rows) {

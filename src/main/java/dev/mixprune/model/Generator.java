@@ -75,7 +75,7 @@ public final class Generator {
             VectorOps.add(x, 0, x, 0, proj, 0, dim);
         }
         LayerOps.rmsnorm(x, 0, w.finalNorm(), c.normEps(), xb, 0);
-        Linear.gemv(w.classifier(), xb, logits);
+        Linear.gemv(w.head(), xb, logits);
         return logits;
     }
 

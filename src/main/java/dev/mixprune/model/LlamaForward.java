@@ -122,7 +122,7 @@ public final class LlamaForward {
     /** Final RMSNorm then the classifier: logits [rows, vocab]. */
     public static Matrix head(LlamaWeights w, Matrix hidden) {
         Matrix normed = LayerOps.rmsnorm(hidden, w.finalNorm(), w.config().normEps());
-        return Gemm.nt(normed, w.classifier());
+        return Linear.nt(normed, w.head());
     }
 
     private static int commonLength(int[][] windows) {

@@ -45,7 +45,7 @@ public final class ProgressBarDisplay implements Progress {
         eta.record(bar.getCurrent(), System.nanoTime());
     }
 
-    @Override public void message(String text) { bar.setExtraMessage(text == null ? "" : text); }
+    @Override public void message(String text) { bar.setExtraMessage(text == null || text.isEmpty() ? "" : "  " + text); }
 
     @Override public long done() { return bar.getCurrent(); }
 

@@ -54,8 +54,8 @@ public final class ComparisonReport {
             b.append("<p class=\"lead\" id=\"headline-sentence\">").append(Svg.esc(sentence(settings))).append("</p>\n");
             b.append(table(settings));
             Page.caption(b, "Perplexity (achieved sparsity) per run and allocation; the lowest of each row is bold. MSP vs best other = the "
-                    + "lowest perplexity among the other allocations divided by MSP's (above 1: MSP is better). N:M runs compare mixed N:M "
-                    + "plans with the uniform N:M pattern of the same budget.");
+                    + "lowest perplexity among the other allocations divided by MSP's (above 1: MSP is better)."
+                    + (settings.stream().anyMatch(Setting::nm) ? " N:M runs compare mixed N:M plans with the uniform N:M pattern of the same budget." : ""));
         }
         if (!without.isEmpty()) {
             b.append("<p class=\"missing\">Without results (not in the table): ")
@@ -68,9 +68,10 @@ public final class ComparisonReport {
         if (!settings.isEmpty()) {
             Page.section(b, "perplexity", "Perplexity against sparsity");
             for (String m : methods) b.append(chart(m, settings.stream().filter(s -> s.headline().method().equals(m)).toList()));
-            Page.caption(b, "One chart per method: x = achieved sparsity of the prunable layers, y = perplexity (log scale); one line per "
-                    + "allocation over the unstructured runs, mixed N:M runs as separate points (marked N:M in the legend); the dense "
-                    + "perplexity is in the title. Hover a point for its run.");
+            Page.caption(b, (methods.size() > 1 ? "One chart per method: x" : "x") + " = achieved sparsity of the prunable layers, y = perplexity "
+                    + "(log scale); one line per allocation" + (settings.stream().anyMatch(Setting::nm)
+                    ? " over the unstructured runs, mixed N:M runs as separate points (marked N:M in the legend)" : "")
+                    + "; the dense perplexity is in the title. Hover a point for its run.");
             Page.endSection(b);
         }
         zeroShot(b, settings);

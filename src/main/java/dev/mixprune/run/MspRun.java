@@ -120,7 +120,7 @@ public final class MspRun {
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan plan = Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
-                    s.outDir(), log, cluster, lm.path());
+                    s.outDir(), log, progress, cluster, lm.path());
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             plan.save(planFile);
 

@@ -16,6 +16,7 @@ import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.prune.SparsityPlan;
 
@@ -54,7 +55,13 @@ public final class Plans {
      */
     public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log) throws IOException {
-        return build(r, dense, statWindows, traces, calibStream, dataId, workDir, log, null, null);
+        return build(r, dense, statWindows, traces, calibStream, dataId, workDir, log, ProgressFactory.quiet());
+    }
+
+    /** With the search's progress (set-up stage, generation bar) on {@code progress}. */
+    public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+                                     String dataId, Path workDir, PrintStream log, ProgressFactory progress) throws IOException {
+        return build(r, dense, statWindows, traces, calibStream, dataId, workDir, log, progress, null, null);
     }
 
     /**
@@ -62,13 +69,14 @@ public final class Plans {
      * @param model   with a cluster: the file {@code dense} was read from (the workers open their copy)
      */
     public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
-                                     String dataId, Path workDir, PrintStream log, Coordinator cluster, Path model) throws IOException {
+                                     String dataId, Path workDir, PrintStream log, ProgressFactory progress, Coordinator cluster, Path model)
+            throws IOException {
         if (!r.allocation().equals("msp")) {
             // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
             Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
             return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
-        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log, cluster, model);
+        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log, progress, cluster, model);
     }
 
     /**
@@ -77,7 +85,17 @@ public final class Plans {
      */
     public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
                                    int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log) throws IOException {
-        return msp(r, source, statWindows, traces, calibStream, dataId, workDir, resources, log, null, null);
+        return msp(r, source, statWindows, traces, calibStream, dataId, workDir, resources, log, ProgressFactory.quiet());
+    }
+
+    /**
+     * With progress: a quiet {@code progress} keeps the old behaviour (one "search: gen ..." line per generation on
+     * {@code log}); otherwise the set-up stage, a generation bar and the lines go through {@code progress}.
+     */
+    public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
+                                   int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log,
+                                   ProgressFactory progress) throws IOException {
+        return msp(r, source, statWindows, traces, calibStream, dataId, workDir, resources, log, progress, null, null);
     }
 
     /**
@@ -86,18 +104,26 @@ public final class Plans {
      */
     public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
                                    int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log,
-                                   Coordinator cluster, Path model) throws IOException {
+                                   ProgressFactory progress, Coordinator cluster, Path model) throws IOException {
+        CandidateEvaluator.Factory evaluators = cluster == null ? CandidateEvaluator.Factory.LOCAL : cluster.searchEvaluators(model);
         // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
         int len = statWindows.get(0).length;
         List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), len, ~r.seed());
         MspSearch.Settings ms = new MspSearch.Settings(r.method(), r.target(), Levels.parse(r.levels(), r.step()),
                 r.granularity(), MspSearch.Init.FISHER, traces, InitialPopulation.DEFAULT_STRENGTHS, KlFitness.Kind.KL, r.search(),
                 OwlAllocator.DEFAULT_LAMBDA, OwlAllocator.DEFAULT_M, OwlAllocator.DEFAULT_NM_LAMBDA).withResources(resources);
-        SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
-                p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
-        MspSearch.Outcome o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
-                workDir.resolve("search.checkpoint.json"), false, listener, log::println,
-                cluster == null ? CandidateEvaluator.Factory.LOCAL : cluster.searchEvaluators(model));
+        MspSearch.Outcome o;
+        if (progress.isQuiet()) {
+            SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
+                    p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
+            o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
+                    workDir.resolve("search.checkpoint.json"), false, listener, log::println, evaluators);
+        } else {
+            try (SearchProgress sp = new SearchProgress(progress, "search: ")) {
+                o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
+                        workDir.resolve("search.checkpoint.json"), false, sp, sp::log, evaluators);
+            }
+        }
         SearchTrace.save(o.result().trace(), cluster == null ? null : cluster.traceBlock(), workDir.resolve("search-trace.json"));
         return o.plan();
     }

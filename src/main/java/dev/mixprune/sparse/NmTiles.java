@@ -71,20 +71,6 @@ final class NmTiles {
         return ((g * vectors + j / lanes) * windows + w) * lanes + j % lanes;
     }
 
-    /**
-     * Where each slot of a row lives, the same for every row group: for row rr of a group and its
-     * canonical slot s (< windows * perRow), at [rr * windows * perRow + s], the offset of its value
-     * and column byte from the group's first tile position.
-     */
-    int[] rowSlotOffsets() {
-        int whole = windows * perRow;
-        int[] off = new int[rowsPerGroup * whole];
-        for (int rr = 0; rr < rowsPerGroup; rr++) {
-            for (int s = 0; s < whole; s++) off[rr * whole + s] = tilePosition(rr, s / perRow, s % perRow);
-        }
-        return off;
-    }
-
     /** Builds the tiles from canonical slot arrays ([rows][slotsPerRow], in-group indices). */
     static NmTiles fromCanonical(int rows, int cols, int n, int m, int lanes, float[] values, byte[] index) {
         NmTiles t = new NmTiles(rows, cols, n, m, lanes);

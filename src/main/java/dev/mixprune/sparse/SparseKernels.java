@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Products with a packed N:M weight: y = W x (decode) and Y = X W^T (prefill). Only the kept
- * values are read and multiplied, so the work and the bytes read scale with N/M.
+ * Decode product y = W x with a packed N:M weight (the prefill product is {@link SparsePrefill}).
+ * Only the kept values are read and multiplied, so the work and the bytes read scale with N/M.
  * References: {@link #gemvReference} and {@link #gemmReference} (dense expansion + plain loops).
  */
 public final class SparseKernels {
@@ -135,142 +135,7 @@ public final class SparseKernels {
         }
     }
 
-    // ---------------------------------------------------------------- GEMM
-
-    /**
-     * Y [tokens, rows] = X [tokens, cols] * W^T. X is transposed (tokens padded to a multiple of L)
-     * so that one kept value, broadcast, multiplies L tokens' inputs in one FMA: per slot, one
-     * broadcast and tokens/L FMAs, no permutes (a permute per token costs more than the FMAs it
-     * saves once there are many tokens). Blocks of 4L tokens keep four accumulators; a remaining
-     * block of L tokens spreads the slots over four accumulators to hide the FMA latency.
-     */
-    public static Matrix gemm(Matrix x, PackedNM w) {
-        if (x.cols() != w.cols()) throw new IllegalArgumentException("sparse gemm: x " + x.shape() + " vs weight " + w.rows() + "x" + w.cols());
-        int tokens = x.rows(), rows = w.rows(), cols = w.cols();
-        Matrix out = new Matrix(tokens, rows);
-        if (tokens < GEMM_MIN_TOKENS) {
-            float[] xi = new float[cols], yi = new float[rows];
-            for (int i = 0; i < tokens; i++) {
-                System.arraycopy(x.data(), i * cols, xi, 0, cols);
-                gemv(w, xi, yi);
-                System.arraycopy(yi, 0, out.data(), i * rows, rows);
-            }
-            return out;
-        }
-        NmTiles t = w.tiles();
-        int tp = (tokens + L - 1) / L * L;
-        float[] xt = transposePadded(x, tp);
-        float[] yt = new float[t.rowGroups * t.rowsPerGroup * tp];
-        int[] offsets = t.rowSlotOffsets();
-        ThreadTeam.shared().forRange(0, t.rowGroups, 1, (lo, hi) -> gemmGroups(t, offsets, xt, tp, yt, lo, hi));
-        float[] o = out.data();
-        for (int r = 0; r < rows; r++) for (int i = 0; i < tokens; i++) o[i * rows + r] = yt[r * tp + i];
-        return out;
-    }
-
-    /** Fewer tokens than this go through {@link #gemv} one by one. */
-    private static final int GEMM_MIN_TOKENS = 4;
-
-    private static float[] transposePadded(Matrix x, int tp) {
-        int t = x.rows(), k = x.cols();
-        float[] xt = new float[k * tp];
-        float[] d = x.data();
-        for (int i = 0; i < t; i++) for (int c = 0; c < k; c++) xt[c * tp + i] = d[i * k + c];
-        return xt;
-    }
-
-    /** Bytes of transposed input one column tile of the prefill kernel may span (stays in L1). */
-    private static final int GEMM_TILE_BYTES = 16 << 10;
-    /** Bytes of packed weights (row groups) the prefill kernel keeps in L2 while the column tiles pass. */
-    private static final int GEMM_BLOCK_BYTES = 256 << 10;
-
-    /**
-     * Blocks of row groups (about 256 KiB of weights, kept in L2) and, inside a block, column tiles
-     * (a few windows, so that the tile's rows of xt stay in L1 while the block's rows pass over it):
-     * each row's slots of the tile are gathered into val/col and their products added into the
-     * row's tokens in yt; the tail columns come last.
-     */
-    private static void gemmGroups(NmTiles t, int[] offsets, float[] xt, int tp, float[] yt, int g0, int g1) {
-        int tileWindows = Math.max(1, GEMM_TILE_BYTES / (4 * t.window * tp));
-        int[] col = new int[Math.max(tileWindows * t.perRow, t.tailSlots)];
-        float[] val = new float[col.length];
-        int groupSize = t.vectors * t.windows * L;
-        int block = Math.max(1, GEMM_BLOCK_BYTES / Math.max(1, 5 * groupSize));
-        for (int b0 = g0; b0 < g1; b0 += block) {
-            int b1 = Math.min(g1, b0 + block);
-            for (int w0 = 0; w0 < t.windows; w0 += tileWindows) {
-                int w1 = Math.min(t.windows, w0 + tileWindows);
-                for (int g = b0; g < b1; g++) tileRows(t, offsets, g, w0, w1, val, col, xt, tp, yt);
-            }
-        }
-        if (t.tailSlots == 0) return;
-        for (int g = g0; g < g1; g++) {
-            for (int rr = 0; rr < t.rowsPerGroup; rr++) {
-                int row = g * t.rowsPerGroup + rr;
-                if (row >= t.rows) break;
-                for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
-                    val[k] = t.tailValues[p];
-                    col[k] = (t.windows * t.window + t.tailIndex[p]) * tp;
-                }
-                accumulateRow(val, col, t.tailSlots, xt, tp, yt, row * tp);
-            }
-        }
-    }
-
-    /** Adds the products of windows [w0, w1) of row group g's rows into their tokens in yt. */
-    private static void tileRows(NmTiles t, int[] offsets, int g, int w0, int w1, float[] val, int[] col, float[] xt, int tp, float[] yt) {
-        int whole = t.windows * t.perRow, groupSize = t.vectors * t.windows * L;
-        int s0 = w0 * t.perRow, s1 = w1 * t.perRow;
-        for (int rr = 0; rr < t.rowsPerGroup; rr++) {
-            int row = g * t.rowsPerGroup + rr;
-            if (row >= t.rows) break;
-            for (int s = s0, k = rr * whole + s0, i = 0; s < s1; s++, k++, i++) {
-                int p = g * groupSize + offsets[k];
-                val[i] = t.values[p];
-                col[i] = ((s / t.perRow) * t.window + t.index[p]) * tp;
-            }
-            accumulateRow(val, col, s1 - s0, xt, tp, yt, row * tp);
-        }
-    }
-
-    /** yt[at .. at+tp) += sum over the slots of val[s] * xt[col[s] .. + tp). */
-    private static void accumulateRow(float[] val, int[] col, int slots, float[] xt, int tp, float[] yt, int at) {
-        int t0 = 0;
-        for (; t0 + 4 * L <= tp; t0 += 4 * L) broadcastFour(val, col, slots, xt, t0, yt, at + t0);
-        for (; t0 < tp; t0 += L) broadcastOne(val, col, slots, xt, t0, yt, at + t0);
-    }
-
-    /** y[at .. at+4L) += sum over slots of val[s] * xt[col[s] + t0 .. + 4L). */
-    private static void broadcastFour(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
-        FloatVector a0 = FloatVector.fromArray(F, yt, at), a1 = FloatVector.fromArray(F, yt, at + L);
-        FloatVector a2 = FloatVector.fromArray(F, yt, at + 2 * L), a3 = FloatVector.fromArray(F, yt, at + 3 * L);
-        for (int s = 0; s < slots; s++) {
-            FloatVector v = FloatVector.broadcast(F, val[s]);
-            int b = col[s] + t0;
-            a0 = FloatVector.fromArray(F, xt, b).fma(v, a0);
-            a1 = FloatVector.fromArray(F, xt, b + L).fma(v, a1);
-            a2 = FloatVector.fromArray(F, xt, b + 2 * L).fma(v, a2);
-            a3 = FloatVector.fromArray(F, xt, b + 3 * L).fma(v, a3);
-        }
-        a0.intoArray(yt, at);
-        a1.intoArray(yt, at + L);
-        a2.intoArray(yt, at + 2 * L);
-        a3.intoArray(yt, at + 3 * L);
-    }
-
-    /** y[at .. at+L) += sum over slots of val[s] * xt[col[s] + t0 .. + L), slots spread over four accumulators. */
-    private static void broadcastOne(float[] val, int[] col, int slots, float[] xt, int t0, float[] yt, int at) {
-        FloatVector a0 = FloatVector.fromArray(F, yt, at), a1 = FloatVector.zero(F), a2 = a1, a3 = a1;
-        int s = 0;
-        for (; s + 3 < slots; s += 4) {
-            a0 = FloatVector.fromArray(F, xt, col[s] + t0).fma(FloatVector.broadcast(F, val[s]), a0);
-            a1 = FloatVector.fromArray(F, xt, col[s + 1] + t0).fma(FloatVector.broadcast(F, val[s + 1]), a1);
-            a2 = FloatVector.fromArray(F, xt, col[s + 2] + t0).fma(FloatVector.broadcast(F, val[s + 2]), a2);
-            a3 = FloatVector.fromArray(F, xt, col[s + 3] + t0).fma(FloatVector.broadcast(F, val[s + 3]), a3);
-        }
-        for (; s < slots; s++) a0 = FloatVector.fromArray(F, xt, col[s] + t0).fma(FloatVector.broadcast(F, val[s]), a0);
-        a0.add(a1).add(a2.add(a3)).intoArray(yt, at);
-    }
+    // ---------------------------------------------------------------- GEMM (prefill: SparsePrefill)
 
     /** Obviously-correct Y = X W^T over the dense expansion, in double. */
     public static Matrix gemmReference(Matrix x, PackedNM w) {

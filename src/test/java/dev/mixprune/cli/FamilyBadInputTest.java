@@ -94,6 +94,9 @@ class FamilyBadInputTest {
         assertBadInput(d, "config.json", "sliding_window", "64", "max_position_embeddings 256");
         editConfig(d, c -> c.put("sliding_window", 256));
         assertThat(inspect(d).code()).as("a window covering the context is full attention").isZero();
+        Path m = hf("mistral"); // Mistral 7B v0.1: a 4096-token window on a 32768-token context
+        editConfig(m, c -> c.put("sliding_window", 128));
+        assertBadInput(m, "config.json", "sliding_window: 128 is shorter than the context");
     }
 
     @Test

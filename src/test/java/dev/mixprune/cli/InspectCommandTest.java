@@ -91,15 +91,15 @@ class InspectCommandTest {
     @Test
     void quantizedGgufShowsItsHeaderWithoutSparsity(@TempDir Path tmp) throws Exception {
         byte[] b = java.nio.file.Files.readAllBytes(SharedFiles.stories260KGguf());
-        // Retype blk.0.attn_q.weight ([64, 64]) as Q4_0: 2 blocks of 18 bytes per row fit in the F32 bytes.
+        // Retype blk.0.attn_q.weight ([64, 64]) as Q4_1 (read: Q4_0 is): 2 blocks of 20 bytes per row fit in the F32 bytes.
         byte[] name = "blk.0.attn_q.weight".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         int at = indexOf(b, name) + name.length;
-        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at + 4 + 2 * 8, 2);
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at + 4 + 2 * 8, 3);
         Path q = tmp.resolve("q4.gguf");
         java.nio.file.Files.write(q, b);
         Run r = run("--model", q.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("dim 64, hidden 172").contains("Q4_0   [64, 64]").contains("1 tensors have types this project cannot dequantize (first: blk.0.attn_q.weight Q4_0)");
+        assertThat(r.out()).contains("dim 64, hidden 172").contains("Q4_1   [64, 64]").contains("1 tensors have types this project cannot dequantize (first: blk.0.attn_q.weight Q4_1)");
         JsonNode j = new ObjectMapper().readTree(run("--model", q.toString(), "--json").out());
         assertThat(j.get("layers").isNull()).isTrue();
         assertThat(j.get("weights_note").asText()).contains("sparsity unknown");

@@ -53,7 +53,7 @@ class PackCommandTest {
         LlamaWeights unpacked = back.unpack();
         for (LayerId id : LayerId.all(w.config())) assertThat(unpacked.linear(id).data()).isEqualTo(w.linear(id).data());
         assertThat(Files.size(packed)).isLessThan(Files.size(pruned));
-        assertThat(dev.mixprune.io.PackReport.of(ModelLoader.load(packed, null)).valueBytes()).isEqualTo(4);
+        assertThat(dev.mixprune.io.PackReport.of(ModelLoader.load(packed, null)).dtype()).isEqualTo(dev.mixprune.io.TensorDType.F32);
 
         // generate and ppl run directly on the packed file and agree with the dense-masked file.
         Path small = dir.resolve("small.txt");

@@ -45,7 +45,7 @@ public final class FamilyModels {
 
     static final int VOCAB = 512;
 
-    public static List<Recipe> all() { return List.of(llama2(), llama3(), qwen2(), smollm()); }
+    public static List<Recipe> all() { return List.of(llama2(), llama3(), qwen2(), mistral(), smollm()); }
 
     public static Recipe byName(String name) {
         return all().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
@@ -62,11 +62,11 @@ public final class FamilyModels {
 
     /**
      * Llama 3.2: GQA, explicit head_dim (8 heads of 16 = 128-wide q on a 64-wide model), rope_theta
-     * 500000 with llama3 scaling whose bands all occur at head size 16 (original context 64:
-     * frequency 0 kept, 1 smoothed, 2-7 divided by 8), tied embeddings.
+     * 500000 with llama3 scaling that reaches the frequencies that rotate within a window (original
+     * context 16: frequency 0 smoothed, 1-7 divided by 8), tied embeddings.
      */
     static Recipe llama3() {
-        RopeScaling.Llama3 s = new RopeScaling.Llama3(8, 1, 4, 64);
+        RopeScaling.Llama3 s = new RopeScaling.Llama3(8, 1, 4, 16);
         LlamaConfig c = new LlamaConfig("llama", 64, 160, 2, 8, 2, 16, VOCAB, 256, 1e-5f, 500000f, s, Set.of(), true);
         Map<String, Object> j = base(c, "llama", "LlamaForCausalLM");
         j.put("head_dim", 16);
@@ -77,7 +77,7 @@ public final class FamilyModels {
         rs.put("factor", 8.0);
         rs.put("high_freq_factor", 4.0);
         rs.put("low_freq_factor", 1.0);
-        rs.put("original_max_position_embeddings", 64);
+        rs.put("original_max_position_embeddings", 16);
         rs.put("rope_type", "llama3");
         j.put("rope_scaling", rs);
         return new Recipe("llama3", c, j);
@@ -96,10 +96,11 @@ public final class FamilyModels {
         return new Recipe("qwen2", c, j);
     }
 
-    /** Mistral v0.3: GQA, rope_theta 1e6, no sliding window, untied. */
+    /** Mistral (v0.3, with Mistral-NeMo's explicit head_dim: 4 heads of 32 on a 64-wide model): GQA, rope_theta 1e6, no sliding window, untied. */
     static Recipe mistral() {
-        LlamaConfig c = new LlamaConfig("mistral", 64, 160, 2, 8, 2, 8, VOCAB, 256, 1e-5f, 1000000f, RopeScaling.NONE, Set.of(), false);
+        LlamaConfig c = new LlamaConfig("mistral", 64, 160, 2, 4, 2, 32, VOCAB, 256, 1e-5f, 1000000f, RopeScaling.NONE, Set.of(), false);
         Map<String, Object> j = base(c, "mistral", "MistralForCausalLM");
+        j.put("head_dim", 32);
         j.put("sliding_window", null);
         return new Recipe("mistral", c, j);
     }
@@ -142,7 +143,7 @@ public final class FamilyModels {
     /** Random weights of {@code c} with peaked next-token distributions and sharp attention. */
     public static LlamaWeights weights(LlamaConfig c, long seed) {
         Random r = new Random(seed);
-        double embScale = c.sharedClassifier() ? 3.0 / Math.sqrt(c.dim()) : 1.0;
+        double embScale = 3.0 / Math.sqrt(c.dim()); // small next to the blocks' outputs: attention (and RoPE) shape the logits
         Matrix emb = gaussian(r, c.vocabSize(), c.dim(), embScale);
         List<BlockWeights> blocks = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {

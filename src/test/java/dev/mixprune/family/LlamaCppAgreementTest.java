@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * export each time; it runs once for all models (one node process).
  */
 class LlamaCppAgreementTest {
-    static final int SEQLEN = 64, WINDOWS = 6;
+    static final int SEQLEN = 64, WINDOWS = 12;
     static final double TOLERANCE = 1e-3;
 
     @Test
@@ -44,7 +44,7 @@ class LlamaCppAgreementTest {
         List<Case> cases = new ArrayList<>();
         for (FamilyModels.Recipe r : FamilyModels.all()) {
             Path dir = tmp.resolve(r.name());
-            Path hf = FamilyModels.writeHf(r, 17, dir.resolve("hf"));
+            Path hf = FamilyModels.writeHf(r, Long.getLong("family.seed", 17), dir.resolve("hf"));
             Path gguf = dir.resolve("dense.gguf");
             ModelWriter.write(ModelLoader.load(hf, null), gguf, ModelFormat.GGUF, TensorDType.F32);
             cases.add(new Case(r.name() + " dense", ppl(hf, scored), ppl(gguf, scored), gguf));

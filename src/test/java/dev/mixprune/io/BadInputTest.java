@@ -98,7 +98,7 @@ class BadInputTest {
             // Q4_K needs 256-element blocks; token_embd has 10800 elements, so use I32 (same 4 bytes per value).
             Bytes.putInt(b, Bytes.tensorTypeAt(b, "token_embd.weight"), GgmlType.I32.id());
             Path p = write("i32.gguf", b);
-            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'token_embd.weight' has type I32", "only F32, F16, BF16 and Q8_0");
+            rejects(() -> ModelLoader.loadWeights(p), p, "tensor 'token_embd.weight' has type I32", "only F32, F16, BF16, Q8_0 and Q4_0");
         }
 
         @Test

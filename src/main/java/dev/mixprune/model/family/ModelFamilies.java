@@ -10,11 +10,15 @@ import java.util.stream.Collectors;
 public final class ModelFamilies {
     private ModelFamilies() {}
 
-    /** Every supported family. Adding a family: one class implementing {@link ModelFamily}, one line here. */
-    public static final List<ModelFamily> ALL = List.of(
+    /** Adding a family: one class implementing {@link ModelFamily}, one line here. */
+    private static final ModelFamily[] REGISTERED = {
             new LlamaFamily(),
-            new Qwen2Family()
-    );
+            new Qwen2Family(),
+            new MistralFamily(),
+    };
+
+    /** Every supported family, in registration order (the first family of a GGUF architecture reads it). */
+    public static final List<ModelFamily> ALL = List.of(REGISTERED);
 
     /** The family of a config ({@link LlamaConfig#family()}). */
     public static ModelFamily of(LlamaConfig c) { return byId(c.family()); }

@@ -43,6 +43,12 @@ public interface ModelFamily {
     /** The q/k row order of HF checkpoints (rotate_half for every family here). */
     default RopeLayout hfRopeLayout() { return RopeLayout.HALVES; }
 
+    /**
+     * Whether llama.cpp applies per-frequency RoPE factors ({@code rope_freqs.weight}: Llama 3.1's
+     * scaling) for this family's GGUF architecture; where it does not, such a model is refused.
+     */
+    default boolean ggufRopeFreqs() { return true; }
+
     /** The linears that carry a bias in this family (none for LLaMA). */
     default Set<LayerKind> biases() { return Set.of(); }
 
@@ -58,6 +64,10 @@ public interface ModelFamily {
      */
     default LlamaConfig fromHf(HfConfig cfg, boolean lmHeadPresent) {
         HfRope.Rope rope = HfRope.read(cfg);
+        if (!ggufRopeFreqs() && (rope.scaling() instanceof dev.mixprune.model.RopeScaling.Llama3 || rope.scaling() instanceof dev.mixprune.model.RopeScaling.Factors)) {
+            throw cfg.bad("field rope_scaling: " + rope.scaling().describe() + " is not supported for model_type " + hfModelTypes().getFirst()
+                    + " (llama.cpp's " + ggufArchitecture() + " ignores frequency factors)");
+        }
         checkHf(cfg);
         Object act = cfg.raw("hidden_act");
         if (act != null && !"silu".equals(act)) throw cfg.bad("field hidden_act: \"" + act + "\" is not supported (SwiGLU with silu only)");

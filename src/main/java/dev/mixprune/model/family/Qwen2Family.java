@@ -19,6 +19,7 @@ public final class Qwen2Family implements ModelFamily {
     @Override public String ggufArchitecture() { return "qwen2"; }
     @Override public RopeLayout ggufRopeLayout() { return RopeLayout.HALVES; }
     @Override public Set<LayerKind> biases() { return EnumSet.of(LayerKind.WQ, LayerKind.WK, LayerKind.WV); }
+    @Override public boolean ggufRopeFreqs() { return false; }
 
     @Override public void checkHf(HfConfig cfg) {
         if (cfg.bool("use_sliding_window", false)) SlidingWindow.requireCoversContext(cfg);

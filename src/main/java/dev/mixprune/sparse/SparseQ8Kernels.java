@@ -1,0 +1,240 @@
+package dev.mixprune.sparse;
+
+import dev.mixprune.tensor.GemmReference;
+import dev.mixprune.tensor.Gemv;
+import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.ThreadTeam;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Decode product y = W x with a packed N:M weight holding 8-bit values ({@link PackedNMQ8},
+ * layout {@link NmTilesQ8}). Per tile vector (L kept values of one window): the L quants widened
+ * to float, the L in-group indices decoded from their bit fields (one broadcast, one variable
+ * shift, a mask and the lanes' group bases) into columns of the window, the inputs picked from the
+ * window's two x vectors with one two-source permute, one FMA. The K vectors of a scale block are
+ * summed first and multiplied by the lanes' scales once. Bytes read per kept value: 1 + b/8 + 2/32.
+ * Reference: {@link #gemvReference} (dequantized dense expansion, double).
+ */
+public final class SparseQ8Kernels {
+    private SparseQ8Kernels() {}
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Long> LS = VectorSpecies.of(long.class, F.vectorShape());
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
+    private static final int L = F.length();
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Slots below which a product runs on the calling thread alone. */
+    private static final int SMALL = 1 << 15;
+
+    /** y[0..rows) = W x. */
+    public static void gemv(PackedNMQ8 w, float[] x, float[] y) {
+        checkGemv(w, x, y);
+        NmTilesQ8 t = w.tiles();
+        float[] xp = paddedInput(t, x);
+        if ((long) w.rows() * w.slotsPerRow() < SMALL || ThreadTeam.insideTask()) gemvGroups(t, xp, y, 0, t.rowGroups);
+        else ThreadTeam.shared().forRange(0, t.rowGroups, 8, (lo, hi) -> gemvGroups(t, xp, y, lo, hi));
+    }
+
+    /** x itself when every window's two-vector load stays inside it, else a zero-padded copy. */
+    private static float[] paddedInput(NmTilesQ8 t, float[] x) {
+        int need = t.windows == 0 ? 0 : (t.windows - 1) * t.window + 2 * L;
+        if (x.length >= need) return x;
+        float[] xp = new float[need];
+        System.arraycopy(x, 0, xp, 0, t.cols);
+        return xp;
+    }
+
+    private static void gemvGroups(NmTilesQ8 t, float[] x, float[] y, int g0, int g1) {
+        if (!(t.aligned && t.lanes == L && t.vectors == 1)) {
+            for (int r = g0 * t.rowsPerGroup; r < Math.min(t.rows, g1 * t.rowsPerGroup); r++) y[r] = rowScalar(t, x, r);
+            return;
+        }
+        Decoder dec = new Decoder(t);
+        float[] lanes = new float[L];
+        for (int g = g0; g < g1; g++) {
+            if (t.bitIndex) groupBits(t, dec, x, g, lanes);
+            else groupBytes(t, dec, x, g, lanes);
+            for (int rr = 0; rr < t.rowsPerGroup; rr++) {
+                int row = g * t.rowsPerGroup + rr;
+                if (row >= t.rows) break;
+                float s = 0f;
+                for (int j = rr * t.perRow, e = j + t.perRow; j < e; j++) s += lanes[j];
+                y[row] = s + tail(t, x, row);
+            }
+        }
+    }
+
+    /** Per-kernel constants of one layer: shift/mask of the index fields, group bases, the scale spreading. */
+    private static final class Decoder {
+        final IntVector shifts, base;
+        final int mask, hiShift;
+        final boolean twoWords;
+        final VectorMask<Float> upperHalf;
+        final VectorShuffle<Float> laneRow;
+        final float[] scratch = new float[L];
+
+        Decoder(NmTilesQ8 t) {
+            twoWords = t.bitIndex && L * t.indexBits > 32;
+            // One word: lane l's field at l * b. Two words: even lanes in the low word, odd lanes in
+            // the high word (the bits from (L/2) * b on, moved down), both at (l / 2) * b.
+            int[] sh = new int[L];
+            for (int l = 0; l < L; l++) sh[l] = !t.bitIndex ? 0 : twoWords ? (l / 2) * t.indexBits : l * t.indexBits;
+            hiShift = L / 2 * t.indexBits;
+            shifts = IntVector.fromArray(I, sh, 0);
+            base = IntVector.fromArray(I, t.groupBase, 0);
+            mask = (1 << t.indexBits) - 1;
+            boolean[] up = new boolean[L];
+            int[] rowOf = new int[L];
+            for (int l = 0; l < L; l++) {
+                up[l] = l >= t.perRow;
+                rowOf[l] = l / t.perRow;
+            }
+            upperHalf = VectorMask.fromArray(F, up, 0);
+            laneRow = VectorShuffle.fromArray(F, rowOf, 0);
+        }
+
+        /** The lanes' scales of block b of group g (lane l belongs to row l / perRow of the group). */
+        FloatVector scales(NmTilesQ8 t, int g, int b) {
+            int at = (g * t.blocksPerRow + b) * t.rowsPerGroup;
+            short[] s = t.scales;
+            return switch (t.rowsPerGroup) {
+                case 1 -> FloatVector.broadcast(F, Float.float16ToFloat(s[at]));
+                case 2 -> FloatVector.broadcast(F, Float.float16ToFloat(s[at])).blend(Float.float16ToFloat(s[at + 1]), upperHalf);
+                default -> {
+                    for (int rr = 0; rr < t.rowsPerGroup; rr++) scratch[rr] = Float.float16ToFloat(s[at + rr]);
+                    yield FloatVector.fromArray(F, scratch, 0).rearrange(laneRow);
+                }
+            };
+        }
+    }
+
+    private static FloatVector widen(byte[] q, int at) {
+        return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** The inputs x[c + col[lane]] (col < 2L), from the two x vectors at c. */
+    private static FloatVector pick(IntVector col, float[] x, int c) {
+        IntVector lo = FloatVector.fromArray(F, x, c).reinterpretAsInts(), hi = FloatVector.fromArray(F, x, c + L).reinterpretAsInts();
+        return col.selectFrom(lo, hi).reinterpretAsFloats();
+    }
+
+    /**
+     * The lane sums of row group g (b-bit indices): per scale block its K windows' products summed,
+     * then times the lanes' scales; two running totals so consecutive blocks do not wait on each other.
+     * Everything the loop needs is in locals, and the sums are stored, not returned (a method
+     * returning a vector that C2 does not inline boxes it on every call).
+     */
+    private static void groupBits(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, k = t.windowsPerBlock, win = t.window, ibv = t.indexBytesPerVector;
+        byte[] q = t.q, idx = t.index;
+        IntVector shifts = dec.shifts, base = dec.base;
+        int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
+        int vec = g * nw;
+        FloatVector total0 = FloatVector.zero(F), total1 = total0;
+        int w = 0, b = 0;
+        for (; w + 2 * k <= nw; b += 2) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (int e = w + k; w < e; w++, vec++) {
+                long bits0 = (long) LONG_LE.get(idx, vec * ibv), bits1 = (long) LONG_LE.get(idx, (vec + k) * ibv);
+                IntVector c0 = words(bits0, hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
+                IntVector c1 = words(bits1, hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
+                a0 = widen(q, vec * L).fma(pick(c0, x, w * win), a0);
+                a1 = widen(q, (vec + k) * L).fma(pick(c1, x, (w + k) * win), a1);
+            }
+            w += k;
+            vec += k;
+            total0 = a0.fma(dec.scales(t, g, b), total0);
+            total1 = a1.fma(dec.scales(t, g, b + 1), total1);
+        }
+        for (; w < nw; b++) {
+            FloatVector a = FloatVector.zero(F);
+            for (int e = Math.min(nw, w + k); w < e; w++, vec++) {
+                IntVector c = words((long) LONG_LE.get(idx, vec * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
+                a = widen(q, vec * L).fma(pick(c, x, w * win), a);
+            }
+            total0 = a.fma(dec.scales(t, g, b), total0);
+        }
+        total0.add(total1).intoArray(lanes, 0);
+    }
+
+    /**
+     * The index bits of one vector over the int lanes: one 32-bit word everywhere ({@code hi} = 64),
+     * or the low word in even lanes and the bits from {@code hi} on in odd lanes.
+     */
+    private static IntVector words(long bits, int hi) {
+        if (hi == 64) return IntVector.broadcast(I, (int) bits);
+        return LongVector.broadcast(LS, ((bits >>> hi) << 32) | (bits & 0xffffffffL)).reinterpretAsInts();
+    }
+
+    /** As {@link #groupBits} with one index byte per lane (the column in the window). */
+    private static void groupBytes(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, k = t.windowsPerBlock, win = t.window;
+        byte[] q = t.q, idx = t.index;
+        int vec = g * nw;
+        FloatVector total = FloatVector.zero(F);
+        for (int w = 0, b = 0; w < nw; b++) {
+            FloatVector a = FloatVector.zero(F);
+            for (int e = Math.min(nw, w + k); w < e; w++, vec++) {
+                IntVector col = (IntVector) ByteVector.fromArray(B, idx, vec * L).convertShape(VectorOperators.B2I, I, 0);
+                a = widen(q, vec * L).fma(pick(col, x, w * win), a);
+            }
+            total = a.fma(dec.scales(t, g, b), total);
+        }
+        total.intoArray(lanes, 0);
+    }
+
+    /** A row's tail columns (past the last whole window), each slot with its block's scale. */
+    private static float tail(NmTilesQ8 t, float[] x, int row) {
+        int tail0 = t.windows * t.window, whole = t.windows * t.perRow;
+        float s = 0f;
+        for (int k = 0, p = row * t.tailSlots; k < t.tailSlots; k++, p++) {
+            s += Float.float16ToFloat(t.scales[t.scaleSlot(row, (whole + k) / 32)]) * t.tailQ[p] * x[tail0 + t.tailIndex[p]];
+        }
+        return s;
+    }
+
+    /** One row in plain loops (layouts the vector kernel does not cover: blocks not on windows, M > 2L). */
+    private static float rowScalar(NmTilesQ8 t, float[] x, int row) {
+        float s = 0f;
+        for (int w = 0; w < t.windows; w++) {
+            for (int k = 0; k < t.perRow; k++) {
+                int p = t.tilePosition(row, w, k), slot = w * t.perRow + k;
+                int col = w * t.window + (k / t.n) * t.m + t.indexAt(p, k);
+                s += Float.float16ToFloat(t.scales[t.scaleSlot(row, slot / 32)]) * t.q[p] * x[col];
+            }
+        }
+        return s + tail(t, x, row);
+    }
+
+    /** Obviously-correct y = W x over the dequantized dense expansion, in double. */
+    public static void gemvReference(PackedNMQ8 w, float[] x, float[] y) {
+        checkGemv(w, x, y);
+        Gemv.reference(w.toDense(), x, y);
+    }
+
+    private static void checkGemv(PackedNMQ8 w, float[] x, float[] y) {
+        if (x.length < w.cols() || y.length < w.rows()) {
+            throw new IllegalArgumentException("sparse q8 gemv " + w.rows() + "x" + w.cols() + " with x[" + x.length + "], y[" + y.length + "]");
+        }
+    }
+
+    /** Obviously-correct Y = X W^T over the dequantized dense expansion, in double. */
+    public static Matrix gemmReference(Matrix x, PackedNMQ8 w) {
+        Matrix out = new Matrix(x.rows(), w.rows());
+        GemmReference.nt(x, w.toDense(), out, false);
+        return out;
+    }
+}

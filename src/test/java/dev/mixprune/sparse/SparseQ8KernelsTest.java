@@ -1,0 +1,82 @@
+package dev.mixprune.sparse;
+
+import dev.mixprune.quant.GgmlBlocks;
+import dev.mixprune.tensor.Matrix;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class SparseQ8KernelsTest {
+
+    /** Every N for awkward M (3, 5, 8, 40, ...), short tails, rows that do not fill the last group. */
+    @ParameterizedTest
+    @CsvSource({"1,1,2,4", "3,7,2,4", "17,33,2,8", "64,172,2,8", "33,100,3,8", "5,13,1,4", "40,129,7,8", "9,50,5,16", "31,64,4,8", "3,100,1,2",
+            "5,70,4,16", "7,300,8,16", "6,200,2,4", "300,400,2,4", "300,301,2,8", "2,1000,1,4", "11,97,3,5", "13,200,2,3", "9,130,5,32",
+            "6,150,3,40", "4,300,1,64", "5,40,1,16", "21,64,1,8", "3,31,2,4", "19,96,7,8", "2,33,1,128", "70,2048,2,4", "40,1024,2,8", "9,600,6,8",
+            "12,256,1,32", "8,160,16,32", "5,77,2,5", "7,120,4,5", "10,45,1,3", "8,96,3,4"})
+    void quantizedGemvMatchesTheReference(int rows, int cols, int n, int m) {
+        Matrix dense = SparseKernelsTest.randomNM(rows, cols, n, m, rows * 17L + cols + n);
+        PackedNM p = PackedNM.pack(dense, n, m);
+        PackedNMQ8 q = PackedNMQ8.quantize(p);
+
+        // Each row's slots are quantized as Q8_0 blocks of 32 (the last one short), positions kept.
+        int spr = p.slotsPerRow(), bpr = q.blocksPerRow();
+        float[] values = p.values();
+        byte[] quants = q.quants();
+        short[] scales = q.scales();
+        byte[] want = new byte[32];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < bpr; b++) {
+                int len = Math.min(32, spr - 32 * b);
+                short s = GgmlBlocks.quantizeQ8Block(values, r * spr + 32 * b, len, want, 0);
+                assertThat(scales[r * bpr + b]).isEqualTo(s);
+                for (int j = 0; j < len; j++) assertThat(quants[r * spr + 32 * b + j]).isEqualTo(want[j]);
+            }
+        }
+        assertThat(q.index()).isEqualTo(p.index());
+        Matrix deq = q.toDense();
+        for (int i = 0; i < deq.size(); i++) {
+            if (dense.data()[i] == 0f) assertThat(deq.data()[i]).isZero();
+        }
+
+        float[] x = SparseKernelsTest.random(1, cols, 11).data();
+        float[] y = new float[rows], yr = new float[rows];
+        SparseQ8Kernels.gemv(q, x, y);
+        SparseQ8Kernels.gemvReference(q, x, yr);
+        double tol = 2e-5 * Math.sqrt(spr);
+        for (int r = 0; r < rows; r++) assertThat(y[r]).as("row %d", r).isCloseTo(yr[r], within((float) (tol * (1 + Math.abs(yr[r])))));
+    }
+
+    /** Canonical -> tiles -> canonical is the identity for 8 and 16 lanes (AVX2 and AVX-512 layouts). */
+    @ParameterizedTest
+    @CsvSource({"4,2,8", "7,3,8", "5,1,8", "9,2,4", "3,5,16", "6,3,40", "13,7,8", "2,1,2", "17,4,8", "5,3,5", "3,2,32", "4,1,16"})
+    void tilesRoundTripForBothLaneCounts(int rows, int n, int m) {
+        SplittableRandom rnd = new SplittableRandom(rows * 131L + n * 7L + m);
+        for (int lanes : new int[]{8, 16}) {
+            for (int cols : new int[]{1, m - 1, 2 * m + 1, 97, 256, 700}) {
+                if (cols < 1) continue;
+                int spr = (cols + m - 1) / m * n, bpr = (spr + 31) / 32;
+                byte[] q = new byte[rows * spr], index = new byte[rows * spr];
+                short[] scales = new short[rows * bpr];
+                for (int r = 0; r < rows; r++) {
+                    for (int s = 0; s < spr; s++) {
+                        int g = s / n, len = Math.min(m, cols - g * m);
+                        q[r * spr + s] = (byte) (rnd.nextInt(255) - 127);
+                        index[r * spr + s] = (byte) rnd.nextInt(len);
+                    }
+                    for (int b = 0; b < bpr; b++) scales[r * bpr + b] = (short) rnd.nextInt(1 << 15);
+                }
+                NmTilesQ8 t = NmTilesQ8.fromCanonical(rows, cols, n, m, lanes, q, scales, index);
+                String as = rows + "x" + cols + " " + n + ":" + m + " L=" + lanes;
+                assertThat(t.canonicalQ()).as(as).isEqualTo(q);
+                assertThat(t.canonicalIndex()).as(as).isEqualTo(index);
+                assertThat(t.canonicalScales()).as(as).isEqualTo(scales);
+                if (t.aligned) assertThat(t.vectors).as(as).isEqualTo(1);
+            }
+        }
+    }
+}
