@@ -158,8 +158,9 @@ public final class PruneCommand implements Callable<Integer> {
         if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
             throw new BadInputException("--allocation: expected uniform, owl, fisher or msp, got '" + allocation + "'");
         }
-        if (cluster.enabled() && !"msp".equals(allocation)) {
-            throw new IllegalArgumentException("--cluster: prune runs its search on a cluster (--allocation msp); nothing else of prune is distributed");
+        if (cluster.enabled() && !"msp".equals(allocation) && !"fisher".equals(allocation)) {
+            throw new IllegalArgumentException("--cluster: prune distributes the Fisher windows and the search of --allocation msp (and the Fisher "
+                    + "windows of --allocation fisher); the pruning itself runs here");
         }
         cluster.check(model);
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);

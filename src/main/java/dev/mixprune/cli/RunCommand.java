@@ -92,9 +92,6 @@ public final class RunCommand implements Callable<Integer> {
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
                 EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
-        if (cluster.enabled() && !allocations.contains("msp")) {
-            throw new IllegalArgumentException("--cluster: run distributes its MSP search; add msp to --allocations or drop --cluster");
-        }
         cluster.check(modelPath);
         MspRun.Outcome o;
         try (dev.mixprune.cluster.Coordinator co = cluster.join(log::println)) {
