@@ -131,6 +131,25 @@ class ClusterSearchTest {
     }
 
     @Test
+    void aSlowerWorkerTakesFewerCandidates(@TempDir Path dir) throws Exception {
+        long a0 = a.evaluations(), b0 = b.evaluations();
+        b.beforeEvaluation = () -> {
+            try {
+                Thread.sleep(150); // b is several times slower than a on this tiny model
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (Coordinator c = coordinator()) {
+            assertSame(search(dir, c.searchEvaluators(model), false, SearchListener.NONE));
+        } finally {
+            b.beforeEvaluation = () -> { };
+        }
+        assertThat(a.evaluations() - a0).isGreaterThan(2 * (b.evaluations() - b0));
+        assertThat(b.evaluations() - b0).isPositive();
+    }
+
+    @Test
     void aWorkerStoppedWithACandidateInFlightLosesNothing(@TempDir Path dir) throws Exception {
         Worker c = startWorker(2, roots());
         AtomicInteger seen = new AtomicInteger();
