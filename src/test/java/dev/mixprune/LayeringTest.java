@@ -24,11 +24,12 @@ class LayeringTest {
     /** Bottom first ("" is dev.mixprune itself: BadInputException, SharedFiles). */
     static final List<String> LAYERS = List.of(
             "", "json", "progress", "resources",        // resources: memory/disk/time plans, scratch files
+            "tokenizer",                                // text <-> ids (protocols T, T2): needs only the root and json
             "tensor",
             "quant",                                    // ggml Q8_0/Q4_0 blocks, dense Q8_0 weights and kernels
             "sparse",                                   // N:M storage and kernels: below the model
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
-            "io",                                       // every format (packed GGUF included), tokenizers
+            "io",                                       // every format (packed GGUF included), tokenizer files
             "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
             "data", "eval", "eval.zeroshot", "prune", "allocate",
             "cluster",                                  // Hazelcast members: worker, coordinator; work of allocate spread over them

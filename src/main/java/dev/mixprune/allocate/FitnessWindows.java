@@ -1,6 +1,6 @@
 package dev.mixprune.allocate;
 
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;

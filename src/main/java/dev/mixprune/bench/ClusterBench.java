@@ -16,8 +16,8 @@ import dev.mixprune.cluster.ClusterSettings;
 import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
-import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
+import dev.mixprune.io.TokenizerFiles;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.resources.HeapGuard;
@@ -66,7 +66,7 @@ public final class ClusterBench {
     static void write(Path out, Path vocabFrom, String[] shape) throws IOException {
         int dim = shape.length > 0 ? Integer.parseInt(shape[0]) : 768, hidden = shape.length > 1 ? Integer.parseInt(shape[1]) : 2048;
         int layers = shape.length > 2 ? Integer.parseInt(shape[2]) : 12, heads = shape.length > 3 ? Integer.parseInt(shape[3]) : 12;
-        var vocab = ModelLoader.readVocabulary(vocabFrom, 32000);
+        var vocab = TokenizerFiles.read(vocabFrom, 32000);
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 1024, 1e-5f, 10000f, false);
         SyntheticLlama.writeStreaming(out, c, vocab, 1, TensorDType.F32);
         System.out.printf(Locale.ROOT, "model %s: dim %d, hidden %d, %d blocks, vocabulary %d: %,d parameters%n", out.getFileName(), dim, hidden,

@@ -1,8 +1,10 @@
 package dev.mixprune.bench;
 
+import dev.mixprune.io.TokenizerFiles;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.io.StreamingPacker;
 
@@ -26,7 +28,7 @@ public final class StreamBench {
         long t0 = System.nanoTime();
         switch (args[0]) {
             case "write" -> {
-                Vocabulary vocab = ModelLoader.readVocabulary(Path.of(args[2]), 32000);
+                Tokenizer vocab = TokenizerFiles.read(Path.of(args[2]), 32000);
                 int dim = args.length > 3 ? Integer.parseInt(args[3]) : 4096, hidden = args.length > 4 ? Integer.parseInt(args[4]) : 11008;
                 int layers = args.length > 5 ? Integer.parseInt(args[5]) : 32, heads = args.length > 6 ? Integer.parseInt(args[6]) : 32;
                 LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 4096, 1e-5f, 10000f, false);

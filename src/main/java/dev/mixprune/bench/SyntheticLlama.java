@@ -6,9 +6,9 @@ import dev.mixprune.io.GgufValue;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.io.TokenizerFiles;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -39,7 +39,7 @@ public final class SyntheticLlama {
         int dim = args.length > 2 ? Integer.parseInt(args[2]) : 2048, hidden = args.length > 3 ? Integer.parseInt(args[3]) : 5632;
         int layers = args.length > 4 ? Integer.parseInt(args[4]) : 16, heads = args.length > 5 ? Integer.parseInt(args[5]) : 32;
         long seed = args.length > 6 ? Long.parseLong(args[6]) : 1;
-        Vocabulary vocab = ModelLoader.readVocabulary(vocabFrom, 32000);
+        Tokenizer vocab = TokenizerFiles.read(vocabFrom, 32000);
         LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 2048, 1e-5f, 10000f, false);
         LlamaWeights w = random(c, seed);
         ModelWriter.write(w, vocab, Map.of("general.name", GgufValue.ofString("mixprune synthetic llama")), out, ModelFormat.GGUF, TensorDType.F32);
@@ -51,7 +51,7 @@ public final class SyntheticLlama {
      * generated when the writer reaches it), so a model larger than memory (7B) can be written;
      * {@code dtype} F16 or F32.
      */
-    public static void writeStreaming(Path out, LlamaConfig c, Vocabulary vocab, long seed, TensorDType dtype) throws java.io.IOException {
+    public static void writeStreaming(Path out, LlamaConfig c, Tokenizer vocab, long seed, TensorDType dtype) throws java.io.IOException {
         Map<String, Object> meta = Map.of("general.name", GgufValue.ofString("mixprune synthetic llama"));
         try (BlockSource src = new Source(c, vocab, meta, seed); BlockSink sink = BlockSink.open(src, out, ModelFormat.GGUF, dtype)) {
             for (int b = 0; b < c.nLayers(); b++) sink.accept(b, block(c, b, seed));
@@ -60,10 +60,10 @@ public final class SyntheticLlama {
     }
 
     /** The random model of {@link #random} generated on demand, rows and blocks alike. */
-    private record Source(LlamaConfig config, Vocabulary vocab, Map<String, Object> metadata, long seed) implements BlockSource {
+    private record Source(LlamaConfig config, Tokenizer vocab, Map<String, Object> metadata, long seed) implements BlockSource {
         @Override public Path path() { return Path.of("(synthetic)"); }
         @Override public ModelFormat format() { return ModelFormat.GGUF; }
-        @Override public Optional<Tokenizer> tokenizer() { return Optional.of(new Tokenizer(vocab)); }
+        @Override public Optional<Tokenizer> tokenizer() { return Optional.of(vocab); }
         @Override public String weightType() { return "F32"; }
         @Override public BlockWeights block(int b) { return SyntheticLlama.block(config, b, seed); }
         @Override public float[] embeddingRows(int first, int count) { return uniformRows(first, count, config.dim(), 1.0, seed); }

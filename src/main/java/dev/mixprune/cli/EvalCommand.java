@@ -22,7 +22,7 @@ import dev.mixprune.eval.zeroshot.ZeroShotTask;
 import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import picocli.CommandLine.Command;

@@ -2,8 +2,7 @@ package dev.mixprune.cli;
 
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
@@ -62,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
         // llama2.c's rule: BOS or EOS ends the text.
-        int[] tokens = g.generate(promptIds, n, sampler, id -> id == Vocabulary.BOS || id == Vocabulary.EOS, (prev, next) -> {
+        int[] tokens = g.generate(promptIds, n, sampler, tok.specialTokens()::stopsGeneration, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
             out.write(piece, 0, piece.length);
             out.flush();

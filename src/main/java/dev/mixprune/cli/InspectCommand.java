@@ -13,7 +13,7 @@ import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorListing;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
@@ -65,7 +65,7 @@ final class InspectCommand implements Callable<Integer> {
                 List<String> odd = f.tensors().values().stream().filter(t -> !t.type().canDequantize() && !t.name().endsWith(".nm_index")).map(t -> t.name() + " " + t.type()).toList();
                 if (!odd.isEmpty()) {
                     LlamaConfig c = GgufModel.config(f);
-                    Optional<Tokenizer> tok = GgufVocabulary.read(f, c.vocabSize()).map(Tokenizer::new);
+                    Optional<Tokenizer> tok = GgufVocabulary.read(f, c.vocabSize());
                     return new Summary(model, ModelFormat.GGUF, c, tok, new LinkedHashMap<>(f.metadata()), null,
                             odd.size() + " tensors have types this project cannot dequantize (first: " + odd.getFirst() + "); weights not loaded, sparsity unknown", null);
                 }
@@ -88,7 +88,7 @@ final class InspectCommand implements Callable<Integer> {
                 c.sharedClassifier() ? "shared with embedding" : "separate");
         out.printf("family     %s; RoPE scaling %s; biases %s%n", c.family(), c.ropeScaling().describe(),
                 c.biases().isEmpty() ? "none" : c.biases().stream().map(k -> k.shortName()).toList());
-        out.printf("tokenizer  %s%n", s.tokenizer().map(t -> t.vocabulary().size() + " pieces").orElse("none"));
+        out.printf("tokenizer  %s%n", s.tokenizer().map(TokenizeCommand::describe).orElse("none"));
         out.printf("params     %,d total, %,d prunable (%d linear layers); %,d values stored in the file%n", c.parameterCount(), c.prunableTotal(),
                 LayerId.all(c).size(), stored);
         if (!s.metadata().isEmpty()) {
@@ -126,7 +126,7 @@ final class InspectCommand implements Callable<Integer> {
                 .put("family", c.family()).put("rope_scaling", c.ropeScaling().describe());
         ArrayNode biases = cfg.putArray("biases");
         c.biases().forEach(k -> biases.add(k.shortName()));
-        if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().vocabulary().size());
+        if (s.tokenizer().isPresent()) root.put("tokenizer_pieces", s.tokenizer().get().size());
         else root.putNull("tokenizer_pieces");
         ObjectNode params = root.putObject("parameters");
         params.put("total", c.parameterCount()).put("prunable", c.prunableTotal()).put("stored_values", stored);

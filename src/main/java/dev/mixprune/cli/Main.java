@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mixprune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mixed Sparsity Pruning (MSP) for LLaMA-family models.",
         subcommands = {InspectCommand.class, GenerateCommand.class, PplCommand.class, SensitivityCommand.class,
-                SearchCommand.class, PruneCommand.class, EvalCommand.class, ReportCommand.class, RunCommand.class, PackCommand.class, QuantizeCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
+                SearchCommand.class, PruneCommand.class, EvalCommand.class, ReportCommand.class, RunCommand.class, PackCommand.class, QuantizeCommand.class, TokenizeCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit codes documented in README. */
     public static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2, EXIT_BAD_INPUT = 3;

@@ -44,7 +44,7 @@ public final class PackCommand implements Callable<Integer> {
         LlamaWeights packed = dense.pack(m);
         Map<String, GgufValue> pass = new LinkedHashMap<>();
         lm.metadata().forEach((k, v) -> { if (v instanceof GgufValue g) pass.put(k, g); });
-        PackedGguf.write(out, packed, lm.vocabularyOrNull(), pass, dtype);
+        PackedGguf.write(out, packed, lm.tokenizerOrNull(), pass, dtype);
         PrintWriter pw = spec.commandLine().getOut();
         pw.printf("packed %s -> %s (M = %d, %s values)%n", model, out, m, dtype == TensorDType.Q8_0 ? "8-bit (Q8_0 blocks)" : dtype.name());
         PackReport.of(packed, dtype).print(pw);

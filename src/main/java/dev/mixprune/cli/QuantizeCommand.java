@@ -36,7 +36,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         TensorDType t = TensorDType.parse(dtype);
         LoadedModel lm = ModelLoader.load(model, tokenizer);
         LlamaWeights w = lm.weights().isPacked() ? lm.weights().unpack() : lm.weights();
-        ModelWriter.write(w, lm.vocabularyOrNull(), lm.metadata(), out, ModelFormat.GGUF, t);
+        ModelWriter.write(w, lm.tokenizerOrNull(), lm.metadata(), out, ModelFormat.GGUF, t);
         PrintWriter pw = spec.commandLine().getOut();
         PackReport r = PackReport.of(w, t);
         PackReport f32 = PackReport.of(w, TensorDType.F32);

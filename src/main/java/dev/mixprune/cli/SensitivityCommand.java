@@ -152,7 +152,7 @@ public final class SensitivityCommand implements Callable<Integer> {
      * protocols.md F: the first {@code samples} windows of protocol C's seeded draw (the draw is
      * sequential, so these are the first windows of any larger calibration set with that seed).
      */
-    CalibrationWindows selectWindows(dev.mixprune.io.Tokenizer tok, Path calibFile, int T) {
+    CalibrationWindows selectWindows(dev.mixprune.tokenizer.Tokenizer tok, Path calibFile, int T) {
         TokenStream stream = TokenStream.of(Corpus.read(calibFile), tok);
         try {
             return CalibrationWindows.sample(stream, samples, T, seed);

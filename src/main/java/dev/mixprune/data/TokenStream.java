@@ -1,6 +1,6 @@
 package dev.mixprune.data;
 
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -98,8 +99,8 @@ final class BinBlockSink implements BlockSink {
         if (ch.size() != layout.fileSize()) throw new IllegalStateException(".bin sink wrote " + ch.size() + " bytes, the layout says " + layout.fileSize());
         ch.close();
         pending.commit();
-        Vocabulary v = source.vocabularyOrNull();
-        if (v != null) TokenizerBin.write(v, out.toAbsolutePath().resolveSibling("tokenizer.bin"));
+        Tokenizer t = source.tokenizerOrNull();
+        if (t != null) TokenizerBin.write(t, out.toAbsolutePath().resolveSibling("tokenizer.bin"));
     }
 
     @Override public void close() throws IOException {

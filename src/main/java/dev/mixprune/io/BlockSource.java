@@ -3,6 +3,7 @@ package dev.mixprune.io;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -60,7 +61,8 @@ public interface BlockSource extends AutoCloseable {
         return tokenizer().orElseThrow(() -> new dev.mixprune.BadInputException(path() + ": no tokenizer found (pass --tokenizer)"));
     }
 
-    default Vocabulary vocabularyOrNull() { return tokenizer().map(Tokenizer::vocabulary).orElse(null); }
+    /** The tokenizer, or null when none was found. */
+    default Tokenizer tokenizerOrNull() { return tokenizer().orElse(null); }
 
     /** The output float type that keeps what the input stores: F16 for F16 weights, else F32 (BF16 and Q8_0 are not written). */
     default TensorDType naturalOutputType() { return weightType().equals("F16") ? TensorDType.F16 : TensorDType.F32; }

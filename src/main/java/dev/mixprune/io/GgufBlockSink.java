@@ -84,7 +84,7 @@ final class GgufBlockSink implements BlockSink {
             if (v instanceof GgufValue g) pass.put(k, g);
         });
         if (!packed.isEmpty()) pass.keySet().removeIf(k -> k.startsWith(PackedGguf.NM_PREFIX) || k.equals(PackedGguf.PACKED_KEY));
-        Map<String, GgufValue> meta = GgufModel.metadataFor(c, source.vocabularyOrNull(), pass, dtype);
+        Map<String, GgufValue> meta = GgufModel.metadataFor(c, source.tokenizerOrNull(), pass, dtype);
         if (!packed.isEmpty()) PackedGguf.putMetadata(meta, family, this.packed);
         alignment = GgufTensorWriter.alignment(meta);
         if (alignment <= 0 || Long.bitCount(alignment) != 1) throw new IllegalArgumentException("general.alignment must be a power of two, got " + alignment);

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -160,7 +161,7 @@ public final class GgufModel {
      * the keys derived from the config, dtype and vocabulary written over it so they agree with
      * the tensors. Keys llama.cpp needs to load the family's architecture are always present.
      */
-    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) {
+    public static Map<String, GgufValue> metadataFor(LlamaConfig c, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) {
         ModelFamily fam = ModelFamilies.of(c);
         Map<String, GgufValue> m = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
         m.put("general.architecture", GgufValue.ofString(fam.ggufArchitecture()));
@@ -189,7 +190,7 @@ public final class GgufModel {
             m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_TYPE));
             m.remove(fam.ggufKey(GgufKey.ROPE_SCALING_FACTOR));
         }
-        if (vocab != null) GgufVocabulary.put(m, vocab, c.vocabSize());
+        if (tokenizer != null) GgufVocabulary.put(m, tokenizer, c.vocabSize());
         return m;
     }
 }

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -80,19 +81,25 @@ public final class HfModel {
     public static final List<String> COPIED_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
 
     /**
-     * config.json and (when {@code vocab} is given) tokenizer.model, each written atomically; after
+     * config.json and (when {@code tokenizer} is given) its files, each written atomically; after
      * the weights. When the model was read from an HF directory {@code from} (else null), its
-     * {@link #COPIED_FILES} are copied too.
+     * {@link #COPIED_FILES} are copied as they are; a SentencePiece tokenizer is written as
+     * tokenizer.model, a byte-level one as tokenizer.json + tokenizer_config.json unless the input's
+     * own tokenizer.json was copied ({@link HfTokenizerFiles}).
      */
-    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Vocabulary vocab, Path from) throws IOException {
+    static void writeConfigAndTokenizer(Path dir, ObjectNode cfg, Tokenizer tokenizer, Path from) throws IOException {
         AtomicFiles.write(dir.resolve(CONFIG), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(cfg));
-        if (vocab != null) SentencePieceModel.fromVocabulary(vocab, null).write(dir.resolve(TOKENIZER));
+        boolean copiedTokenizerJson = false;
         if (from != null && Files.isDirectory(from) && !Files.isSameFile(from, dir)) {
             for (String name : COPIED_FILES) {
                 Path src = from.resolve(name);
-                if (Files.isRegularFile(src)) AtomicFiles.write(dir.resolve(name), Files.readAllBytes(src));
+                if (Files.isRegularFile(src)) {
+                    AtomicFiles.write(dir.resolve(name), Files.readAllBytes(src));
+                    copiedTokenizerJson |= name.equals("tokenizer.json");
+                }
             }
         }
+        if (tokenizer instanceof dev.mixprune.tokenizer.SentencePieceTokenizer || (tokenizer != null && !copiedTokenizerJson)) HfTokenizerFiles.write(tokenizer, dir);
     }
 
     /**
@@ -100,7 +107,7 @@ public final class HfModel {
      * architectures, unless the input already names this family) and the keys derived from the
      * config and dtype written over it.
      */
-    static ObjectNode configJson(LlamaConfig c, Map<String, Object> extraConfig, TensorDType dtype) {
+    static ObjectNode configJson(LlamaConfig c, Map<String, Object> extraConfig, TensorDType dtype, Tokenizer tokenizer) {
         ModelFamily fam = ModelFamilies.of(c);
         ObjectNode cfg = JSON.createObjectNode();
         if (extraConfig != null) extraConfig.forEach((k, v) -> cfg.set(k, JSON.valueToTree(v)));
@@ -108,8 +115,8 @@ public final class HfModel {
         JsonNode mt = cfg.get("model_type");
         cfg.put("model_type", mt != null && mt.isTextual() && fam.hfModelTypes().contains(mt.asText()) ? mt.asText() : fam.hfModelTypes().getFirst());
         fam.hfConfigKeys(c).forEach((k, v) -> cfg.set(k, JSON.valueToTree(v)));
-        if (!cfg.has("bos_token_id")) cfg.put("bos_token_id", Vocabulary.BOS);
-        if (!cfg.has("eos_token_id")) cfg.put("eos_token_id", Vocabulary.EOS);
+        if (tokenizer != null && tokenizer.specialTokens().hasBos() && !cfg.has("bos_token_id")) cfg.put("bos_token_id", tokenizer.specialTokens().bos());
+        if (tokenizer != null && tokenizer.specialTokens().hasEos() && !cfg.has("eos_token_id")) cfg.put("eos_token_id", tokenizer.specialTokens().eos());
         cfg.put("torch_dtype", dtype == TensorDType.F32 ? "float32" : "float16");
         return cfg;
     }

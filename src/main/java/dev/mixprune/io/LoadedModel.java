@@ -1,6 +1,7 @@
 package dev.mixprune.io;
 
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.Collections;
@@ -23,6 +24,6 @@ public record LoadedModel(Path path, ModelFormat format, LlamaWeights weights, O
         return tokenizer.orElseThrow(() -> new dev.mixprune.BadInputException(path + ": no tokenizer found (pass --tokenizer)"));
     }
 
-    /** The vocabulary, or null when no tokenizer was found. */
-    public Vocabulary vocabularyOrNull() { return tokenizer.map(Tokenizer::vocabulary).orElse(null); }
+    /** The tokenizer, or null when none was found. */
+    public Tokenizer tokenizerOrNull() { return tokenizer.orElse(null); }
 }

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
@@ -211,7 +212,7 @@ public final class MappedBlockSource implements BlockSource {
         b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
         if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
         Path tok = ModelLoader.binTokenizer(path, tokenizerPath);
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(TokenizerFiles.read(tok, c.vocabSize()));
     }
 
     private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
@@ -249,10 +250,9 @@ public final class MappedBlockSource implements BlockSource {
         if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
         refuseUnused(b, f.tensors().keySet(), name -> BadInputException.in(path, "tensor '" + name + "' is not part of a " + fam.ggufArchitecture()
                 + " model as this file's metadata describes it (" + unusedHint(name) + "); refusing to ignore it"));
-        Optional<Vocabulary> v = !b.withTokenizer ? Optional.empty()
-                : tokenizerPath != null ? Optional.of(ModelLoader.readVocabulary(tokenizerPath, c.vocabSize()))
+        b.tokenizer = !b.withTokenizer ? Optional.empty()
+                : tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
                 : GgufVocabulary.read(f, c.vocabSize());
-        b.tokenizer = v.map(Tokenizer::new);
         b.metadata = new LinkedHashMap<>(f.metadata());
     }
 
@@ -310,10 +310,10 @@ public final class MappedBlockSource implements BlockSource {
         if (!c.sharedClassifier()) b.classifier = hfRef(b, dir, owner, fam.hfName(TensorId.CLASSIFIER), c.vocabSize(), c.dim(), false);
         refuseUnused(b, owner.keySet(), name -> BadInputException.in(owner.get(name).path(), "tensor '" + name + "' is not part of a model_type "
                 + fam.hfModelTypes().getFirst() + " model as " + HfModel.CONFIG + " describes it (" + unusedHint(name) + "); refusing to ignore it"));
-        Path tok = tokenizerPath;
-        if (tok == null && Files.exists(dir.resolve(HfModel.TOKENIZER))) tok = dir.resolve(HfModel.TOKENIZER);
-        if (tok == null && Files.exists(dir.resolve("tokenizer.json"))) tok = dir.resolve("tokenizer.json");
-        if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(new Tokenizer(ModelLoader.readVocabulary(tok, c.vocabSize())));
+        if (b.withTokenizer) {
+            b.tokenizer = tokenizerPath != null ? Optional.of(TokenizerFiles.read(tokenizerPath, c.vocabSize()))
+                    : TokenizerFiles.inHfDirectory(dir, c.vocabSize());
+        }
         b.metadata = cfg;
         b.path = dir;
     }

@@ -79,25 +79,6 @@ public final class ModelLoader {
 
     /** The given tokenizer, else tok512.bin or tokenizer.bin beside a llama2.c model, else null. */
     static Path binTokenizer(Path model, Path given) {
-        if (given != null) return given;
-        Path dir = model.toAbsolutePath().getParent();
-        for (String n : new String[]{"tok512.bin", "tokenizer.bin"}) {
-            Path cand = dir.resolve(n);
-            if (Files.exists(cand)) return cand;
-        }
-        return null;
-    }
-
-    /** Reads a vocabulary of exactly {@code vocabSize} pieces from tokenizer.bin, tokenizer.model, tokenizer.json or a .gguf, by extension. */
-    public static Vocabulary readVocabulary(Path tok, int vocabSize) throws IOException {
-        String n = tok.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (n.endsWith(".model")) return SentencePieceModel.readVocabulary(tok, vocabSize);
-        if (n.endsWith(".gguf")) {
-            try (GgufFile g = GgufFile.open(tok)) {
-                return GgufVocabulary.read(g, vocabSize).orElseThrow(() -> BadInputException.in(tok, "no SentencePiece (tokenizer.ggml.model = llama) vocabulary inside"));
-            }
-        }
-        if (n.endsWith(".json")) return TokenizerJson.read(tok, vocabSize);
-        return TokenizerBin.read(tok, vocabSize);
+        return given != null ? given : TokenizerFiles.besideBin(model).orElse(null);
     }
 }

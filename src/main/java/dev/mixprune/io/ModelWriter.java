@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LlamaWeights;
 
 import java.io.IOException;
@@ -15,15 +16,15 @@ public final class ModelWriter {
     private ModelWriter() {}
 
     /**
-     * @param vocab    written with the model (GGUF: tokenizer.ggml.*; HF: tokenizer.model; .bin:
+     * @param tokenizer written with the model (GGUF: tokenizer.ggml.*; HF: HfTokenizerFiles; .bin:
      *                 tokenizer.bin beside the file), or null for none
      * @param metadata from {@link LoadedModel#metadata()}: {@link GgufValue} entries are passed
      *                 through to GGUF, the others (config.json keys) to an HF config.json; may be null
      * @param out      the .bin / .gguf file, or the HF directory
      */
-    public static void write(LlamaWeights weights, Vocabulary vocab, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
+    public static void write(LlamaWeights weights, Tokenizer tokenizer, Map<String, Object> metadata, Path out, ModelFormat format, TensorDType dtype)
             throws IOException {
-        write(WeightsBlockSource.of(weights, vocab, metadata), out, format, dtype);
+        write(WeightsBlockSource.of(weights, tokenizer, metadata), out, format, dtype);
     }
 
     /**

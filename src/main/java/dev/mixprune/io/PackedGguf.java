@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.BadInputException;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
@@ -74,14 +75,14 @@ public final class PackedGguf {
      * metadata of {@link GgufModel#metadataFor} plus the packed keys; stale {@code mixprune.nm.*}
      * keys of {@code passthrough} are dropped. Norms are F32; values and dense weights {@code dtype}.
      */
-    public static void write(Path out, LlamaWeights w, Vocabulary vocab, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
+    public static void write(Path out, LlamaWeights w, Tokenizer tokenizer, Map<String, GgufValue> passthrough, TensorDType dtype) throws IOException {
         Map<LayerId, Nm> layout = new LinkedHashMap<>();
         for (LayerId id : LayerId.all(w.config())) {
             if (w.weight(id) instanceof PackedNM p) layout.put(id, new Nm(p.n(), p.m()));
             if (w.weight(id) instanceof PackedNMQ8 q) layout.put(id, new Nm(q.n(), q.m()));
         }
         Map<String, Object> meta = new LinkedHashMap<>(passthrough == null ? Map.of() : passthrough);
-        WeightsBlockSource src = WeightsBlockSource.of(w, vocab, meta);
+        WeightsBlockSource src = WeightsBlockSource.of(w, tokenizer, meta);
         try (GgufBlockSink sink = new GgufBlockSink(src, out, dtype, layout)) {
             for (int b = 0; b < w.config().nLayers(); b++) sink.accept(b, w.block(b));
             sink.finish();

@@ -145,7 +145,7 @@ final class SafetensorsBlockSink implements BlockSink {
         source.metadata().forEach((k, v) -> {
             if (!(v instanceof GgufValue)) hf.put(k, v);
         });
-        HfModel.writeConfigAndTokenizer(dir, HfModel.configJson(c, hf, dtype), source.vocabularyOrNull(),
+        HfModel.writeConfigAndTokenizer(dir, HfModel.configJson(c, hf, dtype, source.tokenizerOrNull()), source.tokenizerOrNull(),
                 source.format() == ModelFormat.SAFETENSORS ? source.path() : null);
     }
 

@@ -1,6 +1,8 @@
 package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.tokenizer.SpecialTokens;
+import dev.mixprune.tokenizer.Vocabulary;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -108,14 +110,35 @@ public record SentencePieceModel(List<String> pieces, float[] scores, int[] type
         return new SentencePieceModel(pieces, s, t, other.toByteArray());
     }
 
-    /** Reads a tokenizer.model whose vocabulary must have exactly {@code modelVocab} pieces. */
-    public static Vocabulary readVocabulary(Path file, int modelVocab) throws IOException {
-        SentencePieceModel m = read(file);
-        if (m.size() != modelVocab) {
-            throw BadInputException.in(file, "SentencePiece model has " + m.size() + " pieces but the model's vocabulary has " + modelVocab
-                    + " (tokenizer/model vocabulary mismatch)");
+    /**
+     * The special ids the trainer_spec (field 2) records: unk_id (40), bos_id (41), eos_id (42),
+     * pad_id (43), with SentencePiece's defaults 0, 1, 2, -1; ids outside the vocabulary or of no
+     * piece become none. BOS is added to documents, as SentencePiece LLaMA tokenizers do.
+     */
+    public SpecialTokens trainerSpecialTokens(Path file) {
+        long[] ids = {0, 1, 2, -1};
+        Proto p = new Proto(file, otherFields, 0, otherFields.length);
+        while (p.pos < p.end) {
+            int at = p.pos;
+            long tag = p.varint("field tag");
+            if ((tag >>> 3) == 2 && (tag & 7) == 2) {
+                int len = p.length("trainer_spec length");
+                Proto t = new Proto(file, otherFields, p.pos, p.pos + len);
+                p.pos += len;
+                while (t.pos < t.end) {
+                    int tat = t.pos;
+                    long tt = t.varint("trainer_spec field tag");
+                    int f = (int) (tt >>> 3), w = (int) (tt & 7);
+                    if (f >= 40 && f <= 43 && w == 0) ids[f - 40] = (int) t.varint("trainer_spec field " + f); // int32: -1 is a 10-byte varint
+                    else t.skip(w, tat, "trainer_spec field " + f);
+                }
+            } else {
+                p.skip((int) (tag & 7), at, "ModelProto field " + (tag >>> 3));
+            }
         }
-        return m.toVocabulary();
+        int[] v = new int[4];
+        for (int i = 0; i < 4; i++) v[i] = ids[i] >= 0 && ids[i] < size() ? (int) ids[i] : SpecialTokens.NONE;
+        return new SpecialTokens(v[1], v[2], v[0], v[3], v[1] != SpecialTokens.NONE, false, java.util.List.of());
     }
 
     public byte[] toBytes() {

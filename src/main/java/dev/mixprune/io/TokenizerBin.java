@@ -1,6 +1,9 @@
 package dev.mixprune.io;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
+import dev.mixprune.tokenizer.Vocabulary;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,6 +46,33 @@ public final class TokenizerBin {
                     + " pieces: the tokenizer has a larger vocabulary than the model (tokenizer/model vocabulary mismatch)");
         }
         return new Vocabulary(pieces, scores, maxLen);
+    }
+
+    /** Reads every entry up to the end of the file (a tokenizer.bin on its own, without a model to give the count). */
+    public static Vocabulary readAll(Path file) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer bb = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        int n = 0;
+        if (all.length >= 4) {
+            bb.position(4);
+            while (bb.remaining() >= 8) {
+                bb.position(bb.position() + 4);
+                int len = bb.getInt();
+                if (len < 0 || len > bb.remaining()) break;
+                bb.position(bb.position() + len);
+                n++;
+            }
+        }
+        return read(file, n); // reports a damaged entry with its offset
+    }
+
+    /** Writes the tokenizer.bin of a SentencePiece tokenizer (llama2.c has no other kind). */
+    public static void write(Tokenizer t, Path file) throws IOException {
+        if (!(t instanceof SentencePieceTokenizer sp)) {
+            throw new BadInputException(file + ": a llama2.c tokenizer.bin holds SentencePiece pieces; the model's tokenizer is "
+                    + t.kind().label() + " (write GGUF or an HF directory instead)");
+        }
+        write(sp.vocabulary(), file);
     }
 
     public static void write(Vocabulary v, Path file) throws IOException {

@@ -4,6 +4,7 @@ import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,9 +26,9 @@ public final class WeightsBlockSource implements BlockSource {
 
     public WeightsBlockSource(LoadedModel m) { this(m.weights(), m.path(), m.format(), m.tokenizer(), m.metadata()); }
 
-    /** A model with a vocabulary (may be null) and metadata (as {@link LoadedModel#metadata()}; may be null), for writing it. */
-    public static WeightsBlockSource of(LlamaWeights w, Vocabulary vocab, Map<String, Object> metadata) {
-        return new WeightsBlockSource(w, Path.of("(in memory)"), ModelFormat.BIN, Optional.ofNullable(vocab).map(Tokenizer::new),
+    /** A model with a tokenizer (may be null) and metadata (as {@link LoadedModel#metadata()}; may be null), for writing it. */
+    public static WeightsBlockSource of(LlamaWeights w, Tokenizer tokenizer, Map<String, Object> metadata) {
+        return new WeightsBlockSource(w, Path.of("(in memory)"), ModelFormat.BIN, Optional.ofNullable(tokenizer),
                 metadata == null ? Map.of() : metadata);
     }
 

@@ -55,7 +55,7 @@ class StreamedOwlStatisticsTest {
         });
         // chunks of 2 windows, from the mapped file
         Path gguf = dir.resolve("m.gguf");
-        ModelWriter.write(w, m.vocabularyOrNull(), Map.of(), gguf, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(w, m.tokenizerOrNull(), Map.of(), gguf, ModelFormat.GGUF, TensorDType.F32);
         WandaScalers streamed;
         double[] ratiosFile;
         try (BlockSource src = MappedBlockSource.open(gguf, null)) {

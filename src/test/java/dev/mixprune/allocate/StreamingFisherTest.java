@@ -9,7 +9,7 @@ import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.WeightsBlockSource;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerId;
@@ -93,7 +93,7 @@ class StreamingFisherTest {
     void streamedFromAnF16FileWithFileCheckpointsEqualsInMemory() throws Exception {
         // The F16 file is read as stored and widened block by block; in memory, the loader widens it whole.
         Path gguf = dir.resolve("m.gguf");
-        ModelWriter.write(stories.weights(), stories.vocabularyOrNull(), Map.of(), gguf, ModelFormat.GGUF, TensorDType.F16);
+        ModelWriter.write(stories.weights(), stories.tokenizerOrNull(), Map.of(), gguf, ModelFormat.GGUF, TensorDType.F16);
         LlamaWeights widened = ModelLoader.load(gguf, null).weights();
         int[][] win = windows(widened.config(), 4, 40, 6);
         // small groups (2 windows), checkpoints always in a file

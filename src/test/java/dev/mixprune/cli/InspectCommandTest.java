@@ -39,7 +39,7 @@ class InspectCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("format     GGUF").contains("dim 64, hidden 172, layers 5, heads 8, kv heads 4")
                 .contains("seq_len 2048").contains("260,032 total, 226,560 prunable")
-                .contains("blk.0.attn_q.weight").contains("F32    [64, 64]").contains("blk.4.w3").contains("tokenizer  512 pieces")
+                .contains("blk.0.attn_q.weight").contains("F32    [64, 64]").contains("blk.4.w3").contains("tokenizer  sentencepiece-bpe, 512 tokens, BOS 1 \"<s>\" (added to documents), EOS 2 \"</s>\"")
                 .contains("overall sparsity of the prunable set: 0.000000");
     }
 
@@ -53,7 +53,7 @@ class InspectCommandTest {
         float[] wq = w.block(0).wq().data();
         for (int i = 0; i < 100; i++) wq[i * 7] = 0f;
         Path out = tmp.resolve("hf");
-        ModelWriter.write(w, m.vocabularyOrNull(), m.metadata(), out, ModelFormat.SAFETENSORS, TensorDType.F32);
+        ModelWriter.write(w, m.tokenizerOrNull(), m.metadata(), out, ModelFormat.SAFETENSORS, TensorDType.F32);
         Run r = run("--model", out.toString(), "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());

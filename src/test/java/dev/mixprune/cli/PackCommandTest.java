@@ -35,7 +35,7 @@ class PackCommandTest {
             w.block(id.block()).setLinear(id.kind(), NmMasks.magnitude(w.linear(id), n, 8));
         }
         Path pruned = dir.resolve("pruned.gguf"), packed = dir.resolve("packed.gguf");
-        ModelWriter.write(w, m.vocabularyOrNull(), Map.of(), pruned, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(w, m.tokenizerOrNull(), Map.of(), pruned, ModelFormat.GGUF, TensorDType.F32);
 
         StringWriter out = new StringWriter();
         CommandLine cl = new CommandLine(new PackCommand());

@@ -34,12 +34,12 @@ class PruneStreamingCommandTest {
         tok = SharedFiles.require(SharedFiles.tok512());
         LoadedModel m = ModelLoader.load(bin, tok);
         f16 = inputs.resolve("f16.gguf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), f16, ModelFormat.GGUF, TensorDType.F16);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), f16, ModelFormat.GGUF, TensorDType.F16);
         // Block 2's wq is all NaN: the input reads fine, the failure comes in the middle of the run.
         LlamaWeights bad = m.weights().copy();
         Arrays.fill(bad.block(2).linear(LayerKind.WQ).data(), Float.NaN);
         nanAtBlock2 = inputs.resolve("nan.gguf");
-        ModelWriter.write(bad, m.vocabularyOrNull(), m.metadata(), nanAtBlock2, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(bad, m.tokenizerOrNull(), m.metadata(), nanAtBlock2, ModelFormat.GGUF, TensorDType.F32);
     }
 
     static List<String> args(Path model, Path out, String... more) {

@@ -1,9 +1,10 @@
 package dev.mixprune.data;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
 
 import java.io.IOException;
@@ -26,6 +27,6 @@ final class Fixtures {
     }
 
     static Tokenizer tok512() throws IOException {
-        return new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
+        return SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 }

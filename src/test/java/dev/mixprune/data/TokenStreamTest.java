@@ -2,7 +2,7 @@ package dev.mixprune.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mixprune.SharedFiles;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package dev.mixprune.eval;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,7 +8,7 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.Llama2cBin;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
@@ -38,7 +39,7 @@ class PerplexityTest {
     @BeforeAll
     static void load() throws Exception {
         stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
-        tokenizer = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
+        tokenizer = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 
     /** The acceptance number of fixtures/README.md (all 376 windows: slow until the GEMM is fast). */

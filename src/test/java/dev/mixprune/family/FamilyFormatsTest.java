@@ -14,7 +14,7 @@ import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.RopePermutation;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LayerKind;
@@ -79,7 +79,7 @@ class FamilyFormatsTest {
         Path hf = FamilyModels.writeHf(recipe, 11, tmp.resolve("hf"));
         LoadedModel m = ModelLoader.load(hf, null);
         Path gguf = tmp.resolve("m.gguf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), gguf, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), gguf, ModelFormat.GGUF, TensorDType.F32);
         LlamaConfig c = recipe.config();
         boolean qwen = c.family().equals("qwen2");
         String arch = qwen ? "qwen2" : "llama";
@@ -154,7 +154,7 @@ class FamilyFormatsTest {
     void droppingAFamilyFeatureChangesThePerplexityALot(FamilyModels.Recipe recipe) throws Exception {
         LlamaConfig c = recipe.config();
         LlamaWeights w = FamilyModels.weights(c, 3);
-        int[] stream = stream(FamilyModels.vocabulary(), 2000);
+        int[] stream = stream(FamilyModels.tokenizer(), 2000);
         double ppl = Perplexity.compute(w, stream, SEQ).ppl();
         System.out.printf("%s: ppl %.4f%n", recipe.name(), ppl);
         // the q/k row order of RoPE: rotating the other pairs (what a missing permutation does)
@@ -199,10 +199,10 @@ class FamilyFormatsTest {
     }
 
     /** TinyStories text tokenized with the 512-piece vocabulary (protocol P documents), at least {@code minTokens} ids. */
-    static int[] stream(dev.mixprune.io.Vocabulary v, int minTokens) throws Exception {
+    static int[] stream(Tokenizer v, int minTokens) throws Exception {
         String text = Files.readString(SharedFiles.require(SharedFiles.tinyStoriesValid()));
         int[] ids = TokenStream.of(Corpus.of(Path.of("valid.txt"), dev.mixprune.data.DocumentSplit.PARAGRAPHS, text.substring(0, Math.min(text.length(), minTokens * 6))),
-                new Tokenizer(v)).toArray();
+                v).toArray();
         assertThat(ids.length).isGreaterThanOrEqualTo(minTokens);
         return ids;
     }

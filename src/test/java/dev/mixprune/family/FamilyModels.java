@@ -7,7 +7,8 @@ import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.io.TokenizerFiles;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -161,8 +162,8 @@ public final class FamilyModels {
     }
 
     /** stories260K's tokenizer (tok512.model): 512 SentencePiece pieces. */
-    public static Vocabulary vocabulary() throws IOException {
-        return ModelLoader.readVocabulary(SharedFiles.require(SharedFiles.resolve("models/stories260K/tok512.model")), VOCAB);
+    public static Tokenizer tokenizer() throws IOException {
+        return TokenizerFiles.read(SharedFiles.require(SharedFiles.resolve("models/stories260K/tok512.model")), VOCAB);
     }
 
     /**
@@ -170,7 +171,7 @@ public final class FamilyModels {
      * replaces our config.json by the realistic one, as a downloaded checkpoint would have it.
      */
     public static Path writeHf(Recipe recipe, long seed, Path dir) throws IOException {
-        ModelWriter.write(weights(recipe.config(), seed), vocabulary(), null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
+        ModelWriter.write(weights(recipe.config(), seed), tokenizer(), null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
         Files.write(dir.resolve("config.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(recipe.configJson()));
         return dir;
     }

@@ -34,7 +34,7 @@ class LlamaCppAgreementTest {
     @Test
     void everyFamilyAgreesWithLlamaCppDenseAndPruned(@TempDir Path tmp) throws Exception {
         LlamaCpp.requireInstalled();
-        int[] stream = FamilyFormatsTest.stream(FamilyModels.vocabulary(), SEQLEN * WINDOWS);
+        int[] stream = FamilyFormatsTest.stream(FamilyModels.tokenizer(), SEQLEN * WINDOWS);
         int[][] windows = Arrays.copyOf(Perplexity.windows(stream, SEQLEN), WINDOWS);
         int[] scored = new int[SEQLEN * WINDOWS];
         for (int i = 0; i < WINDOWS; i++) System.arraycopy(windows[i], 0, scored, i * SEQLEN, SEQLEN);

@@ -42,7 +42,7 @@ class BadInputTest {
         void setUp() throws Exception {
             LlamaWeights w = TinyModels.random(TinyModels.awkward(false), 21);
             Path p = tmp.resolve("good.gguf");
-            ModelWriter.write(w, TinyModels.vocabulary(300, 4), Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
+            ModelWriter.write(w, TinyModels.tokenizer(300, 4), Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
             good = Files.readAllBytes(p);
             try (GgufFile f = GgufFile.open(p)) { dataStart = f.dataStart(); }
         }
@@ -200,7 +200,7 @@ class BadInputTest {
         @BeforeEach
         void setUp() throws Exception {
             dir = tmp.resolve("hf");
-            ModelWriter.write(TinyModels.random(TinyModels.awkward(false), 22), TinyModels.vocabulary(300, 5), null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
+            ModelWriter.write(TinyModels.random(TinyModels.awkward(false), 22), TinyModels.tokenizer(300, 5), null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
             good = Files.readAllBytes(dir.resolve(HfModel.WEIGHTS));
         }
 
@@ -345,7 +345,7 @@ class BadInputTest {
         @Test
         void vocabularyMismatch() throws Exception {
             Path p = write("tok.model", good);
-            rejects(() -> SentencePieceModel.readVocabulary(p, 1000), p, "has 512 pieces but the model's vocabulary has 1000");
+            rejects(() -> TokenizerFiles.read(p, 1000), p, "has 512 pieces but the model's vocabulary has 1000");
         }
     }
 

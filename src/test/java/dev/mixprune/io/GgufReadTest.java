@@ -1,6 +1,8 @@
 package dev.mixprune.io;
 
 import dev.mixprune.SharedFiles;
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
 import org.junit.jupiter.api.Test;
@@ -28,7 +30,7 @@ class GgufReadTest {
     void stories260KGgufVocabularyEqualsTok512() throws Exception {
         Vocabulary bin = TokenizerBin.read(SharedFiles.tok512(), 512);
         try (GgufFile f = GgufFile.open(SharedFiles.stories260KGguf())) {
-            Vocabulary g = GgufVocabulary.read(f, 512).orElseThrow();
+            Vocabulary g = ((SentencePieceTokenizer) GgufVocabulary.read(f, 512).orElseThrow()).vocabulary();
             for (int i = 0; i < 512; i++) {
                 assertThat(g.pieceString(i)).as("piece " + i).isEqualTo(bin.pieceString(i));
                 assertThat(g.score(i)).as("score " + i).isEqualTo(bin.score(i));
@@ -57,13 +59,16 @@ class GgufReadTest {
             GgufFile.TensorInfo q = f.tensor("blk.0.attn_q.weight");
             short h = f.data(q).get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 2L * 13);
             assertThat(w.block(0).wq().data()[13]).isEqualTo(Float.float16ToFloat(h));
-            Vocabulary v = GgufVocabulary.read(f, c.vocabSize()).orElseThrow();
+            SentencePieceTokenizer t = (SentencePieceTokenizer) GgufVocabulary.read(f, c.vocabSize()).orElseThrow();
+            Vocabulary v = t.vocabulary();
             assertThat(v.size()).isEqualTo(32000);
             assertThat(v.pieceString(1)).isEqualTo("\n<s>\n");
             int the = v.idOf(" the");
             assertThat(the).isPositive();
             assertThat(v.sentencePiece(the)).isEqualTo("\u2581the");
-            assertThat(new Tokenizer(v).decodeString(new int[]{1, the})).isEqualTo("the");
+            assertThat(t.decodeString(new int[]{1, the})).isEqualTo("the");
+            assertThat(t.specialTokens().bos()).isEqualTo(1);
+            assertThat(t.specialTokens().endOfGeneration()).contains(2);
         }
     }
 }

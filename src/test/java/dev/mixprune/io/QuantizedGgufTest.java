@@ -53,7 +53,7 @@ class QuantizedGgufTest {
         LlamaConfig c = config(shared);
         LlamaWeights w = TinyModels.random(c, 11);
         Path out = dir.resolve("m.gguf");
-        ModelWriter.write(w, TinyModels.vocabulary(300, 2), null, out, ModelFormat.GGUF, t);
+        ModelWriter.write(w, TinyModels.tokenizer(300, 2), null, out, ModelFormat.GGUF, t);
 
         GgmlType q = t == TensorDType.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q4_0;
         try (GgufFile f = GgufFile.open(out)) {

@@ -1,5 +1,9 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Vocabulary;
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
@@ -18,20 +22,21 @@ class RoundTripTest {
     void binToGgufToSafetensorsToBinIsBitExact(@TempDir Path tmp) throws Exception {
         LoadedModel bin = ModelLoader.load(SharedFiles.require(SharedFiles.stories260KBin()), SharedFiles.tok512());
         Path gguf = tmp.resolve("m.gguf"), hf = tmp.resolve("hf"), back = tmp.resolve("back").resolve("m.bin");
-        ModelWriter.write(bin.weights(), bin.vocabularyOrNull(), bin.metadata(), gguf, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(bin.weights(), bin.tokenizerOrNull(), bin.metadata(), gguf, ModelFormat.GGUF, TensorDType.F32);
         LoadedModel g = ModelLoader.load(gguf, null);
         WeightsAssert.bitExact(bin.weights(), g.weights());
         assertThat(g.weights().config()).isEqualTo(bin.weights().config());
-        ModelWriter.write(g.weights(), g.vocabularyOrNull(), g.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
+        ModelWriter.write(g.weights(), g.tokenizerOrNull(), g.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
         LoadedModel h = ModelLoader.load(hf, null);
         WeightsAssert.bitExact(bin.weights(), h.weights());
         assertThat(h.weights().config()).isEqualTo(bin.weights().config());
-        ModelWriter.write(h.weights(), h.vocabularyOrNull(), h.metadata(), back, ModelFormat.BIN, TensorDType.F32);
+        ModelWriter.write(h.weights(), h.tokenizerOrNull(), h.metadata(), back, ModelFormat.BIN, TensorDType.F32);
         LoadedModel b2 = ModelLoader.load(back, null);
         WeightsAssert.bitExact(bin.weights(), b2.weights());
         assertThat(b2.weights().config()).isEqualTo(bin.weights().config());
         // The vocabulary survived GGUF, tokenizer.model and tokenizer.bin.
-        assertThat(b2.vocabularyOrNull().sameEntries(bin.vocabularyOrNull())).isTrue();
+        assertThat(vocab(b2).sameEntries(vocab(bin))).isTrue();
+        assertThat(b2.tokenizerOrNull().specialTokens()).isEqualTo(bin.tokenizerOrNull().specialTokens());
         assertThat(Files.readAllBytes(back.resolveSibling("tokenizer.bin"))).isEqualTo(Files.readAllBytes(SharedFiles.tok512()));
         // The whole .bin is byte-identical to the original up to the obsolete RoPE tables (recomputed, ignored by readers).
         byte[] a = Files.readAllBytes(SharedFiles.stories260KBin()), b = Files.readAllBytes(back);
@@ -44,22 +49,22 @@ class RoundTripTest {
     void randomModelWithSeparateClassifierAndGqaSurvivesAllFormats(@TempDir Path tmp) throws Exception {
         for (boolean shared : new boolean[]{false, true}) {
             LlamaWeights w = TinyModels.random(TinyModels.awkward(shared), shared ? 1 : 2);
-            Vocabulary v = TinyModels.vocabulary(w.config().vocabSize(), 3);
+            Tokenizer v = TinyModels.tokenizer(w.config().vocabSize(), 3);
             Path gguf = tmp.resolve(shared + ".gguf"), hf = tmp.resolve("hf" + shared), bin = tmp.resolve("b" + shared).resolve("m.bin");
             ModelWriter.write(w, v, null, gguf, ModelFormat.GGUF, TensorDType.F32);
             LoadedModel g = ModelLoader.load(gguf, null);
             WeightsAssert.bitExact(w, g.weights());
             assertThat(g.weights().config()).isEqualTo(w.config());
-            ModelWriter.write(g.weights(), g.vocabularyOrNull(), g.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
+            ModelWriter.write(g.weights(), g.tokenizerOrNull(), g.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
             assertThat(Files.exists(hf.resolve("lm_head.weight"))).isFalse();
             LoadedModel h = ModelLoader.load(hf, null);
             WeightsAssert.bitExact(w, h.weights());
             assertThat(h.weights().config()).isEqualTo(w.config());
-            ModelWriter.write(h.weights(), h.vocabularyOrNull(), null, bin, ModelFormat.BIN, TensorDType.F32);
+            ModelWriter.write(h.weights(), h.tokenizerOrNull(), null, bin, ModelFormat.BIN, TensorDType.F32);
             LoadedModel b = ModelLoader.load(bin, null);
             WeightsAssert.bitExact(w, b.weights());
             assertThat(b.weights().config()).isEqualTo(w.config());
-            assertThat(b.vocabularyOrNull().sameEntries(v)).isTrue();
+            assertThat(vocab(b).sameEntries(((SentencePieceTokenizer) v).vocabulary())).isTrue();
         }
     }
 
@@ -89,7 +94,7 @@ class RoundTripTest {
         Path src = GgufReadTest.tinyRandom();
         LoadedModel m = ModelLoader.load(src, null);
         Path out = tmp.resolve("copy.gguf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), out, ModelFormat.GGUF, TensorDType.F16);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), out, ModelFormat.GGUF, TensorDType.F16);
         try (GgufFile a = GgufFile.open(src); GgufFile b = GgufFile.open(out)) {
             // Every original key is kept with its value and type (llama.rope.freq_base and general.alignment are added).
             for (Map.Entry<String, GgufValue> e : a.metadata().entrySet()) {
@@ -112,7 +117,7 @@ class RoundTripTest {
         LlamaConfig c = m.weights().config();
         assertThat(c.seqLen()).isEqualTo(2048);
         Path out = tmp.resolve("s.gguf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), out, ModelFormat.GGUF, TensorDType.F32);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), out, ModelFormat.GGUF, TensorDType.F32);
         try (GgufFile a = GgufFile.open(SharedFiles.stories260KGguf()); GgufFile b = GgufFile.open(out)) {
             for (Map.Entry<String, GgufValue> e : a.metadata().entrySet()) assertThat(b.metadata().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
             assertThat(b.tensor("output.weight")).as("shared classifier is not duplicated").isNull();
@@ -139,8 +144,10 @@ class RoundTripTest {
         // A vocabulary from tokenizer.bin written as tokenizer.model (generated specs) reads back the same.
         Path gen = tmp.resolve("gen.model");
         SentencePieceModel.fromVocabulary(bin, null).write(gen);
-        assertThat(SentencePieceModel.readVocabulary(gen, 512).sameEntries(bin)).isTrue();
-        TokenizerBin.write(SentencePieceModel.readVocabulary(gen, 512), tmp.resolve("again.bin"));
+        assertThat(SentencePieceModel.read(gen).toVocabulary().sameEntries(bin)).isTrue();
+        TokenizerBin.write(SentencePieceModel.read(gen).toVocabulary(), tmp.resolve("again.bin"));
         assertThat(Files.readAllBytes(tmp.resolve("again.bin"))).isEqualTo(Files.readAllBytes(SharedFiles.tok512()));
     }
+
+    private static Vocabulary vocab(LoadedModel m) { return ((SentencePieceTokenizer) m.tokenizerOrNull()).vocabulary(); }
 }

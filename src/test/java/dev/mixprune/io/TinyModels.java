@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -40,6 +41,11 @@ final class TinyModels {
         // Full float32 mantissas and a wide exponent range, so any lossy step shows; some exact zeros (pruned weights).
         for (int i = 0; i < n; i++) a[i] = r.nextInt(10) == 0 ? 0f : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(-6, 3)));
         return a;
+    }
+
+    /** {@link #vocabulary} with llama2.c's special tokens. */
+    static dev.mixprune.tokenizer.Tokenizer tokenizer(int size, long seed) {
+        return dev.mixprune.tokenizer.SentencePieceTokenizer.llama2c(vocabulary(size, seed));
     }
 
     /** A llama2.c-style vocabulary: unk, BOS, EOS, 256 byte pieces, then random merged pieces with scores. */

@@ -1,5 +1,8 @@
 package dev.mixprune.io;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
+import dev.mixprune.tokenizer.Vocabulary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -49,11 +52,11 @@ class TokenizerJsonTest {
         Vocabulary bin = TokenizerBin.read(SharedFiles.tok512(), 512);
         Path json = tmp.resolve("tokenizer.json");
         new ObjectMapper().writeValue(json.toFile(), toTokenizerJson(bin));
-        Vocabulary j = TokenizerJson.read(json, 512);
+        Vocabulary j = ((SentencePieceTokenizer) TokenizerFiles.read(json, 512)).vocabulary();
         for (int i = 0; i < 512; i++) assertThat(j.pieceString(i)).isEqualTo(bin.pieceString(i));
         assertThat(j.tokenType(1)).isEqualTo(Vocabulary.TYPE_CONTROL);
         assertThat(j.tokenType(3)).isEqualTo(Vocabulary.TYPE_BYTE);
-        Tokenizer a = new Tokenizer(bin), b = new Tokenizer(j);
+        Tokenizer a = SentencePieceTokenizer.llama2c(bin), b = SentencePieceTokenizer.llama2c(j);
         JsonNode fixture = new ObjectMapper().readTree(SharedFiles.fixtures().resolve("tokenize.json").toFile());
         for (JsonNode c : fixture.get("cases")) {
             String text = c.get("text").asText();
@@ -73,21 +76,22 @@ class TokenizerJsonTest {
         LoadedModel m = ModelLoader.load(SharedFiles.stories260KBin(), null);
         Path dir = tmp.resolve("hf");
         ModelWriter.write(m.weights(), null, null, dir, ModelFormat.SAFETENSORS, TensorDType.F32);
-        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), toTokenizerJson(m.vocabularyOrNull()));
+        new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), toTokenizerJson(((SentencePieceTokenizer) m.tokenizerOrNull()).vocabulary()));
         LoadedModel h = ModelLoader.load(dir, null);
         assertThat(h.requireTokenizer().decodeString(h.requireTokenizer().encodeDocument("Once upon a time"))).isEqualTo("Once upon a time");
     }
 
     @Test
-    void rejectsByteLevelAndMismatch(@TempDir Path tmp) throws Exception {
+    void rejectsOtherModelsAndMismatch(@TempDir Path tmp) throws Exception {
         Vocabulary bin = TokenizerBin.read(SharedFiles.tok512(), 512);
         ObjectNode root = toTokenizerJson(bin);
         Path json = tmp.resolve("tokenizer.json");
         new ObjectMapper().writeValue(json.toFile(), root);
-        assertThatThrownBy(() -> TokenizerJson.read(json, 600)).isInstanceOf(BadInputException.class)
+        assertThatThrownBy(() -> TokenizerFiles.read(json, 600)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("tokenizer.json").hasMessageContaining("512 pieces but the model's vocabulary has 600");
-        root.putObject("pre_tokenizer").put("type", "ByteLevel");
+        ((ObjectNode) root.get("model")).put("type", "WordPiece");
         new ObjectMapper().writeValue(json.toFile(), root);
-        assertThatThrownBy(() -> TokenizerJson.read(json, 512)).isInstanceOf(BadInputException.class).hasMessageContaining("byte-level");
+        assertThatThrownBy(() -> TokenizerFiles.read(json, 512)).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("tokenizer.json").hasMessageContaining("field model.type: \"WordPiece\" is not supported");
     }
 }

@@ -1,5 +1,6 @@
 package dev.mixprune.model;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.eval.Perplexity;
@@ -7,7 +8,7 @@ import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.Llama2cBin;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
 
 import java.util.Locale;
@@ -29,7 +30,7 @@ public final class ForwardBenchmark {
 
         if (!skipPpl) {
             LlamaWeights w = ModelLoader.loadWeights(SharedFiles.stories260KBin());
-            Tokenizer tok = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
+            Tokenizer tok = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
             long t0 = System.nanoTime();
             int[] ids = TokenStream.of(Corpus.read(SharedFiles.tinyStoriesValid()), tok).toArray();
             long t1 = System.nanoTime(), c1 = cpuNanos();

@@ -1,9 +1,10 @@
 package dev.mixprune.model;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.Llama2cBin;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.tensor.Matrix;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +28,7 @@ class GeneratorTest {
     @BeforeAll
     static void load() throws Exception {
         stories = ModelLoader.loadWeights(SharedFiles.require(SharedFiles.stories260KBin()));
-        tokenizer = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
+        tokenizer = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
     }
 
     static byte[] generate(LlamaWeights w, int[] prompt, int steps, Sampler s) {

@@ -14,7 +14,7 @@ import dev.mixprune.io.ModelFormat;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
@@ -58,9 +58,9 @@ class StreamingPruneTest {
         gguf = SharedFiles.require(SharedFiles.stories260KGguf());
         LoadedModel m = ModelLoader.load(bin, tok);
         hf = inputs.resolve("hf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), hf, ModelFormat.SAFETENSORS, TensorDType.F32);
         ggufF16 = inputs.resolve("f16.gguf");
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), ggufF16, ModelFormat.GGUF, TensorDType.F16);
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), ggufF16, ModelFormat.GGUF, TensorDType.F16);
         TokenStream calib = TokenStream.of(Corpus.read(SharedFiles.require(SharedFiles.tinyStoriesCalib())), m.requireTokenizer());
         windows = Arrays.asList(CalibrationWindows.sample(calib, 4, 64, 0).windows());
     }
@@ -81,7 +81,7 @@ class StreamingPruneTest {
         LoadedModel m = ModelLoader.load(k.input(), k.input().toString().endsWith(".bin") ? tok : null);
         new SequentialPruner(SequentialPruner.Options.of(k.method()).withPropagation(k.propagation()), PruneListener.NONE)
                 .run(m.weights(), plan, windows);
-        ModelWriter.write(m.weights(), m.vocabularyOrNull(), m.metadata(), out, k.out(), k.dtype());
+        ModelWriter.write(m.weights(), m.tokenizerOrNull(), m.metadata(), out, k.out(), k.dtype());
     }
 
     /** Streaming: the memory-mapped source, the progressive sink. */

@@ -8,7 +8,7 @@ import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.PackedGguf;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.io.TensorDType;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.Generator;
 import dev.mixprune.model.LayerId;
@@ -97,14 +97,14 @@ class PackedModelTest {
     void packedGgufRoundTripsBitForBitWithF32Values(@TempDir Path dir) throws Exception {
         for (LlamaWeights dense : new LlamaWeights[]{uniform(2, 8), mixed(), uniform(2, 4)}) {
             Path f = dir.resolve("packed.gguf");
-            PackedGguf.write(f, dense.pack(8), stories.vocabularyOrNull(), Map.of(), TensorDType.F32);
+            PackedGguf.write(f, dense.pack(8), stories.tokenizerOrNull(), Map.of(), TensorDType.F32);
             LoadedModel back = ModelLoader.load(f, null);
             assertThat(back.weights().isPacked()).isTrue();
             assertThat(back.tokenizer()).isPresent();
             assertSameWeights(back.weights().unpack(), dense);
             // The packed file is really smaller than the dense one.
             Path d = dir.resolve("dense.gguf");
-            ModelWriter.write(dense, stories.vocabularyOrNull(), Map.of(), d, ModelFormat.GGUF, TensorDType.F32);
+            ModelWriter.write(dense, stories.tokenizerOrNull(), Map.of(), d, ModelFormat.GGUF, TensorDType.F32);
             assertThat(Files.size(f)).isLessThan(Files.size(d));
         }
     }
@@ -113,7 +113,7 @@ class PackedModelTest {
     void f16ValuesRoundTripToTheF16RoundedWeights(@TempDir Path dir) throws Exception {
         LlamaWeights dense = uniform(2, 8);
         Path f = dir.resolve("packed16.gguf");
-        PackedGguf.write(f, dense.pack(8), stories.vocabularyOrNull(), Map.of(), TensorDType.F16);
+        PackedGguf.write(f, dense.pack(8), stories.tokenizerOrNull(), Map.of(), TensorDType.F16);
         LlamaWeights back = ModelLoader.load(f, null).weights().unpack();
         for (LayerId id : LayerId.all(dense.config())) {
             float[] want = dense.linear(id).data().clone();
@@ -160,7 +160,7 @@ class PackedModelTest {
         for (int[] win : windows) for (int i = 0; i < win.length; i++) win[i] = i == 0 ? 1 : 3 + rnd.nextInt(500);
         for (LlamaWeights dense : new LlamaWeights[]{uniform(2, 8), mixed()}) {
             Path f = dir.resolve("p.gguf");
-            PackedGguf.write(f, dense.pack(8), stories.vocabularyOrNull(), Map.of(), TensorDType.F32);
+            PackedGguf.write(f, dense.pack(8), stories.tokenizerOrNull(), Map.of(), TensorDType.F32);
             LlamaWeights packed = ModelLoader.load(f, null).weights();
             // Batched forward (ppl / eval path).
             Matrix want = LlamaForward.logits(dense, windows), got = LlamaForward.logits(packed, windows);
@@ -183,7 +183,7 @@ class PackedModelTest {
     void corruptPackedFilesAreRejectedWithTheTensorNamed(@TempDir Path dir) throws Exception {
         LlamaWeights packed = uniform(2, 8).pack(8);
         Path f = dir.resolve("p.gguf");
-        PackedGguf.write(f, packed, stories.vocabularyOrNull(), Map.of(), TensorDType.F32);
+        PackedGguf.write(f, packed, stories.tokenizerOrNull(), Map.of(), TensorDType.F32);
         byte[] bytes = Files.readAllBytes(f);
         // Declared 3:8 instead of 2:8: the value tensor's shape no longer matches.
         Path lie = dir.resolve("lie.gguf");
@@ -197,7 +197,7 @@ class PackedModelTest {
         LlamaWeights bad = packed.unpack().pack(8);
         bad.block(0).setWeight(LayerKind.W2, new PackedNM(w2.rows(), w2.cols(), w2.n(), w2.m(), w2.values(), idx));
         Path badFile = dir.resolve("bad.gguf");
-        PackedGguf.write(badFile, bad, stories.vocabularyOrNull(), Map.of(), TensorDType.F32);
+        PackedGguf.write(badFile, bad, stories.tokenizerOrNull(), Map.of(), TensorDType.F32);
         assertThatThrownBy(() -> ModelLoader.load(badFile, null)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("blk.0.ffn_down.nm_index").hasMessageContaining("row 0 slot " + (w2.slotsPerRow() - 1))
                 .hasMessageContaining("outside group 21 of 4 inputs");

@@ -118,11 +118,11 @@ public final class LoglikelihoodScorer implements LoglikelihoodBackend {
         return ll;
     }
 
-    /** {@code tokens} right-padded to {@code length} with its last token (an empty input becomes one EOS). */
+    /** {@code tokens} right-padded to {@code length} with its last token (id 0 for an empty input); padding is never scored. */
     static int[] padded(int[] tokens, int length) {
         if (tokens.length == length) return tokens;
         int[] p = Arrays.copyOf(tokens, length);
-        int fill = tokens.length > 0 ? tokens[tokens.length - 1] : dev.mixprune.io.Vocabulary.EOS;
+        int fill = tokens.length > 0 ? tokens[tokens.length - 1] : 0;
         Arrays.fill(p, tokens.length, length, fill);
         return p;
     }

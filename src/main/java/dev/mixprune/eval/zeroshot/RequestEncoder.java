@@ -1,7 +1,6 @@
 package dev.mixprune.eval.zeroshot;
 
-import dev.mixprune.io.Tokenizer;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Tokenizer;
 
 import java.util.Arrays;
 
@@ -9,8 +8,8 @@ import java.util.Arrays;
  * The harness's encoding of a (context, continuation) pair for causal LMs (docs/algorithms.md §8.1):
  * trailing whitespace of the context moves to the front of the continuation; whole =
  * tok(context + continuation) and ctx = tok(context), both without BOS/EOS; the continuation
- * tokens are whole[len(ctx):]; an empty context becomes [EOS] and the continuation is tokenized
- * alone. The last context's encoding is kept because the choices of a document share their
+ * tokens are whole[len(ctx):]; an empty context becomes the tokenizer's [EOS] (lm-eval's prefix
+ * token; BOS when there is no EOS) and the continuation is tokenized alone. The last context's encoding is kept because the choices of a document share their
  * context (not thread-safe; use one encoder per thread).
  */
 public final class RequestEncoder {
@@ -27,7 +26,7 @@ public final class RequestEncoder {
             continuation = context.substring(trimmed.length()) + continuation;
             context = trimmed;
         }
-        if (context.isEmpty()) return new EncodedRequest(new int[]{Vocabulary.EOS}, tok(continuation));
+        if (context.isEmpty()) return new EncodedRequest(new int[]{emptyContextToken()}, tok(continuation));
         int[] whole = tok(context + continuation);
         if (!context.equals(lastContext)) {
             lastContextIds = tok(context);
@@ -39,5 +38,12 @@ public final class RequestEncoder {
         return new EncodedRequest(ctx, cont);
     }
 
-    private int[] tok(String s) { return tokenizer.encode(s, false, false); }
+    private int[] tok(String s) { return tokenizer.encode(s); }
+
+    private int emptyContextToken() {
+        var s = tokenizer.specialTokens();
+        if (s.hasEos()) return s.eos();
+        if (s.hasBos()) return s.bos();
+        throw new IllegalStateException("an empty context needs the tokenizer's EOS or BOS; this tokenizer declares neither");
+    }
 }

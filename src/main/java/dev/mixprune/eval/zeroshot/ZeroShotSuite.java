@@ -1,6 +1,6 @@
 package dev.mixprune.eval.zeroshot;
 
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.progress.ProgressFactory;
 

@@ -3,7 +3,7 @@ package dev.mixprune.eval.zeroshot;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.model.LlamaForward;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.Matrix;
@@ -75,8 +75,8 @@ class RealModelScoringTest {
         double[] out = new double[doc.requests().size()];
         for (int c = 0; c < out.length; c++) {
             Request q = doc.requests().get(c);
-            int[] ctx = tok.encode(q.context(), false, false);
-            int[] whole = tok.encode(q.context() + q.continuation(), false, false);
+            int[] ctx = tok.encode(q.context());
+            int[] whole = tok.encode(q.context() + q.continuation());
             int[] cont = Arrays.copyOfRange(whole, ctx.length, whole.length);
             int keep = Math.min(whole.length, m.weights().config().seqLen() + 1);
             int[] inp = Arrays.copyOfRange(whole, whole.length - keep, whole.length - 1);

@@ -1,9 +1,10 @@
 package dev.mixprune.eval.zeroshot;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.SharedFiles;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
-import dev.mixprune.io.Vocabulary;
+import dev.mixprune.tokenizer.Vocabulary;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.Matrix;
 import net.jqwik.api.ForAll;
@@ -25,7 +26,7 @@ class ScoringTest {
 
     @BeforeAll
     static void loadTokenizer() throws Exception {
-        tok = new Tokenizer(TokenizerBin.read(SharedFiles.require(SharedFiles.tok512()), 512));
+        tok = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.require(SharedFiles.tok512()), 512));
     }
 
     // ---- naive per-choice reference, written from §8.1 with Python-style list slicing ----
@@ -68,7 +69,7 @@ class ScoringTest {
             int choices = 2 + r.nextInt(3);
             for (int c = 0; c < choices; c++) reqs.add(new EncodedRequest(ctx, randomTokens(r, 1 + r.nextInt(c == 0 ? 1 : 6), 37)));
         }
-        reqs.add(new EncodedRequest(new int[]{Vocabulary.EOS}, randomTokens(r, 3, 37)));   // empty context
+        reqs.add(new EncodedRequest(new int[]{tok.specialTokens().eos()}, randomTokens(r, 3, 37)));   // empty context
         reqs.add(new EncodedRequest(randomTokens(r, 5, 37), randomTokens(r, 30, 37)));      // continuation longer than the window
         // Small batches force many forward calls.
         double[] got = new LoglikelihoodScorer(model, 37L * 50, 3).score(reqs, null);
@@ -138,10 +139,10 @@ class ScoringTest {
     void encodingMovesContextWhitespaceAndSplitsTheWholeEncoding() {
         RequestEncoder enc = new RequestEncoder(tok);
         EncodedRequest e = enc.encode(new Request("Question: Is the sky blue?\nAnswer:", " yes"));
-        int[] whole = tok.encode("Question: Is the sky blue?\nAnswer: yes", false, false);
-        int[] ctx = tok.encode("Question: Is the sky blue?\nAnswer:", false, false);
-        assertThat(whole[0]).isNotEqualTo(Vocabulary.BOS);
-        assertThat(e.context()).containsExactly(ctx).doesNotContain(Vocabulary.BOS);
+        int[] whole = tok.encode("Question: Is the sky blue?\nAnswer: yes");
+        int[] ctx = tok.encode("Question: Is the sky blue?\nAnswer:");
+        assertThat(whole[0]).isNotEqualTo(tok.specialTokens().bos());
+        assertThat(e.context()).containsExactly(ctx).doesNotContain(tok.specialTokens().bos());
         assertThat(e.continuation()).containsExactly(Arrays.copyOfRange(whole, ctx.length, whole.length));
         assertThat(tok.decodeString(e.continuation())).isEqualTo(" yes");
 
@@ -155,11 +156,11 @@ class ScoringTest {
     @Test
     void emptyContextIsEos() {
         EncodedRequest e = new RequestEncoder(tok).encode(new Request("", " the end"));
-        assertThat(e.context()).containsExactly(Vocabulary.EOS);
-        assertThat(e.continuation()).containsExactly(tok.encode(" the end", false, false));
+        assertThat(e.context()).containsExactly(tok.specialTokens().eos());
+        assertThat(e.continuation()).containsExactly(tok.encode(" the end"));
         EncodedRequest ws = new RequestEncoder(tok).encode(new Request("  ", "end"));
-        assertThat(ws.context()).containsExactly(Vocabulary.EOS);
-        assertThat(ws.continuation()).containsExactly(tok.encode("  end", false, false));
+        assertThat(ws.context()).containsExactly(tok.specialTokens().eos());
+        assertThat(ws.continuation()).containsExactly(tok.encode("  end"));
     }
 
     // ---- end to end on the fake model: evaluator agrees with the naive reference ----
@@ -177,8 +178,8 @@ class ScoringTest {
                 double[] ll = new double[doc.requests().size()];
                 for (int c = 0; c < ll.length; c++) {
                     Request q = doc.requests().get(c);
-                    int[] ctx = tok.encode(q.context(), false, false);
-                    int[] whole = tok.encode(q.context() + q.continuation(), false, false);
+                    int[] ctx = tok.encode(q.context());
+                    int[] whole = tok.encode(q.context() + q.continuation());
                     ll[c] = naiveLogLikelihood(model, ctx, Arrays.copyOfRange(whole, ctx.length, whole.length));
                 }
                 assertThat(scores.get(d).loglikelihoods()).as(t.id() + " doc " + d).containsExactly(ll, within(1e-6));

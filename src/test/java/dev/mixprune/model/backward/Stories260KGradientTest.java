@@ -1,11 +1,12 @@
 package dev.mixprune.model.backward;
 
+import dev.mixprune.tokenizer.SentencePieceTokenizer;
 import dev.mixprune.io.ModelLoader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.io.Llama2cBin;
-import dev.mixprune.io.Tokenizer;
+import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.model.LlamaWeights;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +62,7 @@ class Stories260KGradientTest {
     @Test
     void sampledCoordinatesOfEveryTensorTypeMatchFiniteDifferences() throws Exception {
         // 32 tokens of the valid text, tokenized here (protocol T) rather than taken from the fixture
-        Tokenizer tok = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), weights.config().vocabSize()));
+        Tokenizer tok = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), weights.config().vocabSize()));
         String text = Files.readString(SharedFiles.tinyStoriesValid());
         String firstDoc = text.split("\\n\\s*\\n", 2)[0].strip();
         int[] tokens = Arrays.copyOf(tok.encodeDocument(firstDoc), 32);

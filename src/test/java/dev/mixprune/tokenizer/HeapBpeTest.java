@@ -1,6 +1,7 @@
-package dev.mixprune.io;
+package dev.mixprune.tokenizer;
 
 import dev.mixprune.SharedFiles;
+import dev.mixprune.io.TokenizerBin;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -22,28 +23,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The O(n log n) encoder against the naive greedy rule (protocols.md T), id for id. */
 class HeapBpeTest {
     private static Vocabulary tok512;
-    private static Tokenizer tokenizer;
+    private static SentencePieceTokenizer tokenizer;
     private static List<String> vocabWords;
 
     @BeforeAll
     static void load() throws IOException {
         tok512 = TokenizerBin.read(SharedFiles.tok512(), 512);
-        tokenizer = new Tokenizer(tok512);
+        tokenizer = SentencePieceTokenizer.llama2c(tok512);
         vocabWords = new ArrayList<>();
         for (int i = 259; i < tok512.size(); i++) vocabWords.add(tok512.pieceString(i));
     }
 
     private static int[] naive(Vocabulary v, String text) {
-        return Tokenizer.NaiveBpe.encode(v, text).stream().mapToInt(Integer::intValue).toArray();
+        return SentencePieceTokenizer.NaiveBpe.encode(v, text).stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static int[] fast(Vocabulary v, String text) {
-        return new Tokenizer(v).encode(text, false, false);
+        return SentencePieceTokenizer.llama2c(v).encode(text);
     }
 
     @Property(tries = 3000, seed = "20261128")
     void matchesNaiveRuleOnMixedText(@ForAll("mixedText") String text) {
-        assertThat(tokenizer.encode(text, false, false)).as("text %s", escape(text)).containsExactly(naive(tok512, text).clone());
+        assertThat(tokenizer.encode(text)).as("text %s", escape(text)).containsExactly(naive(tok512, text).clone());
     }
 
     @Provide
@@ -70,7 +71,7 @@ class HeapBpeTest {
             String src = i % 2 == 0 ? stories : wiki;
             int from = rnd.nextInt(src.length() - 400);
             String text = src.substring(from, from + 1 + rnd.nextInt(400));
-            assertThat(tokenizer.encode(text, false, false)).as("snippet at %d", from).containsExactly(naive(tok512, text));
+            assertThat(tokenizer.encode(text)).as("snippet at %d", from).containsExactly(naive(tok512, text));
         }
     }
 
@@ -109,7 +110,7 @@ class HeapBpeTest {
             float[] s = new float[scores.size()];
             for (int i = 0; i < s.length; i++) s[i] = scores.get(i);
             Vocabulary vocab = new Vocabulary(pieces, s, 16);
-            Tokenizer t = new Tokenizer(vocab);
+            Tokenizer t = SentencePieceTokenizer.llama2c(vocab);
             for (int trial = 0; trial < 100; trial++) {
                 StringBuilder text = new StringBuilder();
                 int len = rnd.nextInt(40);
@@ -118,7 +119,7 @@ class HeapBpeTest {
                     else text.appendCodePoint(alphabet.codePointAt(alphabet.offsetByCodePoints(0, rnd.nextInt(alphabet.codePointCount(0, alphabet.length())))));
                 }
                 String str = text.toString();
-                assertThat(t.encode(str, false, false)).as("vocab %d text %s", v, escape(str)).containsExactly(naive(vocab, str));
+                assertThat(t.encode(str)).as("vocab %d text %s", v, escape(str)).containsExactly(naive(vocab, str));
             }
         }
     }
@@ -131,7 +132,7 @@ class HeapBpeTest {
             long[] init = new long[n + rnd.nextInt(3)];
             java.util.PriorityQueue<Long> ref = new java.util.PriorityQueue<>();
             for (int i = 0; i < n; i++) { init[i] = rnd.nextInt(50) - 25L * rnd.nextInt(3) * (1L << 40); ref.add(init[i]); }
-            Tokenizer.LongHeap heap = Tokenizer.LongHeap.heapify(init, n);
+            LongHeap heap = LongHeap.heapify(init, n);
             for (int step = 0; step < 1000 && !ref.isEmpty(); step++) {
                 if (rnd.nextInt(3) == 0) {
                     long v = rnd.nextLong() >> rnd.nextInt(64);
@@ -144,7 +145,7 @@ class HeapBpeTest {
             while (!ref.isEmpty()) assertThat(heap.pop()).isEqualTo(ref.poll());
             assertThat(heap.isEmpty()).isTrue();
         }
-        Tokenizer.PrimitiveMap map = new Tokenizer.PrimitiveMap(4);
+        PrimitiveMap map = new PrimitiveMap(4);
         java.util.Map<Long, Integer> refMap = new java.util.HashMap<>();
         for (int i = 0; i < 20000; i++) {
             long key = rnd.nextInt(5000) * (rnd.nextBoolean() ? 1L : (1L << 32));
@@ -157,12 +158,22 @@ class HeapBpeTest {
     }
 
     @Test
-    void encodeAddsBosAndEosAroundTheBody() {
-        int[] body = tokenizer.encode("Hello", false, false);
-        int[] both = tokenizer.encode("Hello", true, true);
-        assertThat(both).hasSize(body.length + 2).startsWith(Vocabulary.BOS).endsWith(Vocabulary.EOS);
-        assertThat(tokenizer.encodeDocument("")).containsExactly(Vocabulary.BOS);
-        assertThat(tokenizer.encode("", false, false)).isEmpty();
+    void documentsStartWithLlama2cBosAndGenerationStopsAtBosOrEos() {
+        int[] body = tokenizer.encode("Hello");
+        assertThat(tokenizer.encodeDocument("Hello")).hasSize(body.length + 1).startsWith(1).endsWith(body);
+        assertThat(tokenizer.encodeDocument("")).containsExactly(1);
+        assertThat(tokenizer.encode("")).isEmpty();
+        SpecialTokens s = tokenizer.specialTokens();
+        assertThat(s.bos()).isEqualTo(1);
+        assertThat(s.eos()).isEqualTo(2);
+        assertThat(s.unk()).isZero();
+        assertThat(s.endOfGeneration()).containsExactly(2);
+        assertThat(s.stopsGeneration(1)).isTrue();
+        assertThat(s.stopsGeneration(2)).isTrue();
+        assertThat(s.stopsGeneration(3)).isFalse();
+        // Control tokens print nothing; the space after BOS is dropped (run.c).
+        assertThat(tokenizer.decodeString(tokenizer.encodeDocument("Hello"))).isEqualTo("Hello");
+        assertThat(tokenizer.decodeString(new int[]{2})).isEmpty();
     }
 
     /** Loose complexity guard (an O(n^2) encoder takes minutes here); the time is printed, not asserted tightly. */

@@ -1,8 +1,9 @@
-package dev.mixprune.io;
+package dev.mixprune.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.io.TokenizerBin;
 import org.junit.jupiter.api.Test;
 
 import java.util.stream.StreamSupport;
@@ -12,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TokenizerFixtureTest {
     @Test
     void naiveEncoderMatchesGoldenIds() throws Exception {
-        Tokenizer t = new Tokenizer(TokenizerBin.read(SharedFiles.tok512(), 512));
+        Tokenizer t = SentencePieceTokenizer.llama2c(TokenizerBin.read(SharedFiles.tok512(), 512));
         JsonNode root = new ObjectMapper().readTree(SharedFiles.fixtures().resolve("tokenize.json").toFile());
         int n = 0;
         for (JsonNode c : root.get("cases")) {

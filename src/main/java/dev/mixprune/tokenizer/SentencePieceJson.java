@@ -1,11 +1,8 @@
-package dev.mixprune.io;
+package dev.mixprune.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.BadInputException;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,27 +19,15 @@ import java.util.Map;
  * concatenation has the highest score; giving each piece the score {@code -rank} of the first
  * merge that produces it makes that rule apply merges in rank order, which is how HF's BPE runs.
  * Pieces that no merge produces get {@code -infinity}, so the rule never forms them by merging
- * (single code points are still looked up directly). Byte-level (GPT-2 style) tokenizers are
- * rejected: they are not this project's tokenizer.
+ * (single code points are still looked up directly). Byte-level (GPT-2 style) tokenizer.json files
+ * go to {@link ByteLevelJson} instead ({@link HfTokenizerJson} decides).
  */
-public final class TokenizerJson {
-    private TokenizerJson() {}
+final class SentencePieceJson {
+    private SentencePieceJson() {}
 
-    public static Vocabulary read(Path file, int modelVocab) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (JsonProcessingException e) {
-            throw BadInputException.in(file, "invalid JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) throw BadInputException.in(file, "expected a JSON object");
+    /** The vocabulary of a SentencePiece-style tokenizer.json whose {@code model.type} is BPE (checked by the caller). */
+    static Vocabulary vocabulary(Path file, JsonNode root) {
         JsonNode model = root.path("model");
-        if (!"BPE".equals(model.path("type").asText())) {
-            throw BadInputException.in(file, "field model.type: expected \"BPE\", found " + model.path("type") + " (only SentencePiece-style BPE is supported)");
-        }
-        if (root.path("pre_tokenizer").toString().contains("ByteLevel") || root.path("decoder").toString().contains("ByteLevel")) {
-            throw BadInputException.in(file, "byte-level BPE (GPT-2 / LLaMA-3 style) is not supported; expected SentencePiece-style pieces with \u2581");
-        }
         JsonNode vocab = model.path("vocab");
         if (!vocab.isObject()) throw BadInputException.in(file, "field model.vocab: expected an object {piece: id}");
         Map<Integer, String> byId = new HashMap<>();
@@ -56,9 +41,6 @@ public final class TokenizerJson {
             special.put(id, a.path("special").asBoolean(false));
         }
         int n = byId.size();
-        if (n != modelVocab) {
-            throw BadInputException.in(file, "tokenizer has " + n + " pieces but the model's vocabulary has " + modelVocab + " (tokenizer/model vocabulary mismatch)");
-        }
         List<String> pieces = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             String p = byId.get(i);

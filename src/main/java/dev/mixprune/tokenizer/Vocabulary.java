@@ -1,4 +1,4 @@
-package dev.mixprune.io;
+package dev.mixprune.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * A SentencePiece-BPE vocabulary as llama2.c stores it: piece bytes (with "\u2581" already turned
- * into a plain space) and merge scores. Ids 0, 1, 2 are unk, BOS, EOS; 3..258 the byte pieces.
+ * into a plain space) and merge scores. In llama2.c vocabularies ids 0, 1, 2 are unk, BOS, EOS and
+ * 3..258 the byte pieces.
  *
  * <p>Each piece also has a SentencePiece token type (1 normal, 2 unknown, 3 control, 4 user
  * defined, 5 unused, 6 byte), which GGUF and tokenizer.model store and llama2.c does not; when
@@ -20,9 +21,11 @@ import java.util.Map;
  * tokenizer.bin, tokenizer.model and GGUF vocabularies convert into each other losslessly.
  */
 public final class Vocabulary {
-    public static final int UNK = 0;
-    public static final int BOS = 1;
-    public static final int EOS = 2;
+    /**
+     * Ids whose pieces llama2.c's tokenizer.py exports as "\n&lt;s&gt;\n" / "\n&lt;/s&gt;\n" (SentencePiece's
+     * defaults). Only the spelling conversion uses them; a tokenizer's BOS/EOS are its {@link SpecialTokens}.
+     */
+    static final int LLAMA2C_UNK = 0, LLAMA2C_BOS = 1, LLAMA2C_EOS = 2;
 
     /** SentencePiece ModelProto.SentencePiece.Type values. */
     public static final int TYPE_NORMAL = 1, TYPE_UNKNOWN = 2, TYPE_CONTROL = 3, TYPE_USER_DEFINED = 4, TYPE_UNUSED = 5, TYPE_BYTE = 6;
@@ -65,7 +68,7 @@ public final class Vocabulary {
         int maxLen = 0;
         for (int i = 0; i < spPieces.size(); i++) {
             String s = spPieces.get(i);
-            if (i == BOS || i == EOS) s = "\n" + s + "\n";
+            if (i == LLAMA2C_BOS || i == LLAMA2C_EOS) s = "\n" + s + "\n";
             byte[] b = s.replace(SP_SPACE, " ").getBytes(StandardCharsets.UTF_8);
             maxLen = Math.max(maxLen, b.length);
             p.add(b);
@@ -76,19 +79,20 @@ public final class Vocabulary {
     /** The SentencePiece form of a piece: the inverse of {@link #fromSentencePiece}. */
     public String sentencePiece(int id) {
         String s = pieceString(id);
-        if ((id == BOS || id == EOS) && s.length() >= 2 && s.startsWith("\n") && s.endsWith("\n")) s = s.substring(1, s.length() - 1);
+        if ((id == LLAMA2C_BOS || id == LLAMA2C_EOS) && s.length() >= 2 && s.startsWith("\n") && s.endsWith("\n")) s = s.substring(1, s.length() - 1);
         return s.replace(" ", SP_SPACE);
     }
 
     /** Type of a piece whose file did not record one: unk, BOS/EOS control, {@code <0xHH>} byte, else normal. */
     public static int defaultType(int id, byte[] piece) {
-        if (id == UNK) return TYPE_UNKNOWN;
-        if (id == BOS || id == EOS) return TYPE_CONTROL;
+        if (id == LLAMA2C_UNK) return TYPE_UNKNOWN;
+        if (id == LLAMA2C_BOS || id == LLAMA2C_EOS) return TYPE_CONTROL;
         if (isBytePiece(piece)) return TYPE_BYTE;
         return TYPE_NORMAL;
     }
 
-    static boolean isBytePiece(byte[] p) {
+    /** Whether a piece is a SentencePiece byte-fallback piece {@code <0xHH>}. */
+    public static boolean isBytePiece(byte[] p) {
         return p.length == 6 && p[0] == '<' && p[1] == '0' && p[2] == 'x' && p[5] == '>'
                 && Character.digit(p[3], 16) >= 0 && Character.digit(p[4], 16) >= 0;
     }
