@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -156,7 +157,7 @@ public final class Coordinator implements AutoCloseable {
 
     /** Evaluations per worker so far, in address order (tests, progress). */
     public synchronized Map<String, Long> evaluationsByAddress() {
-        Map<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Long> out = new TreeMap<>();
         for (MemberStats s : stats.values()) out.merge(s.address, s.evaluations, Long::sum);
         return out;
     }

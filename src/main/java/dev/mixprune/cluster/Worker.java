@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -52,7 +53,7 @@ public final class Worker implements AutoCloseable {
     private HazelcastInstance hz;
     /** Runs before each evaluation (tests: stop the member while a candidate is in flight). */
     volatile Runnable beforeEvaluation = () -> { };
-    private final java.util.concurrent.atomic.AtomicLong evaluations = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong evaluations = new AtomicLong();
 
     /** A prepared session: the checked model; for a search also the rebuilt fitness and its files (null otherwise). */
     private record Session(String id, UUID coordinator, BlockSource source, KlFitness fitness, WorkDir work) {}

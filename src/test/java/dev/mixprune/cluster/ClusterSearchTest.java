@@ -135,7 +135,7 @@ class ClusterSearchTest {
         long a0 = a.evaluations(), b0 = b.evaluations();
         b.beforeEvaluation = () -> {
             try {
-                Thread.sleep(150); // b is several times slower than a on this tiny model
+                Thread.sleep(300); // b is several times slower than a on this tiny model, also on a loaded machine
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -145,7 +145,9 @@ class ClusterSearchTest {
         } finally {
             b.beforeEvaluation = () -> { };
         }
-        assertThat(a.evaluations() - a0).isGreaterThan(2 * (b.evaluations() - b0));
+        // Each stage starts with one running and one waiting candidate per worker (6 or 3 candidates
+        // here), so b gets at least one or two of every stage whatever its speed: "more" is what holds.
+        assertThat(a.evaluations() - a0).isGreaterThan(b.evaluations() - b0);
         assertThat(b.evaluations() - b0).isPositive();
     }
 
