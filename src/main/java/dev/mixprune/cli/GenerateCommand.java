@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.io.LoadedModel;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.tokenizer.Tokenizer;
@@ -44,8 +45,9 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
-        if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
-        if (!(topP >= 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in [0, 1], got " + topP);
+        UsageException.require(steps >= 0, "-n", "0 (the context length) or more", steps);
+        UsageException.require(temperature >= 0, "--temperature", "a value >= 0", temperature);
+        UsageException.require(topP >= 0 && topP <= 1, "--top-p", "a value in [0, 1]", topP);
         LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());

@@ -1,5 +1,7 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.UsageException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
@@ -58,7 +60,7 @@ public final class PplCommand implements Callable<Integer> {
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
-        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+        UsageException.require(T >= 2 && T <= w.config().seqLen(), "--seqlen", "2.." + w.config().seqLen() + " (the model's context length)", T);
         ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
         long t0 = System.nanoTime();
         int[] ids;
@@ -71,11 +73,16 @@ public final class PplCommand implements Callable<Integer> {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
         }
         if (limit != null) {
-            if (limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+            UsageException.require(limit >= 1, "--limit", "at least 1", limit);
             // Windows are cut from the start of the stream, so a prefix of limit*T tokens gives exactly the first windows.
             if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
         }
-        if (dumpWindows != null) writeWindows(dumpWindows, Perplexity.windows(ids, T), T);
+        if (dumpWindows != null) {
+            try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), text), false)) {
+                writeWindows(outs.file(dumpWindows, OutputSet.Existing.REPLACE, "--dump-windows"), Perplexity.windows(ids, T), T);
+                outs.commit();
+            }
+        }
         PerplexityResult r;
         try (Progress p = progress.start("ppl " + text.getFileName(), ids.length / T, "windows")) {
             r = Perplexity.compute(w, ids, T, p::step);

@@ -1,10 +1,12 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
@@ -19,6 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -28,9 +31,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code mixprune run}: the main job, with defaults for stories260K at 75%. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run",
         description = "The main job: Fisher sensitivities, uniform / OWL / MSP allocations, pruning under each plan, "
-                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75% unstructured.")
+                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75%% unstructured.")
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = "model (default: stories260K.bin under the shared folder)") Path model;
@@ -59,27 +62,31 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
+    @Option(names = "--force", description = "replace a non-empty --out directory (its files are deleted); inputs are never replaced") boolean force;
     @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Override public Integer call() throws Exception {
-        PruneMethod m;
-        try {
-            m = PruneMethod.parse(method);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--method: " + e.getMessage());
-        }
+        PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         for (String a : allocations) {
             if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
             }
         }
+        UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
+        UsageException.fromOption("--pattern", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
+        Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
+        var taskList = UsageException.fromOption("--tasks", () -> EvalCommand.parseTasks(tasks));
         Path modelPath = model != null ? model : SharedFiles.require(SharedFiles.stories260KBin());
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         SearchConfig d = SearchConfig.defaults(seed);
-        SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+        SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
+                d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
 
         List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
@@ -88,18 +95,29 @@ public final class RunCommand implements Callable<Integer> {
             // called directly in tests
         }
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
-        LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
-        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
-                calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
-        cluster.check(modelPath);
+        cluster.check(modelPath); // cluster options before any work
+        // The run directory is written under a temporary name beside its target and moved into place
+        // when everything is in it (report included): a run that fails or is killed leaves none.
+        List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(modelPath, tokenizer), calibPath, evalPath, fisher));
+        if (!taskList.isEmpty()) inputs.addAll(CommandFiles.model(SharedFiles.resolve("data/tasks"), null));
         MspRun.Outcome o;
-        try (dev.mixprune.cluster.Coordinator co = cluster.join(log::println)) {
-            o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log, co);
+        try (OutputSet outs = OutputSet.begin(inputs, force)) {
+            Path staged = outs.directory(dir, "--out");
+            try {
+                LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
+                MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
+                        calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
+                        taskList, docLimit, SharedFiles.resolve("data/tasks"));
+                try (Coordinator co = cluster.join(log::println)) {
+                    o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log, co);
+                }
+                Files.writeString(staged.resolve("report.html"),
+                        HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
         }
-
-        Path report = dir.resolve("report.html");
-        dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));
 
         PrintStream so = System.out;
         if (json) {

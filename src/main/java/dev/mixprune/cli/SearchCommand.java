@@ -1,7 +1,10 @@
 package dev.mixprune.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Budget;
+import dev.mixprune.allocate.CandidateEvaluator;
 import dev.mixprune.allocate.FisherTraces;
 import dev.mixprune.allocate.FitnessWindows;
 import dev.mixprune.allocate.Granularity;
@@ -17,6 +20,7 @@ import dev.mixprune.allocate.SearchTrace;
 import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.run.SearchProgress;
 import dev.mixprune.resources.ResourcePlan;
@@ -70,6 +74,7 @@ public final class SearchCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Option(names = "--force", description = "replace an existing search-trace.json beside --out (without --trace); inputs are never replaced") boolean force;
     @Mixin ClusterOptions cluster = new ClusterOptions();
 
     PrintStream err = System.err;
@@ -77,24 +82,27 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (quiet) err = new PrintStream(java.io.OutputStream.nullOutputStream());
-        dev.mixprune.prune.PruneMethod m = dev.mixprune.prune.PruneMethod.parse(method);
+        dev.mixprune.prune.PruneMethod m = UsageException.fromOption("--method", () -> dev.mixprune.prune.PruneMethod.parse(method));
         MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
             case "fisher" -> MspSearch.Init.FISHER;
             case "random" -> MspSearch.Init.RANDOM;
-            default -> throw new IllegalArgumentException("--init must be fisher or random, got '" + init + "'");
+            default -> throw UsageException.option("--init", "expected fisher or random, got '" + init + "'");
         };
         KlFitness.Kind fk = switch (fitnessKind.toLowerCase(Locale.ROOT)) {
             case "kl" -> KlFitness.Kind.KL;
             case "ppl" -> KlFitness.Kind.PPL;
-            default -> throw new IllegalArgumentException("--fitness must be kl or ppl, got '" + fitnessKind + "'");
+            default -> throw UsageException.option("--fitness", "expected kl or ppl, got '" + fitnessKind + "'");
         };
-        Levels levels = Levels.parse(pattern, step);
-        if (levelWindow != null) levels = levels.window(sparsity, levelWindow);
-        Granularity gran = Granularity.parse(granularity);
-        SearchConfig cfg = new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed);
-        if (klTopK < 0) throw new IllegalArgumentException("--kl-topk must be >= 0 (0 = exact KL), got " + klTopK);
-        if (nsamples < 1 || fitnessWindows < 1) throw new IllegalArgumentException("--nsamples and --fitness-windows must be >= 1");
-        Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
+        UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        UsageException.require(klTopK >= 0, "--kl-topk", "0 (exact KL) or more", klTopK);
+        Levels parsed = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
+        Levels levels = levelWindow == null ? parsed : UsageException.fromOption("--level-window", () -> parsed.window(sparsity, levelWindow));
+        Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
+        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed));
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
         cluster.check(model); // option errors before anything starts
@@ -107,37 +115,53 @@ public final class SearchCommand implements Callable<Integer> {
                        SearchConfig cfg, Long maxBytes, Path scratch) throws Exception {
         // Fail fast on an impossible budget or a foreign Fisher file, before any forward pass.
         SearchSpace space = new SearchSpace(src.config(), levels, gran);
-        Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity));
+        UsageException.fromOption("--sparsity", () -> Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity)));
         var traces = fisher != null ? FisherTraces.read(fisher, src.config()) : null;
         int len = seqlen != null ? seqlen : src.config().seqLen();
-        if (len < 2 || len > src.config().seqLen()) {
-            throw new dev.mixprune.BadInputException("--seqlen: expected 2.." + src.config().seqLen() + " (the model's context length), got " + len);
-        }
+        UsageException.require(len <= src.config().seqLen(), "--seqlen", "at most the model's context length " + src.config().seqLen(), len);
         Path calibFile = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
-        long t0 = System.nanoTime();
-        int[] stream = FitnessWindows.tokenize(calibFile, src.requireTokenizer());
-        List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
-        List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
-        err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
-                calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
-        MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
-                fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
-                .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
         Path cp = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
         Path tr = trace != null ? trace : out.resolveSibling("search-trace.json");
-
-        long ts = System.nanoTime();
-        MspSearch.Outcome o;
-        com.fasterxml.jackson.databind.node.ObjectNode clusterBlock = null;
-        try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(quiet, err), "");
-             Coordinator co = cluster.join(progress::log)) {
-            o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log,
-                    co == null ? dev.mixprune.allocate.CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
-            if (co != null) clusterBlock = co.traceBlock();
+        // The plan and the trace appear together or not at all; the checkpoint is rewritten in place
+        // during the run (it must survive a kill for --resume) and only checked here.
+        try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile, fisher), force)) {
+            Path stagedPlan = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            Path stagedTrace = trace != null ? outs.file(tr, OutputSet.Existing.REPLACE, "--trace")
+                    : outs.file(tr, OutputSet.Existing.REFUSE, "search-trace.json beside --out (see --trace)");
+            outs.workingFile(cp, "--checkpoint");
+            long t0 = System.nanoTime();
+            int[] stream = FitnessWindows.tokenize(calibFile, src.requireTokenizer());
+            List<int[]> stats = FitnessWindows.sample(stream, nsamples, len, seed);
+            List<int[]> fit = FitnessWindows.sample(stream, fitnessWindows, len, ~seed);
+            err.printf(Locale.ROOT, "calibration: %s, %,d tokens (%.1f s); %d statistic windows, %d fitness windows of %d%n",
+                    calibFile, stream.length, (System.nanoTime() - t0) / 1e9, nsamples, fitnessWindows, len);
+            MspSearch.Settings s = new MspSearch.Settings(m, sparsity, levels, gran, in, traces, InitialPopulation.DEFAULT_STRENGTHS,
+                    fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
+                    .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
+            MspSearch.Outcome o;
+            ObjectNode clusterBlock = null;
+            long ts = System.nanoTime();
+            try {
+                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(quiet, err), "");
+                     Coordinator co = cluster.join(progress::log)) {
+                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log,
+                            co == null ? CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
+                    if (co != null) clusterBlock = co.traceBlock();
+                }
+                o.plan().save(stagedPlan);
+                SearchTrace.save(o.result().trace(), clusterBlock, stagedTrace);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            printSummary(o, (System.nanoTime() - ts) / 1e9, fk, levels, gran, cp, tr, clusterBlock);
         }
-        double secs = (System.nanoTime() - ts) / 1e9;
-        o.plan().save(out);
-        SearchTrace.save(o.result().trace(), clusterBlock, tr);
+        return 0;
+    }
+
+    /** The summary on stdout; with a cluster, the workers' share instead of the local time split. */
+    private void printSummary(MspSearch.Outcome o, double secs, KlFitness.Kind fk, Levels levels, Granularity gran, Path cp, Path tr,
+                              ObjectNode clusterBlock) {
 
         var t = o.timings();
         stdout.printf(Locale.ROOT, "plan      %s (allocation msp, %s, %s granularity)%n", out, levels.name(), gran.name().toLowerCase(Locale.ROOT));
@@ -162,12 +186,11 @@ public final class SearchCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "worker    %s: %d evaluations, %.1f s%s%n", mem.get("address").asText(), mem.get("evaluations").asLong(),
                         mem.get("seconds").asDouble(), mem.has("note") ? " (" + mem.get("note").asText() + ")" : "");
             }
-            return 0;
+            return;
         }
         double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
         stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
-        return 0;
     }
 
     /** Evaluations the checkpoint already counted when this run resumed. */

@@ -1,6 +1,8 @@
 package dev.mixprune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
 import dev.mixprune.allocate.StreamingFisher;
@@ -12,6 +14,7 @@ import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -37,7 +40,6 @@ import java.util.concurrent.Callable;
 @Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
 public final class SensitivityCommand implements Callable<Integer> {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
     @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
     @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
@@ -65,75 +67,85 @@ public final class SensitivityCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
-        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
-        if (cluster.enabled() && reference) throw new IllegalArgumentException("--cluster: the double --reference runs in this process only");
+        UsageException.require(samples >= 1, "--samples", "at least 1", samples);
+        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        if (cluster.enabled() && reference) throw UsageException.option("--cluster", "the double --reference runs in this process only");
         cluster.check(model);
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             LlamaConfig c = src.config();
             int T = seqlen == null ? c.seqLen() : seqlen;
-            if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+            UsageException.require(T <= c.seqLen(), "--seqlen", "at most the model's context length " + c.seqLen(), T);
             Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
 
-            long t0 = System.nanoTime();
-            CalibrationWindows w = selectWindows(src.requireTokenizer(), calibFile, T);
-            long t1 = System.nanoTime();
-            String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
-            FisherReport r;
-            int nThreads;
-            com.fasterxml.jackson.databind.JsonNode workers = null;
-            if (reference) {
-                nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
-                var weights = ModelLoader.load(model, tokenizer).weights();
-                try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
-                    r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
-                }
-            } else {
-                Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
-                StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
-                nThreads = threads == null ? o.threads() : threads;
-                Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
-                o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
-                StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
-                ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
-                if (!quiet) {
-                    stderr.println("sensitivity: " + describe(plan, c));
-                    rp.print(stderr);
-                }
-                rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
-                o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
-                if (!cluster.enabled()) {
-                    try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
-                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+            // The report is staged and moved into place only when complete; it may not replace an input.
+            try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile), false)) {
+                Path staged = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+                long t0 = System.nanoTime();
+                CalibrationWindows w = selectWindows(src.requireTokenizer(), calibFile, T);
+                long t1 = System.nanoTime();
+                String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
+                FisherReport r;
+                int nThreads;
+                JsonNode workers = null;
+                if (reference) {
+                    nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
+                    var weights = ModelLoader.load(model, tokenizer).weights();
+                    try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
+                        r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
                     }
                 } else {
-                    // The windows' gradients on the cluster's workers; reduced here in window order (the same report).
-                    try (Coordinator co = cluster.join(stderr::println);
-                         dev.mixprune.progress.Progress pb = progress().start("fisher (cluster)", w.nsamples(), "windows")) {
-                        long[] last = {0};
-                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> {
-                            pb.step(done - last[0]);
-                            last[0] = done;
-                        }, new ClusterFisher(co, model));
-                        workers = co.traceBlock();
+                    Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
+                    StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
+                    nThreads = threads == null ? o.threads() : threads;
+                    Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
+                    o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
+                    StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
+                    ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
+                    if (!quiet) {
+                        stderr.println("sensitivity: " + describe(plan, c));
+                        rp.print(stderr);
+                    }
+                    rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
+                    o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
+                    if (!cluster.enabled()) {
+                        try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
+                            r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                        }
+                    } else {
+                        // The windows' gradients on the cluster's workers; reduced here in window order (the same report).
+                        try (Coordinator co = cluster.join(stderr::println);
+                             dev.mixprune.progress.Progress pb = progress().start("fisher (cluster)", w.nsamples(), "windows")) {
+                            long[] last = {0};
+                            r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> {
+                                pb.step(done - last[0]);
+                                last[0] = done;
+                            }, new ClusterFisher(co, model));
+                            workers = co.traceBlock();
+                        }
                     }
                 }
-            }
-            long t2 = System.nanoTime();
-            r.save(out);
-            if (json) {
-                stdout.println(r.toJsonString());
-            } else {
-                printTables(r, stdout);
-                stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
-                        r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
-                stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : workers != null ? "float32, on the cluster" : "float32, streamed",
-                        nThreads, out);
-                if (workers != null) {
-                    for (var m : workers.get("members")) {
-                        stdout.printf(Locale.ROOT, "worker %s: %d windows, %.1f s%s%n", m.get("address").asText(), m.path("fisher_windows").asLong(),
-                                m.get("seconds").asDouble(), m.has("note") ? " (" + m.get("note").asText() + ")" : "");
+                long t2 = System.nanoTime();
+                try {
+                    r.save(staged);
+                } catch (java.io.IOException e) {
+                    throw outs.named(e);
+                }
+                outs.commit();
+                if (json) {
+                    stdout.println(r.toJsonString());
+                } else {
+                    printTables(r, stdout);
+                    stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
+                            r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
+                    stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
+                            (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : workers != null ? "float32, on the cluster" : "float32, streamed",
+                            nThreads, out);
+                    if (workers != null) {
+                        for (var m : workers.get("members")) {
+                            stdout.printf(Locale.ROOT, "worker %s: %d windows, %.1f s%s%n", m.get("address").asText(), m.path("fisher_windows").asLong(),
+                                    m.get("seconds").asDouble(), m.has("note") ? " (" + m.get("note").asText() + ")" : "");
+                        }
                     }
                 }
             }
