@@ -1,10 +1,12 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.cluster.ClusterSettings;
 import dev.mixprune.cluster.Coordinator;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -35,11 +37,11 @@ public final class ClusterOptions {
     ClusterSettings settings() {
         if (name == null) {
             if (members != null || bind != null || port != null || modelsRoot != null || waitSeconds != null) {
-                throw new IllegalArgumentException("--members, --bind, --cluster-port, --models-root and --wait-workers need --cluster NAME");
+                throw new UsageException("--members, --bind, --cluster-port, --models-root and --wait-workers need --cluster NAME");
             }
             return null;
         }
-        return ClusterSettings.parse(name, members, bind, port, modelsRoot, waitSeconds);
+        return UsageException.fromOptions(() -> ClusterSettings.parse(name, members, bind, port, modelsRoot, waitSeconds));
     }
 
     /**
@@ -48,7 +50,7 @@ public final class ClusterOptions {
      */
     ClusterSettings check(Path model) throws IOException {
         ClusterSettings s = settings();
-        if (s != null) s.roots().refer(model);
+        if (s != null && Files.exists(model)) s.roots().refer(model); // a missing model is the command's own error (exit 3)
         return s;
     }
 

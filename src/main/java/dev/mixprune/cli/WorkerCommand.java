@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.UsageException;
 import dev.mixprune.cluster.ClusterSettings;
 import dev.mixprune.cluster.Worker;
 import dev.mixprune.tensor.ThreadTeam;
@@ -38,9 +39,10 @@ public final class WorkerCommand implements Callable<Integer> {
     PrintStream err = System.err;
 
     @Override public Integer call() throws Exception {
-        ClusterSettings s = ClusterSettings.parse(cluster, members, bind, port, modelsRoot, null);
+        UsageException.require(port >= 1 && port <= 65535, "--port", "a port in 1..65535", port);
+        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
+        ClusterSettings s = UsageException.fromOptions(() -> ClusterSettings.parse(cluster, members, bind, port, modelsRoot, null));
         int team = ThreadTeam.shared().size();
-        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads: expected >= 1, got " + threads);
         if (threads != null && threads != team) {
             err.println("worker: warning: the kernels use " + team + " threads, not --threads " + threads
                     + " (the launcher passes -Dmixprune.threads; set it when starting the JVM yourself)");

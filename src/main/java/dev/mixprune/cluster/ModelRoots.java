@@ -2,6 +2,7 @@ package dev.mixprune.cluster;
 
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ public record ModelRoots(List<Path> roots) {
                 return String.join("/", parts);
             }
         }
-        throw new IllegalArgumentException("--model " + model + " is not under a models root " + roots
+        throw new UsageException("--model " + model + " is not under a models root " + roots
                 + ": workers open models only by a path relative to their --models-root; pass --models-root DIR (a directory holding the model) "
                 + "here and start the workers with a --models-root holding the same file at the same relative path");
     }

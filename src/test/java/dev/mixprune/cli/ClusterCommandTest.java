@@ -20,12 +20,11 @@ class ClusterCommandTest {
     record Run(int code, String out, String err) {}
 
     static Run run(Object command, String... args) {
-        CommandLine cl = new CommandLine(command);
-        cl.setExecutionExceptionHandler(new ErrorHandler());
+        CommandLine cl = Main.commandLine(command);
         StringWriter out = new StringWriter(), err = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
+        int code = Main.execute(cl, args);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -70,6 +69,12 @@ class ClusterCommandTest {
         assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
         assertThat(r.err()).contains("--models-root").contains("not under");
 
+        String[] missingModel = tinySearch(dir, "--cluster", "x", "--members", "127.0.0.1:5701");
+        missingModel[1] = dir.resolve("no-such-model.bin").toString();
+        r = run(new SearchCommand(), missingModel);
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.err()).contains("no-such-model.bin");
+
         assertThat(Set.copyOf(Hazelcast.getAllHazelcastInstances())).isEqualTo(before);
         assertThat(dir.resolve("p.json")).doesNotExist();
     }
@@ -82,5 +87,11 @@ class ClusterCommandTest {
         r = run(new WorkerCommand(), "--cluster", "x", "--port", "5701", "--members", "127.0.0.1:5701", "--bind", "example.org");
         assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
         assertThat(r.err()).contains("--bind");
+        r = run(new WorkerCommand(), "--cluster", "x", "--port", "0", "--members", "127.0.0.1:5701");
+        assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(r.err()).contains("--port");
+        r = run(new WorkerCommand(), "--cluster", "x", "--port", "5701", "--members", "127.0.0.1:5701", "--threads", "0");
+        assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(r.err()).contains("--threads");
     }
 }
