@@ -5,9 +5,9 @@ import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.cluster.Coordinator;
-import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
-import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.report.HtmlReport;
@@ -43,8 +43,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M) (default ${DEFAULT-VALUE})") String pattern;
     @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
-    @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
-            description = "allocations to compare: uniform, owl, fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
+    @Option(names = "--allocations", defaultValue = "uniform,owl-reference,owl,msp", split = ",",
+            description = "allocations to compare: uniform, owl-reference, owl (budget-matched), fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
     @Option(names = "--calib", description = "calibration text (default: data/tinystories/calib.txt under the shared folder)") Path calib;
     @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
@@ -53,7 +53,18 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
+    @Option(names = "--stage-tokens", split = ",", description = "search: tokens per selection stage (default 256,1024,4096)") int[] stageTokens;
+    @Option(names = "--stage-survivors", split = ",", description = "search: survivors of every stage but the last (default 6,2)") int[] stageSurvivors;
+    @Option(names = "--seqlen", description = "calibration, Fisher and fitness window length (default: the model's context length)") Integer seqlen;
+    @Option(names = "--eval-windows", defaultValue = "0",
+            description = "score only the first N evaluation windows (0 = the whole text, protocol P; default ${DEFAULT-VALUE})") int evalWindows;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 8g (chunk and batch sizes are chosen under it, or the run refuses)")
+    String maxMemory;
+    @Option(names = "--work-dir", description = "where scratch files go (search level cuts or database, Fisher checkpoints; default: the run directory)")
+    Path workDir;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--search-seed", description = "seed of the MSP search's evolution alone (default: --seed); the calibration "
+            + "windows, Fisher traces and fitness windows still follow --seed, so search seeds can be compared on one calibration") Long searchSeed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
@@ -68,8 +79,8 @@ public final class RunCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         for (String a : allocations) {
-            if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+            if (!dev.mixprune.run.Plans.ALLOCATIONS.contains(a)) {
+                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, owl-reference, fisher or msp");
             }
         }
         UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
@@ -84,9 +95,14 @@ public final class RunCommand implements Callable<Integer> {
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        SearchConfig d = SearchConfig.defaults(seed);
-        SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
+        long evolutionSeed = searchSeed != null ? searchSeed : seed;
+        SearchConfig d = SearchConfig.defaults(evolutionSeed);
+        int[] tokens = stageTokens != null ? stageTokens : d.stageTokens();
+        SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, d.parents(), tokens,
+                stageSurvivors != null ? stageSurvivors : SearchCommand.defaultSurvivors(tokens.length), d.crossoverRate(), d.tournament(), d.maxFlips(), evolutionSeed));
+        UsageException.require(evalWindows >= 0, "--eval-windows", "0 (the whole text) or more", evalWindows);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory));
 
         List<String> command = new ArrayList<>(List.of("mixprune"));
         try {
@@ -103,13 +119,12 @@ public final class RunCommand implements Callable<Integer> {
         MspRun.Outcome o;
         try (OutputSet outs = OutputSet.begin(inputs, force)) {
             Path staged = outs.directory(dir, "--out");
-            try {
-                LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
+            try (BlockSource source = MappedBlockSource.open(modelPath, tokenizer)) {
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
-                        taskList, docLimit, SharedFiles.resolve("data/tasks"));
+                        taskList, docLimit, SharedFiles.resolve("data/tasks"), seqlen, evalWindows, maxBytes, workDir);
                 try (Coordinator co = cluster.join(log::println)) {
-                    o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log, co);
+                    o = MspRun.run(source, s, ProgressFactory.forCli(quiet), log, co);
                 }
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
@@ -126,9 +141,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         so.printf(Locale.ROOT, "MSP run: %s, %s, target %.2f %s, %s granularity%n", modelPath.getFileName(), m.cliName(), sparsity, pattern,
                 granularity);
-        so.printf(Locale.ROOT, "%-10s %10s %12s%n", "allocation", "sparsity", "perplexity");
-        so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
-        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
+        so.printf(Locale.ROOT, "%-13s %10s %12s%n", "allocation", "sparsity", "perplexity");
+        so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
+        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
         so.printf("perplexity on %s (%d windows x %d tokens)%n", evalPath, o.dense().windows(), o.dense().seqLen());
         so.printf("wrote %s: manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
                 String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),

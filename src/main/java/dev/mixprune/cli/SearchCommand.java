@@ -51,7 +51,9 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--population", defaultValue = "24", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--parents", defaultValue = "2", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
     @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage") int[] stageTokens;
-    @Option(names = "--stage-survivors", defaultValue = "6,2", split = ",", description = "survivors of every stage but the last") int[] stageSurvivors;
+    @Option(names = "--stage-survivors", split = ",",
+            description = "survivors of every stage but the last (default 6,2 for three stages; with other --stage-tokens the first of 6,2 then 2s)")
+    int[] stageSurvivors;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--calib", description = "calibration text (default: shared tinystories calib.txt)") Path calib;
     @Option(names = "--nsamples", defaultValue = "64", description = "windows for the Wanda/OWL statistics") int nsamples;
@@ -101,7 +103,8 @@ public final class SearchCommand implements Callable<Integer> {
         Levels parsed = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
         Levels levels = levelWindow == null ? parsed : UsageException.fromOption("--level-window", () -> parsed.window(sparsity, levelWindow));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
-        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, stageSurvivors, 0.5, 2, 3, seed));
+        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens,
+                stageSurvivors != null ? stageSurvivors : defaultSurvivors(stageTokens.length), 0.5, 2, 3, seed));
         Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
@@ -172,10 +175,10 @@ public final class SearchCommand implements Callable<Integer> {
         double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
         long evals = o.result().evaluations() - (o.result().resumedFrom() >= 0 ? resumedEvaluations(o) : 0);
         if (clusterBlock == null) {
-            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
                     secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
         } else {
-            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits, workers ready %.1f s), %,d evaluations this run on the cluster, %.2f candidates/s%n",
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets, workers ready %.1f s), %,d evaluations this run on the cluster, %.2f candidates/s%n",
                     secs, o.setupNanos() / 1e9, evals, evals / searchSecs);
         }
         ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
@@ -197,6 +200,13 @@ public final class SearchCommand implements Callable<Integer> {
     private static long resumedEvaluations(MspSearch.Outcome o) {
         var trace = o.result().trace();
         return trace.get(o.result().resumedFrom()).evaluations();
+    }
+
+    /** 6, 2 for the default three stages; n-1 entries for n stages (6 first, then 2; none for one stage). */
+    static int[] defaultSurvivors(int stages) {
+        int[] s = new int[Math.max(0, stages - 1)];
+        for (int i = 0; i < s.length; i++) s[i] = i == 0 ? 6 : 2;
+        return s;
     }
 
 }

@@ -93,6 +93,8 @@ public final class SensitivityCommand implements Callable<Integer> {
                     var weights = ModelLoader.load(model, tokenizer).weights();
                     try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
                         r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
+                    } catch (dev.mixprune.NonFiniteException e) {
+                        throw e.inModel(model);
                     }
                 } else {
                     Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
@@ -111,6 +113,8 @@ public final class SensitivityCommand implements Callable<Integer> {
                     if (!cluster.enabled()) {
                         try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
                             r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                        } catch (dev.mixprune.NonFiniteException e) {
+                            throw e.inModel(model);
                         }
                     } else {
                         // The windows' gradients on the cluster's workers; reduced here in window order (the same report).
@@ -122,6 +126,8 @@ public final class SensitivityCommand implements Callable<Integer> {
                                 last[0] = done;
                             }, new ClusterFisher(co, model));
                             workers = co.traceBlock();
+                        } catch (dev.mixprune.NonFiniteException e) {
+                            throw e.inModel(model);
                         }
                     }
                 }
