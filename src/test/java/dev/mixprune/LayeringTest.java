@@ -33,6 +33,7 @@ class LayeringTest {
             "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
             "data", "eval", "eval.zeroshot", "prune", "allocate",
             "cluster",                                  // Hazelcast members: worker, coordinator; work of allocate spread over them
+            "recover",                                  // recovery after pruning: mask-fixed distillation (global, blockwise)
             "report", "run",
             "cli", "bench");
 

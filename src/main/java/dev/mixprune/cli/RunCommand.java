@@ -70,6 +70,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
             description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
+    @Option(names = "--recover", arity = "0..1", defaultValue = "0", fallbackValue = "600", paramLabel = "STEPS",
+            description = "also recover each pruned model (global mask-fixed distillation from the dense model, docs/recover.md) for STEPS steps "
+                    + "(600 when given without a number) and add rows uniform+R, owl+R, msp+R") int recoverSteps;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
@@ -87,6 +90,7 @@ public final class RunCommand implements Callable<Integer> {
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
         UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        UsageException.require(recoverSteps >= 0, "--recover", "a number of steps >= 0", recoverSteps);
         var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
         UsageException.fromOption("--pattern", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
@@ -122,7 +126,7 @@ public final class RunCommand implements Callable<Integer> {
             try (BlockSource source = MappedBlockSource.open(modelPath, tokenizer)) {
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
-                        taskList, docLimit, SharedFiles.resolve("data/tasks"), seqlen, evalWindows, maxBytes, workDir);
+                        taskList, docLimit, SharedFiles.resolve("data/tasks"), seqlen, evalWindows, maxBytes, workDir, recoverSteps);
                 try (Coordinator co = cluster.join(log::println)) {
                     o = MspRun.run(source, s, ProgressFactory.forCli(quiet), log, co);
                 }

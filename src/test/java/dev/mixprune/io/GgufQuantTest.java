@@ -19,35 +19,8 @@ class GgufQuantTest {
         static Retyped of(Path tmp, LlamaWeights w, String name, GgmlType type) throws Exception {
             Path p = tmp.resolve("f32.gguf");
             ModelWriter.write(w, null, Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
-            byte[] b = Files.readAllBytes(p);
-            try (GgufFile f = GgufFile.open(p)) {
-                Bytes.putInt(b, Bytes.tensorTypeAt(b, name), type.id());
-                return relaidOut(b, f, name, type);
-            }
-        }
-
-        /**
-         * Tensor data must tile the data section (readers refuse a retyped tensor that leaves bytes
-         * nobody owns): re-lays the data out for the new size of {@code name}, each tensor at the
-         * running offset aligned as the writer aligns, its new offset written into the header.
-         */
-        private static Retyped relaidOut(byte[] b, GgufFile f, String name, GgmlType type) {
-            int start = (int) f.dataStart();
-            java.util.List<GgufFile.TensorInfo> order = new java.util.ArrayList<>(f.tensorList());
-            order.sort(java.util.Comparator.comparingLong(GgufFile.TensorInfo::offset));
-            java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
-            int dataAt = -1;
-            for (GgufFile.TensorInfo t : order) {
-                while (data.size() % f.alignment() != 0) data.write(0);
-                long bytes = t.name().equals(name) ? type.bytesFor(t.elements()) : t.bytes();
-                if (t.name().equals(name)) dataAt = start + data.size();
-                Bytes.putLong(b, Bytes.tensorTypeAt(b, t.name()) + 4, data.size());
-                data.write(b, (int) (start + t.offset()), (int) Math.min(bytes, t.bytes()));
-                for (long i = t.bytes(); i < bytes; i++) data.write(0);
-            }
-            byte[] out = java.util.Arrays.copyOf(b, start + data.size());
-            System.arraycopy(data.toByteArray(), 0, out, start, data.size());
-            return new Retyped(out, dataAt);
+            GgufRetype.Retyped r = GgufRetype.retype(p, name, type);
+            return new Retyped(r.bytes(), r.dataAt());
         }
 
         /** The patched bytes as a file, read back. */
