@@ -4,6 +4,7 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
@@ -13,6 +14,7 @@ import dev.mixprune.report.HtmlReport;
 import dev.mixprune.report.RunDirectory;
 import dev.mixprune.run.MspRun;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,6 +77,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
     @Option(names = "--force", description = "replace a non-empty --out directory (its files are deleted); inputs are never replaced") boolean force;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Override public Integer call() throws Exception {
         PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
@@ -112,6 +115,7 @@ public final class RunCommand implements Callable<Integer> {
             // called directly in tests
         }
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        cluster.check(modelPath); // cluster options before any work
         // The run directory is written under a temporary name beside its target and moved into place
         // when everything is in it (report included): a run that fails or is killed leaves none.
         List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(modelPath, tokenizer), calibPath, evalPath, fisher));
@@ -123,7 +127,9 @@ public final class RunCommand implements Callable<Integer> {
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
                         taskList, docLimit, SharedFiles.resolve("data/tasks"), seqlen, evalWindows, maxBytes, workDir, recoverSteps);
-                o = MspRun.run(source, s, ProgressFactory.forCli(quiet), log);
+                try (Coordinator co = cluster.join(log::println)) {
+                    o = MspRun.run(source, s, ProgressFactory.forCli(quiet), log, co);
+                }
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
             } catch (java.io.IOException e) {
