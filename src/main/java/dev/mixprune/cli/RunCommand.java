@@ -36,7 +36,15 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer.bin for llama2.c models (default: beside the model)") Path tokenizer;
     @Option(names = "--method", defaultValue = "wanda", description = "magnitude, wanda or sparsegpt (default ${DEFAULT-VALUE})") String method;
     @Option(names = "--sparsity", defaultValue = "0.75", description = "target sparsity of the prunable set (default ${DEFAULT-VALUE})") double sparsity;
-    @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M) (default ${DEFAULT-VALUE})") String pattern;
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "a recipe (YAML or JSON; docs/recipes.md), e.g. runs/X/recipe.json: every setting of run; options given here override it")
+    Path config;
+    @Option(names = "--levels", defaultValue = "unstructured", paramLabel = "unstructured|nm:M",
+            description = "the levels each layer can take (search space of OWL, Fisher and MSP): unstructured (ratios, see --step) or nm:M "
+                    + "(mixed N:M: N of every M kept, N in 1..M-1; uniform = the pattern matching --sparsity) (default ${DEFAULT-VALUE})")
+    String pattern;
+    /** The name of --levels until issue 14; accepted so that old scripts keep working. */
+    @Option(names = "--pattern", hidden = true) void oldPattern(String p) { pattern = p; }
     @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
     @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
@@ -49,17 +57,27 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
+    @Option(names = "--parents", defaultValue = "2", description = "search: genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
+    @Option(names = "--stage-tokens", split = ",", description = "search: tokens per selection stage (default 256,1024,4096)") int[] stageTokens;
+    @Option(names = "--stage-survivors", split = ",",
+            description = "search: survivors of every stage but the last (default 6,2 for three stages; with other --stage-tokens the first of 6,2 then 2s)")
+    int[] stageSurvivors;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
             description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
+    @Option(names = "--tasks-dir", description = "folder of the zero-shot task files (default: data/tasks under the shared folder)") Path tasksDir;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
-    @Option(names = "--quiet", description = "no progress on stderr") boolean quiet;
+    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
     @Option(names = "--json", description = "print the results as JSON") boolean json;
 
+    /** The command line as the user typed it (set when a recipe was merged in: the manifest shows what was typed). */
+    List<String> invokedAs;
+
     @Override public Integer call() throws Exception {
+        if (config != null) return RunRecipe.resolve(config, spec).call();
         PruneMethod m;
         try {
             m = PruneMethod.parse(method);
@@ -75,21 +93,45 @@ public final class RunCommand implements Callable<Integer> {
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path tasksPath = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
         SearchConfig d = SearchConfig.defaults(seed);
-        SearchConfig search = new SearchConfig(generations, population, d.parents(), d.stageTokens(), d.stageSurvivors(),
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
-
-        List<String> command = new ArrayList<>(List.of("mixprune"));
+        int[] tokens = stageTokens != null ? stageTokens : d.stageTokens();
+        int[] survivors = stageSurvivors != null ? stageSurvivors : defaultSurvivors(tokens.length);
+        SearchConfig search;
         try {
-            command.addAll(spec.commandLine().getParseResult().originalArgs());
-        } catch (RuntimeException ignored) {
-            // called directly in tests
+            search = new SearchConfig(generations, population, parents, tokens, survivors, d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(e.getMessage());
         }
+        List<dev.mixprune.eval.zeroshot.ZeroShotTask> taskList = EvalCommand.parseTasks(tasks);
+
+        List<String> command = invokedAs;
+        if (command == null) {
+            command = new ArrayList<>(List.of("mixprune"));
+            try {
+                command.addAll(spec.commandLine().getParseResult().originalArgs());
+            } catch (RuntimeException ignored) {
+                // called directly in tests
+            }
+        }
+        // recipe.json: every setting as this run resolves it, so that run --config DIR/recipe.json repeats it.
+        java.util.Map<String, Object> resolved = new java.util.HashMap<>();
+        resolved.put("model", modelPath.toAbsolutePath().normalize());
+        resolved.put("calibration.file", calibPath.toAbsolutePath().normalize());
+        resolved.put("evaluation.file", evalPath.toAbsolutePath().normalize());
+        resolved.put("evaluation.tasks_dir", tasksPath.toAbsolutePath().normalize());
+        resolved.put("evaluation.tasks", taskList.stream().map(dev.mixprune.eval.zeroshot.ZeroShotTask::id).toList());
+        resolved.put("evaluation.task_limit", taskLimit.matches("\\d+") ? (Object) Integer.valueOf(taskLimit) : taskLimit);
+        resolved.put("search.stage_tokens", java.util.Arrays.stream(tokens).boxed().toList());
+        resolved.put("search.stage_survivors", java.util.Arrays.stream(survivors).boxed().toList());
+        var recipe = RunRecipe.of(spec, resolved);
+        java.nio.file.Files.createDirectories(dir);
+        dev.mixprune.run.Recipe.write(recipe, dir.resolve("recipe.json"));
         PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
         MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
                 calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                EvalCommand.parseTasks(tasks), dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), SharedFiles.resolve("data/tasks"));
+                taskList, dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), tasksPath);
         MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
 
         Path report = dir.resolve("report.html");
@@ -106,10 +148,16 @@ public final class RunCommand implements Callable<Integer> {
         so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
         for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
         so.printf("perplexity on %s (%d windows x %d tokens)%n", evalPath, o.dense().windows(), o.dense().seqLen());
-        so.printf("wrote %s: manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
+        so.printf("wrote %s: recipe.json, manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
                 String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),
                 noModels ? "" : ", model-*" );
         return 0;
     }
 
+    /** 6, 2 for the default three stages; n-1 entries for n stages (6 first, then 2; none for one stage). */
+    static int[] defaultSurvivors(int stages) {
+        int[] s = new int[Math.max(0, stages - 1)];
+        for (int i = 0; i < s.length; i++) s[i] = i == 0 ? 6 : 2;
+        return s;
+    }
 }
