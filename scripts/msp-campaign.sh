@@ -24,7 +24,7 @@ for method in wanda sparsegpt magnitude; do
     dir="$OUT/$method-$1-${2/:/}"
     [ -f "$dir/results.json" ] && grep -q '"msp"' "$dir/results.json" && continue
     echo "== $method $1 $2" >&2
-    run run --model "$MODEL" --method "$method" --sparsity "$1" --pattern "$2" --fisher "$OUT/fisher.json" \
+    run run --model "$MODEL" --method "$method" --sparsity "$1" --levels "$2" --fisher "$OUT/fisher.json" \
       --no-models --quiet --out "$dir" > "$dir.txt" 2> "$dir.log" || echo "failed: $dir (see $dir.log)" >&2
     cat "$dir.txt"
   done

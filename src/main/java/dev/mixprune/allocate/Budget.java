@@ -1,6 +1,5 @@
 package dev.mixprune.allocate;
 
-import dev.mixprune.BadInputException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,12 +28,12 @@ public final class Budget {
     }
 
     /**
-     * Budget for target sparsity {@code target}; BadInputException when no genome of the space can
+     * Budget for target sparsity {@code target}; UsageException (exit 2: the target does not suit the pattern) when no genome of the space can
      * reach it (e.g. 95% with nm:8, whose sparsest level keeps 1 of 8) or when the levels cannot
      * land within half a step above it.
      */
     public static Budget of(SearchSpace space, double target) {
-        if (!(target >= 0 && target < 1)) throw new BadInputException("--sparsity must be in [0, 1), got " + target);
+        if (!(target >= 0 && target < 1)) throw new dev.mixprune.UsageException("--sparsity must be in [0, 1), got " + target);
         long total = space.total();
         double upper = target + space.levels().step() / 2;
         // Smallest count whose ratio (as the rest of the program computes it, in double) is >= target.
@@ -49,12 +48,12 @@ public final class Budget {
         int[] densest = filled(space, 0);
         long hi = space.prunedCount(sparsest), lo = space.prunedCount(densest);
         if (hi < min) {
-            throw new BadInputException(String.format(Locale.ROOT,
+            throw new dev.mixprune.UsageException(String.format(Locale.ROOT,
                     "target sparsity %.4f is impossible for pattern %s: its sparsest level (%s everywhere) reaches only %.4f",
                     target, space.levels().name(), space.levels().pattern(space.maxLevel()).text(), (double) hi / total));
         }
         if (lo > max) {
-            throw new BadInputException(String.format(Locale.ROOT,
+            throw new dev.mixprune.UsageException(String.format(Locale.ROOT,
                     "target sparsity %.4f is impossible for pattern %s: its densest level (%s everywhere) already prunes %.4f",
                     target, space.levels().name(), space.levels().pattern(0).text(), (double) lo / total));
         }
@@ -63,7 +62,7 @@ public final class Budget {
         int[] probe = b.roundToLevels(uniformDesired(space, target));
         if (b.accepts(probe)) b.anchor = probe;
         else {
-            throw new BadInputException(String.format(Locale.ROOT,
+            throw new dev.mixprune.UsageException(String.format(Locale.ROOT,
                     "target sparsity %.4f cannot be met within half a level step (%.4f) with pattern %s and %s granularity: "
                             + "choose a target on the level grid or a finer --step / --granularity layer",
                     target, space.levels().step() / 2, space.levels().name(), space.granularity().name().toLowerCase(Locale.ROOT)));

@@ -66,7 +66,7 @@ public final class PruneBench {
                 case "--seqlen" -> seqLen = Integer.parseInt(args[++i]);
                 case "--chunk" -> chunk = Integer.parseInt(args[++i]);
                 case "--methods" -> methods = args[++i];
-                case "--pattern" -> pattern = Pattern.parse(args[++i]);
+                case "--pattern" -> pattern = args[i + 1].contains(":") ? Pattern.parse(args[++i]) : new Pattern.Unstructured(Double.parseDouble(args[++i]));
                 case "--ceiling-seconds" -> ceilingSeconds = Double.parseDouble(args[++i]);
                 case "--gram" -> {
                     gramComparison(Integer.parseInt(args[++i]), new int[]{4096, 11008});

@@ -1,5 +1,7 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.UsageException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
@@ -15,6 +17,7 @@ import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -34,10 +37,10 @@ public final class PplCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object") boolean json;
     @Option(names = "--limit", description = "score only the first N windows (a quick check; the default scores all)") Integer limit;
     @Option(names = "--dump-windows", paramLabel = "FILE",
-            description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs)")
+            description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs; default: not written)")
     Path dumpWindows;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress or diagnostics on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     private final PrintStream out;
     private final PrintStream stderr;
@@ -51,15 +54,15 @@ public final class PplCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
+        err = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
         LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
         if (KernelInfo.scalarWarning() != null) err.println(KernelInfo.scalarWarning());
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
-        if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
-        ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
+        UsageException.require(T >= 2 && T <= w.config().seqLen(), "--seqlen", "2.." + w.config().seqLen() + " (the model's context length)", T);
+        ProgressFactory progress = ProgressFactory.forCli(compute.quiet(), stderr);
         long t0 = System.nanoTime();
         int[] ids;
         try (Progress p = progress.start("tokenize " + text.getFileName(), 1, "file")) {
@@ -71,11 +74,16 @@ public final class PplCommand implements Callable<Integer> {
             throw new BadInputException(text + ": " + ids.length + " tokens, fewer than one window of --seqlen " + T);
         }
         if (limit != null) {
-            if (limit < 1) throw new IllegalArgumentException("--limit must be >= 1, got " + limit);
+            UsageException.require(limit >= 1, "--limit", "at least 1", limit);
             // Windows are cut from the start of the stream, so a prefix of limit*T tokens gives exactly the first windows.
             if ((long) limit * T < ids.length) ids = java.util.Arrays.copyOf(ids, limit * T);
         }
-        if (dumpWindows != null) writeWindows(dumpWindows, Perplexity.windows(ids, T), T);
+        if (dumpWindows != null) {
+            try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), text), false)) {
+                writeWindows(outs.file(dumpWindows, OutputSet.Existing.REPLACE, "--dump-windows"), Perplexity.windows(ids, T), T);
+                outs.commit();
+            }
+        }
         PerplexityResult r;
         try (Progress p = progress.start("ppl " + text.getFileName(), ids.length / T, "windows")) {
             r = Perplexity.compute(w, ids, T, p::step);

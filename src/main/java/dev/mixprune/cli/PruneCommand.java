@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.eval.PerplexityResult;
-import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.io.TokenizerBin;
 import dev.mixprune.io.BlockSink;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
@@ -33,6 +35,7 @@ import dev.mixprune.prune.SparseGptOptions;
 import dev.mixprune.prune.SparsityPlan;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,7 +56,7 @@ import java.util.concurrent.Callable;
  * at a time (plus the calibration activations); every input is validated before anything is
  * written, and a failure leaves no output.
  */
-@Command(name = "prune", mixinStandardHelpOptions = true,
+@Command(name = "prune",
         description = "Prune a model with magnitude, Wanda or SparseGPT to a ratio, an N:M pattern (N kept of M) or a per-layer plan.")
 public final class PruneCommand implements Callable<Integer> {
     public static final String MANIFEST_FORMAT = "mixprune.prune-manifest";
@@ -80,9 +83,9 @@ public final class PruneCommand implements Callable<Integer> {
     String levels;
     @Option(names = "--step", defaultValue = "0.025", description = "with --allocation: step of the unstructured ratio levels (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "with --allocation: layer or block (default ${DEFAULT-VALUE})") String granularity;
-    @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json); computed on the calibration windows when absent") Path fisherFile;
+    @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json) (default: computed on the calibration windows)") Path fisherFile;
     @Option(names = "--plan-out", description = "with --allocation: also save the plan here (default OUT.plan.json)") Path planOut;
-    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 6g (the search's batch sizes are chosen under it, or it refuses; the launcher also caps the heap)")
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 6g (the search's batch sizes are chosen under it, or it refuses; the launcher also caps the heap; default: no bound)")
     String maxMemory;
     @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
     Path workDir;
@@ -98,12 +101,14 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "f32, f16, q8_0 or q4_0 (GGUF only: llama.cpp's block formats) for the written weights "
             + "(default: f16 when the input's weights are F16, else f32; .bin is always f32)")
     String dtype;
-    @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
+    @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P; default: none, no perplexity)") Path eval;
     @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
+    @Option(names = "--force", description = "replace existing files this command did not name itself (tokenizer.bin beside --out, "
+            + "a non-empty --out directory); inputs are never replaced") boolean force;
 
     /** The arguments as given (for the manifest's "command"). */
     private List<String> originalArgs() {
@@ -118,23 +123,10 @@ public final class PruneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long start = System.nanoTime();
         // 1. Everything that can be checked without work is checked first: nothing is written on bad input.
-        PruneMethod m;
-        Propagation prop;
-        try {
-            m = PruneMethod.parse(method);
-            prop = Propagation.parse(propagation);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
-        if (nsamples < 1) throw new BadInputException("--nsamples: expected at least 1, got " + nsamples);
-        ModelFormat outFormat = null;
-        if (format != null) {
-            try {
-                outFormat = ModelFormat.parse(format);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--format: " + e.getMessage());
-            }
-        }
+        PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
+        Propagation prop = UsageException.fromOption("--propagation", () -> Propagation.parse(propagation));
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        ModelFormat outFormat = format == null ? null : UsageException.fromOption("--format", () -> ModelFormat.parse(format));
         Pattern uniform = parseUniform();
         SparsityPlan loadedPlan = target.plan != null ? SparsityPlan.load(target.plan) : null;
         Path evalPath = eval;
@@ -151,52 +143,90 @@ public final class PruneCommand implements Callable<Integer> {
         if (outFormat == null) outFormat = source.format();
         TensorDType outType = outputType(source, outFormat);
         if (allocation != null && target.sparsity == null) {
-            throw new BadInputException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
+            throw new UsageException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
         }
         if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
-            throw new BadInputException("--allocation: expected uniform, owl, fisher or msp, got '" + allocation + "'");
+            throw UsageException.option("--allocation", "expected uniform, owl, fisher or msp, got '" + allocation + "'");
+        }
+        if (uniform instanceof Pattern.NM nm && nm.m() > SparsityPlan.maxGroupSize(c)) {
+            throw UsageException.option("--pattern", nm.text() + " needs rows of at least M = " + nm.m() + " inputs; the narrowest prunable layer of this model has "
+                    + SparsityPlan.maxGroupSize(c));
         }
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
         plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
         int windowLen = seqlen != null ? seqlen : c.seqLen();
         if (windowLen < 2 || windowLen > c.seqLen()) {
-            throw new BadInputException("--seqlen: expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
+            throw UsageException.option("--seqlen", "expected 2.." + c.seqLen() + " (the model's context length), got " + windowLen);
         }
 
-        CalibrationWindows windows = null;
-        TokenStream calibStream = null;
         Path calibPath = resolveShared(calib);
         boolean needData = m.needsActivations() || reconError || (allocation != null && !allocation.equals("uniform"));
-        if (needData) {
-            if (!Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
-            calibStream = TokenStream.of(Corpus.read(calibPath), source.requireTokenizer());
-            windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
-        }
-        TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), source.requireTokenizer()) : null;
-        if (evalStream != null && evalStream.length() < c.seqLen()) {
-            throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
-        }
+        if (needData && !Files.isRegularFile(calibPath)) throw new BadInputException("--calib: no such file " + calibPath);
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory));
+        // Every file this command writes, declared before any work: none may be an input, none is
+        // replaced silently, and they appear together (manifest last) or not at all.
+        List<Path> inputs = CommandFiles.of(CommandFiles.model(model, tokenizer), needData ? calibPath : null, evalPath, target.plan, fisherFile);
+        try (OutputSet outs = OutputSet.begin(inputs, force)) {
+            Path stagedModel = outFormat == ModelFormat.SAFETENSORS ? outs.directory(out, "--out") : outs.file(out, OutputSet.Existing.REPLACE, "--out");
+            if (outFormat == ModelFormat.BIN && source.tokenizerOrNull() != null) {
+                Path tokBin = out.toAbsolutePath().resolveSibling("tokenizer.bin");
+                outs.fileUnlessSame(tokBin, TokenizerBin.bytes(source.tokenizerOrNull(), tokBin), "tokenizer.bin beside --out");
+            }
+            Path stagedPlan = allocation != null && !allocation.equals("uniform")
+                    ? outs.file(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"), OutputSet.Existing.REPLACE, "--plan-out")
+                    : null;
+            Path stagedManifest = outs.manifest(manifestPath(out), "the manifest beside --out");
 
+            CalibrationWindows windows = null;
+            TokenStream calibStream = null;
+            if (needData) {
+                calibStream = TokenStream.of(Corpus.read(calibPath), source.requireTokenizer());
+                windows = CalibrationWindows.sample(calibStream, nsamples, windowLen, seed);
+            }
+            TokenStream evalStream = evalPath != null ? TokenStream.of(Corpus.read(evalPath), source.requireTokenizer()) : null;
+            if (evalStream != null && evalStream.length() < c.seqLen()) {
+                throw new BadInputException(evalPath + ": " + evalStream.length() + " tokens, fewer than one evaluation window of " + c.seqLen());
+            }
+            Done done;
+            try {
+                done = work(source, start, m, prop, outFormat, outType, uniform, plan, windowLen, calibPath, calibStream, windows, evalPath, evalStream, maxBytes,
+                        outs, stagedModel, stagedPlan, stagedManifest);
+            } catch (IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+            printSummary(done, evalPath);
+        }
+        return 0;
+    }
+
+    /** What the summary needs once the outputs are in place. */
+    private record Done(byte[] manifestBytes, PruneMethod method, Propagation propagation, PruneResult result, PerplexityResult dense,
+                        PerplexityResult pruned, ModelFormat format, TensorDType dtype) {}
+
+    private Done work(BlockSource source, long start, PruneMethod m, Propagation prop, ModelFormat outFormat, TensorDType outType, Pattern uniform,
+                      SparsityPlan plan, int windowLen, Path calibPath, TokenStream calibStream, CalibrationWindows windows, Path evalPath,
+                      TokenStream evalStream, Long maxBytes, OutputSet outs, Path stagedModel, Path stagedPlan, Path stagedManifest) throws IOException {
+        LlamaConfig c = source.config();
         // 2. Work. The model is streamed: one block in memory at a time (docs/pruning.md, "Memory").
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
-        Long maxBytes = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
         int chunk = pruneChunk(c, m, windows == null ? 0 : windows.nsamples(), windowLen, outType, evalStream, maxBytes);
         dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
-        if (!quiet) rp.lines().forEach(err::println);
+        if (!compute.quiet()) rp.lines().forEach(err::println);
         rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
         dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
-            plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err);
+            plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err, stagedPlan);
         }
-        ProgressFactory progressBars = ProgressFactory.forCli(quiet);
+        ProgressFactory progressBars = ProgressFactory.forCli(compute.quiet());
         PerplexityResult densePpl = evalStream != null && evalDense ? blockwisePerplexity("ppl dense", source, evalStream, progressBars) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, chunk, SparseGptOptions.defaults());
         PruneResult result;
-        try (BlockSink sink = BlockSink.open(source, out, outFormat, outType);
+        try (BlockSink sink = BlockSink.open(source, stagedModel, outFormat, outType);
              Progress bar = progressBars.start("prune (" + m.cliName() + ")", (long) c.nLayers() * LayerKind.values().length, "layers")) {
             // Per-block lines (timings, sparsity); on a terminal each erases the bar's line first, and the bar redraws below.
             boolean barMode = progressBars.mode() == ProgressFactory.Mode.BAR;
-            PruneListener lines = quiet ? PruneListener.NONE : PruneListener.lines(line -> {
+            PruneListener lines = compute.quiet() ? PruneListener.NONE : PruneListener.lines(line -> {
                 err.println(barMode ? ProgressFactory.CLEAR_LINE + line : line);
                 err.flush();
             });
@@ -207,20 +237,30 @@ public final class PruneCommand implements Callable<Integer> {
         // The pruned perplexity is that of the file as written, read back block by block.
         PerplexityResult prunedPpl = null;
         if (evalStream != null) {
-            try (BlockSource written = MappedBlockSource.openWeights(out)) {
+            try (BlockSource written = MappedBlockSource.openWeights(stagedModel)) {
                 prunedPpl = blockwisePerplexity("ppl pruned", written, evalStream, progressBars);
             }
         }
 
-        // 3. The manifest (temp file + rename), after the model.
+        // 3. The manifest: committed after the model.
         ObjectNode manifest = manifest(source, outFormat, outType, m, prop, plan, calibPath, calibStream, windows, result, evalPath, densePpl, prunedPpl,
                 (System.nanoTime() - start) / 1e9);
         byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
-        Path manifestPath = manifestPath(out);
-        AtomicFiles.write(manifestPath, manifestBytes);
+        outs.write(stagedManifest, manifestBytes);
         // An HF model is a directory that gets uploaded as a whole: the provenance goes inside it too.
-        if (outFormat == ModelFormat.SAFETENSORS && Files.isDirectory(out)) AtomicFiles.write(out.resolve(HF_MANIFEST), manifestBytes);
+        if (outFormat == ModelFormat.SAFETENSORS && Files.isDirectory(stagedModel)) Files.write(stagedModel.resolve(HF_MANIFEST), manifestBytes);
+        return new Done(manifestBytes, m, prop, result, densePpl, prunedPpl, outFormat, outType);
+    }
 
+    private void printSummary(Done d, Path evalPath) {
+        byte[] manifestBytes = d.manifestBytes();
+        PruneMethod m = d.method();
+        Propagation prop = d.propagation();
+        PruneResult result = d.result();
+        PerplexityResult densePpl = d.dense(), prunedPpl = d.pruned();
+        ModelFormat outFormat = d.format();
+        TensorDType outType = d.dtype();
+        Path manifestPath = manifestPath(out);
         PrintWriter o = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
         if (json) {
             o.println(new String(manifestBytes, java.nio.charset.StandardCharsets.UTF_8));
@@ -234,7 +274,6 @@ public final class PruneCommand implements Callable<Integer> {
             o.printf("wrote %s (%s, %s) and %s%n", out, outFormat, outType, manifestPath);
         }
         o.flush();
-        return 0;
     }
 
     /** Steps {@code bar} by one per pruned layer (its name as the message), then calls {@code inner}. */
@@ -324,6 +363,20 @@ public final class PruneCommand implements Callable<Integer> {
      * factorization temporaries), hence per layer for them. A collection costs a fraction of a
      * second against seconds to minutes of pruning per block; -XX:+DisableExplicitGC turns it off.
      */
+    /**
+     * Test hook of the kill tests (docs/reliability.md): {@code -Dmixprune.debug.blockPauseMs=N}
+     * sleeps N ms after each block, so that a kill lands while the output is half written.
+     */
+    private static void pauseForKillTests() {
+        long ms = Long.getLong("mixprune.debug.blockPauseMs", 0);
+        if (ms <= 0) return;
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static PruneListener collectingGarbage(PruneListener inner, boolean perLayer) {
         return new PruneListener() {
             @Override public void blockStarted(int block, int nBlocks) { inner.blockStarted(block, nBlocks); }
@@ -336,6 +389,7 @@ public final class PruneCommand implements Callable<Integer> {
             @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) {
                 System.gc();
                 inner.blockFinished(report, nBlocks);
+                pauseForKillTests();
             }
 
             @Override public void warning(String message) { inner.warning(message); }
@@ -350,13 +404,9 @@ public final class PruneCommand implements Callable<Integer> {
     private TensorDType outputType(BlockSource source, ModelFormat outFormat) {
         TensorDType t;
         if (dtype != null) {
-            try {
-                t = TensorDType.parse(dtype);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--dtype: " + e.getMessage());
-            }
-            if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw new BadInputException("--dtype " + dtype + ": a llama2.c .bin holds float32 only");
-            if (outFormat != ModelFormat.GGUF && t.quantized()) throw new BadInputException("--dtype " + dtype + ": Q8_0 / Q4_0 are written as GGUF only (--format gguf)");
+            t = UsageException.fromOption("--dtype", () -> TensorDType.parse(dtype));
+            if (outFormat == ModelFormat.BIN && t != TensorDType.F32) throw UsageException.option("--dtype", dtype + ": a llama2.c .bin holds float32 only");
+            if (outFormat != ModelFormat.GGUF && t.quantized()) throw UsageException.option("--dtype", dtype + ": Q8_0 / Q4_0 are written as GGUF only (--format gguf)");
             return t;
         }
         return outFormat == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
@@ -368,7 +418,7 @@ public final class PruneCommand implements Callable<Integer> {
      * allocation still load the whole model for this step.
      */
     private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
-                                  PrintWriter err) throws java.io.IOException {
+                                  PrintWriter err, Path stagedPlan) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
         LlamaConfig c = source.config();
         java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
@@ -398,13 +448,13 @@ public final class PruneCommand implements Callable<Integer> {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
             p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
                     new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
-                    ProgressFactory.forCli(quiet));
+                    ProgressFactory.forCli(compute.quiet()));
         } else {
             p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log,
-                    ProgressFactory.forCli(quiet));
+                    ProgressFactory.forCli(compute.quiet()));
         }
-        p.save(planOut != null ? planOut : out.resolveSibling(out.getFileName() + ".plan.json"));
-        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
+        p.save(stagedPlan);
+        if (!compute.quiet()) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
     }
 
@@ -419,19 +469,12 @@ public final class PruneCommand implements Callable<Integer> {
             try {
                 s = Double.parseDouble(target.sparsity.trim());
             } catch (NumberFormatException e) {
-                throw new BadInputException("--sparsity: expected a number in [0, 1), got '" + target.sparsity + "'");
+                throw UsageException.option("--sparsity", "expected a number in [0, 1), got '" + target.sparsity + "'");
             }
-            if (!(s >= 0 && s < 1)) throw new BadInputException("--sparsity: expected a value in [0, 1), got " + target.sparsity);
+            if (!(s >= 0 && s < 1)) throw UsageException.option("--sparsity", "expected a value in [0, 1), got " + target.sparsity);
             return new Pattern.Unstructured(s);
         }
-        if (target.pattern != null) {
-            if (!target.pattern.contains(":")) throw new BadInputException("--pattern: expected N:M (N kept of every M), got '" + target.pattern + "'");
-            try {
-                return Pattern.parse(target.pattern);
-            } catch (IllegalArgumentException e) {
-                throw new BadInputException("--pattern: " + e.getMessage());
-            }
-        }
+        if (target.pattern != null) return UsageException.fromOption("--pattern", () -> Pattern.parseNM(target.pattern));
         return null;
     }
 

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * {@code report DIR1 DIR2 ...} (or a folder of run directories): one comparison page across runs
  * (docs/report.md).
  */
-@Command(name = "report", mixinStandardHelpOptions = true,
+@Command(name = "report",
         description = {"Render a run directory (results.json, plan-*.json, fisher.json, search-trace.json, eval*.json, manifest.json) as one "
                 + "self-contained HTML file; with several directories, or a folder holding run directories, one page comparing the runs.",
                 "Output: RUN_DIR/report.html, or comparison.html in the runs' common parent folder."})
@@ -47,7 +47,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (dirs.size() == 1) {
             RunData data = RunDirectory.read(dirs.getFirst());
             Path target = out != null ? out : dirs.getFirst().resolve("report.html");
-            AtomicFiles.write(target, HtmlReport.render(data).getBytes(StandardCharsets.UTF_8));
+            write(target, HtmlReport.render(data), dirs);
             stdout.println(target);
             return Main.EXIT_OK;
         }
@@ -59,9 +59,22 @@ public final class ReportCommand implements Callable<Integer> {
             Path report = Path.of(r.runDir()).resolve("report.html");
             return Files.isRegularFile(report) ? base.relativize(report.toAbsolutePath().normalize()).toString().replace('\\', '/') : null;
         });
-        AtomicFiles.write(target, html.getBytes(StandardCharsets.UTF_8));
+        write(target, html, dirs);
         stdout.println(target);
         return Main.EXIT_OK;
+    }
+
+    /** The page, through an output set: it may not replace one of the JSON files it was made from. */
+    private static void write(Path target, String html, List<Path> dirs) throws java.io.IOException {
+        List<Path> inputs = new ArrayList<>();
+        for (Path d : dirs) {
+            inputs.addAll(CommandFiles.model(d, null));
+            inputs.remove(d.resolve("report.html"));   // the page it replaces is not read
+        }
+        try (dev.mixprune.io.OutputSet outs = dev.mixprune.io.OutputSet.begin(inputs, false)) {
+            Files.writeString(outs.file(target, dev.mixprune.io.OutputSet.Existing.REPLACE, "--out"), html, StandardCharsets.UTF_8);
+            outs.commit();
+        }
     }
 
     /** A directory with any of the files a run writes. */

@@ -1,10 +1,11 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.BadInputException;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
@@ -12,12 +13,14 @@ import dev.mixprune.report.HtmlReport;
 import dev.mixprune.report.RunDirectory;
 import dev.mixprune.run.MspRun;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -27,9 +30,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code mixprune run}: the main job, with defaults for stories260K at 75%. */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run",
         description = "The main job: Fisher sensitivities, uniform / OWL / MSP allocations, pruning under each plan, "
-                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75% unstructured.")
+                + "perplexity, a results table, a report. With no arguments: stories260K, Wanda, 75%% unstructured.")
 public final class RunCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", description = "model (default: stories260K.bin under the shared folder)") Path model;
@@ -37,14 +40,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "wanda", description = "magnitude, wanda or sparsegpt (default ${DEFAULT-VALUE})") String method;
     @Option(names = "--sparsity", defaultValue = "0.75", description = "target sparsity of the prunable set (default ${DEFAULT-VALUE})") double sparsity;
     @Option(names = "--config", paramLabel = "FILE",
-            description = "a recipe (YAML or JSON; docs/recipes.md), e.g. runs/X/recipe.json: every setting of run; options given here override it")
+            description = "a recipe (YAML or JSON; docs/recipes.md), e.g. runs/X/recipe.json: every setting of run; options given here override it (default: none)")
     Path config;
     @Option(names = "--levels", defaultValue = "unstructured", paramLabel = "unstructured|nm:M",
             description = "the levels each layer can take (search space of OWL, Fisher and MSP): unstructured (ratios, see --step) or nm:M "
                     + "(mixed N:M: N of every M kept, N in 1..M-1; uniform = the pattern matching --sparsity) (default ${DEFAULT-VALUE})")
     String pattern;
     /** The name of --levels until issue 14; accepted so that old scripts keep working. */
-    @Option(names = "--pattern", hidden = true) void oldPattern(String p) { pattern = p; }
+    @Option(names = "--pattern", hidden = true) String oldPattern;
     @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
     @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
@@ -53,7 +56,7 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
     @Option(names = "--fisher-samples", defaultValue = "32", description = "windows for the Fisher traces (default ${DEFAULT-VALUE})") int fisherSamples;
-    @Option(names = "--fisher", description = "reuse Fisher traces from a sensitivity run (fisher.json) instead of computing them") Path fisher;
+    @Option(names = "--fisher", description = "reuse Fisher traces from a sensitivity run (fisher.json) instead of computing them (default: computed on --fisher-samples windows)") Path fisher;
     @Option(names = "--generations", defaultValue = "30", description = "search generations (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "search offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
@@ -70,25 +73,34 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--tasks-dir", description = "folder of the zero-shot task files (default: data/tasks under the shared folder)") Path tasksDir;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--json", description = "print the results as JSON") boolean json;
+    @Option(names = "--force", description = "replace a non-empty --out directory (its files are deleted); inputs are never replaced") boolean force;
 
     /** The command line as the user typed it (set when a recipe was merged in: the manifest shows what was typed). */
     List<String> invokedAs;
 
     @Override public Integer call() throws Exception {
         if (config != null) return RunRecipe.resolve(config, spec).call();
-        PruneMethod m;
-        try {
-            m = PruneMethod.parse(method);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--method: " + e.getMessage());
+        if (oldPattern != null) {
+            UsageException.require(pattern.equals("unstructured") || pattern.equals(oldPattern), "--pattern",
+                    "--levels alone (--pattern is the old name of --levels)", oldPattern);
+            pattern = oldPattern;
         }
+        PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         for (String a : allocations) {
             if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw new BadInputException("--allocations: unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
             }
         }
+        UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
+        UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
+        UsageException.fromOption("--levels", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
+        Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
+        var taskList = UsageException.fromOption("--tasks", () -> EvalCommand.parseTasks(tasks));
         Path modelPath = model != null ? model : SharedFiles.require(SharedFiles.stories260KBin());
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
@@ -96,14 +108,9 @@ public final class RunCommand implements Callable<Integer> {
         Path tasksPath = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
         SearchConfig d = SearchConfig.defaults(seed);
         int[] tokens = stageTokens != null ? stageTokens : d.stageTokens();
-        int[] survivors = stageSurvivors != null ? stageSurvivors : defaultSurvivors(tokens.length);
-        SearchConfig search;
-        try {
-            search = new SearchConfig(generations, population, parents, tokens, survivors, d.crossoverRate(), d.tournament(), d.maxFlips(), seed);
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(e.getMessage());
-        }
-        List<dev.mixprune.eval.zeroshot.ZeroShotTask> taskList = EvalCommand.parseTasks(tasks);
+        int[] survivors = stageSurvivors != null ? stageSurvivors : SearchCommand.defaultSurvivors(tokens.length);
+        SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, tokens, survivors,
+                d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
 
         List<String> command = invokedAs;
         if (command == null) {
@@ -125,17 +132,28 @@ public final class RunCommand implements Callable<Integer> {
         resolved.put("search.stage_tokens", java.util.Arrays.stream(tokens).boxed().toList());
         resolved.put("search.stage_survivors", java.util.Arrays.stream(survivors).boxed().toList());
         var recipe = RunRecipe.of(spec, resolved);
-        java.nio.file.Files.createDirectories(dir);
-        dev.mixprune.run.Recipe.write(recipe, dir.resolve("recipe.json"));
-        PrintStream log = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
-        LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
-        MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, Granularity.parse(granularity), List.copyOf(allocations),
-                calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, dir, !noModels, command,
-                taskList, dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit), tasksPath);
-        MspRun.Outcome o = MspRun.run(lm, s, ProgressFactory.forCli(quiet), log);
-
-        Path report = dir.resolve("report.html");
-        dev.mixprune.io.AtomicFiles.write(report, HtmlReport.render(RunDirectory.read(dir)).getBytes(StandardCharsets.UTF_8));
+        PrintStream log = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        // The run directory is written under a temporary name beside its target and moved into place
+        // when everything is in it (report included): a run that fails or is killed leaves none.
+        List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(modelPath, tokenizer), calibPath, evalPath, fisher));
+        if (!taskList.isEmpty()) inputs.addAll(CommandFiles.model(tasksPath, null));
+        MspRun.Outcome o;
+        try (OutputSet outs = OutputSet.begin(inputs, force)) {
+            Path staged = outs.directory(dir, "--out");
+            try {
+                dev.mixprune.run.Recipe.write(recipe, staged.resolve("recipe.json"));
+                LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
+                MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
+                        calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
+                        taskList, docLimit, tasksPath);
+                o = MspRun.run(lm, s, ProgressFactory.forCli(compute.quiet()), log);
+                Files.writeString(staged.resolve("report.html"),
+                        HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw outs.named(e);
+            }
+            outs.commit();
+        }
 
         PrintStream so = System.out;
         if (json) {
@@ -152,12 +170,5 @@ public final class RunCommand implements Callable<Integer> {
                 String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),
                 noModels ? "" : ", model-*" );
         return 0;
-    }
-
-    /** 6, 2 for the default three stages; n-1 entries for n stages (6 first, then 2; none for one stage). */
-    static int[] defaultSurvivors(int stages) {
-        int[] s = new int[Math.max(0, stages - 1)];
-        for (int i = 0; i < s.length; i++) s[i] = i == 0 ? 6 : 2;
-        return s;
     }
 }

@@ -1,5 +1,7 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.io.OutputSet;
+import dev.mixprune.UsageException;
 import dev.mixprune.SharedFiles;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
@@ -17,6 +19,7 @@ import dev.mixprune.resources.HeapGuard;
 import dev.mixprune.resources.ResourcePlan;
 import dev.mixprune.resources.Speed;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -34,18 +37,18 @@ import java.util.concurrent.Callable;
 @Command(name = "sensitivity",
         description = "Per-layer Fisher-trace sensitivities from exact per-window gradients (protocols.md F).")
 public final class SensitivityCommand implements Callable<Integer> {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
     @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
     @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
-    @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
+    @Option(names = "--fisher-samples", defaultValue = "32", description = "calibration windows the Fisher traces average over (default: ${DEFAULT-VALUE})") int samples;
+    /** The name of --fisher-samples until issue 14 (run calls it --fisher-samples); accepted so that old scripts keep working. */
+    @Option(names = "--samples", hidden = true) Integer oldSamples;
     @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
-    @Option(names = "--seed", defaultValue = "0", description = "Python random seed for the window offsets (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the window offsets (Python's random, protocols.md C; default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--checkpoint-dir", description = "directory for the temporary activation checkpoints when they do not stay in memory "
             + "(default: the directory of --out; the file is removed at the end, also on failure)") Path checkpointDir;
     @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 3g: windows per group are chosen under it, or the command refuses "
-            + "(the launcher also caps the heap)") String maxMemory;
+            + "(the launcher also caps the heap; default: no bound)") String maxMemory;
     @Option(names = "--reference", description = "double-precision backward on the whole model in memory (the reference; small models only)") boolean reference;
     @Option(names = "--out", required = true, description = "output fisher.json") Path out;
     @Option(names = "--json", description = "print the report as JSON instead of tables") boolean json;
@@ -53,62 +56,74 @@ public final class SensitivityCommand implements Callable<Integer> {
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     /** Progress on this command's stderr: a bar when it is a terminal, periodic lines otherwise, nothing with --quiet. */
     private dev.mixprune.progress.ProgressFactory progress() {
-        return dev.mixprune.progress.ProgressFactory.forCli(quiet, stderr);
+        return dev.mixprune.progress.ProgressFactory.forCli(compute.quiet(), stderr);
     }
 
     @Override public Integer call() throws Exception {
-        if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
-        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        Integer threads = compute.threads();
+        if (oldSamples != null) samples = oldSamples;
+        UsageException.require(samples >= 1, "--fisher-samples", "at least 1", samples);
+        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             LlamaConfig c = src.config();
             int T = seqlen == null ? c.seqLen() : seqlen;
-            if (T < 2) throw new IllegalArgumentException("--seqlen must be >= 2, got " + T);
+            UsageException.require(T <= c.seqLen(), "--seqlen", "at most the model's context length " + c.seqLen(), T);
             Path calibFile = calib == null ? SharedFiles.require(SharedFiles.tinyStoriesCalib()) : calib;
 
-            long t0 = System.nanoTime();
-            CalibrationWindows w = selectWindows(src.requireTokenizer(), calibFile, T);
-            long t1 = System.nanoTime();
-            String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
-            FisherReport r;
-            int nThreads;
-            if (reference) {
-                nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
-                var weights = ModelLoader.load(model, tokenizer).weights();
-                try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
-                    r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
+            // The report is staged and moved into place only when complete; it may not replace an input.
+            try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile), false)) {
+                Path staged = outs.file(out, OutputSet.Existing.REPLACE, "--out");
+                long t0 = System.nanoTime();
+                CalibrationWindows w = selectWindows(src.requireTokenizer(), calibFile, T);
+                long t1 = System.nanoTime();
+                String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
+                FisherReport r;
+                int nThreads;
+                if (reference) {
+                    nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
+                    var weights = ModelLoader.load(model, tokenizer).weights();
+                    try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
+                        r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
+                    }
+                } else {
+                    Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
+                    StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
+                    nThreads = threads == null ? o.threads() : threads;
+                    Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
+                    o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
+                    StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
+                    ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
+                    if (!compute.quiet()) {
+                        stderr.println("sensitivity: " + describe(plan, c));
+                        rp.print(stderr);
+                    }
+                    rp.enforce(maxBytes, "lower --fisher-samples or --seqlen, or raise --max-memory");
+                    o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
+                    try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
+                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                    }
                 }
-            } else {
-                Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
-                StreamingFisher.Options o = StreamingFisher.Options.defaults(dir);
-                nThreads = threads == null ? o.threads() : threads;
-                Long maxBytes = maxMemory == null ? null : ResourcePlan.parseBytes(maxMemory);
-                o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
-                StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
-                ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
-                if (!quiet) {
-                    stderr.println("sensitivity: " + describe(plan, c));
-                    rp.print(stderr);
+                long t2 = System.nanoTime();
+                try {
+                    r.save(staged);
+                } catch (java.io.IOException e) {
+                    throw outs.named(e);
                 }
-                rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
-                o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
-                try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
-                    r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                outs.commit();
+                if (json) {
+                    stdout.println(r.toJsonString());
+                } else {
+                    printTables(r, stdout);
+                    stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
+                            r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
+                    stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
+                            (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : "float32, streamed", nThreads, out);
                 }
-            }
-            long t2 = System.nanoTime();
-            r.save(out);
-            if (json) {
-                stdout.println(r.toJsonString());
-            } else {
-                printTables(r, stdout);
-                stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
-                        r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
-                stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : "float32, streamed", nThreads, out);
             }
         }
         return 0;

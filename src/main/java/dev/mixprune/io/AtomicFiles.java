@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.Temporaries;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -29,20 +30,9 @@ public final class AtomicFiles {
         });
     }
 
-    /**
-     * A new empty file beside the target. Not Files.createTempFile: that makes the file 0600, and
-     * the rename would give every output those permissions; createFile uses the umask like any
-     * other new file.
-     */
+    /** A new empty pid-tagged temporary beside the target, registered for cleanup ({@link Temporaries}). */
     static Path createTemp(Path dir, String name) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + name + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                return Files.createFile(tmp);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                if (attempt > 100) throw e;
-            }
-        }
+        return Temporaries.createFile(dir, name);
     }
 
     /** The writer fills {@code tmp}; on success it is moved over {@code target}, on failure deleted. */
@@ -59,9 +49,10 @@ public final class AtomicFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
+            Temporaries.forget(tmp);
             ok = true;
         } finally {
-            if (!ok) Files.deleteIfExists(tmp);
+            if (!ok) Temporaries.delete(tmp);
         }
     }
 }

@@ -224,20 +224,31 @@ final class GgufBlockSink implements BlockSink {
         } else {
             String values = family.ggufName(TensorId.nmValues(b, k));
             switch (lw) {
+                // q/k rows in the architecture's order, as for a dense layer (rows are independent in N:M).
                 case PackedNM p when p.n() == nm.n() && p.m() == nm.m() -> {
-                    if (valueType() == GgmlType.Q8_0) tensor(values, PackedNMQ8.quantize(p).q8Blocks());
-                    else tensor(values, valueType(), p.values());
-                    tensor(family.ggufName(TensorId.nmIndex(b, k)), PackedGguf.packIndices(p));
+                    if (valueType() == GgmlType.Q8_0) tensor(values, qkPackedRows(k, PackedNMQ8.quantize(p).q8Blocks(), p.rows()));
+                    else tensor(values, valueType(), qkPackedRows(k, p.values(), p.rows()));
+                    tensor(family.ggufName(TensorId.nmIndex(b, k)), qkPackedRows(k, PackedGguf.packIndices(p), p.rows()));
                 }
                 case PackedNMQ8 q when q.n() == nm.n() && q.m() == nm.m() -> {
-                    if (valueType() == GgmlType.Q8_0) tensor(values, q.q8Blocks());
-                    else tensor(values, valueType(), q.dequantize().values());
-                    tensor(family.ggufName(TensorId.nmIndex(b, k)), PackedGguf.packIndices(q));
+                    if (valueType() == GgmlType.Q8_0) tensor(values, qkPackedRows(k, q.q8Blocks(), q.rows()));
+                    else tensor(values, valueType(), qkPackedRows(k, q.dequantize().values(), q.rows()));
+                    tensor(family.ggufName(TensorId.nmIndex(b, k)), qkPackedRows(k, PackedGguf.packIndices(q), q.rows()));
                 }
                 default -> throw new IllegalStateException("GGUF sink: blk." + b + "." + k.shortName() + " should be packed " + nm + ", got " + lw);
             }
         }
         if (c.hasBias(k)) tensor(family.ggufName(TensorId.bias(b, k)), GgmlType.F32, qkRows(k, w.bias(k), 1));
+    }
+
+    /** A packed q/k tensor's rows (values, Q8_0 blocks or index bytes: any primitive array, rows back to back) in the architecture's order. */
+    @SuppressWarnings("unchecked")
+    private <T> T qkPackedRows(LayerKind k, T rowsBackToBack, int rows) {
+        if (!halvesQk || (k != LayerKind.WQ && k != LayerKind.WK)) return rowsBackToBack;
+        int n = java.lang.reflect.Array.getLength(rowsBackToBack);
+        Object out = java.lang.reflect.Array.newInstance(rowsBackToBack.getClass().getComponentType(), n);
+        RopePermutation.permuteRows(rowsBackToBack, out, rows, n / rows, k == LayerKind.WQ ? c.nHeads() : c.nKvHeads(), true);
+        return (T) out;
     }
 
     /** q/k rows (weights: {@code cols} per row; biases: 1) in the order the architecture expects. */

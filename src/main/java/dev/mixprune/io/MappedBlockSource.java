@@ -5,6 +5,7 @@ import dev.mixprune.BadInputException;
 import dev.mixprune.model.BlockWeights;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.RopeScaling;
 import dev.mixprune.model.family.ModelFamilies;
 import dev.mixprune.model.family.ModelFamily;
 import dev.mixprune.model.family.RopeLayout;
@@ -22,13 +23,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * THE reader of every model format (llama2.c .bin, GGUF incl. packed N:M GGUF, HF safetensors
@@ -168,7 +173,7 @@ public final class MappedBlockSource implements BlockSource {
         final List<EnumMap<LayerKind, Ref>> linears = new ArrayList<>(), biases = new ArrayList<>();
         final List<EnumMap<LayerKind, PackedGguf.Located>> packed = new ArrayList<>();
         /** Names of the file's tensors the model uses: any other tensor is refused ({@link #refuseUnused}). */
-        final java.util.Set<String> used = new java.util.HashSet<>();
+        final Set<String> used = new HashSet<>();
 
         void closeAll() {
             for (AutoCloseable c : closeables) {
@@ -247,7 +252,7 @@ public final class MappedBlockSource implements BlockSource {
         // A shared classifier may still be stored (byte-identical to the embedding, as llama2.c's converter writes it).
         b.used.add(fam.ggufName(TensorId.CLASSIFIER));
         if (!c.sharedClassifier()) b.classifier = ggufMatrix(b, f, fam.ggufName(TensorId.CLASSIFIER), c.vocabSize(), c.dim());
-        if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
+        if (!(c.ropeScaling() instanceof RopeScaling.None)) b.used.add(fam.ggufName(TensorId.ROPE_FREQS));
         refuseUnused(b, f.tensors().keySet(), name -> BadInputException.in(path, "tensor '" + name + "' is not part of a " + fam.ggufArchitecture()
                 + " model as this file's metadata describes it (" + unusedHint(name) + "); refusing to ignore it"));
         b.tokenizer = !b.withTokenizer ? Optional.empty()
@@ -343,8 +348,8 @@ public final class MappedBlockSource implements BlockSource {
      * inverse-frequency buffers of old HF checkpoints ({@code rotary_emb.inv_freq}) are derived
      * data and allowed.
      */
-    private static void refuseUnused(Builder b, java.util.Collection<String> present, java.util.function.Function<String, BadInputException> error) {
-        for (String name : new java.util.TreeSet<>(present)) {
+    private static void refuseUnused(Builder b, Collection<String> present, Function<String, BadInputException> error) {
+        for (String name : new TreeSet<>(present)) {
             if (!b.used.contains(name) && !name.endsWith(".rotary_emb.inv_freq")) throw error.apply(name);
         }
     }
@@ -405,7 +410,7 @@ public final class MappedBlockSource implements BlockSource {
      */
     public LinearWeight readLinear(int b, LayerKind k, float[] into) {
         PackedGguf.Located p = packed.get(b).get(k);
-        if (p != null) return p.read();
+        if (p != null) return p.read(halvesQk && (k == LayerKind.WQ || k == LayerKind.WK) ? (k == LayerKind.WQ ? config.nHeads() : config.nKvHeads()) : 0);
         Ref r = linears.get(b).get(k);
         float[] data = into != null ? into : new float[r.rows() * r.cols()];
         if (halvesQk && (k == LayerKind.WQ || k == LayerKind.WK)) {

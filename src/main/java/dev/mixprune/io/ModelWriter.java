@@ -35,6 +35,11 @@ public final class ModelWriter {
         write(new WeightsBlockSource(m), out, format, dtype);
     }
 
+    /** {@code weights} (e.g. a pruned copy) in place of {@code from}'s own, with {@code from}'s tokenizer, metadata and files. */
+    public static void write(LlamaWeights weights, LoadedModel from, Path out, ModelFormat format, TensorDType dtype) throws IOException {
+        write(new LoadedModel(from.path(), from.format(), weights, from.tokenizer(), from.metadata()), out, format, dtype);
+    }
+
     private static void write(WeightsBlockSource src, Path out, ModelFormat format, TensorDType dtype) throws IOException {
         try (BlockSink sink = BlockSink.open(src, out, format, dtype)) {
             for (int b = 0; b < src.config().nLayers(); b++) sink.accept(b, src.block(b));

@@ -41,8 +41,9 @@ public record PackReport(List<Layer> layers, long otherBytes, TensorDType dtype)
                 default -> throw new IllegalStateException("unknown weight storage " + lw.getClass().getName());
             });
         }
-        // Embedding, classifier (if separate) and norms: stored in the dtype (norms always F32).
-        long other = denseBytes(c.vocabSize(), c.dim(), dtype) * (c.sharedClassifier() ? 1 : 2) + 4L * c.dim() * (2L * c.nLayers() + 1);
+        // Embedding, classifier (if separate) and norms: stored in the dtype (norms and biases always F32).
+        long other = denseBytes(c.vocabSize(), c.dim(), dtype) * (c.sharedClassifier() ? 1 : 2) + 4L * c.dim() * (2L * c.nLayers() + 1)
+                + 4L * c.biasesPerBlock() * c.nLayers();
         return new PackReport(layers, other, dtype);
     }
 

@@ -125,9 +125,15 @@ public final class PackedGguf {
 
     /** A packed layer located in a file (shapes checked); {@link #read} decodes it. */
     record Located(Path path, String indexName, Nm nm, int rows, int cols, GgmlType valueType, MemorySegment values, MemorySegment index) {
-        /** The layer: {@link PackedNM} with float values, {@link PackedNMQ8} with Q8_0 values. */
-        LinearWeight read() {
+        /**
+         * The layer: {@link PackedNM} with float values, {@link PackedNMQ8} with Q8_0 values;
+         * {@code halvesHeads} > 0: the file holds its rows in rotate_half order over that many heads
+         * (q/k of NEOX architectures), put back into the interleaved order here.
+         */
+        LinearWeight read(int halvesHeads) {
             int spr = nm.slotsPerRow(cols), bits = nm.bits(), rb = nm.indexRowBytes(cols), n = nm.n(), m = nm.m();
+            MemorySegment values = halvesHeads > 0 ? interleaved(this.values, halvesHeads) : this.values;
+            MemorySegment index = halvesHeads > 0 ? interleaved(this.index, halvesHeads) : this.index;
             float[] v = null;
             if (valueType != GgmlType.Q8_0) {
                 v = new float[Math.multiplyExact(rows, spr)];
@@ -151,9 +157,16 @@ public final class PackedGguf {
                 }
             }
             LinearWeight w = v == null ? PackedNMQ8.fromQ8Blocks(rows, cols, n, m, values, idx) : new PackedNM(rows, cols, n, m, v, idx);
-            if (values.isMapped()) values.unload();
-            if (index.isMapped()) index.unload();
+            if (this.values.isMapped()) this.values.unload();
+            if (this.index.isMapped()) this.index.unload();
             return w;
+        }
+
+        /** A copy of a tensor whose rows (same byte length each) are in rotate_half order, in the interleaved order. */
+        private MemorySegment interleaved(MemorySegment seg, int heads) {
+            byte[] raw = seg.toArray(ValueLayout.JAVA_BYTE), out = new byte[raw.length];
+            RopePermutation.permuteRows(raw, out, rows, raw.length / rows, heads, false);
+            return MemorySegment.ofArray(out);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mixprune.io;
 
+import dev.mixprune.Temporaries;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -65,12 +66,13 @@ final class PendingFile implements AutoCloseable {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
+        Temporaries.forget(tmp);
         committed = true;
     }
 
     @Override public void close() throws IOException {
         if (committed) return;
-        Files.deleteIfExists(tmp);
+        Temporaries.delete(tmp);
         deleteEmpty(createdDirs);
     }
 }

@@ -37,9 +37,18 @@ public final class RopePermutation {
         permute(halves, out, rows, cols, nHeads, false);
     }
 
-    private static void permute(float[] src, float[] out, int rows, int cols, int nHeads, boolean toHalves) {
+    /**
+     * Rows of any primitive array ({@code rowLength} elements each: e.g. a packed layer's values or
+     * index bytes) from one order into the other; {@code toHalves} false is the inverse.
+     */
+    public static void permuteRows(Object src, Object out, int rows, int rowLength, int nHeads, boolean toHalves) {
+        permute(src, out, rows, rowLength, nHeads, toHalves);
+    }
+
+    private static void permute(Object src, Object out, int rows, int cols, int nHeads, boolean toHalves) {
         if (rows % nHeads != 0 || (rows / nHeads) % 2 != 0) throw new IllegalArgumentException(rows + " rows do not split into " + nHeads + " heads of even size");
-        if (src.length != (long) rows * cols || out.length != src.length) throw new IllegalArgumentException(src.length + " values for " + rows + " x " + cols);
+        int n = java.lang.reflect.Array.getLength(src);
+        if (n != (long) rows * cols || java.lang.reflect.Array.getLength(out) != n) throw new IllegalArgumentException(n + " values for " + rows + " x " + cols);
         int hs = rows / nHeads, half = hs / 2;
         for (int h = 0; h < nHeads; h++) {
             for (int j = 0; j < half; j++) {

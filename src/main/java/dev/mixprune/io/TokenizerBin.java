@@ -68,14 +68,28 @@ public final class TokenizerBin {
 
     /** Writes the tokenizer.bin of a SentencePiece tokenizer (llama2.c has no other kind). */
     public static void write(Tokenizer t, Path file) throws IOException {
+        write(sentencePiece(t, file).vocabulary(), file);
+    }
+
+    /** The bytes {@link #write(Tokenizer, Path)} would write to {@code file} (refused the same way). */
+    public static byte[] bytes(Tokenizer t, Path file) {
+        return bytes(sentencePiece(t, file).vocabulary());
+    }
+
+    private static SentencePieceTokenizer sentencePiece(Tokenizer t, Path file) {
         if (!(t instanceof SentencePieceTokenizer sp)) {
             throw new BadInputException(file + ": a llama2.c tokenizer.bin holds SentencePiece pieces; the model's tokenizer is "
                     + t.kind().label() + " (write GGUF or an HF directory instead)");
         }
-        write(sp.vocabulary(), file);
+        return sp;
     }
 
     public static void write(Vocabulary v, Path file) throws IOException {
+        AtomicFiles.write(file, bytes(v));
+    }
+
+    /** The file's bytes (known before anything is written: the output set compares them with an existing tokenizer.bin). */
+    public static byte[] bytes(Vocabulary v) {
         int total = 4;
         for (int i = 0; i < v.size(); i++) total += 8 + v.piece(i).length;
         ByteBuffer bb = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
@@ -85,6 +99,6 @@ public final class TokenizerBin {
             bb.putInt(v.piece(i).length);
             bb.put(v.piece(i));
         }
-        AtomicFiles.write(file, bb.array());
+        return bb.array();
     }
 }

@@ -15,8 +15,11 @@ import java.nio.file.Path;
  * file with the same words. Every message is "{source}: ..." and names the field.
  */
 public final class JsonChecks {
-    // Only reads here; the owners of each format keep their own (pretty-printing) writers.
-    private static final ObjectMapper READER = new ObjectMapper();
+    // Only reads here; the owners of each format keep their own (pretty-printing) writers. Strict:
+    // a key given twice or text after the JSON value is an error, not "the last one wins" or ignored.
+    private static final ObjectMapper READER = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private JsonChecks() {}
 

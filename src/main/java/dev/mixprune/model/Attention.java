@@ -1,5 +1,6 @@
 package dev.mixprune.model;
 
+import dev.mixprune.tensor.LaneMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -97,8 +98,8 @@ final class Attention {
                 a2 = FloatVector.fromArray(S, scores, 2 * seqLen + j).fma(vv, a2);
                 a3 = FloatVector.fromArray(S, scores, 3 * seqLen + j).fma(vv, a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = LaneMath.sum(a0), s1 = LaneMath.sum(a1);
+            float s2 = LaneMath.sum(a2), s3 = LaneMath.sum(a3);
             for (; j < nMax; j++) {
                 float v = vt[vo + j];
                 s0 += scores[j] * v;
@@ -134,7 +135,7 @@ final class Attention {
             FloatVector acc = FloatVector.zero(S);
             int m = 0;
             for (; m < upper; m += L) acc = FloatVector.fromArray(S, scores, m).fma(FloatVector.fromArray(S, vt, vo + m), acc);
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = LaneMath.sum(acc);
             for (; m < n; m++) s += scores[m] * vt[vo + m];
             out[outOff + i] = s * inv;
         }
@@ -157,11 +158,11 @@ final class Attention {
         FloatVector vsum = FloatVector.zero(S);
         j = 0;
         for (; j < upper; j += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, scores, off + j).fma(vs, vm).lanewise(VectorOperators.EXP);
+            FloatVector e = LaneMath.exp(FloatVector.fromArray(S, scores, off + j).fma(vs, vm));
             e.intoArray(scores, off + j);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = LaneMath.sum(vsum);
         for (; j < n; j++) {
             float e = (float) Math.exp(scores[off + j] * scale - max);
             scores[off + j] = e;

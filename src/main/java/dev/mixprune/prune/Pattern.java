@@ -46,23 +46,36 @@ public sealed interface Pattern permits Pattern.Unstructured, Pattern.NM {
         @Override public String text() { return n + ":" + m; }
     }
 
-    /** Parses "2:4", "0.5", "unstructured:0.5", "50%". */
+    /**
+     * Exactly "N:M" with 1 <= N < M (N kept of every M): what {@code --pattern} accepts. "2:4:8",
+     * "2:", ":4", " 2 : 4", "-1:4", "0.5" and bare numbers are refused (issue 13 F6); surrounding
+     * white space is ignored.
+     */
+    public static NM parseNM(String s) {
+        String t = s.strip();
+        // Digits only: no sign, no spaces inside, no exponent, at most 9 digits (no int overflow).
+        if (!t.matches("[0-9]{1,9}:[0-9]{1,9}")) {
+            throw new IllegalArgumentException("expected N:M (N kept of every M, 1 <= N < M, e.g. 2:4), got '" + s + "'");
+        }
+        int colon = t.indexOf(':');
+        return new NM(Integer.parseInt(t.substring(0, colon)), Integer.parseInt(t.substring(colon + 1)));
+    }
+
+    /**
+     * The text form {@link #text()} writes, and nothing else: "N:M" ({@link #parseNM}) or
+     * "unstructured:R" with R a decimal in [0, 1). Used for plan entries, where a bare number
+     * would be ambiguous (a ratio? a count?).
+     */
     public static Pattern parse(String s) {
-        String t = s.trim();
-        if (t.startsWith("unstructured:")) t = t.substring("unstructured:".length());
-        if (t.contains(":")) {
-            String[] p = t.split(":");
-            try {
-                return new NM(Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad N:M pattern '" + s + "'");
+        String t = s.strip();
+        if (t.startsWith("unstructured:")) {
+            String r = t.substring("unstructured:".length());
+            if (!r.matches("[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?")) {
+                throw new IllegalArgumentException("expected unstructured:R with R a ratio in [0, 1), got '" + s + "'");
             }
+            return new Unstructured(Double.parseDouble(r));
         }
-        try {
-            double v = t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1)) / 100 : Double.parseDouble(t);
-            return new Unstructured(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad pattern '" + s + "', expected a ratio like 0.75 or N:M like 2:8");
-        }
+        if (t.contains(":")) return parseNM(t);
+        throw new IllegalArgumentException("expected N:M (e.g. 2:4) or unstructured:R (e.g. unstructured:0.7), got '" + s + "'");
     }
 }

@@ -114,7 +114,22 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
         }
         for (LayerId id : LayerId.all(c)) {
             if (!layers.containsKey(id)) throw new BadInputException(source + ": plan has no pattern for layer " + id);
+            if (layers.get(id) instanceof Pattern.NM nm && nm.m() > c.colsOf(id.kind())) {
+                throw new BadInputException(source + ": layer " + id + ": pattern " + nm.text() + " needs rows of at least M = " + nm.m()
+                        + " inputs (groups of M consecutive weights), the layer has " + c.colsOf(id.kind()));
+            }
         }
+    }
+
+    /**
+     * The widest M a uniform N:M pattern can have on this model: the narrowest row of the prunable
+     * layers. Rows that are not a multiple of M end in a shorter group (protocols.md S), which is
+     * fine; a row shorter than M has no group of M at all, which is refused.
+     */
+    public static int maxGroupSize(LlamaConfig c) {
+        int min = Integer.MAX_VALUE;
+        for (LayerKind k : LayerKind.values()) min = Math.min(min, c.colsOf(k));
+        return min;
     }
 
     /** Parameter-weighted nominal sparsity over the prunable set (exact counts of the patterns). */
@@ -162,6 +177,10 @@ public record SparsityPlan(String allocation, ModelShape shape, Map<LayerId, Pat
             try {
                 LayerId id = LayerId.parse(e.getKey());
                 if (id.block() >= shape.nLayers()) throw new IllegalArgumentException("unknown layer " + id + " (plan's model has " + shape.nLayers() + " blocks)");
+                if (!e.getValue().isTextual()) {
+                    throw new IllegalArgumentException("expected a string \"N:M\" or \"unstructured:R\", got " + e.getValue());
+                }
+                if (layers.containsKey(id)) throw new IllegalArgumentException("layer given twice");
                 layers.put(id, Pattern.parse(e.getValue().asText()));
             } catch (IllegalArgumentException ex) {
                 throw new BadInputException(source + ": layers." + e.getKey() + ": " + ex.getMessage());

@@ -29,6 +29,11 @@ public record RunData(String runDir, Section<JsonNode> manifest, Section<Fisher>
         files = List.copyOf(files);
     }
 
+    /** The same data under another directory name (a run read from its staging directory, shown under its final path). */
+    public RunData withRunDir(String dir) {
+        return new RunData(dir, manifest, fisher, plans, search, results, evals, files);
+    }
+
     /**
      * Per-layer Fisher traces.
      *

@@ -1,6 +1,5 @@
 package dev.mixprune.resources;
 
-import dev.mixprune.BadInputException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,11 +15,17 @@ import java.util.Locale;
  * and cut files): created under a parent the user chose (default beside the output), checked for
  * free space before anything is written, and deleted with everything in it by {@link #close} on
  * success and failure alike, and by a shutdown hook when the JVM is stopped (Ctrl-C, SIGTERM).
- * Only a SIGKILL can leave it behind; its name ({@code .mixprune-work-*}) says what it is.
+ * Only a SIGKILL can leave it behind: its name carries the process id ({@link dev.mixprune.Temporaries}), and
+ * the next mixprune command writing into that parent removes it once the process is gone.
  */
 public final class WorkDir implements AutoCloseable {
-    /** Kept free beyond what a command plans to write, so that the machine does not fill up. */
+    /**
+     * Kept free beyond what a command plans to write, so that the machine does not fill up; the
+     * system property {@code mixprune.diskMarginBytes} changes it (the disk-full test sets 0).
+     */
     public static final long MARGIN_BYTES = 1L << 30;
+
+    static long margin() { return Long.getLong("mixprune.diskMarginBytes", MARGIN_BYTES); }
 
     private final Path dir;
     private final Thread hook;
@@ -32,12 +37,12 @@ public final class WorkDir implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** A new directory {@code parent/.mixprune-work-XXXX}, after checking that {@code bytes} (plus a margin) fit on its disk. */
+    /** A new directory {@code parent/.work.mixprune-PID-...tmp}, after checking that {@code bytes} (plus a margin) fit on its disk. */
     public static WorkDir create(Path parent, long bytes, String what) throws IOException {
         Path p = parent.toAbsolutePath();
         Files.createDirectories(p);
         requireSpace(p, bytes, what);
-        return new WorkDir(Files.createTempDirectory(p, ".mixprune-work-"));
+        return new WorkDir(dev.mixprune.Temporaries.createDirectory(p, "work"));
     }
 
     public Path dir() { return dir; }
@@ -51,15 +56,19 @@ public final class WorkDir implements AutoCloseable {
         return Files.getFileStore(p == null ? path.toAbsolutePath().getRoot() : p).getUsableSpace();
     }
 
-    /** Refuses, naming the directory and both sizes, when {@code bytes} plus {@link #MARGIN_BYTES} do not fit. */
+    /**
+     * Refuses, naming the directory and both sizes, when {@code bytes} plus the margin do not fit.
+     * Exit code 1 (an I/O condition, not a bad input file: docs/reliability.md).
+     */
     public static void requireSpace(Path dir, long bytes, String what) throws IOException {
         if (bytes <= 0) return;
         long free = usableSpace(dir);
-        if (bytes + MARGIN_BYTES > free) {
-            throw new BadInputException(String.format(Locale.ROOT,
-                    "%s needs %s of disk in %s, but only %s is free there (%s kept free as a margin); free space, choose another "
+        long margin = margin();
+        if (bytes + margin > free) {
+            throw new java.nio.file.FileSystemException(dir.toString(), null, String.format(Locale.ROOT,
+                    "%s needs %s of disk here, but only %s is free (%s kept free as a margin); free space, choose another "
                             + "directory with --work-dir, or reduce what is stored",
-                    what, ResourcePlan.human(bytes), dir, ResourcePlan.human(free), ResourcePlan.human(MARGIN_BYTES)));
+                    what, ResourcePlan.human(bytes), ResourcePlan.human(free), ResourcePlan.human(margin)));
         }
     }
 
@@ -72,6 +81,7 @@ public final class WorkDir implements AutoCloseable {
             // the JVM is shutting down: the hook runs (or ran) anyway
         }
         deleteTree(dir);
+        dev.mixprune.Temporaries.forget(dir);
     }
 
     private void deleteQuietly() {

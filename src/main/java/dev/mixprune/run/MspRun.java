@@ -130,9 +130,10 @@ public final class MspRun {
             if (s.writeModels()) {
                 String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
                 modelFile = s.outDir().resolve("model-" + allocation + ext);
-                ModelWriter.write(pruned, lm.tokenizerOrNull(), lm.metadata(), modelFile, lm.format(), TensorDType.F32);
+                ModelWriter.write(pruned, lm, modelFile, lm.format(), TensorDType.F32);
             }
-            zeroShot(allocation, modelFile != null ? modelFile.toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
+            // Named relative to the run directory (which is written under a temporary name and moved into place).
+            zeroShot(allocation, modelFile != null ? modelFile.getFileName().toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
                     ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
             rows.add(row);

@@ -1,7 +1,6 @@
 package dev.mixprune.tensor;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -83,25 +82,36 @@ public final class Cholesky {
     /** Column block width of the blocked factorization. */
     static final int NB = 48;
 
-    /** Rows [lo, hi): a[i][j] -= L[i][0..j0) . L[j][0..j0) for j in [j0, j1). */
+    /**
+     * Rows [lo, hi): a[i][j] -= L[i][0..j0) . L[j][0..j0) for j in [j0, j1). Every element gets the
+     * same arithmetic whichever path computes it (one vector accumulator per KB chunk, a fixed-order
+     * lane sum, the scalar tail, then the subtraction), so the result does not depend on how the
+     * rows were split over threads.
+     */
     private static void updatePanel(double[] a, int n, int j0, int j1, int lo, int hi) {
         if (j0 == 0) return;
-        int quadEnd = VECTOR ? lo + (hi - lo) / 4 * 4 : lo;
+        if (!VECTOR) {
+            for (int i = lo; i < hi; i++) {
+                int ri = i * n;
+                for (int j = j0; j < j1; j++) a[ri + j] -= dot(a, ri, a, j * n, j0);
+            }
+            return;
+        }
         // Chunks of KB columns: the block's rows (NB x KB doubles) then stay in L2 while every
         // 4-row group passes over them, instead of NB x j0 being re-read from L3 or memory.
         for (int p0 = 0; p0 < j0; p0 += KB) {
             int p1 = Math.min(j0, p0 + KB);
-            for (int i = lo; i < quadEnd; i += 4) {
+            int i = lo;
+            for (; i + 4 <= hi; i += 4) {
                 int j = j0;
                 for (; j + 2 <= j1; j += 2) V.update4x2(a, n, i, j, p0, p1);
                 for (; j < j1; j++) {
-                    for (int r = 0; r < 4; r++) a[(i + r) * n + j] -= dot(a, (i + r) * n + p0, a, j * n + p0, p1 - p0);
+                    for (int r = 0; r < 4; r++) V.update1(a, n, i + r, j, p0, p1);
                 }
             }
-        }
-        for (int i = quadEnd; i < hi; i++) {
-            int ri = i * n;
-            for (int j = j0; j < j1; j++) a[ri + j] -= dot(a, ri, a, j * n, j0);
+            for (; i < hi; i++) {
+                for (int j = j0; j < j1; j++) V.update1(a, n, i, j, p0, p1);
+            }
         }
     }
 
@@ -286,10 +296,10 @@ public final class Cholesky {
                 s30 = x.fma(b0, s30);
                 s31 = x.fma(b1, s31);
             }
-            double t00 = s00.reduceLanes(VectorOperators.ADD), t01 = s01.reduceLanes(VectorOperators.ADD);
-            double t10 = s10.reduceLanes(VectorOperators.ADD), t11 = s11.reduceLanes(VectorOperators.ADD);
-            double t20 = s20.reduceLanes(VectorOperators.ADD), t21 = s21.reduceLanes(VectorOperators.ADD);
-            double t30 = s30.reduceLanes(VectorOperators.ADD), t31 = s31.reduceLanes(VectorOperators.ADD);
+            double t00 = LaneMath.sum(s00), t01 = LaneMath.sum(s01);
+            double t10 = LaneMath.sum(s10), t11 = LaneMath.sum(s11);
+            double t20 = LaneMath.sum(s20), t21 = LaneMath.sum(s21);
+            double t30 = LaneMath.sum(s30), t31 = LaneMath.sum(s31);
             for (int p = end; p < p1; p++) {
                 double b0 = a[q0 + p], b1 = a[q1 + p];
                 t00 += a[i0 + p] * b0;
@@ -309,6 +319,17 @@ public final class Cholesky {
             a[i2 + j + 1] -= t21;
             a[i3 + j] -= t30;
             a[i3 + j + 1] -= t31;
+        }
+
+        /** One element of {@link #update4x2}, with exactly its arithmetic: a[i][j] -= L[i][p0..p1) . L[j][p0..p1). */
+        static void update1(double[] a, int n, int i, int j, int p0, int p1) {
+            int ri = i * n, rj = j * n;
+            DoubleVector s = DoubleVector.zero(S);
+            int end = p0 + (p1 - p0) / L * L;
+            for (int p = p0; p < end; p += L) s = DoubleVector.fromArray(S, a, ri + p).fma(DoubleVector.fromArray(S, a, rj + p), s);
+            double t = LaneMath.sum(s);
+            for (int p = end; p < p1; p++) t += a[ri + p] * a[rj + p];
+            a[ri + j] -= t;
         }
 
         /**
@@ -428,7 +449,7 @@ public final class Cholesky {
                 s0 = DoubleVector.fromArray(S, a, ao + i).fma(DoubleVector.fromArray(S, b, bo + i), s0);
                 s1 = DoubleVector.fromArray(S, a, ao + i + L).fma(DoubleVector.fromArray(S, b, bo + i + L), s1);
             }
-            double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            double s = LaneMath.sum(s0.add(s1));
             for (; i < len; i++) s += a[ao + i] * b[bo + i];
             return s;
         }

@@ -1,7 +1,6 @@
 package dev.mixprune.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -54,10 +53,10 @@ final class GemmSkinny {
                     s03 = x0.fma(w, s03);
                     s13 = x1.fma(w, s13);
                 }
-                float t00 = s00.reduceLanes(VectorOperators.ADD), t01 = s01.reduceLanes(VectorOperators.ADD);
-                float t02 = s02.reduceLanes(VectorOperators.ADD), t03 = s03.reduceLanes(VectorOperators.ADD);
-                float t10 = s10.reduceLanes(VectorOperators.ADD), t11 = s11.reduceLanes(VectorOperators.ADD);
-                float t12 = s12.reduceLanes(VectorOperators.ADD), t13 = s13.reduceLanes(VectorOperators.ADD);
+                float t00 = LaneMath.sum(s00), t01 = LaneMath.sum(s01);
+                float t02 = LaneMath.sum(s02), t03 = LaneMath.sum(s03);
+                float t10 = LaneMath.sum(s10), t11 = LaneMath.sum(s11);
+                float t12 = LaneMath.sum(s12), t13 = LaneMath.sum(s13);
                 for (int p = vecEnd; p < k; p++) {
                     float x0 = a[a0 + p], x1 = a[a1 + p];
                     t00 += x0 * b[b0 + p];
@@ -82,8 +81,8 @@ final class GemmSkinny {
                     s2 = x0.fma(FloatVector.fromArray(S, b, b2 + p), s2);
                     s3 = x0.fma(FloatVector.fromArray(S, b, b3 + p), s3);
                 }
-                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+                float t0 = LaneMath.sum(s0), t1 = LaneMath.sum(s1);
+                float t2 = LaneMath.sum(s2), t3 = LaneMath.sum(s3);
                 for (int p = vecEnd; p < k; p++) {
                     float x0 = a[a0 + p];
                     t0 += x0 * b[b0 + p];
@@ -102,7 +101,7 @@ final class GemmSkinny {
                 for (int p = 0; p < vecEnd; p += L) {
                     s0 = FloatVector.fromArray(S, a, a0 + p).fma(FloatVector.fromArray(S, b, b0 + p), s0);
                 }
-                float t = s0.reduceLanes(VectorOperators.ADD);
+                float t = LaneMath.sum(s0);
                 for (int p = vecEnd; p < k; p++) t += a[a0 + p] * b[b0 + p];
                 int o = i * m + j;
                 c[o] = acc ? c[o] + t : t;

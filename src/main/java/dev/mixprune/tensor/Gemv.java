@@ -1,7 +1,6 @@
 package dev.mixprune.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -183,50 +182,30 @@ public final class Gemv {
                     s6 = FloatVector.fromArray(S, w, o6 + c).fma(xa, s6);
                     s7 = FloatVector.fromArray(S, w, o7 + c).fma(xa, s7);
                 }
-                y[r] = s0.add(t0).reduceLanes(VectorOperators.ADD) + tail(w, o0, x, vecEnd, n);
-                y[r + 1] = s1.add(t1).reduceLanes(VectorOperators.ADD) + tail(w, o1, x, vecEnd, n);
-                y[r + 2] = s2.add(t2).reduceLanes(VectorOperators.ADD) + tail(w, o2, x, vecEnd, n);
-                y[r + 3] = s3.add(t3).reduceLanes(VectorOperators.ADD) + tail(w, o3, x, vecEnd, n);
-                y[r + 4] = s4.add(t4).reduceLanes(VectorOperators.ADD) + tail(w, o4, x, vecEnd, n);
-                y[r + 5] = s5.add(t5).reduceLanes(VectorOperators.ADD) + tail(w, o5, x, vecEnd, n);
-                y[r + 6] = s6.add(t6).reduceLanes(VectorOperators.ADD) + tail(w, o6, x, vecEnd, n);
-                y[r + 7] = s7.add(t7).reduceLanes(VectorOperators.ADD) + tail(w, o7, x, vecEnd, n);
+                y[r] = LaneMath.sum(s0.add(t0)) + tail(w, o0, x, vecEnd, n);
+                y[r + 1] = LaneMath.sum(s1.add(t1)) + tail(w, o1, x, vecEnd, n);
+                y[r + 2] = LaneMath.sum(s2.add(t2)) + tail(w, o2, x, vecEnd, n);
+                y[r + 3] = LaneMath.sum(s3.add(t3)) + tail(w, o3, x, vecEnd, n);
+                y[r + 4] = LaneMath.sum(s4.add(t4)) + tail(w, o4, x, vecEnd, n);
+                y[r + 5] = LaneMath.sum(s5.add(t5)) + tail(w, o5, x, vecEnd, n);
+                y[r + 6] = LaneMath.sum(s6.add(t6)) + tail(w, o6, x, vecEnd, n);
+                y[r + 7] = LaneMath.sum(s7.add(t7)) + tail(w, o7, x, vecEnd, n);
             }
-            for (; r + 4 <= r1; r += 4) {
-                int o0 = r * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-                FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-                for (int c = 0; c < vecEnd; c += L) {
-                    FloatVector xv = FloatVector.fromArray(S, x, c);
-                    s0 = FloatVector.fromArray(S, w, o0 + c).fma(xv, s0);
-                    s1 = FloatVector.fromArray(S, w, o1 + c).fma(xv, s1);
-                    s2 = FloatVector.fromArray(S, w, o2 + c).fma(xv, s2);
-                    s3 = FloatVector.fromArray(S, w, o3 + c).fma(xv, s3);
-                }
-                float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-                float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
-                for (int c = vecEnd; c < n; c++) {
-                    float xc = x[c];
-                    t0 += w[o0 + c] * xc;
-                    t1 += w[o1 + c] * xc;
-                    t2 += w[o2 + c] * xc;
-                    t3 += w[o3 + c] * xc;
-                }
-                y[r] = t0;
-                y[r + 1] = t1;
-                y[r + 2] = t2;
-                y[r + 3] = t3;
+            // The rows left over (fewer than 8) get exactly the 8-row path's arithmetic per row, so a
+            // row's value does not depend on where the thread's chunk of rows began.
+            for (; r < r1; r++) y[r] = row(w, r * n, x, n, vecEnd, vec2End);
+        }
+
+        /** One row with the arithmetic of the 8-row loop: two accumulators, fixed-order lane sum, scalar tail. */
+        private static float row(float[] w, int o, float[] x, int n, int vecEnd, int vec2End) {
+            FloatVector s = FloatVector.zero(S), t = s;
+            int c = 0;
+            for (; c < vec2End; c += 2 * L) {
+                s = FloatVector.fromArray(S, w, o + c).fma(FloatVector.fromArray(S, x, c), s);
+                t = FloatVector.fromArray(S, w, o + c + L).fma(FloatVector.fromArray(S, x, c + L), t);
             }
-            for (; r < r1; r++) {
-                int o = r * n;
-                FloatVector s = FloatVector.zero(S);
-                for (int c = 0; c < vecEnd; c += L) {
-                    s = FloatVector.fromArray(S, w, o + c).fma(FloatVector.fromArray(S, x, c), s);
-                }
-                float t = s.reduceLanes(VectorOperators.ADD);
-                for (int c = vecEnd; c < n; c++) t += w[o + c] * x[c];
-                y[r] = t;
-            }
+            if (c < vecEnd) s = FloatVector.fromArray(S, w, o + c).fma(FloatVector.fromArray(S, x, c), s);
+            return LaneMath.sum(s.add(t)) + tail(w, o, x, vecEnd, n);
         }
 
         /** The scalar remainder of one row's dot product, columns [from, n). */

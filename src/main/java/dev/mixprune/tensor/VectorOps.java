@@ -111,7 +111,7 @@ public final class VectorOps {
                 s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
                 i += L;
             }
-            float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            float s = LaneMath.sum(s0.add(s1));
             for (; i < len; i++) s += a[ao + i] * b[bo + i];
             return s;
         }
@@ -152,11 +152,11 @@ public final class VectorOps {
             FloatVector sv = FloatVector.zero(S);
             i = 0;
             for (; i + L <= len; i += L) {
-                FloatVector e = FloatVector.fromArray(S, a, off + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = LaneMath.exp(FloatVector.fromArray(S, a, off + i).sub(max));
                 e.intoArray(a, off + i);
                 sv = sv.add(e);
             }
-            float sum = sv.reduceLanes(VectorOperators.ADD);
+            float sum = LaneMath.sum(sv);
             for (; i < len; i++) {
                 float e = (float) Math.exp(a[off + i] - max);
                 a[off + i] = e;
@@ -170,7 +170,7 @@ public final class VectorOps {
             int i = 0;
             for (; i + L <= len; i += L) {
                 FloatVector g = FloatVector.fromArray(S, gate, go + i);
-                FloatVector s = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector s = g.div(LaneMath.exp(g.neg()).add(1f));
                 if (up != null) s = s.mul(FloatVector.fromArray(S, up, uo + i));
                 s.intoArray(gate, go + i);
             }

@@ -1,6 +1,5 @@
 package dev.mixprune.allocate;
 
-import dev.mixprune.BadInputException;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.SparsityPlan;
 import org.junit.jupiter.api.Test;
@@ -34,7 +33,7 @@ class BudgetTest {
             Budget b;
             try {
                 b = Budget.of(sp, target);
-            } catch (BadInputException e) {
+            } catch (dev.mixprune.UsageException e) {
                 continue; // impossible targets are tested below; only feasible ones here
             }
             Rng rng = new Rng(trial);
@@ -90,9 +89,9 @@ class BudgetTest {
     @Test
     void impossibleTargetForPatternIsAClearError() {
         SearchSpace sp = new SearchSpace(STORIES, Levels.nm(8), Granularity.LAYER);
-        assertThatThrownBy(() -> Budget.of(sp, 0.95)).isInstanceOf(BadInputException.class)
+        assertThatThrownBy(() -> Budget.of(sp, 0.95)).isInstanceOf(dev.mixprune.UsageException.class)
                 .hasMessageContaining("0.95").hasMessageContaining("impossible").hasMessageContaining("nm:8").hasMessageContaining("1:8");
-        assertThatThrownBy(() -> Budget.of(sp, 0.05)).isInstanceOf(BadInputException.class).hasMessageContaining("densest");
+        assertThatThrownBy(() -> Budget.of(sp, 0.05)).isInstanceOf(dev.mixprune.UsageException.class).hasMessageContaining("densest");
     }
 
     @Test
@@ -100,7 +99,7 @@ class BudgetTest {
         // 20 and 40 inputs: levels 0.7 and 0.8 prune exact counts, so no mix lands in [0.74, 0.79].
         LlamaConfig one = new LlamaConfig(20, 40, 1, 2, 2, 32, 16, 1e-5f, 10000f, true);
         SearchSpace sp = new SearchSpace(one, Levels.unstructured(0.1), Granularity.BLOCK);
-        assertThatThrownBy(() -> Budget.of(sp, 0.74)).isInstanceOf(BadInputException.class).hasMessageContaining("half a level step");
+        assertThatThrownBy(() -> Budget.of(sp, 0.74)).isInstanceOf(dev.mixprune.UsageException.class).hasMessageContaining("half a level step");
     }
 
     @Test

@@ -55,7 +55,7 @@ class MspSearchStoriesTest {
     /** Nothing left in the scratch parent: the work directory was deleted. */
     static void assertNoScratchLeft() throws Exception {
         try (var l = Files.list(scratch)) {
-            assertThat(l.filter(p -> p.getFileName().toString().startsWith(".mixprune-work-"))).isEmpty();
+            assertThat(l.filter(p -> p.getFileName().toString().startsWith(".work.mixprune-"))).isEmpty();
         }
     }
 

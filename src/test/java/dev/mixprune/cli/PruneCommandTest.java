@@ -139,20 +139,32 @@ class PruneCommandTest {
         SparsityPlan.uniform(other, new Pattern.NM(2, 4)).save(otherPlan);
         Path out = dir.resolve("out").resolve("x.bin");
         record Bad(List<String> args, String message) { }
-        List<Bad> cases = List.of(
+        // Option values: usage errors (exit 2), the option named.
+        List<Bad> usage = List.of(
                 new Bad(base(out, "--method", "wanda", "--sparsity", "1.0"), "--sparsity"),
                 new Bad(base(out, "--method", "wanda", "--sparsity", "-0.1"), "[0, 1)"),
                 new Bad(base(out, "--method", "wanda", "--sparsity", "half"), "--sparsity"),
                 new Bad(base(out, "--method", "wanda", "--pattern", "4:4"), "1 <= N < M"),
                 new Bad(base(out, "--method", "wanda", "--pattern", "5:4"), "1 <= N < M"),
+                new Bad(base(out, "--method", "wanda", "--pattern", "2:4:8"), "expected N:M"),
+                new Bad(base(out, "--method", "wanda", "--pattern", "0.5"), "expected N:M"),
+                new Bad(base(out, "--method", "wanda", "--pattern", "2:128"), "at least M = 128"),
+                new Bad(base(out, "--method", "foo", "--pattern", "2:4"), "unknown pruning method"),
+                new Bad(List.of("--model", model.toString(), "--method", "wanda", "--pattern", "2:4", "--nsamples", "0", "--out", out.toString()), "--nsamples"));
+        // Input files: bad input (exit 3), the file named.
+        List<Bad> badInput = List.of(
                 new Bad(base(out, "--method", "wanda", "--plan", unknownPlan.toString()), "blk.9.wq"),
                 new Bad(base(out, "--method", "wanda", "--plan", badKindPlan.toString()), "w9"),
                 new Bad(base(out, "--method", "wanda", "--plan", otherPlan.toString()), "plan is for model"),
                 new Bad(base(out, "--method", "wanda", "--pattern", "2:4", "--calib", empty.toString()), "empty"),
-                new Bad(base(out, "--method", "sparsegpt", "--pattern", "2:4", "--calib", tiny.toString()), "tokens"),
-                new Bad(base(out, "--method", "foo", "--pattern", "2:4"), "unknown pruning method"),
-                new Bad(List.of("--model", model.toString(), "--method", "wanda", "--pattern", "2:4", "--nsamples", "0", "--out", out.toString()), "--nsamples"));
-        for (Bad b : cases) {
+                new Bad(base(out, "--method", "sparsegpt", "--pattern", "2:4", "--calib", tiny.toString()), "tokens"));
+        for (Bad b : usage) {
+            Run r = run(b.args().toArray(String[]::new));
+            assertThat(r.exit()).as("%s -> %s", b.args(), r.err()).isEqualTo(Main.EXIT_USAGE);
+            assertThat(r.err()).as(b.args().toString()).contains(b.message());
+            assertThat(Files.exists(dir.resolve("out")) ? listAll(dir.resolve("out")) : List.of()).as(b.args().toString()).isEmpty();
+        }
+        for (Bad b : badInput) {
             Run r = run(b.args().toArray(String[]::new));
             assertThat(r.exit()).as("%s -> %s", b.args(), r.err()).isEqualTo(Main.EXIT_BAD_INPUT);
             assertThat(r.err()).as(b.args().toString()).contains("bad input").contains(b.message());

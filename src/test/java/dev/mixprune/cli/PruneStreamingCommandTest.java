@@ -74,10 +74,10 @@ class PruneStreamingCommandTest {
     }
 
     @Test
-    void f16IntoABinIsBadInputAndWritesNothing(@TempDir Path dir) {
+    void f16IntoABinIsAUsageErrorAndWritesNothing(@TempDir Path dir) {
         Path out = dir.resolve("o").resolve("p.bin");
         PruneCommandTest.Run r = PruneCommandTest.run(args(bin, out, "--tokenizer", tok.toString(), "--method", "magnitude", "--sparsity", "0.5", "--dtype", "f16").toArray(String[]::new));
-        assertThat(r.exit()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(r.exit()).isEqualTo(Main.EXIT_USAGE);
         assertThat(r.err()).contains("float32 only");
         assertThat(dir.resolve("o")).doesNotExist();
     }

@@ -142,6 +142,42 @@ class FamilyFormatsTest {
         assertThat(back.weights().config()).isEqualTo(recipe.config());
     }
 
+    /** A packed N:M GGUF of every family reads back to the same model; q/k rows in the architecture's order as in a dense GGUF. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("recipes")
+    void packedGgufRoundTripsEveryFamily(FamilyModels.Recipe recipe, @TempDir Path tmp) throws Exception {
+        LlamaConfig c = recipe.config();
+        LlamaWeights w = FamilyModels.weights(c, 29);
+        for (BlockWeights b : w.blocks()) for (LayerKind k : LayerKind.values()) b.setLinear(k, dev.mixprune.sparse.NmMasks.magnitude(b.linear(k), 2, 4));
+        Path packed = tmp.resolve("packed.gguf");
+        dev.mixprune.io.PackedGguf.write(packed, w.pack(4), FamilyModels.tokenizer(), Map.of(), TensorDType.F32);
+        LlamaWeights back = ModelLoader.loadWeights(packed);
+        assertThat(back.isPacked()).isTrue();
+        assertSameWeights(back.unpack(), w);
+        int[] tokens = tokens(c, 20);
+        Matrix a = LlamaForward.logits(w, tokens), b = LlamaForward.logits(back, tokens);
+        for (int i = 0; i < a.size(); i++) assertThat(Math.abs(a.data()[i] - b.data()[i])).isLessThan(1e-4f * Math.max(1f, Math.abs(a.data()[i])));
+        try (GgufFile f = GgufFile.open(packed)) {
+            // a packed q keeps its kept values in the order a dense q is stored in: here the first row's values
+            float[] values = f.readFloats(f.tensor("blk.0.attn_q.nm_values"));
+            Matrix q = w.block(0).wq();
+            Matrix stored = c.family().equals("qwen2") ? RopePermutation.toHf(q, c.nHeads()) : q;
+            float[] kept = new float[q.cols() / 2];
+            int n = 0;
+            for (int i = 0; i < q.cols(); i++) if (stored.get(0, i) != 0f) kept[n++] = stored.get(0, i);
+            assertThat(n).as("2:4 of random weights keeps exactly half").isEqualTo(kept.length);
+            assertThat(java.util.Arrays.copyOf(values, kept.length)).isEqualTo(kept);
+        }
+        // 8-bit packed values (quant): the same rows come back, exactly as quantized in memory
+        Path q8 = tmp.resolve("packed-q8.gguf");
+        dev.mixprune.io.PackedGguf.write(q8, w.pack(4), FamilyModels.tokenizer(), Map.of(), TensorDType.Q8_0);
+        LlamaWeights backQ8 = ModelLoader.loadWeights(q8);
+        for (LayerKind k : new LayerKind[]{LayerKind.WQ, LayerKind.WK}) {
+            Matrix expected = dev.mixprune.sparse.PackedNMQ8.quantize((dev.mixprune.sparse.PackedNM) w.pack(4).block(1).weight(k)).toDense();
+            assertThat(backQ8.unpack().block(1).linear(k).data()).as(k.shortName()).isEqualTo(expected.data());
+        }
+    }
+
     /**
      * The tiny models are sensitive enough for the llama.cpp cross-check (1e-3 relative) to mean
      * something: leaving out a family feature moves the perplexity by 5 to 150 times that (measured on

@@ -31,7 +31,7 @@ class PruneAllocationTest {
     void allocationNeedsASparsityTarget(@TempDir Path tmp) {
         Path out = tmp.resolve("x.bin");
         assertThat(Main.execute("prune", "--quiet", "--model", MODEL, "--method", "wanda", "--pattern", "2:4", "--allocation", "owl",
-                "--out", out.toString())).isEqualTo(Main.EXIT_BAD_INPUT);
+                "--out", out.toString())).isEqualTo(Main.EXIT_USAGE);
         assertThat(out).doesNotExist();
         assertThat(tmp.resolve("x.bin.plan.json")).doesNotExist();
     }
@@ -40,7 +40,7 @@ class PruneAllocationTest {
     void unknownAllocationIsRejectedBeforeAnyWork(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("x.bin");
         assertThat(Main.execute("prune", "--quiet", "--model", MODEL, "--method", "wanda", "--sparsity", "0.5", "--allocation", "best",
-                "--out", out.toString())).isEqualTo(Main.EXIT_BAD_INPUT);
+                "--out", out.toString())).isEqualTo(Main.EXIT_USAGE);
         try (var files = Files.list(tmp)) {
             assertThat(files).isEmpty();
         }

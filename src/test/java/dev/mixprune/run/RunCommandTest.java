@@ -47,7 +47,7 @@ class RunCommandTest {
     @Test
     void unknownAllocationIsAUsageErrorAndWritesNothing(@TempDir Path tmp) {
         Path out = tmp.resolve("run");
-        assertThat(Main.execute("run", "--quiet", "--out", out.toString(), "--allocations", "uniform,magic")).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(Main.execute("run", "--quiet", "--out", out.toString(), "--allocations", "uniform,magic")).isEqualTo(Main.EXIT_USAGE);
         assertThat(out).doesNotExist();
     }
 }

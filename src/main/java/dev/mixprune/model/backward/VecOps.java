@@ -1,7 +1,7 @@
 package dev.mixprune.model.backward;
 
+import dev.mixprune.tensor.LaneMath;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,7 +28,7 @@ public final class VecOps {
             for (; i < upper; i += step) {
                 acc0 = DoubleVector.fromArray(S, a, ao + i).fma(DoubleVector.fromArray(S, b, bo + i), acc0);
             }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            sum = LaneMath.sum(acc0.add(acc1));
         }
         for (; i < n; i++) sum += a[ao + i] * b[bo + i];
         return sum;

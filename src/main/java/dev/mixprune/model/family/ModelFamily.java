@@ -2,6 +2,7 @@ package dev.mixprune.model.family;
 
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.model.RopeScaling;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +65,7 @@ public interface ModelFamily {
      */
     default LlamaConfig fromHf(HfConfig cfg, boolean lmHeadPresent) {
         HfRope.Rope rope = HfRope.read(cfg);
-        if (!ggufRopeFreqs() && (rope.scaling() instanceof dev.mixprune.model.RopeScaling.Llama3 || rope.scaling() instanceof dev.mixprune.model.RopeScaling.Factors)) {
+        if (!ggufRopeFreqs() && (rope.scaling() instanceof RopeScaling.Llama3 || rope.scaling() instanceof RopeScaling.Factors)) {
             throw cfg.bad("field rope_scaling: " + rope.scaling().describe() + " is not supported for model_type " + hfModelTypes().getFirst()
                     + " (llama.cpp's " + ggufArchitecture() + " ignores frequency factors)");
         }
@@ -119,7 +120,7 @@ public interface ModelFamily {
         m.put("tie_word_embeddings", c.sharedClassifier());
         m.put("hidden_act", "silu");
         if (c.headDim() * c.nHeads() != c.dim()) m.put("head_dim", c.headDim());
-        if (!(c.ropeScaling() instanceof dev.mixprune.model.RopeScaling.None)) m.put("rope_scaling", HfRope.toJson(c.ropeScaling()));
+        if (!(c.ropeScaling() instanceof RopeScaling.None)) m.put("rope_scaling", HfRope.toJson(c.ropeScaling()));
         putHfBiases(c, m);
         return m;
     }
