@@ -83,7 +83,7 @@ public final class ComparisonReport {
         else {
             b.append("<p class=\"lead\" id=\"headline-sentence\">").append(Svg.esc(sentence(settings))).append("</p>\n");
             b.append(table(settings));
-            Page.caption(b, "Perplexity (achieved sparsity) per run and allocation; the lowest of each row is bold. MSP vs best other = the "
+            Page.caption(b, "Perplexity per run and allocation, the achieved sparsity below it; the lowest of each row is bold. MSP vs best other = the "
                     + "lowest perplexity among the other allocations divided by MSP's (above 1: MSP is better)."
                     + (settings.stream().anyMatch(Setting::nm) ? " N:M runs compare mixed N:M plans with the uniform N:M pattern of the same budget." : ""));
         }
@@ -158,7 +158,7 @@ public final class ComparisonReport {
         for (Setting s : settings) {
             Headline h = s.headline();
             Headline.Row best = h.best();
-            b.append("<tr><td>").append(s.link() == null ? Svg.esc(s.label())
+            b.append("<tr><td class=\"nw\">").append(s.link() == null ? Svg.esc(s.label())
                     : "<a href=\"" + Svg.esc(s.link()) + "\">" + Svg.esc(s.label()) + "</a>").append("</td>");
             b.append("<td>").append(Svg.esc(Headline.methodName(h.method()))).append("</td>");
             b.append("<td>").append(Svg.esc(HtmlReport.pct0(h.target()) + (s.nm() ? " " + s.pattern() : ""))).append("</td>");
@@ -166,7 +166,7 @@ public final class ComparisonReport {
             for (String a : allocs) {
                 Headline.Row r = h.row(a);
                 if (r == null) { b.append("<td></td>"); continue; }
-                String cell = Headline.ppl(r.ppl()) + " <span class=\"sub\">(" + String.format(Locale.ROOT, "%.2f%%", 100 * r.achieved()) + ")</span>";
+                String cell = Headline.ppl(r.ppl()) + "<br><span class=\"sub\">" + String.format(Locale.ROOT, "%.2f%%", 100 * r.achieved()) + "</span>";
                 b.append(r == best ? "<td class=\"num\"><b>" + cell + "</b></td>" : "<td class=\"num\">" + cell + "</td>");
             }
             Headline.Row msp = h.row("msp");

@@ -234,7 +234,7 @@ class HtmlReportTest {
         // Rows by method then target; the lowest perplexity of each row in bold.
         assertThat(html.indexOf(">wanda-0.70<")).isLessThan(html.indexOf(">wanda-0.80<"));
         assertThat(html.indexOf(">wanda-0.80<")).isLessThan(html.indexOf(">sparsegpt-0.75<"));
-        assertThat(html).contains("<b>106.58 <span class=\"sub\">(70.04%)</span></b>");
+        assertThat(html).contains("<b>106.58<br><span class=\"sub\">70.04%</span></b>");
         List<Element> svgs = svgs(html);
         assertThat(svgs).extracting(e -> e.getAttribute("id")).containsExactly("chart-perplexity-wanda", "chart-perplexity-sparsegpt");
         Element wanda = svgs.getFirst();
