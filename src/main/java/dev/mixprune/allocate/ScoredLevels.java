@@ -34,6 +34,8 @@ import java.util.Map;
  * </ul>
  */
 public final class ScoredLevels implements LevelMasks {
+    private static final boolean VECTOR = dev.mixprune.tensor.KernelInfo.vectorAvailable();
+
     private final SearchSpace space;
     private final MaskRule[][] rules;       // [block][InputGroup]
     private final SpillFile cuts;           // null when every level is N:M
@@ -171,17 +173,31 @@ public final class ScoredLevels implements LevelMasks {
             int[] last = new int[groups];
             for (int g = 0; g < groups; g++) value[g] = buf.getDouble();
             for (int g = 0; g < groups; g++) last[g] = buf.getInt();
+            double[] norm = rule instanceof MaskRule.Wanda wa ? wa.norm() : null;
             body = (from, to) -> {
-                double[] score = new double[cols];
                 for (int r = from; r < to; r++) {
                     int off = r * cols;
-                    rule.scoreRow(d, off, cols, score, 0);
-                    int g = perRow ? r : 0, base = perRow ? 0 : off;
+                    int g = perRow ? r : 0, base = perRow ? -off : 0; // index within the comparison group = off + c + base
                     double t = value[g];
                     int lt = last[g];
-                    for (int c = 0; c < cols; c++) {
-                        int cmp = Double.compare(score[c], t);
-                        if (cmp < 0 || (cmp == 0 && base + c <= lt)) d[off + c] = 0f;
+                    if (Double.isNaN(t)) { // Cut.ALL, or a cut among NaN scores (a broken model): Double.compare's order
+                        double[] score = new double[cols];
+                        rule.scoreRow(d, off, cols, score, 0);
+                        for (int c = 0; c < cols; c++) {
+                            int cmp = Double.compare(score[c], t);
+                            if (cmp < 0 || (cmp == 0 && off + c + base <= lt)) d[off + c] = 0f;
+                        }
+                        continue;
+                    }
+                    // Scores are |w| or |w| * norm >= 0 (or NaN, never taken), so < and == agree with Double.compare here.
+                    int tieEnd = (int) Math.min(cols, Math.max(0L, (long) lt - off - base + 1)); // columns c < tieEnd may take ties
+                    if (VECTOR) {
+                        CutKernel.zeroTaken(d, off, cols, norm, t, tieEnd);
+                    } else {
+                        for (int c = 0; c < cols; c++) {
+                            double sc = norm == null ? Math.abs(d[off + c]) : Math.abs(d[off + c]) * norm[c];
+                            if (sc < t || (sc == t && c < tieEnd)) d[off + c] = 0f;
+                        }
                     }
                 }
             };

@@ -307,49 +307,13 @@ public final class PruneCommand implements Callable<Integer> {
                 n -> resourcePlan(c, m, nSeq, seqLen, n, outType, eval).peakMemory());
     }
 
-    /**
-     * Memory, disk and time of a streaming prune: one block in float32, the residual stream of the calibration
-     * windows, one chunk's forward, the block's statistics (SparseGPT: Gram matrices and the double factorization of
-     * the widest input); evaluation keeps the residual of every evaluation window and reads the whole classifier.
-     */
+    /** The prune's resource plan: {@link PruneResources} plus the output's disk and, with --eval, the evaluation. */
     private dev.mixprune.resources.ResourcePlan resourcePlan(LlamaConfig c, PruneMethod m, int nSeq, int seqLen, int chunk, TensorDType outType,
                                                            TokenStream eval) {
         var p = dev.mixprune.resources.ResourcePlan.of("prune");
-        long block = 4L * (c.prunablePerBlock() + 2L * c.dim());
-        long largest = Math.max(c.weightsOf(dev.mixprune.model.LayerKind.W1), c.weightsOf(dev.mixprune.model.LayerKind.WQ));
-        int widest = Math.max(c.dim(), c.hiddenDim());
-        boolean gram = m.needsHessian() || reconError;
-        p.memory(null, "one block read from the mapped file (float32)", block);
-        long tokens = (long) nSeq * seqLen, chunkTokens = (long) Math.min(chunk, Math.max(1, nSeq)) * seqLen;
-        p.memory("pruning", String.format(Locale.ROOT, "residual stream of %d x %d calibration windows", nSeq, seqLen), 4L * tokens * c.dim());
-        p.memory("pruning", "forward of " + Math.min(chunk, nSeq) + " windows at a time",
-                nSeq == 0 ? 0 : 4L * chunkTokens * (6L * c.dim() + 3L * c.hiddenDim() + 2L * c.kvDim()));
-        p.memory("pruning", m == PruneMethod.MAGNITUDE ? "magnitude: scores and selection of the largest matrix" : "per-layer masks and scores",
-                m == PruneMethod.MAGNITUDE ? 17L * largest : largest);
-        if (gram) {
-            p.memory("pruning", "Gram matrices of the block's 4 inputs (float)", 4L * (3L * c.dim() * c.dim() + (long) c.hiddenDim() * c.hiddenDim()));
-            p.memory("pruning", "SparseGPT: Hessian, factor and inverse of the widest input (double)", 3L * 8 * widest * widest);
-        }
-        if (eval != null) {
-            long evalTokens = (long) (eval.length() / c.seqLen()) * c.seqLen();
-            p.memory("evaluation", "residual stream of every evaluation window", 4L * evalTokens * c.dim());
-            p.memory("evaluation", "the classifier (float32) and one batch of logits", 4L * c.vocabSize() * c.dim() + (256L << 20));
-        }
-        int bytes = outType == TensorDType.F16 ? 2 : 4;
-        p.disk("the pruned model (" + outType + ")", (long) bytes * c.parameterCount());
-        var sp = dev.mixprune.resources.Speed.assumed();
-        double fwd = 2.0 * tokens * (c.prunableTotal() + (double) c.nLayers() * seqLen * c.dim());
-        p.stage("calibration forward and re-run", (m == PruneMethod.MAGNITUDE && !reconError ? 0 : 2) * fwd / sp.flopsPerSecond(), tokens + " tokens per block");
-        if (gram) {
-            double g = 2.0 * tokens * c.nLayers() * (3.0 * c.dim() * c.dim() + (double) c.hiddenDim() * c.hiddenDim());
-            double f = c.nLayers() * (3 * Math.pow(c.dim(), 3) + Math.pow(c.hiddenDim(), 3) + 2.0 * c.prunablePerBlock() * widest);
-            p.stage("Gram matrices, factorizations and sweeps", (g + f) / sp.flopsPerSecond(), "per block: 4 inputs");
-        }
-        p.stage("read, select and write", 3.0 * c.prunableTotal() / sp.weightsPerSecond(), "prunable weights");
-        if (eval != null) {
-            double e = 2.0 * eval.length() * (c.prunableTotal() + (double) c.vocabSize() * c.dim()) * (evalDense ? 2 : 1);
-            p.stage("perplexity", e / sp.flopsPerSecond(), (evalDense ? "dense and pruned, " : "pruned, ") + eval.length() + " tokens");
-        }
+        dev.mixprune.prune.PruneResources.add(p, "pruning", c, m, reconError, nSeq, seqLen, chunk);
+        if (eval != null) dev.mixprune.prune.PruneResources.addPerplexity(p, "evaluation", c, eval.length(), c.seqLen(), evalDense ? 2 : 1);
+        p.disk("the pruned model (" + outType + ")", (long) (outType == TensorDType.F16 ? 2 : 4) * c.parameterCount());
         return p;
     }
 

@@ -4,9 +4,9 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
-import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
-import dev.mixprune.io.ModelLoader;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.report.HtmlReport;
@@ -65,6 +65,13 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--stage-survivors", split = ",",
             description = "search: survivors of every stage but the last (default 6,2 for three stages; with other --stage-tokens the first of 6,2 then 2s)")
     int[] stageSurvivors;
+    @Option(names = "--seqlen", description = "calibration, Fisher and fitness window length (default: the model's context length)") Integer seqlen;
+    @Option(names = "--eval-windows", defaultValue = "0",
+            description = "score only the first N evaluation windows (0 = the whole text, protocol P; default ${DEFAULT-VALUE})") int evalWindows;
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 8g (chunk and batch sizes are chosen under it, or the run refuses; default: no bound)")
+    String maxMemory;
+    @Option(names = "--work-dir", description = "where scratch files go (search level cuts or database, Fisher checkpoints; default: the run directory)")
+    Path workDir;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
@@ -111,6 +118,9 @@ public final class RunCommand implements Callable<Integer> {
         int[] survivors = stageSurvivors != null ? stageSurvivors : SearchCommand.defaultSurvivors(tokens.length);
         SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, tokens, survivors,
                 d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
+        UsageException.require(evalWindows >= 0, "--eval-windows", "0 (the whole text) or more", evalWindows);
+        UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory));
 
         List<String> command = invokedAs;
         if (command == null) {
@@ -140,13 +150,12 @@ public final class RunCommand implements Callable<Integer> {
         MspRun.Outcome o;
         try (OutputSet outs = OutputSet.begin(inputs, force)) {
             Path staged = outs.directory(dir, "--out");
-            try {
+            try (BlockSource source = MappedBlockSource.open(modelPath, tokenizer)) {
                 dev.mixprune.run.Recipe.write(recipe, staged.resolve("recipe.json"));
-                LoadedModel lm = ModelLoader.load(modelPath, tokenizer);
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
-                        taskList, docLimit, tasksPath);
-                o = MspRun.run(lm, s, ProgressFactory.forCli(compute.quiet()), log);
+                        taskList, docLimit, tasksPath, seqlen, evalWindows, maxBytes, workDir);
+                o = MspRun.run(source, s, ProgressFactory.forCli(compute.quiet()), log);
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
             } catch (java.io.IOException e) {

@@ -172,7 +172,7 @@ public final class SearchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
         stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
         double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
-        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, ranks, dense logits %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
                 secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
         ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
                 "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,

@@ -5,13 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.allocate.FisherReport;
+import dev.mixprune.BadInputException;
+import dev.mixprune.allocate.MspSearch;
 import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
-import dev.mixprune.eval.Perplexity;
 import dev.mixprune.eval.PerplexityResult;
 import dev.mixprune.eval.zeroshot.DocSelection;
 import dev.mixprune.eval.zeroshot.EvalLimit;
@@ -19,14 +20,16 @@ import dev.mixprune.eval.zeroshot.EvalReport;
 import dev.mixprune.eval.zeroshot.ZeroShotSuite;
 import dev.mixprune.eval.zeroshot.ZeroShotTask;
 import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.BlockSink;
 import dev.mixprune.io.BlockSource;
-import dev.mixprune.io.WeightsBlockSource;
-import dev.mixprune.io.LoadedModel;
+import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelFormat;
-import dev.mixprune.io.ModelWriter;
 import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.LlamaWeights;
+import dev.mixprune.prune.BlockwisePerplexity;
+import dev.mixprune.prune.PruneResources;
 import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.prune.PruneListener;
@@ -34,6 +37,9 @@ import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.prune.PruneResult;
 import dev.mixprune.prune.SequentialPruner;
 import dev.mixprune.prune.SparsityPlan;
+import dev.mixprune.resources.ResourcePlan;
+import dev.mixprune.resources.Speed;
+import dev.mixprune.resources.WorkDir;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,11 +61,19 @@ import java.util.Map;
 public final class MspRun {
     private MspRun() {}
 
-    /** Everything the run needs, with the CLI's defaults filled in by the caller. */
+    /**
+     * Everything the run needs, with the CLI's defaults filled in by the caller.
+     *
+     * @param seqLen      calibration/statistics/fitness window length (null: the model's context)
+     * @param evalWindows evaluation windows scored (0: all of the evaluation text, protocol P)
+     * @param maxMemory   bound on the planned peak (null: none); chunk and batch sizes are chosen under it
+     * @param workDir     parent of scratch files (null: the run directory)
+     */
     public record Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
                            List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
-                           List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir) {}
+                           List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir, Integer seqLen, int evalWindows, Long maxMemory,
+                           Path workDir) {}
 
     /** One allocation's outcome. */
     public record Row(String allocation, String method, double target, double achievedSparsity, double ppl, double meanNll,
@@ -69,91 +83,179 @@ public final class MspRun {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    public static Outcome run(LoadedModel lm, Settings s, ProgressFactory progress, PrintStream log) throws IOException {
+    /**
+     * Streams everything from {@code source} (a memory-mapped model): Fisher traces, statistics and the
+     * search read it block by block; each allocation is pruned block by block into its model file (or,
+     * with no models written, straight into the perplexity of the pruned blocks); perplexities are
+     * blockwise. Only zero-shot tasks (--tasks) load a model whole, one at a time.
+     */
+    public static Outcome run(BlockSource source, Settings s, ProgressFactory progress, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
-        LlamaWeights dense = lm.weights();
-        BlockSource source = new WeightsBlockSource(lm);  // the stages that stream (Fisher, OWL, the search) read it block by block
-        var tok = lm.requireTokenizer();
-        int seqLen = dense.config().seqLen();
+        LlamaConfig c = source.config();
+        var tok = source.requireTokenizer();
+        int seqLen = s.seqLen() != null ? s.seqLen() : c.seqLen();
+        if (seqLen < 2 || seqLen > c.seqLen()) throw new BadInputException("--seqlen: expected 2.." + c.seqLen() + " (the model's context), got " + seqLen);
         Files.createDirectories(s.outDir());
+        Path work = s.workDir() != null ? s.workDir() : s.outDir();
 
         // Data: calibration windows (pruning, statistics, Fisher) and the evaluation stream.
         TokenStream calib = TokenStream.of(Corpus.read(s.calib()), tok);
         CalibrationWindows windows = CalibrationWindows.sample(calib, s.nsamples(), seqLen, s.seed());
         TokenStream evalStream = TokenStream.of(Corpus.read(s.eval()), tok);
-        log.printf(Locale.ROOT, "data: calibration %s (%,d tokens, %d windows of %d, seed %d); evaluation %s (%,d tokens)%n",
-                s.calib(), calib.length(), windows.nsamples(), seqLen, s.seed(), s.eval(), evalStream.length());
+        int[] evalTokens = evalStream.toArray();
+        if (s.evalWindows() > 0) evalTokens = Arrays.copyOf(evalTokens, Math.min(evalTokens.length, s.evalWindows() * c.seqLen()));
+        log.printf(Locale.ROOT, "data: calibration %s (%,d tokens, %d windows of %d, seed %d); evaluation %s (%,d tokens, %d scored)%n",
+                s.calib(), calib.length(), windows.nsamples(), seqLen, s.seed(), s.eval(), evalStream.length(), evalTokens.length);
+        List<int[]> statWindows = Arrays.asList(windows.windows());
+
+        // The plan of the whole run, printed (and checked against --max-memory) before any work.
+        int chunk = pruneChunk(c, s, windows.nsamples(), seqLen, evalTokens.length);
+        ResourcePlan plan = resourcePlan(source, s, windows.nsamples(), seqLen, chunk, evalTokens.length);
+        plan.lines().forEach(log::println);
+        plan.enforce(s.maxMemory(), "lower --nsamples, --seqlen or --eval-windows, or raise --max-memory");
+        WorkDir.requireSpace(s.outDir(), plan.diskBytes(), "the run's models");
 
         // 1. Sensitivities.
         FisherReport fisher;
         if (s.fisherFile() != null) {
-            fisher = FisherReport.load(s.fisherFile(), dense.config());
+            fisher = FisherReport.load(s.fisherFile(), c);
             log.printf(Locale.ROOT, "fisher: traces from %s (%s)%n", s.fisherFile(), fisher.source());
         } else {
-            StreamingFisher.Options fo = StreamingFisher.Options.defaults(s.outDir());
-            StreamingFisher.Plan fp = StreamingFisher.plan(dense.config(), Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
-            try (Progress p = progress.start("fisher", fp.blockPasses(dense.config().nLayers()), "block passes")) {
+            StreamingFisher.Options fo = StreamingFisher.Options.defaults(work);
+            StreamingFisher.Plan fp = StreamingFisher.plan(c, Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
+            try (Progress p = progress.start("fisher", fp.blockPasses(c.nLayers()), "block passes")) {
                 fisher = StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1));
             }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
         Map<LayerId, Double> traces = new LinkedHashMap<>();
-        for (LayerId id : LayerId.all(dense.config())) traces.put(id, fisher.trace(id));
+        for (LayerId id : LayerId.all(c)) traces.put(id, fisher.trace(id));
 
         // 2. Dense baseline.
-        PerplexityResult densePpl = perplexity("dense", dense, evalStream, seqLen, progress);
+        PerplexityResult densePpl;
+        try (Progress p = progress.start("ppl dense", 1, "model")) {
+            densePpl = BlockwisePerplexity.compute(source, evalTokens, c.seqLen());
+            p.step(1);
+        }
         log.printf(Locale.ROOT, "dense: ppl %.4f on %s%n", densePpl.ppl(), s.eval().getFileName());
-        zeroShot("dense", lm.path().toString(), dense, tok, s, progress);
+        zeroShot("dense", source.path(), source.path().toString(), tok, s, progress);
 
-        List<int[]> statWindows = Arrays.asList(windows.windows());
+        TensorDType outType = source.format() == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
         List<Row> rows = new ArrayList<>();
         for (String allocation : s.allocations()) {
             long ta = System.nanoTime();
             Plans.Request req = new Plans.Request(allocation, s.method(), s.target(), s.pattern(), s.step(), s.granularity(),
                     s.search(), s.fitnessWindows(), s.seed());
-            SparsityPlan plan = Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(),
-                    s.outDir(), log, progress);
+            SparsityPlan sp = allocation.equals("msp")
+                    ? Plans.msp(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(),
+                            new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log, progress)
+                    : Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log, progress);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
-            plan.save(planFile);
+            sp.save(planFile);
 
-            LlamaWeights pruned = dense.copy();
+            // Prune block by block: into the model file, or (no file) straight into the perplexity run. Zero-shot tasks need
+            // a file to load the model from: without --models it goes to a scratch directory deleted afterwards.
+            boolean toFile = s.writeModels() || !s.tasks().isEmpty();
+            String ext = source.format() == ModelFormat.GGUF ? ".gguf" : source.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
             PruneResult result;
-            try (Progress p = progress.start("prune " + allocation + " (" + s.method().cliName() + ")", dense.config().nLayers(), "blocks")) {
-                PruneListener listener = new PruneListener() {
-                    @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) { p.step(1); }
-                    @Override public void warning(String message) { log.println("prune: warning: " + message); }
-                };
-                result = new SequentialPruner(SequentialPruner.Options.of(s.method()), listener).run(pruned, plan, statWindows);
-            }
-            PerplexityResult ppl = perplexity(allocation, pruned, evalStream, seqLen, progress);
+            PerplexityResult ppl;
             Path modelFile = null;
-            if (s.writeModels()) {
-                String ext = lm.format() == ModelFormat.GGUF ? ".gguf" : lm.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
-                modelFile = s.outDir().resolve("model-" + allocation + ext);
-                ModelWriter.write(pruned, lm, modelFile, lm.format(), TensorDType.F32);
+            try (WorkDir scratch = toFile && !s.writeModels()
+                    ? WorkDir.create(work, (long) (outType == TensorDType.F16 ? 2 : 4) * c.parameterCount(), "a pruned model for the zero-shot tasks")
+                    : null) {
+                if (toFile) modelFile = (scratch != null ? scratch.dir() : s.outDir()).resolve("model-" + allocation + ext);
+                BlockwisePerplexity.Run inStream = toFile ? null : BlockwisePerplexity.start(source, evalTokens, c.seqLen());
+                try (Progress p = progress.start("prune " + allocation + " (" + s.method().cliName() + ")", c.nLayers(), "blocks");
+                     BlockSink sink = toFile ? BlockSink.open(source, modelFile, source.format(), outType) : evaluating(inStream)) {
+                    PruneListener listener = new PruneListener() {
+                        @Override public void blockFinished(PruneResult.BlockReport report, int nBlocks) {
+                            p.step(1);
+                            System.gc(); // the block's garbage (statistics, masks, forward temporaries): see PruneCommand.collectingGarbage
+                        }
+                        @Override public void warning(String message) { log.println("prune: warning: " + message); }
+                    };
+                    SequentialPruner.Options opt = SequentialPruner.Options.of(s.method()).withChunkSequences(chunk);
+                    result = new SequentialPruner(opt, listener).run(source, sink, sp, statWindows);
+                    sink.finish();
+                }
+                if (toFile) {
+                    // The perplexity of the model as written (its float type), read back block by block.
+                    try (BlockSource written = MappedBlockSource.openWeights(modelFile)) {
+                        ppl = BlockwisePerplexity.compute(written, evalTokens, c.seqLen());
+                    }
+                } else {
+                    ppl = inStream.finish(source.finalNorm(), source.classifier());
+                }
+                // Named relative to the run directory (which is written under a temporary name and moved into place).
+                zeroShot(allocation, modelFile, scratch == null && modelFile != null ? modelFile.getFileName().toString()
+                        : allocation + " (pruned into a scratch file, not kept)", tok, s, progress);
+                if (scratch != null) modelFile = null; // deleted with the scratch directory
             }
-            // Named relative to the run directory (which is written under a temporary name and moved into place).
-            zeroShot(allocation, modelFile != null ? modelFile.getFileName().toString() : allocation + " (pruned in memory, not written)", pruned, tok, s, progress);
             Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
                     ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
             rows.add(row);
             log.printf(Locale.ROOT, "%s: achieved sparsity %.4f, ppl %.4f (%.1f s)%n", allocation, row.achievedSparsity(), row.ppl(), row.seconds());
             writeResults(s, densePpl, rows);
         }
-        writeManifest(lm, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
+        writeManifest(source, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
     }
 
-    private static PerplexityResult perplexity(String name, LlamaWeights w, TokenStream text, int seqLen, ProgressFactory progress) {
-        try (Progress p = progress.start("ppl " + name, text.length() / seqLen, "windows")) {
-            return Perplexity.compute(w, text.toArray(), seqLen, p::step);
-        }
+    /** A sink that feeds each pruned block to a perplexity run (nothing written). */
+    private static BlockSink evaluating(BlockwisePerplexity.Run run) {
+        return new BlockSink() {
+            @Override public void accept(int b, dev.mixprune.model.BlockWeights w) { run.advance(b, w); }
+            @Override public void finish() { }
+            @Override public void close() { }
+        };
     }
 
-    /** Zero-shot tasks on one model, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
-    private static void zeroShot(String name, String model, LlamaWeights w, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress)
+    /** Calibration sequences per block-forward call: 16, fewer when --max-memory needs it. */
+    private static int pruneChunk(LlamaConfig c, Settings s, int nSeq, int seqLen, int evalTokens) {
+        if (s.maxMemory() == null) return 16;
+        return ResourcePlan.largestFitting(16, s.maxMemory(), n -> {
+            ResourcePlan p = ResourcePlan.of("run");
+            PruneResources.add(p, "pruning", c, s.method(), false, nSeq, seqLen, n);
+            return p.peakMemory();
+        });
+    }
+
+    /**
+     * The run's plan: Fisher traces (unless given), the search's own plan (its peak is a phase), pruning and the
+     * perplexities; disk: the models written (one per allocation) and the search's scratch files.
+     */
+    private static ResourcePlan resourcePlan(BlockSource source, Settings s, int nSeq, int seqLen, int chunk, int evalTokens) {
+        LlamaConfig c = source.config();
+        ResourcePlan p = ResourcePlan.of("run");
+        PruneResources.add(p, "pruning", c, s.method(), false, nSeq, seqLen, chunk);
+        PruneResources.addPerplexity(p, "perplexity", c, evalTokens, c.seqLen(), 1 + s.allocations().size());
+        if (s.allocations().contains("msp")) {
+            MspSearch.Settings ms = new MspSearch.Settings(s.method(), s.target(), dev.mixprune.allocate.Levels.parse(s.pattern(), s.step()),
+                    s.granularity(), MspSearch.Init.FISHER, null, dev.mixprune.allocate.InitialPopulation.DEFAULT_STRENGTHS,
+                    dev.mixprune.allocate.KlFitness.Kind.KL, s.search(), 0.08, 5, 2)
+                    .withResources(new MspSearch.Resources(s.workDir() != null ? s.workDir() : s.outDir(), null, Speed.assumed()));
+            ResourcePlan sp = MspSearch.plan(source, ms, Math.min(64, nSeq), seqLen, s.fitnessWindows(), seqLen).resources();
+            long searchPeak = sp.peakMemory() - ResourcePlan.JVM_BASE_BYTES - 4L * (c.prunablePerBlock() + 2L * c.dim());
+            p.memory("search", "the MSP search (its own plan is printed when it starts)", searchPeak);
+            p.disk("the search's scratch files", sp.diskBytes());
+            p.stage("msp search", sp.seconds(), "its own plan is printed when it starts");
+        }
+        TensorDType outType = source.format() == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
+        if (s.writeModels()) {
+            p.disk(s.allocations().size() + " pruned models (" + outType + ")", (long) s.allocations().size() * (outType == TensorDType.F16 ? 2 : 4) * c.parameterCount());
+        } else if (!s.tasks().isEmpty()) {
+            p.disk("one pruned model at a time for the zero-shot tasks", (long) (outType == TensorDType.F16 ? 2 : 4) * c.parameterCount());
+        }
+        if (s.fisherFile() == null) p.note("Fisher traces: streamed float32 backward (sensitivity's own plan)");
+        if (!s.tasks().isEmpty()) p.note("zero-shot tasks load each model whole, in float32, one at a time: " + ResourcePlan.human(4L * c.parameterCount()));
+        return p;
+    }
+
+    /** Zero-shot tasks on one model read from its file, written as eval-NAME.json for the report (nothing when no tasks were asked for). */
+    private static void zeroShot(String name, Path modelFile, String model, dev.mixprune.tokenizer.Tokenizer tok, Settings s, ProgressFactory progress)
             throws IOException {
         if (s.tasks().isEmpty()) return;
+        LlamaWeights w = dev.mixprune.io.ModelLoader.load(modelFile, null).weights();
         double date = System.currentTimeMillis() / 1000.0;
         long t0 = System.nanoTime();
         List<EvalReport.TaskRow> rows = ZeroShotSuite.run(tok, ZeroShotSuite.defaultBackend(w), s.tasks(), s.tasksDir(), s.taskLimit(),
@@ -185,7 +287,7 @@ public final class MspRun {
 
     private static Double finite(double v) { return Double.isFinite(v) ? v : null; }
 
-    private static void writeManifest(LoadedModel lm, Settings s, CalibrationWindows windows, TokenStream calib, TokenStream eval,
+    private static void writeManifest(BlockSource lm, Settings s, CalibrationWindows windows, TokenStream calib, TokenStream eval,
                                       PerplexityResult dense, List<Row> rows, double seconds) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", "mixprune.run-manifest");
