@@ -31,7 +31,9 @@ class LayeringTest {
             "model", "model.backward", "model.family",  // config, weights, forward/backward; families name things
             "io",                                       // every format (packed GGUF included), tokenizer files
             "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
-            "data", "eval", "eval.zeroshot", "prune", "allocate", "report", "run",
+            "data", "eval", "eval.zeroshot", "prune", "allocate",
+            "recover",                                  // recovery after pruning: mask-fixed distillation (global, blockwise)
+            "report", "run",
             "cli", "bench");
 
     private static final Pattern MENTION = Pattern.compile("dev\\.mixprune\\.((?:[a-z_0-9]+\\.)*)[A-Z]");

@@ -220,6 +220,10 @@ public record FisherReport(ModelShape shape, int windows, int seqLen, double mea
                 if (!traces.containsKey(id)) throw new BadInputException(src + ": layers." + id.name() + " is missing");
             }
         }
+        double sum = 0;
+        for (double t : traces.values()) sum += t;
+        if (!Double.isFinite(sum)) throw new BadInputException(src + ": the Fisher traces sum to " + sum + " (overflow): values this large are not squared gradients of a model");
+        if (sum == 0) throw new BadInputException(src + ": every Fisher trace is 0: the file carries no sensitivity information (a failed or empty run?)");
         return new FisherReport(shape, windows, seqLen, root.path("mean_loss").asDouble(Double.NaN),
                 root.path("data_sha256").asText(""), root.path("source").asText(""), traces, stdErrors);
     }

@@ -97,7 +97,7 @@ public final class FisherSensitivity {
                 }
                 for (double v : sq) {
                     if (!Double.isFinite(v) || !Double.isFinite(losses[n])) {
-                        throw new dev.mixprune.BadInputException("window " + n + ": loss " + losses[n]
+                        throw new dev.mixprune.NonFiniteException("window " + n + ": loss " + losses[n]
                                 + " or its gradient is not finite; the model weights produce inf/NaN on this text");
                     }
                 }

@@ -18,6 +18,9 @@ import java.util.Map;
  * {@code "layers": {"blk.0.wq": 1.2e-3, ...}} or {@code "layers": {"blk.0.wq": {"trace": 1.2e-3}, ...}}
  * (also "fisher" / "fisher_trace"), or an array of {"layer": "blk.0.wq", "trace": ...}. When
  * the file names its model ("model": {dim, hidden_dim, n_layers, ...}) the shape must match.
+ * Validated against the model (issue 13 F9): every prunable layer present, a {@code numel} given
+ * for a layer equal to the layer's weight count, every trace finite and >= 0, their sum finite
+ * (the search takes logs of block sums and densities) and not all zero (no information).
  */
 public final class FisherTraces {
     private FisherTraces() {}
@@ -52,9 +55,15 @@ public final class FisherTraces {
         } else {
             throw BadInputException.in(file, "field 'layers' must map every prunable layer (blk.N.wq ...) to its Fisher trace");
         }
+        double sum = 0;
         for (LayerId id : LayerId.all(config)) {
             if (!out.containsKey(id)) throw BadInputException.in(file, "field 'layers' has no Fisher trace for " + id + " (is it from another model?)");
+            sum += out.get(id);
         }
+        if (!Double.isFinite(sum)) {
+            throw BadInputException.in(file, "the Fisher traces sum to " + sum + " (overflow): values this large are not squared gradients of a model");
+        }
+        if (sum == 0) throw BadInputException.in(file, "every Fisher trace is 0: the file carries no sensitivity information (a failed or empty run?)");
         return out;
     }
 
@@ -74,6 +83,13 @@ public final class FisherTraces {
         }
         if (id.block() >= config.nLayers()) {
             throw BadInputException.in(file, where + ": layer " + id + " does not exist in this model (" + config.nLayers() + " blocks): Fisher file from another model?");
+        }
+        JsonNode numel = v.path("numel");
+        if (!numel.isMissingNode()) {
+            long want = FisherReport.numel(dev.mixprune.prune.SparsityPlan.ModelShape.of(config), id.kind());
+            if (!numel.isIntegralNumber() || numel.asLong() != want) {
+                throw BadInputException.in(file, where + ".numel is " + numel + " but " + id + " of this model has " + want + " weights: Fisher file from another model?");
+            }
         }
         JsonNode num = v;
         if (v.isObject()) {

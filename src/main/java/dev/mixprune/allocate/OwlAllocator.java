@@ -9,8 +9,13 @@ import dev.mixprune.tensor.Matrix;
 
 import dev.mixprune.resources.HeapGuard;
 
+import dev.mixprune.model.LayerId;
+import dev.mixprune.model.LlamaConfig;
+
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * OWL (docs/algorithms.md §5): a block with more Wanda-score outliers gets a lower sparsity.
@@ -24,6 +29,8 @@ public final class OwlAllocator {
     public static final double DEFAULT_M = 5;
     /** Lambda of the N:M variant, in units of kept weights per group (OWL README: 2). */
     public static final double DEFAULT_NM_LAMBDA = 2;
+    /** Outlier threshold M of the reference's N:M example (README "5:8": Lamda 2, Hyper_m 6; docs/algorithms.md §5.4). */
+    public static final double DEFAULT_NM_M = 6;
 
     /**
      * D_l in percent for every block, from one dense pass streamed block by block from
@@ -132,6 +139,106 @@ public final class OwlAllocator {
             want[g] = 1.0 - (double) keptPerBlock[b] / m;
         }
         return budget.roundToLevels(want);
+    }
+
+    /** Kept N of the uniform N:M pattern nearest to sparsity {@code target} (1..M-1): the reference's base "N:M". */
+    static int keptForTarget(double target, int m) {
+        return (int) Math.max(1, Math.min(m - 1, Math.round((1 - target) * m)));
+    }
+
+    /**
+     * {@code --allocation owl-reference}: OWL exactly as its reference runs it. Unstructured (§5.2): every
+     * linear of block l gets the continuous ratio s_l (no snapping to levels, no repair), which each
+     * method applies with its own rule (Wanda: floor(cols * s_l) per row), so the achieved sparsity is
+     * what comes out (below the target where the per-row floor bites). Mixed N:M (§5.4, {@code m > 0}):
+     * block l gets N_l:M from the rounded, centred outlier ratios, unrepaired.
+     *
+     * @param d outlier ratios (percent) per block, computed with threshold {@link #DEFAULT_M} (unstructured)
+     *          or {@link #DEFAULT_NM_M} (N:M)
+     */
+    public static SparsityPlan referencePlan(LlamaConfig c, double[] d, double target, int m, double lambda, double nmLambda) {
+        Map<LayerId, Pattern> layers = new LinkedHashMap<>();
+        if (m > 0) {
+            int[] kept = blockKeptNM(d, keptForTarget(target, m), m, nmLambda);
+            for (LayerId id : LayerId.all(c)) layers.put(id, new Pattern.NM(kept[id.block()], m));
+        } else {
+            double[] s = blockSparsities(d, target, lambda);
+            for (LayerId id : LayerId.all(c)) layers.put(id, new Pattern.Unstructured(s[id.block()]));
+        }
+        return new SparsityPlan("owl-reference", SparsityPlan.ModelShape.of(c), layers);
+    }
+
+    /**
+     * {@code --allocation owl} (unstructured): the reference's continuous block ratios, held to the budget
+     * with the least change. Layer k of block l wants cols * s_l pruned weights per row; every layer starts
+     * at the floor of that, then the layers with the largest remainders prune one more per row (a layer may
+     * climb twice when the remainders run out) until the achieved count (Wanda's per-row rule) is at least
+     * target * total. The overshoot is below one row-count of the last layer raised (at most rows weights).
+     */
+    public static SparsityPlan budgetMatchedPlan(LlamaConfig c, double[] blockSparsity, double target) {
+        List<LayerId> ids = LayerId.all(c);
+        int n = ids.size();
+        double[] want = new double[n];
+        int[] k = new int[n];
+        long total = 0, pruned = 0;
+        for (int i = 0; i < n; i++) {
+            LayerKind kind = ids.get(i).kind();
+            int cols = c.colsOf(kind);
+            want[i] = cols * blockSparsity[ids.get(i).block()];
+            k[i] = (int) Math.min(cols - 1, Math.floor(want[i]));
+            total += c.weightsOf(kind);
+            pruned += (long) c.rowsOf(kind) * k[i];
+        }
+        long min = minPrunedFor(target, total);
+        while (pruned < min) {
+            int best = -1;
+            double bestR = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                if (k[i] >= c.colsOf(ids.get(i).kind()) - 1) continue;
+                double r = want[i] - k[i];
+                if (r > bestR) { bestR = r; best = i; }
+            }
+            if (best < 0) throw new IllegalStateException("cannot reach sparsity " + target + ": every layer is at cols - 1");
+            k[best]++;
+            pruned += c.rowsOf(ids.get(best).kind());
+        }
+        // Floors above the wish (the reference's 0.01 clamp) can overshoot: give back where it stays >= min.
+        while (true) {
+            int best = -1;
+            double bestR = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                if (k[i] == 0 || pruned - c.rowsOf(ids.get(i).kind()) < min) continue;
+                double r = want[i] - k[i];
+                if (r < bestR) { bestR = r; best = i; }
+            }
+            if (best < 0 || bestR > -1) break;
+            k[best]--;
+            pruned -= c.rowsOf(ids.get(best).kind());
+        }
+        Map<LayerId, Pattern> layers = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            LayerKind kind = ids.get(i).kind();
+            layers.put(ids.get(i), new Pattern.Unstructured(ratioForCount(c.rowsOf(kind), c.colsOf(kind), k[i])));
+        }
+        return new SparsityPlan("owl", SparsityPlan.ModelShape.of(c), layers);
+    }
+
+    /** Smallest count p of {@code total} whose ratio (in double, as every report computes it) is >= target. */
+    static long minPrunedFor(double target, long total) {
+        long min = (long) Math.ceil(target * total);
+        while (min > 0 && (double) (min - 1) / total >= target) min--;
+        while ((double) min / total < target) min++;
+        return min;
+    }
+
+    /**
+     * The smallest ratio r with which every rule prunes k per row of a rows x cols layer: Wanda
+     * floor(cols * r) = k, magnitude floor(rows * cols * r) = rows * k.
+     */
+    static double ratioForCount(int rows, int cols, int k) {
+        double r = (double) k / cols;
+        while (Math.floor(cols * r) < k || Math.floor((double) rows * cols * r) < (double) rows * k) r = Math.nextUp(r);
+        return r;
     }
 
     /** The OWL plan for a budget from the blocks' outlier ratios: unstructured §5.2, or the §5.4 variant for N:M levels. */

@@ -247,7 +247,7 @@ public final class StreamingFisher {
         boolean ok = Double.isFinite(loss);
         for (double v : sq) ok &= Double.isFinite(v);
         if (!ok) {
-            throw new BadInputException("window " + window + ": loss " + loss
+            throw new dev.mixprune.NonFiniteException("window " + window + ": loss " + loss
                     + " or its gradient is not finite; the model weights produce inf/NaN on this text");
         }
     }

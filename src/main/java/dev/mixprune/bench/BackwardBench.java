@@ -44,6 +44,7 @@ public final class BackwardBench {
         double ceilingSeconds = 3;
         Path stories = null;
         boolean block = true;
+        int headVocab = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dim" -> dim = Integer.parseInt(args[++i]);
@@ -59,12 +60,15 @@ public final class BackwardBench {
                 case "--windows" -> windows = Integer.parseInt(args[++i]);
                 case "--window-len" -> windowLen = Integer.parseInt(args[++i]);
                 case "--no-block" -> block = false;
+                case "--head-vocab" -> headVocab = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         System.out.println(KernelInfo.describe() + "; cpu " + cpuModel() + "; team of " + threads);
         try (ThreadTeam team = new ThreadTeam(threads, "bench")) {
-            if (block) block(new LlamaConfig(dim, hidden, 1, heads, kvHeads < 0 ? heads : kvHeads, 32000, seqLen, 1e-5f, 10000f, false),
+            if (headVocab > 0) head(new LlamaConfig(dim, hidden, 1, heads, kvHeads < 0 ? heads : kvHeads, headVocab, seqLen, 1e-5f, 10000f, false),
+                    seqs, seqLen, reps, team);
+            else if (block) block(new LlamaConfig(dim, hidden, 1, heads, kvHeads < 0 ? heads : kvHeads, 32000, seqLen, 1e-5f, 10000f, false),
                     seqs, seqLen, reps, ceilingSeconds, team);
         }
         if (stories != null) stories(stories, windows, windowLen, reps, threads);
@@ -110,6 +114,42 @@ public final class BackwardBench {
         System.out.printf(Locale.ROOT, "ceiling   re-measured after: %.1f GFLOP/s (ratios use the higher of the two)%n", ceil1);
         System.out.printf(Locale.ROOT, "per token %.2f ms per block for forward + recorded forward + backward (sensitivity's work per block and token: the checkpoint pass adds one forward)%n",
                 (pass + bestF) / R * 1e3);
+    }
+
+    /**
+     * The loss head alone with a large vocabulary (e.g. Llama 3's 128,256): classifier rows are made up
+     * on the fly (a deterministic hash), so the JVM never holds the classifier; run it under a small
+     * -Xmx to show that the head's memory is bounded by its chunks, not by vocab x dim or rows x vocab.
+     */
+    static void head(LlamaConfig c, int seqs, int T, int reps, ThreadTeam team) {
+        int R = seqs * T, D = c.dim(), V = c.vocabSize();
+        Matrix hidden = random(R, D, new SplittableRandom(11), 1.0), dHidden = new Matrix(R, D);
+        float[] norm = new float[D];
+        java.util.Arrays.fill(norm, 1f);
+        SplittableRandom r = new SplittableRandom(12);
+        int[][] tokens = new int[seqs][T];
+        for (int[] t : tokens) for (int i = 0; i < T; i++) t[i] = r.nextInt(V);
+        double[] weights = new double[seqs];
+        java.util.Arrays.fill(weights, 1.0);
+        dev.mixprune.grad.NllHead.ClassifierRows rows = (first, count) -> {
+            float[] out = new float[count * D];
+            for (int i = 0; i < out.length; i++) {
+                long h = (first * (long) D + i) * 0x9E3779B97F4A7C15L;
+                h ^= h >>> 29;
+                out[i] = (float) (((h >>> 11) & 0xFFFF) / 65536.0 - 0.5) * 0.05f;
+            }
+            return out;
+        };
+        long chunk = dev.mixprune.grad.NllHead.DEFAULT_CHUNK_BYTES;
+        System.out.printf(Locale.ROOT, "head      vocab %,d x dim %d, %d x %d tokens: planned head memory %.1f MiB (chunk of %d vocabulary rows); "
+                        + "whole classifier in float32 would be %.2f GiB, all logits %.2f GiB; -Xmx %.0f MiB%n",
+                V, D, seqs, T, dev.mixprune.grad.NllHead.bytesFor(c, R, chunk) / 1048576.0, dev.mixprune.grad.NllHead.chunkRows(c, chunk),
+                4.0 * V * D / (1L << 30), 4.0 * R * V / (1L << 30), Runtime.getRuntime().maxMemory() / 1048576.0);
+        for (int rep = 0; rep <= reps; rep++) {
+            long t0 = System.nanoTime();
+            double[] loss = dev.mixprune.grad.NllHead.lossAndGradient(c, norm, rows, hidden, tokens, weights, dHidden, null, chunk, team);
+            System.out.printf(Locale.ROOT, "head      rep %d: %.2f s, mean loss %.4f (ln V = %.4f)%n", rep, (System.nanoTime() - t0) / 1e9, loss[0], Math.log(V));
+        }
     }
 
     /** The backward's and the recorded forward's GEMMs, same shapes and layouts, alone: their time is the ceiling for this work. */

@@ -28,8 +28,10 @@ import java.util.SplittableRandom;
  * Writes a synthetic LLaMA of realistic shape as an F32 GGUF that llama.cpp loads: random weights
  * (uniform, variance 1/in_features so activations stay of order one), unit norm gains, a separate
  * classifier, and the SentencePiece vocabulary of another GGUF (its size sets the vocabulary).
- * Usage: {@code SyntheticLlama OUT.gguf VOCAB.gguf [dim hidden layers heads] [seed]}, default
- * 2048 5632 16 32, seed 1.
+ * Usage: {@code SyntheticLlama OUT.gguf VOCAB [dim hidden layers heads] [seed] [f32|f16] [kvHeads]}, default
+ * 2048 5632 16 32, seed 1, f32, kvHeads = heads (f16 writes block by block, so a model larger than memory
+ * can be written). VOCAB is any tokenizer file {@code TokenizerFiles} reads (a GGUF, tokenizer.bin or
+ * an HF tokenizer.json: Llama 3's gives a 128k vocabulary).
  */
 public final class SyntheticLlama {
     private SyntheticLlama() {}
@@ -39,8 +41,16 @@ public final class SyntheticLlama {
         int dim = args.length > 2 ? Integer.parseInt(args[2]) : 2048, hidden = args.length > 3 ? Integer.parseInt(args[3]) : 5632;
         int layers = args.length > 4 ? Integer.parseInt(args[4]) : 16, heads = args.length > 5 ? Integer.parseInt(args[5]) : 32;
         long seed = args.length > 6 ? Long.parseLong(args[6]) : 1;
-        Tokenizer vocab = TokenizerFiles.read(vocabFrom, 32000);
-        LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, heads, vocab.size(), 2048, 1e-5f, 10000f, false);
+        boolean f16 = args.length > 7 && args[7].equalsIgnoreCase("f16");
+        int kvHeads = args.length > 8 ? Integer.parseInt(args[8]) : heads;
+        // a llama2.c tokenizer.bin does not say its size: 32000 (Llama 2); other files carry theirs
+        Tokenizer vocab = TokenizerFiles.read(vocabFrom, vocabFrom.toString().endsWith(".bin") ? 32000 : -1);
+        LlamaConfig c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab.size(), 2048, 1e-5f, 10000f, false);
+        if (f16) {
+            writeStreaming(out, c, vocab, seed, TensorDType.F16);
+            System.err.printf("wrote %s: %,d parameters (F16)%n", out, c.parameterCount());
+            return;
+        }
         LlamaWeights w = random(c, seed);
         ModelWriter.write(w, vocab, Map.of("general.name", GgufValue.ofString("mixprune synthetic llama")), out, ModelFormat.GGUF, TensorDType.F32);
         System.err.printf("wrote %s: %,d parameters%n", out, c.parameterCount());

@@ -60,9 +60,15 @@ public final class GenerateCommand implements Callable<Integer> {
             n = c.seqLen();
         }
         int[] promptIds = tok.encodeDocument(prompt);
+        if (promptIds.length == 0) throw new IllegalArgumentException("--prompt: " + model + "'s tokenizer has no BOS to start from, give a prompt");
         Sampler sampler = new Sampler(temperature, topP, seed);
         Generator g = new Generator(m.weights(), n);
         long t0 = System.nanoTime();
+        // The first token is fed, never emitted by the generator: print it unless it is the BOS (a tokenizer without one, e.g. Qwen's, starts on text).
+        if (!(tok.specialTokens().hasBos() && promptIds[0] == tok.specialTokens().bos())) {
+            byte[] first = tok.decodeBytes(-1, promptIds[0]);
+            out.write(first, 0, first.length);
+        }
         // llama2.c's rule: BOS or EOS ends the text.
         int[] tokens = g.generate(promptIds, n, sampler, tok.specialTokens()::stopsGeneration, (prev, next) -> {
             byte[] piece = tok.decodeBytes(prev, next);
@@ -72,7 +78,7 @@ public final class GenerateCommand implements Callable<Integer> {
         out.write('\n');
         out.flush();
         double s = (System.nanoTime() - t0) / 1e9;
-        int emitted = tokens.length - 1; // prompt[0] (BOS) is fed, not emitted
+        int emitted = tokens.length - 1; // prompt[0] is fed, not emitted
         err.printf(java.util.Locale.ROOT, "emitted %d tokens (forced prompt tokens included) in %.3f s, %.1f tok/s (JIT warm-up included)%n",
                 emitted, s, emitted / Math.max(s, 1e-9));
         return 0;

@@ -87,6 +87,8 @@ public final class PplCommand implements Callable<Integer> {
         PerplexityResult r;
         try (Progress p = progress.start("ppl " + text.getFileName(), ids.length / T, "windows")) {
             r = Perplexity.compute(w, ids, T, p::step);
+        } catch (dev.mixprune.NonFiniteException e) {
+            throw e.inModel(model);
         }
         long t2 = System.nanoTime();
         err.printf(Locale.ROOT, "tokenized %d tokens in %.2f s; scored %d windows in %.2f s (%.0f tok/s)%n",

@@ -76,7 +76,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1") Target target;
 
-    @Option(names = "--allocation", description = "with --sparsity S: how S is spread over the layers: uniform (default), owl, fisher or msp (runs the search)")
+    @Option(names = "--allocation", description = "with --sparsity S: how S is spread over the layers: uniform (default), owl (budget-matched), owl-reference (as its authors ran it; achieves what it achieves), fisher or msp (runs the search)")
     String allocation;
     @Option(names = "--levels", defaultValue = "unstructured",
             description = "with --allocation: per-layer levels, unstructured (ratios, --step apart) or nm:M (mixed N:M) (default ${DEFAULT-VALUE})")
@@ -146,7 +146,7 @@ public final class PruneCommand implements Callable<Integer> {
             throw new UsageException("--allocation needs --sparsity (the overall target), not --pattern or --plan");
         }
         if (allocation != null && !dev.mixprune.run.Plans.ALLOCATIONS.contains(allocation)) {
-            throw UsageException.option("--allocation", "expected uniform, owl, fisher or msp, got '" + allocation + "'");
+            throw UsageException.option("--allocation", "expected uniform, owl, owl-reference, fisher or msp, got '" + allocation + "'");
         }
         if (uniform instanceof Pattern.NM nm && nm.m() > SparsityPlan.maxGroupSize(c)) {
             throw UsageException.option("--pattern", nm.text() + " needs rows of at least M = " + nm.m() + " inputs; the narrowest prunable layer of this model has "

@@ -50,8 +50,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--pattern", hidden = true) String oldPattern;
     @Option(names = "--step", defaultValue = "0.025", description = "level step of unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
-    @Option(names = "--allocations", defaultValue = "uniform,owl,msp", split = ",",
-            description = "allocations to compare: uniform, owl, fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
+    @Option(names = "--allocations", defaultValue = "uniform,owl-reference,owl,msp", split = ",",
+            description = "allocations to compare: uniform, owl-reference, owl (budget-matched), fisher, msp (default ${DEFAULT-VALUE})") List<String> allocations;
     @Option(names = "--calib", description = "calibration text (default: data/tinystories/calib.txt under the shared folder)") Path calib;
     @Option(names = "--eval", description = "evaluation text (default: data/tinystories/valid.txt under the shared folder)") Path eval;
     @Option(names = "--nsamples", defaultValue = "128", description = "calibration windows (default ${DEFAULT-VALUE})") int nsamples;
@@ -73,12 +73,17 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--work-dir", description = "where scratch files go (search level cuts or database, Fisher checkpoints; default: the run directory)")
     Path workDir;
     @Option(names = "--seed", defaultValue = "0", description = "seed of calibration sampling and the search (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--search-seed", description = "seed of the MSP search's evolution alone (default: --seed); the calibration "
+            + "windows, Fisher traces and fitness windows still follow --seed, so search seeds can be compared on one calibration") Long searchSeed;
     @Option(names = "--tasks", split = ",", defaultValue = "none",
             description = "zero-shot tasks on every model: names, all or none (default ${DEFAULT-VALUE})") List<String> tasks;
     @Option(names = "--task-limit", defaultValue = "200", paramLabel = "N|FRACTION",
             description = "documents per task with --tasks, as eval --limit: a count or a fraction below 1 (0 = all; default ${DEFAULT-VALUE})") String taskLimit;
     @Option(names = "--tasks-dir", description = "folder of the zero-shot task files (default: data/tasks under the shared folder)") Path tasksDir;
     @Option(names = "--out", description = "run directory (default: runs/run-<date-time>)") Path out;
+    @Option(names = "--recover", arity = "0..1", defaultValue = "0", fallbackValue = "600", paramLabel = "STEPS",
+            description = "also recover each pruned model (global mask-fixed distillation from the dense model, docs/recover.md) for STEPS steps "
+                    + "(600 when given without a number) and add rows uniform+R, owl+R, msp+R (default: 0, no recovery)") int recoverSteps;
     @Option(names = "--no-models", description = "do not write the pruned models") boolean noModels;
     @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--json", description = "print the results as JSON") boolean json;
@@ -96,14 +101,15 @@ public final class RunCommand implements Callable<Integer> {
         }
         PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         for (String a : allocations) {
-            if (!List.of("uniform", "owl", "fisher", "msp").contains(a)) {
-                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, fisher or msp");
+            if (!dev.mixprune.run.Plans.ALLOCATIONS.contains(a)) {
+                throw UsageException.option("--allocations", "unknown allocation '" + a + "', expected uniform, owl, owl-reference, fisher or msp");
             }
         }
         UsageException.require(sparsity > 0 && sparsity < 1, "--sparsity", "a target in (0, 1)", sparsity);
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
         UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        UsageException.require(recoverSteps >= 0, "--recover", "a number of steps >= 0", recoverSteps);
         var docLimit = UsageException.fromOption("--task-limit", () -> dev.mixprune.eval.zeroshot.EvalLimit.parse(taskLimit));
         UsageException.fromOption("--levels", () -> dev.mixprune.allocate.Levels.parse(pattern, step));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
@@ -113,11 +119,12 @@ public final class RunCommand implements Callable<Integer> {
         Path evalPath = eval != null ? eval : SharedFiles.require(SharedFiles.tinyStoriesValid());
         Path dir = out != null ? out : Path.of("runs", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Path tasksPath = tasksDir != null ? tasksDir : SharedFiles.resolve("data/tasks");
-        SearchConfig d = SearchConfig.defaults(seed);
+        long evolutionSeed = searchSeed != null ? searchSeed : seed;
+        SearchConfig d = SearchConfig.defaults(evolutionSeed);
         int[] tokens = stageTokens != null ? stageTokens : d.stageTokens();
         int[] survivors = stageSurvivors != null ? stageSurvivors : SearchCommand.defaultSurvivors(tokens.length);
         SearchConfig search = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, tokens, survivors,
-                d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
+                d.crossoverRate(), d.tournament(), d.maxFlips(), evolutionSeed));
         UsageException.require(evalWindows >= 0, "--eval-windows", "0 (the whole text) or more", evalWindows);
         UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
         Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory));
@@ -141,6 +148,7 @@ public final class RunCommand implements Callable<Integer> {
         resolved.put("evaluation.task_limit", taskLimit.matches("\\d+") ? (Object) Integer.valueOf(taskLimit) : taskLimit);
         resolved.put("search.stage_tokens", java.util.Arrays.stream(tokens).boxed().toList());
         resolved.put("search.stage_survivors", java.util.Arrays.stream(survivors).boxed().toList());
+        resolved.put("search.seed", evolutionSeed);
         var recipe = RunRecipe.of(spec, resolved);
         PrintStream log = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
         // The run directory is written under a temporary name beside its target and moved into place
@@ -154,7 +162,7 @@ public final class RunCommand implements Callable<Integer> {
                 dev.mixprune.run.Recipe.write(recipe, staged.resolve("recipe.json"));
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
-                        taskList, docLimit, tasksPath, seqlen, evalWindows, maxBytes, workDir);
+                        taskList, docLimit, tasksPath, seqlen, evalWindows, maxBytes, workDir, recoverSteps);
                 o = MspRun.run(source, s, ProgressFactory.forCli(compute.quiet()), log);
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
@@ -171,9 +179,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         so.printf(Locale.ROOT, "MSP run: %s, %s, target %.2f %s, %s granularity%n", modelPath.getFileName(), m.cliName(), sparsity, pattern,
                 granularity);
-        so.printf(Locale.ROOT, "%-10s %10s %12s%n", "allocation", "sparsity", "perplexity");
-        so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
-        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-10s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
+        so.printf(Locale.ROOT, "%-13s %10s %12s%n", "allocation", "sparsity", "perplexity");
+        so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", "dense", 0.0, o.dense().ppl());
+        for (MspRun.Row r : o.rows()) so.printf(Locale.ROOT, "%-13s %10.4f %12.3f%n", r.allocation(), r.achievedSparsity(), r.ppl());
         so.printf("perplexity on %s (%d windows x %d tokens)%n", evalPath, o.dense().windows(), o.dense().seqLen());
         so.printf("wrote %s: recipe.json, manifest.json, results.json, fisher.json, %s, report.html%s%n", dir,
                 String.join(", ", allocations.stream().map(a -> "plan-" + a + ".json").toList()),

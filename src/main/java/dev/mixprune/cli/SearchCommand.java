@@ -133,7 +133,9 @@ public final class SearchCommand implements Callable<Integer> {
         // during the run (it must survive a kill for --resume) and only checked here.
         try (OutputSet outs = OutputSet.begin(CommandFiles.of(CommandFiles.model(model, tokenizer), calibFile, fisher), force)) {
             Path stagedPlan = outs.file(out, OutputSet.Existing.REPLACE, "--out");
-            Path stagedTrace = trace != null ? outs.file(tr, OutputSet.Existing.REPLACE, "--trace")
+            // With --resume the trace beside --out is this search's own (a kill can land after the plan and
+            // trace were moved into place): rewritten, like the plan, instead of refused.
+            Path stagedTrace = trace != null || resume ? outs.file(tr, OutputSet.Existing.REPLACE, trace != null ? "--trace" : "search-trace.json beside --out")
                     : outs.file(tr, OutputSet.Existing.REFUSE, "search-trace.json beside --out (see --trace)");
             outs.workingFile(cp, "--checkpoint");
             long t0 = System.nanoTime();

@@ -89,6 +89,8 @@ public final class SensitivityCommand implements Callable<Integer> {
                     var weights = ModelLoader.load(model, tokenizer).weights();
                     try (dev.mixprune.progress.Progress pb = progress().start("fisher (double reference)", samples, "windows")) {
                         r = FisherSensitivity.compute(weights, w.windows(), (done, total) -> pb.step(1), nThreads, source);
+                    } catch (dev.mixprune.NonFiniteException e) {
+                        throw e.inModel(model);
                     }
                 } else {
                     Path dir = checkpointDir != null ? checkpointDir : out.toAbsolutePath().getParent();
@@ -106,6 +108,8 @@ public final class SensitivityCommand implements Callable<Integer> {
                     o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
                     try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
                         r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                    } catch (dev.mixprune.NonFiniteException e) {
+                        throw e.inModel(model);
                     }
                 }
                 long t2 = System.nanoTime();

@@ -45,10 +45,24 @@ public final class Perplexity {
                     windowNll[first + s] = windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
             windowsDone.accept(count);
         });
+        requireFinite(windowNll, seqLen);
         double sum = 0;
         for (double v : windowNll) sum += v; // fixed order: deterministic regardless of threads
         double mean = sum / windows.length;
         return new PerplexityResult(Math.exp(mean), mean, windows.length, (long) windows.length * (seqLen - 1), seqLen);
+    }
+
+    /**
+     * A NaN or infinite window loss means the model's activations overflowed: an error naming the
+     * window (the caller adds the model), never "ppl NaN" (issue 13 F2).
+     */
+    public static void requireFinite(double[] windowNll, int seqLen) {
+        for (int i = 0; i < windowNll.length; i++) {
+            if (!Double.isFinite(windowNll[i])) {
+                throw new dev.mixprune.NonFiniteException("the loss of window " + i + " (tokens " + (long) i * seqLen + ".." + ((long) (i + 1) * seqLen - 1)
+                        + ") is " + windowNll[i] + ": the model's activations overflow (damaged or extreme weights?)");
+            }
+        }
     }
 
     /** Non-overlapping windows [i*seqLen, (i+1)*seqLen) of the stream; the incomplete tail is dropped. */

@@ -13,6 +13,11 @@ import dev.mixprune.tensor.Matrix;
  * <p>Calls for one group come in a fixed order (w2, w1, w3, [ffn norm], wo, wq, wk, wv, [attention
  * norm]; a linear's bias right after its weight); calls for DIFFERENT groups may come concurrently
  * from several threads.
+ *
+ * <p>Guarantee for training (tested): once {@link #linear} (or {@link #bias}) has been called for
+ * the last group of a linear, the backward no longer reads that linear's weight (or bias), so a
+ * sink may update it in place right there, without a copy of the gradient. The norm gains are
+ * still read after their gradient is handed over: update them after the block's backward returns.
  */
 public interface GradientSink {
     /** The block's two RMSNorm gains. */

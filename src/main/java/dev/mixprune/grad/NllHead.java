@@ -164,7 +164,7 @@ public final class NllHead {
     }
 
     /** Logits [rows][chunk] of normalized rows [first, first+rows) against one classifier chunk. */
-    private static Matrix logits(Matrix normed, int first, int rows, Matrix w, ThreadTeam team) {
+    static Matrix logits(Matrix normed, int first, int rows, Matrix w, ThreadTeam team) {
         Matrix a = rows == normed.rows() ? normed
                 : new Matrix(rows, normed.cols(), java.util.Arrays.copyOfRange(normed.data(), first * normed.cols(), (first + rows) * normed.cols()));
         Matrix logits = new Matrix(rows, w.rows());

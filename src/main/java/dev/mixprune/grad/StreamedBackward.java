@@ -28,6 +28,13 @@ public final class StreamedBackward {
     public interface Listener {
         void blockDone(boolean backward, int block);
 
+        /**
+         * Block {@code block}'s backward has run (its gradients are all in its sink) and {@code w}
+         * is about to be released to the source: the place to apply updates that the backward
+         * still needed the old values for (a training step's norm gains).
+         */
+        default void backwardDone(int block, BlockWeights w) { }
+
         Listener NONE = (b, l) -> { };
     }
 
@@ -43,6 +50,21 @@ public final class StreamedBackward {
      */
     public static Result run(BlockSource src, int[][] seqs, Checkpoints checkpoints, int seqsPerGroup, IntFunction<GradientSink> sinkOf,
                              BlockTape tape, long headChunkBytes, Listener listener, ThreadTeam team) {
+        LlamaConfig c = src.config();
+        double[] weights = new double[seqs.length];
+        Arrays.fill(weights, 1.0);
+        NllHead.ClassifierRows cls = c.sharedClassifier() ? src::embeddingRows : src::classifierRows;
+        float[] finalNorm = src.finalNorm();
+        LossHead nll = (hidden, s, dHidden, t) -> NllHead.lossAndGradient(c, finalNorm, cls, hidden, s, weights, dHidden, null, headChunkBytes, t);
+        return run(src, seqs, checkpoints, seqsPerGroup, sinkOf, tape, nll, listener, team);
+    }
+
+    /**
+     * As {@link #run(BlockSource, int[][], Checkpoints, int, IntFunction, BlockTape, long, Listener, ThreadTeam)}
+     * with any loss head (e.g. {@link KlHead} for distillation).
+     */
+    public static Result run(BlockSource src, int[][] seqs, Checkpoints checkpoints, int seqsPerGroup, IntFunction<GradientSink> sinkOf,
+                             BlockTape tape, LossHead head, Listener listener, ThreadTeam team) {
         LlamaConfig c = src.config();
         int nSeq = seqs.length, T = seqs[0].length, L = c.nLayers();
         if (T < 2) throw new IllegalArgumentException("sequences need at least 2 tokens for a next-token loss, got " + T);
@@ -69,10 +91,7 @@ public final class StreamedBackward {
         }
         // x is the hidden state after the last block; next is block L-1's input (the tape's x)
         Matrix dRes = new Matrix(x.rows(), x.cols());
-        double[] weights = new double[nSeq];
-        Arrays.fill(weights, 1.0);
-        NllHead.ClassifierRows cls = c.sharedClassifier() ? src::embeddingRows : src::classifierRows;
-        double[] losses = NllHead.lossAndGradient(c, src.finalNorm(), cls, x, seqs, weights, dRes, null, headChunkBytes, team);
+        double[] losses = head.lossAndGradient(x, seqs, dRes, team);
         Matrix input = next, scratchOut = x;
         for (int l = L - 1; l >= 0; l--) {
             BlockWeights w;
@@ -84,9 +103,31 @@ public final class StreamedBackward {
                 TrainingBlock.forward(c, w, input, nSeq, T, tape, scratchOut, team);
             }
             TrainingBlock.backward(c, w, tape, dRes, seqsPerGroup, sinkOf.apply(l), team);
+            listener.backwardDone(l, w);
             src.release(w);
             listener.blockDone(true, l);
         }
         return new Result(losses, dRes);
+    }
+
+    /**
+     * The hidden state after the last block of {@code seqs} (nSeq*T rows), forward only, one block of
+     * {@code src} in memory at a time, on the same float32 kernels as {@link #run} ({@code tape} is
+     * used as scratch): a teacher's side of a distillation step.
+     */
+    public static Matrix forward(BlockSource src, int[][] seqs, BlockTape tape, ThreadTeam team) {
+        LlamaConfig c = src.config();
+        int nSeq = seqs.length, T = seqs[0].length;
+        Matrix x = src.embed(Arrays.asList(seqs), T);
+        Matrix next = new Matrix(x.rows(), x.cols());
+        for (int l = 0; l < c.nLayers(); l++) {
+            BlockWeights w = src.block(l);
+            TrainingBlock.forward(c, w, x, nSeq, T, tape, next, team);
+            src.release(w);
+            Matrix t = x;
+            x = next;
+            next = t;
+        }
+        return x;
     }
 }

@@ -1,6 +1,7 @@
 package dev.mixprune.io;
 
 import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LlamaConfig;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -39,9 +40,16 @@ public interface BlockSink extends AutoCloseable {
         return switch (format) {
             case BIN -> {
                 if (dtype != TensorDType.F32) throw new IllegalArgumentException("llama2.c .bin holds float32 only, not " + dtype);
-                if (!source.config().isPlainLlama()) {
+                LlamaConfig c = source.config();
+                if (!c.isPlainLlama()) {
                     throw new IllegalArgumentException("llama2.c .bin holds plain LLaMA models only (head size dim / n_heads, no biases, plain RoPE); "
                             + source.path() + " is not one: write gguf or safetensors");
+                }
+                // the header has no field for these: a reader would silently use llama2.c's values
+                if (c.ropeTheta() != LlamaConfig.DEFAULT_ROPE_THETA || c.normEps() != LlamaConfig.DEFAULT_EPS) {
+                    throw new IllegalArgumentException("llama2.c .bin has no rope_theta or rms_norm_eps (readers assume " + LlamaConfig.DEFAULT_ROPE_THETA
+                            + " and " + LlamaConfig.DEFAULT_EPS + "); " + source.path() + " has rope_theta " + c.ropeTheta() + ", rms_norm_eps "
+                            + c.normEps() + ": write gguf or safetensors");
                 }
                 yield new BinBlockSink(source, out);
             }

@@ -148,7 +148,36 @@ public final class GgufFile implements AutoCloseable {
                         + " bytes (truncated, or header inconsistent with the file size)");
             }
         }
+        checkLayout(path, tensors.values(), alignment, size - dataStart);
         return new GgufFile(path, arena, seg, version, meta, tensors, alignment, dataStart);
+    }
+
+    /**
+     * Tensor data must tile the data section: in offset order each tensor starts where the previous
+     * one ended, rounded up to the alignment (how llama.cpp writes, and what its reader requires), and
+     * nothing but that padding follows the last one. This refuses a tensor that points into another's
+     * bytes and a tensor whose type was relabelled (F32 marked F16 leaves bytes nobody owns).
+     */
+    static void checkLayout(Path path, java.util.Collection<TensorInfo> tensors, long alignment, long dataBytes) {
+        List<TensorInfo> byOffset = new ArrayList<>(tensors);
+        byOffset.sort(java.util.Comparator.comparingLong(TensorInfo::offset));
+        long expected = 0;
+        TensorInfo previous = null;
+        for (TensorInfo t : byOffset) {
+            if (t.offset() != expected) {
+                String what = previous == null ? "the data section starts" : "tensor '" + previous.name() + "' (" + previous.type() + " "
+                        + previous.shapeString() + ", " + previous.bytes() + " bytes at data offset " + previous.offset() + ") ends, aligned to " + alignment;
+                throw BadInputException.in(path, "tensor '" + t.name() + "' (" + t.type() + " " + t.shapeString() + ") starts at data offset " + t.offset()
+                        + ", expected " + expected + " where " + what + " (" + (t.offset() < expected ? "overlapping tensor data" : "bytes unaccounted for: a wrong type or shape?")
+                        + ")");
+            }
+            expected = alignUp(t.offset() + t.bytes(), alignment);
+            previous = t;
+        }
+        if (previous != null && dataBytes > expected) {
+            throw BadInputException.in(path, (dataBytes - expected) + " bytes after the last tensor '" + previous.name() + "' (" + previous.type() + " "
+                    + previous.shapeString() + ") are unaccounted for (a wrong type or shape, or trailing data)");
+        }
     }
 
     private static long multiplyOrMax(long a, long b) {

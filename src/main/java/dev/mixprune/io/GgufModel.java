@@ -36,7 +36,8 @@ public final class GgufModel {
         GgufValue arch = f.requireMeta("general.architecture");
         if (arch.type() != GgufValueType.STRING) throw BadInputException.in(f.path(), "metadata general.architecture: expected a string, found " + arch.display());
         return ModelFamilies.forGgufArchitecture(arch.asString()).orElseThrow(() -> BadInputException.in(f.path(),
-                "metadata general.architecture: expected one of " + ModelFamilies.ggufArchitectures() + ", found " + arch.display()));
+                "metadata general.architecture: expected one of " + ModelFamilies.ggufArchitectures() + ", found " + arch.display()
+                        + ModelFamilies.whyUnsupported(arch.asString()).map(why -> " (" + why + ")").orElse("")));
     }
 
     public static LlamaConfig config(GgufFile f) {

@@ -57,7 +57,8 @@ public final class HfModel {
         if (mt == null) return ModelFamilies.byId(LlamaConfig.LLAMA);
         if (!(mt instanceof String s)) throw BadInputException.in(f, "field model_type: expected a string, found " + mt);
         return ModelFamilies.forHfModelType(s).orElseThrow(() -> BadInputException.in(f,
-                "field model_type: \"" + s + "\" is not a supported model family (supported: " + ModelFamilies.hfModelTypes() + ")"));
+                "field model_type: \"" + s + "\" is not a supported model family"
+                        + ModelFamilies.whyUnsupported(s).map(why -> ": " + why).orElse("") + " (supported: " + ModelFamilies.hfModelTypes() + ")"));
     }
 
     public static LlamaConfig config(Path dir, Map<String, Object> cfg, boolean lmHeadPresent) {

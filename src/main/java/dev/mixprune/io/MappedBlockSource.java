@@ -13,6 +13,7 @@ import dev.mixprune.model.family.TensorId;
 import dev.mixprune.quant.Q8Matrix;
 import dev.mixprune.tensor.LinearWeight;
 import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.NonFinite;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -48,8 +49,13 @@ import java.util.function.Function;
  * stores them in rotate_half order (every HF checkpoint, GGUF {@code qwen2}) are permuted on read.
  */
 public final class MappedBlockSource implements BlockSource {
-    /** One tensor: its bytes in the mapping, how they are stored, and its [rows][cols] shape (vectors: one row). */
-    private record Ref(String name, MemorySegment data, GgmlType type, int rows, int cols) {
+    /**
+     * One tensor: the file holding it, its bytes in the mapping, how they are stored, and its
+     * [rows][cols] shape (vectors: one row). Every read checks that the values are finite (issue 13
+     * F2): a NaN or infinite weight is a bad input file, named with the tensor and the index, before
+     * any command computes garbage from it.
+     */
+    private record Ref(Path file, String name, MemorySegment data, GgmlType type, int rows, int cols) {
         float[] rows(int first, int count) {
             float[] out = rowsKeepingPages(first, count);
             release();
@@ -62,7 +68,32 @@ public final class MappedBlockSource implements BlockSource {
             long rowBytes = type.bytesFor(cols);
             float[] out = new float[Math.multiplyExact(count, cols)];
             Dequantize.toFloat(type, data.asSlice(first * rowBytes, count * rowBytes), out);
+            requireFinite(out, (long) first * cols);
             return out;
+        }
+
+        /** A Q8_0 tensor kept in its blocks: its values are finite exactly when every block's f16 scale is. */
+        void requireFiniteQ8Scales() {
+            var f16 = java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long blocks = data.byteSize() / dev.mixprune.quant.GgmlBlocks.Q8_0_BLOCK_BYTES;
+            for (long b = 0; b < blocks; b++) {
+                short h = data.get(f16, b * dev.mixprune.quant.GgmlBlocks.Q8_0_BLOCK_BYTES);
+                if ((h & 0x7C00) == 0x7C00) {
+                    long i = b * dev.mixprune.quant.GgmlBlocks.QK;
+                    throw BadInputException.in(file, "tensor '" + name + "' has a non-finite Q8_0 block scale at index " + i + " (row " + i / cols
+                            + ", columns " + i % cols + ".." + (i % cols + dev.mixprune.quant.GgmlBlocks.QK - 1) + "): the weights are damaged");
+                }
+            }
+        }
+
+        /** {@code values} are this tensor's elements from flat index {@code firstIndex} on. */
+        void requireFinite(float[] values, long firstIndex) {
+            int bad = NonFinite.first(values);
+            if (bad >= 0) {
+                long i = firstIndex + bad;
+                throw BadInputException.in(file, "tensor '" + name + "' holds a non-finite value " + values[bad] + " at index " + i
+                        + (rows > 1 ? " (row " + i / cols + ", column " + i % cols + ")" : "") + ": the weights are damaged");
+            }
         }
 
         /** Gives the tensor's resident pages back (read once; the file stays mapped). */
@@ -77,6 +108,7 @@ public final class MappedBlockSource implements BlockSource {
             if (out.length != (long) rows * cols) throw new IllegalArgumentException(name + ": " + out.length + " values for a " + rows + "x" + cols + " tensor");
             Dequantize.toFloat(type, data, out);
             if (data.isMapped()) data.unload();
+            requireFinite(out, 0);
         }
     }
 
@@ -208,20 +240,20 @@ public final class MappedBlockSource implements BlockSource {
         }
         Llama2cBin.Layout lay = new Llama2cBin.Layout(c);
         b.blocks(c);
-        b.embedding = binRef(seg, "token_embedding", lay.embedding(), c.vocabSize(), c.dim());
+        b.embedding = binRef(path, seg, "token_embedding", lay.embedding(), c.vocabSize(), c.dim());
         for (int l = 0; l < c.nLayers(); l++) {
-            b.attNorm[l] = binRef(seg, "layer " + l + " rms_att_weight", lay.attNorm(l), 1, c.dim());
-            b.ffnNorm[l] = binRef(seg, "layer " + l + " rms_ffn_weight", lay.ffnNorm(l), 1, c.dim());
-            for (LayerKind k : LayerKind.values()) b.linears.get(l).put(k, binRef(seg, "layer " + l + " " + k.shortName(), lay.linear(k, l), c.rowsOf(k), c.colsOf(k)));
+            b.attNorm[l] = binRef(path, seg, "layer " + l + " rms_att_weight", lay.attNorm(l), 1, c.dim());
+            b.ffnNorm[l] = binRef(path, seg, "layer " + l + " rms_ffn_weight", lay.ffnNorm(l), 1, c.dim());
+            for (LayerKind k : LayerKind.values()) b.linears.get(l).put(k, binRef(path, seg, "layer " + l + " " + k.shortName(), lay.linear(k, l), c.rowsOf(k), c.colsOf(k)));
         }
-        b.finalNorm = binRef(seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
-        if (!c.sharedClassifier()) b.classifier = binRef(seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
+        b.finalNorm = binRef(path, seg, "rms_final_weight", lay.finalNorm(), 1, c.dim());
+        if (!c.sharedClassifier()) b.classifier = binRef(path, seg, "wcls", lay.classifier(), c.vocabSize(), c.dim());
         Path tok = ModelLoader.binTokenizer(path, tokenizerPath);
         if (tok != null && b.withTokenizer) b.tokenizer = Optional.of(TokenizerFiles.read(tok, c.vocabSize()));
     }
 
-    private static Ref binRef(MemorySegment seg, String name, long offset, int rows, int cols) {
-        return new Ref(name, seg.asSlice(offset, 4L * rows * cols), GgmlType.F32, rows, cols);
+    private static Ref binRef(Path file, MemorySegment seg, String name, long offset, int rows, int cols) {
+        return new Ref(file, name, seg.asSlice(offset, 4L * rows * cols), GgmlType.F32, rows, cols);
     }
 
     private static void openGguf(Builder b, Path path, Path tokenizerPath) throws IOException {
@@ -282,7 +314,7 @@ public final class MappedBlockSource implements BlockSource {
         if (!t.type().canDequantize()) {
             throw BadInputException.in(f.path(), "tensor '" + t.name() + "' has type " + t.type() + "; this reader dequantizes only F32, F16, BF16, Q8_0 and Q4_0");
         }
-        return new Ref(t.name(), f.data(t), t.type(), rows, cols);
+        return new Ref(f.path(), t.name(), f.data(t), t.type(), rows, cols);
     }
 
     private static void openHf(Builder b, Path dir, Path tokenizerPath) throws IOException {
@@ -339,7 +371,7 @@ public final class MappedBlockSource implements BlockSource {
             case "BF16" -> GgmlType.BF16;
             default -> throw BadInputException.in(f.path(), "tensor '" + name + "' has dtype " + e.dtype() + "; only F32, F16 and BF16 can be read");
         };
-        return new Ref(name, f.data(e), t, rows, cols);
+        return new Ref(f.path(), name, f.data(e), t, rows, cols);
     }
 
     /**
@@ -432,6 +464,7 @@ public final class MappedBlockSource implements BlockSource {
         Ref r = linears.get(b).get(k);
         boolean permuted = halvesQk && (k == LayerKind.WQ || k == LayerKind.WK);
         if (r != null && r.type() == GgmlType.Q8_0 && !permuted) {
+            r.requireFiniteQ8Scales();
             Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
             r.release();
             return q;
@@ -443,6 +476,7 @@ public final class MappedBlockSource implements BlockSource {
     public Q8Matrix classifierQ8() {
         Ref r = classifier != null ? classifier : embedding;
         if (r.type() != GgmlType.Q8_0) return null;
+        r.requireFiniteQ8Scales();
         Q8Matrix q = Q8Matrix.fromBlocks(r.rows(), r.cols(), r.data());
         r.release();
         return q;

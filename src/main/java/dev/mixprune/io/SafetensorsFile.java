@@ -133,7 +133,33 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             entries.put(name, new Entry(name, dtype, shape, begin, end));
         }
+        checkCoverage(path, entries.values(), dataSize);
         return new SafetensorsFile(path, arena, seg, dataStart, entries, meta);
+    }
+
+    /**
+     * The safetensors format requires the byte buffer to be entirely indexed without holes: in
+     * offset order each tensor begins where the previous one ended and the last ends at the end of
+     * the file. This refuses overlapping tensors and bytes nobody owns (a polyglot or damaged file).
+     */
+    static void checkCoverage(Path path, java.util.Collection<Entry> entries, long dataSize) {
+        java.util.List<Entry> byOffset = new java.util.ArrayList<>(entries);
+        byOffset.sort(java.util.Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long expected = 0;
+        Entry previous = null;
+        for (Entry e : byOffset) {
+            if (e.begin() != expected) {
+                throw BadInputException.in(path, "header tensor '" + e.name() + "': data_offsets [" + e.begin() + ", " + e.end() + "] should begin at " + expected
+                        + (previous == null ? ", the start of the data" : ", where '" + previous.name() + "' ends")
+                        + (e.begin() < expected ? " (overlapping tensor data)" : " (bytes unaccounted for)"));
+            }
+            expected = e.end();
+            previous = e;
+        }
+        if (expected != dataSize) {
+            throw BadInputException.in(path, (dataSize - expected) + " data bytes after the last tensor" + (previous == null ? "" : " '" + previous.name() + "'")
+                    + " are unaccounted for (the format forbids holes; truncated header or trailing data)");
+        }
     }
 
     public Path path() { return path; }

@@ -42,7 +42,12 @@ public final class BlockwisePerplexity {
             source.release(w);
             stepsDone.accept(1);
         }
-        PerplexityResult r = run.finish(source.finalNorm(), source.classifier());
+        PerplexityResult r;
+        try {
+            r = run.finish(source.finalNorm(), source.classifier());
+        } catch (dev.mixprune.NonFiniteException e) {
+            throw e.inModel(source.path());
+        }
         stepsDone.accept(1);
         return r;
     }
@@ -110,6 +115,7 @@ public final class BlockwisePerplexity {
                 int first = i * batchSeqs, count = logits.rows() / seqLen;
                 ThreadTeam.shared().forEach(count, s -> windowNll[first + s] = Perplexity.windowMeanNll(logits, s * seqLen, windows[first + s], vocab));
             }
+            Perplexity.requireFinite(windowNll, seqLen); // the caller names the model (it may be one pruned in stream)
             double sum = 0;
             for (double v : windowNll) sum += v; // fixed order, as Perplexity does
             double mean = sum / windows.length;

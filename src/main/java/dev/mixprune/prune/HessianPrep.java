@@ -64,8 +64,8 @@ final class HessianPrep {
             double[] f = factor.apply(h, n);
             if (f != null) return f;
             if (attempt >= opt.maxDampRetries()) {
-                throw new IllegalStateException("SparseGPT: Hessian (" + n + "x" + n + ") is not positive definite even with damping "
-                        + damp + " (mean diag " + mean + "); the calibration activations may contain NaN or Inf");
+                throw new dev.mixprune.NonFiniteException("SparseGPT: the " + n + "x" + n + " Hessian of the layer's inputs cannot be factored even with damping "
+                        + damp + " (mean diagonal " + mean + "): the calibration activations reaching it overflow or are degenerate");
             }
             double next = damp > 0 ? damp * 10 : Math.max(1e-8, mean * 1e-2);
             opt.warnings().accept(String.format("SparseGPT: Cholesky of the %dx%d Hessian failed with damping %.3g; retrying with %.3g",

@@ -1,6 +1,7 @@
 package dev.mixprune.prune;
 
 import dev.mixprune.BadInputException;
+import dev.mixprune.NonFiniteException;
 import dev.mixprune.io.BlockSink;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.WeightsBlockSource;
@@ -132,6 +133,7 @@ public final class SequentialPruner {
                         if (st != null) st.add(input, nSeq, seqLen);
                     };
                     Matrix out = runner.forward(c, bw, b, chunks.get(i), nSeq, seqLen, capture);
+                    requireFinite(out, source, b, windowsBefore(chunkSeqs, i), seqLen);
                     if (options.propagation() == Propagation.DENSE) chunks.set(i, out);
                 }
             }
@@ -144,7 +146,11 @@ public final class SequentialPruner {
                 Matrix w = bw.linear(k);
                 InputStats st = stats.get(k.input());
                 Matrix before = options.reconstructionError() ? w.copy() : null;
-                pruner.prune(w, p, st);
+                try {
+                    pruner.prune(w, p, st);
+                } catch (NonFiniteException e) {
+                    throw e.in(source.path() + ": layer " + id);
+                }
                 long zeros = w.countZeros();
                 double err = before == null ? Double.NaN : st.reconstructionError(before, w);
                 PruneResult.LayerReport lr = new PruneResult.LayerReport(id, p, zeros, w.size(), err);
@@ -159,6 +165,7 @@ public final class SequentialPruner {
             if (needData && options.propagation() == Propagation.PRUNED && b + 1 < nBlocks) {
                 for (int i = 0; i < chunks.size(); i++) {
                     chunks.set(i, runner.forward(c, bw, b, chunks.get(i), chunkSeqs.get(i), seqLen, ActivationCapture.NONE));
+                    requireFinite(chunks.get(i), source, b, windowsBefore(chunkSeqs, i), seqLen);
                 }
             }
             long t3 = System.nanoTime();
@@ -172,6 +179,22 @@ public final class SequentialPruner {
             listener.blockFinished(rep, nBlocks);
         }
         return new PruneResult(options.method(), options.propagation(), layers, blocks);
+    }
+
+    private static int windowsBefore(List<Integer> chunkSeqs, int chunk) {
+        int n = 0;
+        for (int i = 0; i < chunk; i++) n += chunkSeqs.get(i);
+        return n;
+    }
+
+    /** A block's output activations must be finite; else name the model, the block and the calibration window. */
+    private static void requireFinite(Matrix out, BlockSource source, int block, int firstWindow, int seqLen) {
+        int bad = dev.mixprune.tensor.NonFinite.first(out.data());
+        if (bad >= 0) {
+            int row = bad / out.cols();
+            throw new NonFiniteException(source.path() + ": the output of block " + block + " is " + out.data()[bad] + " at calibration window "
+                    + (firstWindow + row / seqLen) + ", position " + row % seqLen + ": the model's activations overflow (damaged or extreme weights?)");
+        }
     }
 
     private static int checkWindows(LlamaConfig c, List<int[]> windows) {

@@ -21,7 +21,7 @@ public final class ComparisonReport {
     private ComparisonReport() {}
 
     /** Colours per allocation, the same in every chart of the page. */
-    static final Map<String, String> COLORS = Map.of("uniform", "#E69F00", "owl", "#009E73", "fisher", "#CC79A7", "msp", "#0072B2");
+    static final Map<String, String> COLORS = Map.of("uniform", "#E69F00", "owl-reference", "#56B4E9", "owl", "#009E73", "fisher", "#CC79A7", "msp", "#0072B2");
 
     /** A run's headline with where it came from. */
     record Setting(RunData run, Headline headline, String link, String label) {

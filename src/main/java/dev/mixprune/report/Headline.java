@@ -18,7 +18,7 @@ import java.util.Map;
  * @param target  target sparsity of the compared rows
  * @param pattern "unstructured" or "nm:M" (from the manifest; "" when unknown)
  * @param dense   the dense row, or null when the run has none
- * @param rows    the pruned rows in allocation order (uniform, owl, fisher, msp, then others)
+ * @param rows    the pruned rows in allocation order (uniform, owl-reference, owl, fisher, msp, then others)
  * @param zeroShotTasks tasks behind the zero-shot means (0: none)
  */
 record Headline(String method, double target, String pattern, Row dense, List<Row> rows, int zeroShotTasks) {
@@ -26,13 +26,14 @@ record Headline(String method, double target, String pattern, Row dense, List<Ro
     /** One model. {@code zeroShot} is NaN without an eval file for it. */
     record Row(String allocation, double achieved, double ppl, double ratioToDense, double zeroShot) {}
 
-    static final List<String> ORDER = List.of("uniform", "owl", "fisher", "msp");
+    static final List<String> ORDER = List.of("uniform", "owl-reference", "owl", "fisher", "msp");
 
     /** Display name of an allocation. */
     static String label(String allocation) {
         return switch (allocation) {
             case "uniform" -> "uniform";
             case "owl" -> "OWL";
+            case "owl-reference" -> "OWL (reference)";
             case "fisher" -> "Fisher";
             case "msp" -> "MSP";
             case "dense" -> "dense";

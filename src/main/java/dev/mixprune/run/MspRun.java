@@ -41,6 +41,14 @@ import dev.mixprune.resources.ResourcePlan;
 import dev.mixprune.resources.Speed;
 import dev.mixprune.resources.WorkDir;
 
+import dev.mixprune.io.ModelWriter;
+import dev.mixprune.io.WeightsBlockSource;
+import dev.mixprune.recover.GlobalRecovery;
+import dev.mixprune.recover.RecoverOptions;
+import dev.mixprune.recover.Recovery;
+import dev.mixprune.recover.TrainingWindows;
+import dev.mixprune.tensor.ThreadTeam;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -73,7 +81,17 @@ public final class MspRun {
                            List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
                            SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
                            List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir, Integer seqLen, int evalWindows, Long maxMemory,
-                           Path workDir) {}
+                           Path workDir, int recoverSteps) {
+        /** Without recovery (the signature before `run --recover`). */
+        public Settings(PruneMethod method, double target, String pattern, double step, Granularity granularity,
+                        List<String> allocations, Path calib, Path eval, int nsamples, int fisherSamples, Path fisherFile, long seed,
+                        SearchConfig search, int fitnessWindows, Path outDir, boolean writeModels, List<String> command,
+                        List<ZeroShotTask> tasks, EvalLimit taskLimit, Path tasksDir, Integer seqLen, int evalWindows, Long maxMemory,
+                        Path workDir) {
+            this(method, target, pattern, step, granularity, allocations, calib, eval, nsamples, fisherSamples, fisherFile, seed, search,
+                    fitnessWindows, outDir, writeModels, command, tasks, taskLimit, tasksDir, seqLen, evalWindows, maxMemory, workDir, 0);
+        }
+    }
 
     /** One allocation's outcome. */
     public record Row(String allocation, String method, double target, double achievedSparsity, double ppl, double meanNll,
@@ -155,7 +173,7 @@ public final class MspRun {
 
             // Prune block by block: into the model file, or (no file) straight into the perplexity run. Zero-shot tasks need
             // a file to load the model from: without --models it goes to a scratch directory deleted afterwards.
-            boolean toFile = s.writeModels() || !s.tasks().isEmpty();
+            boolean toFile = s.writeModels() || !s.tasks().isEmpty() || s.recoverSteps() > 0;
             String ext = source.format() == ModelFormat.GGUF ? ".gguf" : source.format() == ModelFormat.SAFETENSORS ? "" : ".bin";
             PruneResult result;
             PerplexityResult ppl;
@@ -184,21 +202,67 @@ public final class MspRun {
                         ppl = BlockwisePerplexity.compute(written, evalTokens, c.seqLen());
                     }
                 } else {
-                    ppl = inStream.finish(source.finalNorm(), source.classifier());
+                    try {
+                        ppl = inStream.finish(source.finalNorm(), source.classifier());
+                    } catch (dev.mixprune.NonFiniteException e) {
+                        throw e.in("the " + allocation + " model (pruned from " + source.path() + ")");
+                    }
                 }
                 // Named relative to the run directory (which is written under a temporary name and moved into place).
                 zeroShot(allocation, modelFile, scratch == null && modelFile != null ? modelFile.getFileName().toString()
                         : allocation + " (pruned into a scratch file, not kept)", tok, s, progress);
+                Row recoveredRow = s.recoverSteps() > 0
+                        ? recovered(source, s, allocation, modelFile, scratch, ext, outType, result, planFile, calib, seqLen, evalTokens, work, progress, log)
+                        : null;
                 if (scratch != null) modelFile = null; // deleted with the scratch directory
+                Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
+                        ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
+                rows.add(row);
+                log.printf(Locale.ROOT, "%s: achieved sparsity %.4f, ppl %.4f (%.1f s)%n", allocation, row.achievedSparsity(), row.ppl(), row.seconds());
+                if (recoveredRow != null) rows.add(recoveredRow);
             }
-            Row row = new Row(allocation, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(),
-                    ppl.windows(), ppl.tokensScored(), (System.nanoTime() - ta) / 1e9, planFile, modelFile);
-            rows.add(row);
-            log.printf(Locale.ROOT, "%s: achieved sparsity %.4f, ppl %.4f (%.1f s)%n", allocation, row.achievedSparsity(), row.ppl(), row.seconds());
             writeResults(s, densePpl, rows);
         }
         writeManifest(source, s, windows, calib, evalStream, densePpl, rows, (System.nanoTime() - t0) / 1e9);
         return new Outcome(densePpl, rows, s.outDir());
+    }
+
+    /**
+     * The row "ALLOCATION+R": the pruned model (read from its file) after {@code recoverSteps} steps of
+     * global recovery from the dense model (docs/recover.md; default settings otherwise). The student
+     * is held in memory (global recovery trains the whole model); the teacher is streamed from the source.
+     */
+    private static Row recovered(BlockSource dense, Settings s, String allocation, Path prunedFile, WorkDir scratch, String ext, TensorDType outType,
+                                 PruneResult result, Path planFile, TokenStream calib, int seqLen, int[] evalTokens, Path work, ProgressFactory progress,
+                                 PrintStream log) throws IOException {
+        long t0 = System.nanoTime();
+        String name = allocation + "+R";
+        LlamaConfig c = dense.config();
+        LlamaWeights student = dev.mixprune.io.ModelLoader.loadWeights(prunedFile);
+        RecoverOptions o = RecoverOptions.globalDefaults(s.recoverSteps(), Math.min(256, seqLen), s.seed());
+        GlobalRecovery g = new GlobalRecovery(student, dense, o, work, ThreadTeam.shared());
+        try (Progress p = progress.start("recover " + allocation, o.steps(), "steps")) {
+            g.run(new TrainingWindows.Global(calib, o), GlobalRecovery.Checkpointing.NONE, (step, total, loss, lr) -> {
+                p.message(String.format(Locale.ROOT, "KL %.4f", loss));
+                p.step(1);
+            });
+        }
+        Recovery.requireSameZeros(g.trainables(), "after recovery");
+        PerplexityResult ppl = BlockwisePerplexity.compute(new WeightsBlockSource(student), evalTokens, c.seqLen());
+        Path modelFile = null;
+        if (s.writeModels() || !s.tasks().isEmpty()) {
+            modelFile = (scratch != null ? scratch.dir() : s.outDir()).resolve("model-" + allocation + "-recovered" + ext);
+            ModelWriter.write(student, dense.tokenizerOrNull(), dense.metadata(), modelFile, dense.format(), outType);
+            zeroShot(name, modelFile, scratch == null ? modelFile.getFileName().toString() : name + " (in a scratch file, not kept)",
+                    dense.requireTokenizer(), s, progress);
+            if (scratch != null) modelFile = null;
+        }
+        double[] losses = g.losses();
+        Row row = new Row(name, s.method().cliName(), s.target(), result.overallSparsity(), ppl.ppl(), ppl.meanNll(), ppl.windows(), ppl.tokensScored(),
+                (System.nanoTime() - t0) / 1e9, planFile, modelFile);
+        log.printf(Locale.ROOT, "%s: %d recovery steps (KL %.4f -> %.4f), ppl %.4f (%.1f s)%n", name, o.steps(), losses[0], losses[losses.length - 1],
+                row.ppl(), row.seconds());
+        return row;
     }
 
     /** A sink that feeds each pruned block to a perplexity run (nothing written). */

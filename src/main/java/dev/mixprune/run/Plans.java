@@ -26,20 +26,20 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Builds a plan by allocation name: the one place where {@code uniform | owl | fisher | msp} is
+ * Builds a plan by allocation name: the one place where {@code uniform | owl | owl-reference | fisher | msp} is
  * turned into a {@link SparsityPlan}, shared by {@code run} and {@code prune --allocation}.
  */
 public final class Plans {
     private Plans() {}
 
-    public static final List<String> ALLOCATIONS = List.of("uniform", "owl", "fisher", "msp");
+    public static final List<String> ALLOCATIONS = List.of("uniform", "owl", "owl-reference", "fisher", "msp");
 
     /** What to allocate: name, the method the plan is for, target, level grid and search settings. */
     public record Request(String allocation, PruneMethod method, double target, String levels, double step, Granularity granularity,
                           SearchConfig search, int fitnessWindows, long seed) {
         public Request {
             if (!ALLOCATIONS.contains(allocation)) {
-                throw new IllegalArgumentException("unknown allocation '" + allocation + "', expected uniform, owl, fisher or msp");
+                throw new IllegalArgumentException("unknown allocation '" + allocation + "', expected uniform, owl, owl-reference, fisher or msp");
             }
         }
     }

@@ -52,6 +52,56 @@ class AllocatorsTest {
         assertThat(OwlAllocator.blockKeptNM(new double[]{0, 10, 5}, 1, 8, 2)).containsExactly(1, 2, 1); // clamped at 1
     }
 
+    /** Outlier ratios of stories260K's five blocks from Wanda 75 % OWL (percent; their shape, not their exact values, matters here). */
+    private static final double[] D5 = {4.1, 4.6, 1.9, 1.3, 0.0};
+
+    @Test
+    void owlReferenceKeepsTheContinuousRatiosAndItsAchievedSparsity() {
+        SparsityPlan p = OwlAllocator.referencePlan(STORIES, D5, 0.75, 0, 0.08, 2);
+        double[] s = OwlAllocator.blockSparsities(D5, 0.75, 0.08);
+        for (LayerId id : LayerId.all(STORIES)) {
+            assertThat(((dev.mixprune.prune.Pattern.Unstructured) p.patternOf(id)).sparsity()).isEqualTo(s[id.block()]);
+        }
+        assertThat(p.allocation()).isEqualTo("owl-reference");
+        // Wanda's per-row floor leaves it below the target (no repair).
+        assertThat(p.expectedSparsity(STORIES)).isLessThan(0.75).isGreaterThan(0.73);
+        // N:M: block l keeps N + z_l of 8, unrepaired (z from the rounded, centred ratios).
+        SparsityPlan nm = OwlAllocator.referencePlan(STORIES, D5, 0.75, 8, 0.08, 2);
+        int[] kept = OwlAllocator.blockKeptNM(D5, 2, 8, 2);
+        for (LayerId id : LayerId.all(STORIES)) assertThat(nm.patternOf(id)).isEqualTo(new dev.mixprune.prune.Pattern.NM(kept[id.block()], 8));
+    }
+
+    @Test
+    void budgetMatchedOwlMeetsTheTargetWithLessThanOneRowCountOver() {
+        for (double t : new double[]{0.5, 0.6, 0.7, 0.75, 0.8, 0.63}) {
+            double[] s = OwlAllocator.blockSparsities(D5, t, 0.08);
+            SparsityPlan p = OwlAllocator.budgetMatchedPlan(STORIES, s, t);
+            double achieved = p.expectedSparsity(STORIES);
+            assertThat(achieved).as("target %s", t).isGreaterThanOrEqualTo(t).isLessThan(t + 172.0 / 226_560);
+            for (LayerId id : LayerId.all(STORIES)) {
+                int cols = STORIES.colsOf(id.kind());
+                long perRow = p.patternOf(id).prunedCount(1, cols);
+                // Each layer's per-row count is the floor or the ceiling of the continuous wish (least change).
+                assertThat((double) perRow).as("%s at %s", id, t).isBetween(Math.floor(cols * s[id.block()]), Math.ceil(cols * s[id.block()]));
+                // Magnitude's per-matrix rule prunes the same rows * k.
+                double r = ((dev.mixprune.prune.Pattern.Unstructured) p.patternOf(id)).sparsity();
+                int rows = STORIES.rowsOf(id.kind());
+                assertThat((long) Math.floor((double) rows * cols * r)).isEqualTo(rows * perRow);
+            }
+        }
+    }
+
+    @Test
+    void ratioForCountIsExactForEveryCount() {
+        for (int cols : new int[]{64, 172, 100, 4096, 11008}) {
+            for (int k = 0; k < cols; k += Math.max(1, cols / 97)) {
+                double r = OwlAllocator.ratioForCount(3, cols, k);
+                assertThat((long) Math.floor(cols * r)).isEqualTo(k);
+                assertThat((long) Math.floor(3.0 * cols * r)).isEqualTo(3L * k);
+            }
+        }
+    }
+
     @Test
     void outlierRatioMatchesHandCount() {
         // dim 4, hidden 3, kvDim 2: block has 16+8+8+16+12+12+12 = 84 weights.

@@ -90,11 +90,8 @@ class InspectCommandTest {
 
     @Test
     void quantizedGgufShowsItsHeaderWithoutSparsity(@TempDir Path tmp) throws Exception {
-        byte[] b = java.nio.file.Files.readAllBytes(SharedFiles.stories260KGguf());
-        // Retype blk.0.attn_q.weight ([64, 64]) as Q4_1 (read: Q4_0 is): 2 blocks of 20 bytes per row fit in the F32 bytes.
-        byte[] name = "blk.0.attn_q.weight".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        int at = indexOf(b, name) + name.length;
-        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at + 4 + 2 * 8, 3);
+        // Retype blk.0.attn_q.weight ([64, 64]) as Q4_1 (read: Q4_0 is), the data section re-laid out for its size.
+        byte[] b = dev.mixprune.io.GgufRetype.retype(SharedFiles.stories260KGguf(), "blk.0.attn_q.weight", dev.mixprune.io.GgmlType.Q4_1).bytes();
         Path q = tmp.resolve("q4.gguf");
         java.nio.file.Files.write(q, b);
         Run r = run("--model", q.toString());
@@ -103,14 +100,5 @@ class InspectCommandTest {
         JsonNode j = new ObjectMapper().readTree(run("--model", q.toString(), "--json").out());
         assertThat(j.get("layers").isNull()).isTrue();
         assertThat(j.get("weights_note").asText()).contains("sparsity unknown");
-    }
-
-    private static int indexOf(byte[] b, byte[] n) {
-        outer:
-        for (int i = 0; i + n.length <= b.length; i++) {
-            for (int k = 0; k < n.length; k++) if (b[i + k] != n[k]) continue outer;
-            return i;
-        }
-        throw new AssertionError("not found");
     }
 }

@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not the numbers).
  */
 class FamilyCommandsTest {
-    static List<FamilyModels.Recipe> recipes() { return FamilyModels.all(); }
+    /** The families' features on the small vocabulary: these tests are about the pipelines, not the vocabulary. */
+    static List<FamilyModels.Recipe> recipes() { return FamilyModels.allSmallVocabulary(); }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("recipes")

@@ -19,11 +19,8 @@ class GgufQuantTest {
         static Retyped of(Path tmp, LlamaWeights w, String name, GgmlType type) throws Exception {
             Path p = tmp.resolve("f32.gguf");
             ModelWriter.write(w, null, Map.of(), p, ModelFormat.GGUF, TensorDType.F32);
-            byte[] b = Files.readAllBytes(p);
-            long start;
-            try (GgufFile f = GgufFile.open(p)) { start = f.dataStart(); }
-            Bytes.putInt(b, Bytes.tensorTypeAt(b, name), type.id());
-            return new Retyped(b, (int) Bytes.tensorDataAt(b, name, start));
+            GgufRetype.Retyped r = GgufRetype.retype(p, name, type);
+            return new Retyped(r.bytes(), r.dataAt());
         }
 
         /** The patched bytes as a file, read back. */

@@ -60,6 +60,23 @@ class RunCommandTest {
                 .doesNotContain("NaN").doesNotContain("chart-perplexity");
     }
 
+    /** Issue 17 item 3: run --recover adds a recovered row per allocation, with the same sparsity and a lower perplexity. */
+    @Test
+    void recoverAddsARecoveredRowPerAllocation(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        int code = Main.execute("run", "--quiet", "--out", out.toString(), "--allocations", "uniform", "--nsamples", "8",
+                "--fisher-samples", "2", "--recover", "8");
+        assertThat(code).isZero();
+        JsonNode rows = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("rows");
+        assertThat(rows).hasSize(3);
+        JsonNode pruned = rows.get(1), recovered = rows.get(2);
+        assertThat(recovered.get("allocation").asText()).isEqualTo("uniform+R");
+        assertThat(recovered.get("achieved_sparsity").asDouble()).isEqualTo(pruned.get("achieved_sparsity").asDouble());
+        assertThat(recovered.get("ppl").asDouble()).isLessThan(pruned.get("ppl").asDouble());
+        assertThat(out.resolve("model-uniform-recovered.bin")).exists();
+        assertThat(Files.readString(out.resolve("report.html"))).contains("uniform+R").doesNotContain("NaN");
+    }
+
     @Test
     void unknownAllocationIsAUsageErrorAndWritesNothing(@TempDir Path tmp) {
         Path out = tmp.resolve("run");

@@ -25,9 +25,9 @@ public final class TaskLoader {
         for (String name : task.files()) {
             Path file = tasksDir.resolve(name);
             if (!Files.exists(file)) throw BadInputException.in(file, "task file for '" + task.id() + "' not found");
+            int lineNo = 0;
             try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 String line;
-                int lineNo = 0;
                 while ((line = r.readLine()) != null) {
                     lineNo++;
                     if (line.isBlank()) continue;
@@ -44,6 +44,8 @@ public final class TaskLoader {
                         throw BadInputException.in(file, "line " + lineNo + ": " + e.getMessage());
                     }
                 }
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw BadInputException.in(file, "line " + (lineNo + 1) + ": not valid UTF-8");
             }
         }
         if (docs.isEmpty()) throw BadInputException.in(tasksDir.resolve(task.files().getFirst()), "no documents");

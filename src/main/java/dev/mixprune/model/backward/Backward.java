@@ -25,7 +25,7 @@ public final class Backward {
         int T = tape.tokens;
         if (tokens.length != T) throw new IllegalArgumentException("tape holds a sequence of " + T + " tokens, got " + tokens.length);
         if (!grad.config().equals(c)) throw new IllegalArgumentException("gradient set is for another model config");
-        int D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), P = T - 1;
+        int V = c.vocabSize(), P = T - 1;
 
         // cross-entropy + softmax: dlogits = (p - onehot(y)) / P
         double[] dLogits = tape.dLogits;
@@ -35,6 +35,19 @@ public final class Backward {
             for (int j = 0; j < V; j++) dLogits[off + j] = tape.probs[off + j] * inv;
             dLogits[off + tokens[t + 1]] -= inv;
         }
+        backwardFromLogits(p, tokens, tape, grad);
+    }
+
+    /**
+     * The backward from {@code tape.dLogits} (dL/d(logits of positions 0..T-2), [T-1][V], filled by
+     * the caller) down to every parameter: the part shared by every loss on the logits (the
+     * next-token NLL above, {@link Distillation}'s KL to a teacher).
+     */
+    static void backwardFromLogits(ParamSet p, int[] tokens, Tape tape, ParamSet grad) {
+        LlamaConfig c = p.config();
+        int T = tape.tokens;
+        int D = c.dim(), Q = c.qDim(), KV = c.kvDim(), H = c.hiddenDim(), V = c.vocabSize(), P = T - 1;
+        double[] dLogits = tape.dLogits;
 
         // classifier: logits = nFinal Wcls^T (only positions 0..P-1 have logits).
         // tape.dA is one [T][D] scratch reused for dN, dB and dA below: each is consumed by its

@@ -50,5 +50,25 @@ public final class ModelFamilies {
         return ALL.stream().filter(ModelFamily::readsGgufArchitecture).map(ModelFamily::ggufArchitecture).distinct().collect(Collectors.joining(", "));
     }
 
+    /**
+     * Why a well-known family we do not read is refused, for the error message: its HF
+     * {@code model_type} or GGUF architecture (e.g. {@code phi3}); empty for names we do not know.
+     */
+    public static Optional<String> whyUnsupported(String name) {
+        return Optional.ofNullable(UNSUPPORTED.get(name));
+    }
+
+    private static final String MOE = "mixture-of-experts models are not supported";
+    private static final String GEMMA = "Gemma's (1 + weight) norms, GeGLU, scaled embeddings and logit soft-capping are not supported";
+    private static final java.util.Map<String, String> UNSUPPORTED = java.util.Map.ofEntries(
+            java.util.Map.entry("phi3", "Phi-3's fused qkv_proj and gate_up_proj projections are not supported"),
+            java.util.Map.entry("phi", "Phi-1/2's LayerNorm, partial rotary embedding and GELU MLP are not supported"),
+            java.util.Map.entry("qwen3", "Qwen3's per-head q_norm/k_norm are not supported"),
+            java.util.Map.entry("gemma", GEMMA), java.util.Map.entry("gemma2", GEMMA), java.util.Map.entry("gemma3", GEMMA),
+            java.util.Map.entry("mixtral", MOE), java.util.Map.entry("qwen2_moe", MOE), java.util.Map.entry("qwen2moe", MOE),
+            java.util.Map.entry("qwen3_moe", MOE), java.util.Map.entry("qwen3moe", MOE), java.util.Map.entry("deepseek_v2", MOE),
+            java.util.Map.entry("deepseek2", MOE), java.util.Map.entry("deepseek_v3", MOE), java.util.Map.entry("olmoe", MOE),
+            java.util.Map.entry("dbrx", MOE));
+
     private static String ids() { return ALL.stream().map(ModelFamily::id).collect(Collectors.joining(", ")); }
 }

@@ -75,6 +75,26 @@ public final class TestModels {
         return new LlamaWeights(c, emb, blocks, gains(c.dim(), rnd), cls);
     }
 
+    /**
+     * A copy of {@code w} with about {@code fraction} of every linear's entries set to zero (chosen at
+     * random) and its norm gains perturbed: a "pruned student" of {@code w} for distillation tests.
+     */
+    public static LlamaWeights prunedCopy(LlamaWeights w, double fraction, long seed) {
+        Random rnd = new Random(seed);
+        LlamaWeights s = w.copy();
+        for (BlockWeights b : s.blocks()) {
+            for (LayerKind k : LayerKind.values()) {
+                float[] d = b.linear(k).data();
+                for (int i = 0; i < d.length; i++) if (rnd.nextDouble() < fraction) d[i] = 0f;
+            }
+            for (int i = 0; i < b.attNorm().length; i++) {
+                b.attNorm()[i] *= (float) (1 + 0.1 * rnd.nextGaussian());
+                b.ffnNorm()[i] *= (float) (1 + 0.1 * rnd.nextGaussian());
+            }
+        }
+        return s;
+    }
+
     public static int[] tokens(LlamaConfig c, int n, long seed) {
         Random rnd = new Random(seed);
         int[] t = new int[n];

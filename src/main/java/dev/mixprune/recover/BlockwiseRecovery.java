@@ -1,0 +1,229 @@
+package dev.mixprune.recover;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mixprune.BadInputException;
+import dev.mixprune.grad.BlockTape;
+import dev.mixprune.grad.TrainingBlock;
+import dev.mixprune.io.AtomicFiles;
+import dev.mixprune.io.BlockSink;
+import dev.mixprune.io.BlockSource;
+import dev.mixprune.io.ModelFormat;
+import dev.mixprune.io.TensorDType;
+import dev.mixprune.model.BlockWeights;
+import dev.mixprune.model.LlamaConfig;
+import dev.mixprune.tensor.Matrix;
+import dev.mixprune.tensor.ThreadTeam;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Blockwise recovery, streamed: block by block, the pruned block is trained (kept weights of its
+ * seven linears, its norms and biases; masks fixed; Adam) to reproduce the DENSE block's output on
+ * the pruned-propagated inputs (mean squared error), then the pool of calibration windows is
+ * propagated through the trained block to become the next block's input, and the block is written
+ * to the output. In memory: one pruned block, one dense block (only while its targets are
+ * computed), the pool's inputs and targets ([pool·seqlen][dim] each), one tape for a batch, and the
+ * block's Adam moments for its kept entries; never the whole model.
+ *
+ * <p>Checkpoints (a directory) are written after every block: the trained block's tensors, the
+ * pool's activations entering the next block, and {@code state.json} last (the commit point). A
+ * resumed run re-emits the saved blocks and continues with the next one; since every step's batch
+ * is a function of (seed, block, step) and Adam starts afresh for every block, the final model is
+ * the same as without the interruption.
+ */
+public final class BlockwiseRecovery {
+    public static final String STATE_FORMAT = "mixprune.recover-blockwise-state";
+
+    /** Progress of the run. */
+    public interface Listener {
+        void stepDone(int block, int step, double loss);
+
+        default void blockDone(int block, double firstLoss, double lastLoss, double seconds) { }
+
+        /** Block {@code block} was restored from the checkpoint (not trained again). */
+        default void skipped(int block) { }
+
+        Listener NONE = (b, s, l) -> { };
+    }
+
+    /** The checkpoint directory (null: none), what it must belong to, and whether to resume from it. */
+    public record Checkpointing(Path dir, String modelFingerprint, boolean resume) {
+        public static final Checkpointing NONE = new Checkpointing(null, "", false);
+    }
+
+    /** Per block, the MSE of every step; and how many values were trained. */
+    public record Result(double[][] losses, long trainedValues) {}
+
+    private final BlockSource pruned, dense;
+    private final RecoverOptions o;
+    private final TrainingWindows.Pool pool;
+    private final ThreadTeam team;
+
+    public BlockwiseRecovery(BlockSource pruned, BlockSource dense, RecoverOptions o, TrainingWindows.Pool pool, ThreadTeam team) {
+        if (!Shapes.differences(pruned.config(), dense.config()).isEmpty()) throw new IllegalArgumentException("teacher and student shapes differ");
+        this.pruned = pruned;
+        this.dense = dense;
+        this.o = o;
+        this.pool = pool;
+        this.team = team;
+    }
+
+    /** Bytes of the pool's inputs and targets, and of one batch's tape and buffers. */
+    public static long memoryBytes(LlamaConfig c, RecoverOptions o) {
+        long poolRows = (long) o.poolWindows() * o.seqLen(), batchRows = (long) Math.min(o.batch(), o.poolWindows()) * o.seqLen();
+        return 2 * 4L * poolRows * c.dim() + BlockTape.bytesPerRow(c) * batchRows + 4 * 4L * batchRows * c.dim();
+    }
+
+    /** Trains every block and writes the recovered model to {@code out}. */
+    public Result run(Path out, ModelFormat format, TensorDType dtype, Checkpointing cp, Listener listener) throws IOException {
+        LlamaConfig c = pruned.config();
+        int L = c.nLayers(), T = o.seqLen(), P = pool.size(), D = c.dim();
+        double[][] losses = new double[L][];
+        long trained = 0;
+        Matrix x = pruned.embed(Arrays.asList(pool.windows().windows()), T);
+        int first = 0;
+        if (cp.dir() != null && cp.resume()) {
+            JsonNode state = readState(cp);
+            first = state.path("blocks_done").asInt();
+            if (first < 0 || first > L) throw BadInputException.in(cp.dir().resolve("state.json"), "blocks_done " + first + " outside 0.." + L);
+            for (int b = 0; b < first; b++) {
+                JsonNode l = state.path("losses").path(b);
+                losses[b] = new double[l.size()];
+                for (int i = 0; i < l.size(); i++) losses[b][i] = l.get(i).asDouble();
+            }
+            if (first > 0) StateFile.readFloats(cp.dir().resolve("activations.bin"), List.of(x.data()));
+        } else if (cp.dir() != null) {
+            Files.createDirectories(cp.dir());
+        }
+        BlockTape tape = new BlockTape(c);
+        Matrix y = new Matrix(P * T, D);
+        try (BlockSink sink = BlockSink.open(pruned, out, format, dtype)) {
+            for (int b = 0; b < L; b++) {
+                BlockWeights s = pruned.block(b);
+                Trainables tr = Trainables.ofBlock(c, b, s);
+                trained += tr.trainedValues();
+                if (b < first) {
+                    StateFile.read(cp.dir().resolve("block-" + b + ".state"), tr.tensors(), false);
+                    Recovery.requireSameZeros(tr, "in checkpoint block " + b + " (a checkpoint of another model?)");
+                    sink.accept(b, s);
+                    pruned.release(s);
+                    listener.skipped(b);
+                    continue;
+                }
+                long t0 = System.nanoTime();
+                BlockWeights d = dense.block(b);
+                forwardPool(c, d, x, y, tape);
+                dense.release(d);
+                losses[b] = train(c, b, s, tr, x, y, tape, listener);
+                Recovery.requireSameZeros(tr, "after training block " + b);
+                forwardPool(c, s, x, y, tape);  // y = the trained block's output: the next block's input
+                Matrix tmp = x;
+                x = y;
+                y = tmp;
+                sink.accept(b, s);
+                if (cp.dir() != null) saveState(cp, b, tr, x, losses);
+                pruned.release(s);
+                listener.blockDone(b, losses[b][0], losses[b][losses[b].length - 1], (System.nanoTime() - t0) / 1e9);
+            }
+            sink.finish();
+        }
+        return new Result(losses, trained);
+    }
+
+    /** out = block(x) for the whole pool, a batch of windows at a time (the tape stays one batch). */
+    private void forwardPool(LlamaConfig c, BlockWeights w, Matrix x, Matrix out, BlockTape tape) {
+        int T = o.seqLen(), D = c.dim(), P = pool.size(), nb = pool.batch();
+        for (int s0 = 0; s0 < P; s0 += nb) {
+            int n = Math.min(nb, P - s0), from = s0 * T * D, len = n * T * D;
+            Matrix xb = new Matrix(n * T, D, Arrays.copyOfRange(x.data(), from, from + len));
+            Matrix ob = new Matrix(n * T, D);
+            TrainingBlock.forward(c, w, xb, n, T, tape, ob, team);
+            System.arraycopy(ob.data(), 0, out.data(), from, len);
+        }
+    }
+
+    /** The steps of one block: MSE of the trained block's output to the dense output y on the pool inputs x. */
+    private double[] train(LlamaConfig c, int b, BlockWeights s, Trainables tr, Matrix x, Matrix y, BlockTape tape, Listener listener) {
+        int T = o.seqLen(), D = c.dim(), nb = pool.batch(), rowLen = T * D;
+        double[] losses = new double[o.steps()];
+        Matrix xb = new Matrix(nb * T, D), yb = new Matrix(nb * T, D), ob = new Matrix(nb * T, D), dOut = new Matrix(nb * T, D);
+        for (int step = 0; step < o.steps(); step++) {
+            int[] idx = pool.batchIndices(b, step);
+            for (int i = 0; i < nb; i++) {
+                System.arraycopy(x.data(), idx[i] * rowLen, xb.data(), i * rowLen, rowLen);
+                System.arraycopy(y.data(), idx[i] * rowLen, yb.data(), i * rowLen, rowLen);
+            }
+            TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
+            losses[step] = mseAndGradient(ob.data(), yb.data(), dOut.data());
+            if (!Double.isFinite(losses[step])) {
+                throw new IllegalStateException("block " + b + " step " + (step + 1) + ": the MSE is " + losses[step] + " (diverged: lower --lr)");
+            }
+            AdamSink sink = new AdamSink(tr, b, s, o, o.lrAt(step), step + 1L, team);
+            TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
+            sink.applyNorms();
+            listener.stepDone(b, step + 1, losses[step]);
+        }
+        return losses;
+    }
+
+    /** Mean of (o − y)² over all values, and its gradient 2(o − y)/n into {@code g}; the sum runs in a fixed order (deterministic). */
+    static double mseAndGradient(float[] out, float[] target, float[] g) {
+        int n = out.length;
+        double sum = 0;
+        float scale = 2f / n;
+        for (int i = 0; i < n; i++) {
+            float d = out[i] - target[i];
+            sum += (double) d * d;
+            g[i] = scale * d;
+        }
+        return sum / n;
+    }
+
+    private void saveState(Checkpointing cp, int b, Trainables tr, Matrix x, double[][] losses) throws IOException {
+        ObjectNode h = new ObjectMapper().createObjectNode();
+        h.put("format", GlobalRecovery.CHECKPOINT_FORMAT).put("version", 1).put("mode", "blockwise").put("block", b);
+        StateFile.write(cp.dir().resolve("block-" + b + ".state"), h, tr.tensors(), false);
+        StateFile.writeFloats(cp.dir().resolve("activations.bin"), List.of(x.data()));
+        ObjectNode state = new ObjectMapper().createObjectNode();
+        state.put("format", GlobalRecovery.CHECKPOINT_FORMAT).put("version", 1).put("mode", "blockwise");
+        state.put("options", o.fingerprint()).put("model", cp.modelFingerprint()).put("blocks_done", b + 1);
+        ArrayNode all = state.putArray("losses");
+        for (int i = 0; i <= b; i++) {
+            ArrayNode l = all.addArray();
+            for (double v : losses[i]) l.add(v);
+        }
+        AtomicFiles.write(cp.dir().resolve("state.json"), new ObjectMapper().writeValueAsBytes(state));
+    }
+
+    private JsonNode readState(Checkpointing cp) throws IOException {
+        Path f = cp.dir().resolve("state.json");
+        if (!Files.isRegularFile(f)) throw BadInputException.in(cp.dir(), "is not a blockwise recovery checkpoint (no state.json)");
+        JsonNode h;
+        try {
+            h = new ObjectMapper().readTree(f.toFile());
+        } catch (IOException e) {
+            throw BadInputException.in(f, "unreadable: " + e.getMessage());
+        }
+        GlobalRecovery.checkHeader(f, h, "blockwise", o, cp.modelFingerprint());
+        return h;
+    }
+
+    /** Removes a checkpoint directory written by this class (after a finished run). */
+    public static void deleteCheckpoint(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.deleteIfExists(dir);
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) Files.delete(p);
+        }
+    }
+}
