@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** One set of options (issue 14): help text and default on every option, --threads and -q on every computing command, one name per concept. */
 class OptionsTest {
     /** Commands that compute (model passes); inspect, report and tokenize only read and format. */
-    static final Set<String> COMPUTING = Set.of("generate", "ppl", "sensitivity", "search", "prune", "eval", "run", "pack", "quantize");
+    static final Set<String> COMPUTING = Set.of("generate", "ppl", "sensitivity", "search", "prune", "eval", "run", "pack", "quantize", "recover");
 
     static Map<String, CommandLine> subcommands() {
         return new CommandLine(new Main()).getSubcommands();
