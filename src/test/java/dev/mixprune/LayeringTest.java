@@ -32,6 +32,7 @@ class LayeringTest {
             "io",                                       // every format (packed GGUF included), tokenizer files
             "grad",                                     // float32 backward: blocks, loss head, streamed over a BlockSource
             "data", "eval", "eval.zeroshot", "prune", "allocate",
+            "cluster",                                  // Hazelcast members: worker, coordinator; work of allocate spread over them
             "recover",                                  // recovery after pruning: mask-fixed distillation (global, blockwise)
             "report", "run",
             "cli", "bench");

@@ -91,6 +91,69 @@ public final class DenseTargets {
         return (long) windows * len * (12L * k + 24);
     }
 
+    private static final int MAGIC = 0x4d584454; // "MXDT"
+    private static final int VERSION = 1;
+
+    /**
+     * Writes these targets to {@code file} (big-endian, versioned) so that another process can
+     * {@link #read} exactly the same values (a cluster member rebuilding the coordinator's fitness).
+     */
+    public void write(java.nio.file.Path file) throws java.io.IOException {
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                java.nio.file.Files.newOutputStream(file), 1 << 20))) {
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            out.writeInt(windows);
+            out.writeInt(len);
+            out.writeInt(vocab);
+            out.writeInt(k);
+            if (exact()) {
+                for (int w = 0; w < windows; w++) {
+                    for (float v : probs[w]) out.writeFloat(v);
+                    for (double v : negEntropy[w]) out.writeDouble(v);
+                }
+            } else {
+                for (int v : topIdx) out.writeInt(v);
+                for (double v : topP) out.writeDouble(v);
+                for (double[] a : new double[][]{constant, topMass, restMass}) for (double v : a) out.writeDouble(v);
+            }
+        }
+    }
+
+    /** Reads what {@link #write} wrote; refuses a file whose shape is not the expected one. */
+    public static DenseTargets read(java.nio.file.Path file, int windows, int len, int vocab) throws java.io.IOException {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                java.nio.file.Files.newInputStream(file), 1 << 20))) {
+            if (in.readInt() != MAGIC || in.readInt() != VERSION) throw dev.mixprune.BadInputException.in(file, "not a dense-targets file of version " + VERSION);
+            int w = in.readInt(), l = in.readInt(), v = in.readInt(), k = in.readInt();
+            if (w != windows || l != len || v != vocab || k < 0 || k > vocab) {
+                throw dev.mixprune.BadInputException.in(file, String.format("dense targets for %d windows x %d tokens, vocabulary %d, k %d; expected %d x %d, vocabulary %d",
+                        w, l, v, k, windows, len, vocab));
+            }
+            if (k == 0) {
+                float[][] probs = new float[w][];
+                double[][] negEntropy = new double[w][];
+                for (int i = 0; i < w; i++) {
+                    probs[i] = new float[Math.multiplyExact(l, v)];
+                    for (int j = 0; j < probs[i].length; j++) probs[i][j] = in.readFloat();
+                    negEntropy[i] = new double[l];
+                    for (int j = 0; j < l; j++) negEntropy[i][j] = in.readDouble();
+                }
+                if (in.read() != -1) throw dev.mixprune.BadInputException.in(file, "trailing bytes after the dense targets");
+                return new DenseTargets(w, l, v, 0, null, null, null, null, null, probs, negEntropy);
+            }
+            int positions = w * l;
+            int[] idx = new int[positions * k];
+            double[] p = new double[positions * k];
+            double[] constant = new double[positions], topMass = new double[positions], restMass = new double[positions];
+            for (int j = 0; j < idx.length; j++) idx[j] = in.readInt();
+            for (int j = 0; j < p.length; j++) p[j] = in.readDouble();
+            for (double[] a : new double[][]{constant, topMass, restMass}) for (int j = 0; j < positions; j++) a[j] = in.readDouble();
+            if (in.read() != -1) throw dev.mixprune.BadInputException.in(file, "trailing bytes after the dense targets");
+            return new DenseTargets(w, l, v, k, idx, p, constant, topMass, restMass, null, null);
+        }
+    }
+
     /** Collects the dense logits row by row (exact) or vocabulary chunk by chunk (top-k). */
     static final class Builder {
         private final int windows, len, vocab, k;

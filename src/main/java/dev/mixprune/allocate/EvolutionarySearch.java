@@ -26,12 +26,23 @@ public final class EvolutionarySearch {
     private final Budget budget;
     private final SearchSpace space;
     private final Fitness fitness;
+    private final CandidateEvaluator evaluator;
     private final SearchConfig cfg;
 
+    /** Candidates evaluated one after another through {@code fitness}. */
     public EvolutionarySearch(Budget budget, Fitness fitness, SearchConfig cfg) {
+        this(budget, fitness, cfg, CandidateEvaluator.sequential(fitness));
+    }
+
+    /**
+     * @param fitness   describes the fitness (checkpoint fingerprint) and its window pool (token samples)
+     * @param evaluator computes {@code fitness}'s values, a whole selection stage at a time (e.g. on a cluster)
+     */
+    public EvolutionarySearch(Budget budget, Fitness fitness, SearchConfig cfg, CandidateEvaluator evaluator) {
         this.budget = budget;
         this.space = budget.space();
         this.fitness = fitness;
+        this.evaluator = evaluator;
         this.cfg = cfg;
         if (fitness.windowCount() < 1) throw new IllegalArgumentException("fitness has no windows");
     }
@@ -182,8 +193,12 @@ public final class EvolutionarySearch {
             boolean last = s == stages - 1;
             if (last) cur.addAll(parents);
             TokenSample sample = TokenSample.draw(fitness.windowCount(), fitness.windowLength(), cfg.stageTokens()[s], st.rng);
+            double[] values = evaluator.evaluate(cur, sample);
+            if (values.length != cur.size()) throw new IllegalStateException(values.length + " fitness values for " + cur.size() + " candidates");
+            st.evaluations += cur.size();
             List<Scored> out = new ArrayList<>(cur.size());
-            for (int[] g : cur) out.add(new Scored(g, evaluate(st, g, sample)));
+            // A broken candidate ranks last, and JSON stays numeric.
+            for (int i = 0; i < cur.size(); i++) out.add(new Scored(cur.get(i), Double.isFinite(values[i]) ? values[i] : Double.MAX_VALUE));
             out.sort((x, y) -> Double.compare(x.fitness(), y.fitness()));
             int keep = last ? cfg.parents() : cfg.stageSurvivors()[s];
             if (last) st.lastStageMean = out.stream().mapToDouble(Scored::fitness).average().orElse(Double.NaN);
@@ -191,12 +206,6 @@ public final class EvolutionarySearch {
             cur = new ArrayList<>(scored.stream().map(Scored::genome).toList());
         }
         return new ArrayList<>(scored);
-    }
-
-    private double evaluate(State st, int[] genome, TokenSample sample) {
-        st.evaluations++;
-        double f = fitness.evaluate(genome, sample);
-        return Double.isFinite(f) ? f : Double.MAX_VALUE; // a broken candidate ranks last, JSON stays numeric
     }
 
     private void finishGeneration(State st, int gen, Path checkpoint, String fp, SearchListener listener,

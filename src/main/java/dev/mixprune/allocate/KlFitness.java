@@ -1,5 +1,6 @@
 package dev.mixprune.allocate;
 
+import dev.mixprune.BadInputException;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.WeightsBlockSource;
 import dev.mixprune.model.ActivationCapture;
@@ -14,6 +15,8 @@ import dev.mixprune.resources.HeapGuard;
 import dev.mixprune.tensor.Gemm;
 import dev.mixprune.tensor.Matrix;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -94,6 +97,12 @@ public final class KlFitness implements Fitness {
      * @param guard collects garbage at block boundaries (see {@link HeapGuard})
      */
     public KlFitness(BlockSource source, LevelMasks masks, List<int[]> windows, Options options, String dataId, HeapGuard guard) {
+        this(source, masks, windows, options, dataId, guard, null);
+    }
+
+    /** @param targets the dense targets when already computed (KL; null: computed here from the source) */
+    private KlFitness(BlockSource source, LevelMasks masks, List<int[]> windows, Options options, String dataId, HeapGuard guard,
+                      DenseTargets targets) {
         if (windows.isEmpty()) throw new IllegalArgumentException("no fitness windows");
         int len = windows.get(0).length;
         for (int[] w : windows) if (w.length != len) throw new IllegalArgumentException("fitness windows must have equal length");
@@ -106,8 +115,58 @@ public final class KlFitness implements Fitness {
         this.dataId = dataId;
         this.guard = guard;
         if (masks != null && !masks.space().config().equals(config)) throw new IllegalArgumentException("masks are for another model shape");
-        this.targets = options.kind() == Kind.KL ? denseTargets() : null;
+        this.targets = options.kind() != Kind.KL ? null : targets != null ? targets : denseTargets();
     }
+
+    /**
+     * Everything another process needs, besides the model file, to evaluate exactly like this
+     * fitness (a cluster member): the windows, options and data id, the masks' portable form, and
+     * the dense targets written to {@code targets} (KL; null for PPL). The files must stay in place
+     * while the snapshot is used.
+     */
+    public record Snapshot(List<int[]> windows, Options options, String dataId, LevelMasks.Portable masks, Path targets, long heapLimit) {}
+
+    /** Writes the dense targets into {@code dir} and describes the rest; see {@link Snapshot}. */
+    public Snapshot snapshot(Path dir) throws IOException {
+        if (masks == null) throw new IllegalStateException("a dense-only fitness has nothing to distribute");
+        Path t = null;
+        if (targets != null) {
+            t = dir.resolve("dense-targets.bin");
+            targets.write(t);
+        }
+        return new Snapshot(windows, options, dataId, masks.portable(), t, guard.limit());
+    }
+
+    /**
+     * The fitness a {@link Snapshot} describes, on {@code source} (the same model, opened by this
+     * process) with the masks rebuilt from their portable form: the same values for every genome and
+     * sample as the original (same masks, targets, batches and summation order). The returned
+     * fitness owns the masks (close them with {@link #closeMasks}).
+     */
+    public static KlFitness restore(BlockSource source, Snapshot s) throws IOException {
+        HeapGuard guard = new HeapGuard(s.heapLimit());
+        LevelMasks masks = LevelMasks.restore(source.config(), s.masks().header(), s.masks().data());
+        try {
+            int len = s.windows().get(0).length;
+            DenseTargets t = s.options().kind() == Kind.KL
+                    ? DenseTargets.read(s.targets(), s.windows().size(), len, source.config().vocabSize()) : null;
+            if (t != null && t.k() != (s.options().exact() ? 0 : Math.min(s.options().topK(), source.config().vocabSize()))) {
+                throw BadInputException.in(s.targets(), "dense targets keep " + t.k() + " tokens per position, the options say top-" + s.options().topK());
+            }
+            return new KlFitness(source, masks, s.windows(), s.options(), s.dataId(), guard, t);
+        } catch (IOException | RuntimeException e) {
+            masks.close();
+            throw e;
+        }
+    }
+
+    /** Closes the masks this fitness reads (for a restored fitness, which owns them). */
+    public void closeMasks() {
+        if (masks != null) masks.close();
+    }
+
+    /** The model shape this fitness evaluates. */
+    public LlamaConfig config() { return config; }
 
     /** One forward batch: sequences of one length, each the leading tokens of a pool window. */
     private record Batch(int[] windowIndex, int length) {

@@ -164,4 +164,29 @@ public final class LevelDatabase implements LevelMasks {
     }
 
     @Override public void close() { file.close(); }
+
+    @Override public Portable portable() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = LevelMasksHeader.start(bytes, LevelMasksHeader.DATABASE, space)) {
+            out.writeUTF(storage.name());
+            LevelMasksHeader.writeOffsets(out, offsets);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new Portable(bytes.toByteArray(), file.path());
+    }
+
+    /** The rest of a {@link #portable} header, after the shared part. */
+    static LevelDatabase restore(SearchSpace space, java.io.DataInputStream in, Path data) throws java.io.IOException {
+        Storage storage = Storage.valueOf(in.readUTF());
+        long[][] offsets = LevelMasksHeader.readOffsets(in, space.config().nLayers() * LayerKind.values().length, space.levels().count());
+        if (data == null) throw new IllegalArgumentException("the level database file is missing");
+        long need = bytes(space, storage);
+        SpillFile f = SpillFile.openExisting(data);
+        if (f.size() != need) {
+            f.close();
+            throw dev.mixprune.BadInputException.in(data, "level database of " + f.size() + " bytes, expected " + need);
+        }
+        return new LevelDatabase(space, storage, f, offsets);
+    }
 }

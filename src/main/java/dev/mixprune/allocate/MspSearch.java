@@ -176,6 +176,16 @@ public final class MspSearch {
 
     public static Outcome run(BlockSource source, List<int[]> statWindows, List<int[]> fitnessWindows, String dataId,
                               Settings s, Path checkpoint, boolean resume, SearchListener listener, Consumer<String> log) throws IOException {
+        return run(source, statWindows, fitnessWindows, dataId, s, checkpoint, resume, listener, log, CandidateEvaluator.Factory.LOCAL);
+    }
+
+    /**
+     * @param evaluators where the candidates are evaluated once the fitness is built (this process, or
+     *                   a cluster); the plan, trace and checkpoint do not depend on it
+     */
+    public static Outcome run(BlockSource source, List<int[]> statWindows, List<int[]> fitnessWindows, String dataId,
+                              Settings s, Path checkpoint, boolean resume, SearchListener listener, Consumer<String> log,
+                              CandidateEvaluator.Factory evaluators) throws IOException {
         long t0 = System.nanoTime();
         LlamaConfig c = source.config();
         SearchSpace space = new SearchSpace(c, s.levels(), s.granularity());
@@ -228,11 +238,16 @@ public final class MspSearch {
 
                 List<int[]> seeds = new ArrayList<>();
                 List<String> names = new ArrayList<>();
+                long setupNanos;
                 seeds(s, budget, space, target, outliers, seeds, names, log);
-                long setup = System.nanoTime() - t0;
-                EvolutionarySearch.Result r = new EvolutionarySearch(budget, fitness, s.search()).run(seeds, checkpoint, resume, listener);
+                EvolutionarySearch.Result r;
+                try (CandidateEvaluator evaluator = evaluators.open(fitness, work.dir())) {
+                    long setup = System.nanoTime() - t0;
+                    r = new EvolutionarySearch(budget, fitness, s.search(), evaluator).run(seeds, checkpoint, resume, listener);
+                    setupNanos = setup;
+                }
                 SparsityPlan result = space.toPlan(r.best(), "msp");
-                return new Outcome(result, r.best(), budget, r.bestFitness(), r, fitness.timings(), setup, names, plan);
+                return new Outcome(result, r.best(), budget, r.bestFitness(), r, fitness.timings(), setupNanos, names, plan);
             } finally {
                 if (masks != null) masks.close();
             }

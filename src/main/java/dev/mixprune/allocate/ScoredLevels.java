@@ -210,6 +210,60 @@ public final class ScoredLevels implements LevelMasks {
         if (cuts != null) cuts.close();
     }
 
+    @Override public Portable portable() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = LevelMasksHeader.start(bytes, LevelMasksHeader.SCORED, space)) {
+            boolean wanda = rules[0][0] instanceof MaskRule.Wanda;
+            out.writeBoolean(wanda);
+            if (wanda) {
+                for (MaskRule[] block : rules) {
+                    for (MaskRule r : block) {
+                        double[] norm = ((MaskRule.Wanda) r).norm();
+                        out.writeInt(norm.length);
+                        for (double v : norm) out.writeDouble(v);
+                    }
+                }
+            }
+            out.writeBoolean(cuts != null);
+            if (cuts != null) LevelMasksHeader.writeOffsets(out, cutOffsets);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new Portable(bytes.toByteArray(), cuts == null ? null : cuts.path());
+    }
+
+    private static int inputWidth(LlamaConfig c, InputGroup g) {
+        for (LayerKind k : LayerKind.values()) if (k.input() == g) return c.colsOf(k);
+        throw new AssertionError(g);
+    }
+
+    /** The rest of a {@link #portable} header, after the shared part. */
+    static ScoredLevels restore(SearchSpace space, java.io.DataInputStream in, Path data) throws java.io.IOException {
+        LlamaConfig c = space.config();
+        MaskRule[][] rules = new MaskRule[c.nLayers()][InputGroup.values().length];
+        boolean wanda = in.readBoolean();
+        for (int b = 0; b < c.nLayers(); b++) {
+            for (InputGroup g : InputGroup.values()) {
+                if (!wanda) {
+                    rules[b][g.ordinal()] = MaskRule.magnitude();
+                    continue;
+                }
+                int n = in.readInt(), cols = inputWidth(c, g);
+                if (n != cols) throw new dev.mixprune.BadInputException("level-masks header: block " + b + " " + g + " has "
+                        + n + " Wanda norms, the model's input has " + cols);
+                double[] norm = new double[n];
+                for (int j = 0; j < n; j++) norm[j] = in.readDouble();
+                rules[b][g.ordinal()] = new MaskRule.Wanda(norm);
+            }
+        }
+        boolean hasCuts = in.readBoolean();
+        if (hasCuts != !space.levels().isNM()) throw new dev.mixprune.BadInputException("level-masks header: cut file " + (hasCuts ? "present" : "missing"));
+        if (!hasCuts) return new ScoredLevels(space, rules, null, new long[c.nLayers() * LayerKind.values().length][]);
+        long[][] offsets = LevelMasksHeader.readOffsets(in, c.nLayers() * LayerKind.values().length, space.levels().count());
+        if (data == null) throw new IllegalArgumentException("the cut file is missing");
+        return new ScoredLevels(space, rules, SpillFile.openExisting(data), offsets);
+    }
+
     /** Levels that every gene may take, for tests. */
     List<Pattern> patterns() { return space.levels().patterns(); }
 }

@@ -26,6 +26,17 @@ public final class SearchTrace {
     }
 
     public static void save(List<TraceEntry> trace, Path file) throws IOException {
-        AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson(trace)));
+        save(trace, null, file);
+    }
+
+    /**
+     * With {@code cluster} (a search run with --cluster): the same file plus a top-level
+     * {@code "cluster"} member after {@code "generations"} (who evaluated how much); without it the
+     * file is exactly the single-machine trace.
+     */
+    public static void save(List<TraceEntry> trace, ObjectNode cluster, Path file) throws IOException {
+        ObjectNode root = toJson(trace);
+        if (cluster != null) root.set("cluster", cluster);
+        AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
     }
 }

@@ -80,6 +80,8 @@ public final class StreamingFisher {
         public Options withInMemoryCheckpointBytes(long b) { return new Options(threads, groupBytes, b, checkpointDir, headChunkBytes, guard); }
 
         public Options withGuard(HeapGuard g) { return new Options(threads, groupBytes, inMemoryCheckpointBytes, checkpointDir, headChunkBytes, g); }
+
+        public Options withHeadChunkBytes(long b) { return new Options(threads, groupBytes, inMemoryCheckpointBytes, checkpointDir, b, guard); }
     }
 
     /**
@@ -169,20 +171,55 @@ public final class StreamingFisher {
         return tokens * (linears + attention + head);
     }
 
+    /**
+     * Where the per-window part ({@link #perWindow}) runs: {@link #LOCAL} in this process, or spread
+     * over a cluster's members (package cluster), which may compute any subset of windows anywhere.
+     */
+    @FunctionalInterface
+    public interface Windows {
+        PerWindow compute(BlockSource src, int[][] windows, Options o, Progress progress) throws java.io.IOException;
+    }
+
+    public static final Windows LOCAL = StreamingFisher::perWindow;
+
+    /** As {@link #compute(BlockSource, CalibrationWindows, int, Options, Progress)}, the per-window part done by {@code where}. */
+    public static FisherReport compute(BlockSource src, CalibrationWindows calibration, int samples, Options o, Progress progress, Windows where)
+            throws java.io.IOException {
+        int[][] windows = first(calibration, samples);
+        return compute(src, windows, source(calibration, windows.length), o, progress, where);
+    }
+
+    /** As {@link #compute(BlockSource, int[][], String, Options, Progress)}, the per-window part done by {@code where}. */
+    public static FisherReport compute(BlockSource src, int[][] windows, String source, Options o, Progress progress, Windows where)
+            throws java.io.IOException {
+        return report(src, windows, source, where.compute(src, windows, o, progress));
+    }
+
     /** protocols.md F on the first {@code samples} windows of a calibration set (all when it has fewer). */
     public static FisherReport compute(BlockSource src, CalibrationWindows calibration, int samples, Options o, Progress progress) {
-        if (samples < 1) throw new IllegalArgumentException("Fisher samples must be >= 1, got " + samples);
-        int n = Math.min(samples, calibration.nsamples());
-        int[][] windows = new int[n][];
-        for (int i = 0; i < n; i++) windows[i] = calibration.window(i);
-        String source = "calibration seed " + calibration.seed() + ", first " + n + " of " + calibration.nsamples()
-                + " windows, seqlen " + calibration.seqlen();
-        return compute(src, windows, source, o, progress);
+        int[][] windows = first(calibration, samples);
+        return compute(src, windows, source(calibration, windows.length), o, progress);
     }
 
     /** Fisher traces of {@code windows} (equal lengths >= 2), with {@code source} recorded as provenance. */
     public static FisherReport compute(BlockSource src, int[][] windows, String source, Options o, Progress progress) {
-        PerWindow pw = perWindow(src, windows, o, progress);
+        return report(src, windows, source, perWindow(src, windows, o, progress));
+    }
+
+    private static int[][] first(CalibrationWindows calibration, int samples) {
+        if (samples < 1) throw new IllegalArgumentException("Fisher samples must be >= 1, got " + samples);
+        int n = Math.min(samples, calibration.nsamples());
+        int[][] windows = new int[n][];
+        for (int i = 0; i < n; i++) windows[i] = calibration.window(i);
+        return windows;
+    }
+
+    private static String source(CalibrationWindows calibration, int n) {
+        return "calibration seed " + calibration.seed() + ", first " + n + " of " + calibration.nsamples() + " windows, seqlen " + calibration.seqlen();
+    }
+
+    /** The mean over windows (in window order) of the per-window results. */
+    private static FisherReport report(BlockSource src, int[][] windows, String source, PerWindow pw) {
         return FisherReport.fromWindows(ModelShape.of(src.config()), src.config().nLayers(), pw.squares(), pw.losses(), windows[0].length,
                 FisherSensitivity.sha256(windows), source);
     }

@@ -14,7 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "mixprune", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, scope = CommandLine.ScopeType.INHERIT,
         description = "Mixed Sparsity Pruning (MSP) for LLaMA-family models.",
         subcommands = {InspectCommand.class, GenerateCommand.class, PplCommand.class, SensitivityCommand.class,
-                SearchCommand.class, PruneCommand.class, EvalCommand.class, ReportCommand.class, RunCommand.class, RecoverCommand.class, PackCommand.class, QuantizeCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
+                SearchCommand.class, PruneCommand.class, EvalCommand.class, ReportCommand.class, RunCommand.class, RecoverCommand.class, PackCommand.class, QuantizeCommand.class, TokenizeCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit codes documented in README ("Exit codes") and docs/reliability.md. */
     public static final int EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2, EXIT_BAD_INPUT = 3;

@@ -89,6 +89,7 @@ public final class PruneCommand implements Callable<Integer> {
     String maxMemory;
     @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
     Path workDir;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
             defaultValue = "data/tinystories/calib.txt") String calib;
@@ -152,6 +153,11 @@ public final class PruneCommand implements Callable<Integer> {
             throw UsageException.option("--pattern", nm.text() + " needs rows of at least M = " + nm.m() + " inputs; the narrowest prunable layer of this model has "
                     + SparsityPlan.maxGroupSize(c));
         }
+        if (cluster.enabled() && !"msp".equals(allocation) && !"fisher".equals(allocation)) {
+            throw UsageException.option("--cluster", "prune distributes the Fisher windows and the search of --allocation msp (and the Fisher "
+                    + "windows of --allocation fisher); the pruning itself runs here");
+        }
+        cluster.check(model);
         SparsityPlan plan = loadedPlan != null ? loadedPlan : SparsityPlan.uniform(c, uniform);
         plan.checkFits(c, target.plan != null ? target.plan.toString() : "plan");
         int windowLen = seqlen != null ? seqlen : c.seqLen();
@@ -384,6 +390,14 @@ public final class PruneCommand implements Callable<Integer> {
     private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
                                   PrintWriter err, Path stagedPlan) throws java.io.IOException {
         if (windows == null) throw new BadInputException("--allocation " + allocation + " needs calibration data (--calib)");
+        // With --cluster (msp only) the workers compute the Fisher windows (without --fisher) and the search's candidates.
+        try (dev.mixprune.cluster.Coordinator co = cluster.join(err::println)) {
+            return allocate(source, m, targetSparsity, calibStream, windows, err, stagedPlan, co);
+        }
+    }
+
+    private SparsityPlan allocate(BlockSource source, PruneMethod m, double targetSparsity, TokenStream calibStream, CalibrationWindows windows,
+                                  PrintWriter err, Path stagedPlan, dev.mixprune.cluster.Coordinator co) throws java.io.IOException {
         LlamaConfig c = source.config();
         java.util.Map<dev.mixprune.model.LayerId, Double> traces = null;
         if (allocation.equals("fisher") || allocation.equals("msp")) {
@@ -394,7 +408,8 @@ public final class PruneCommand implements Callable<Integer> {
                 // streamed float32 traces from the mapped file (sensitivity's own computation), checkpoints beside the output
                 Path dir = workDir != null ? workDir : out.toAbsolutePath().getParent();
                 f = dev.mixprune.allocate.StreamingFisher.compute(source, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
-                        dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE);
+                        dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE,
+                        co == null ? dev.mixprune.allocate.StreamingFisher.LOCAL : new dev.mixprune.cluster.ClusterFisher(co, model));
             }
             traces = new java.util.LinkedHashMap<>();
             for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(c)) traces.put(id, f.trace(id));
@@ -412,7 +427,7 @@ public final class PruneCommand implements Callable<Integer> {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
             p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
                     new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
-                    ProgressFactory.forCli(compute.quiet()));
+                    ProgressFactory.forCli(compute.quiet()), co, model);
         } else {
             p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log,
                     ProgressFactory.forCli(compute.quiet()));

@@ -4,6 +4,7 @@ import dev.mixprune.SharedFiles;
 import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
@@ -88,6 +89,7 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--json", description = "print the results as JSON") boolean json;
     @Option(names = "--force", description = "replace a non-empty --out directory (its files are deleted); inputs are never replaced") boolean force;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     /** The command line as the user typed it (set when a recipe was merged in: the manifest shows what was typed). */
     List<String> invokedAs;
@@ -151,6 +153,7 @@ public final class RunCommand implements Callable<Integer> {
         resolved.put("search.seed", evolutionSeed);
         var recipe = RunRecipe.of(spec, resolved);
         PrintStream log = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.err;
+        cluster.check(modelPath); // cluster options before any work
         // The run directory is written under a temporary name beside its target and moved into place
         // when everything is in it (report included): a run that fails or is killed leaves none.
         List<Path> inputs = new ArrayList<>(CommandFiles.of(CommandFiles.model(modelPath, tokenizer), calibPath, evalPath, fisher));
@@ -163,7 +166,9 @@ public final class RunCommand implements Callable<Integer> {
                 MspRun.Settings s = new MspRun.Settings(m, sparsity, pattern, step, gran, List.copyOf(allocations),
                         calibPath, evalPath, nsamples, fisherSamples, fisher, seed, search, fitnessWindows, staged, !noModels, command,
                         taskList, docLimit, tasksPath, seqlen, evalWindows, maxBytes, workDir, recoverSteps);
-                o = MspRun.run(source, s, ProgressFactory.forCli(compute.quiet()), log);
+                try (Coordinator co = cluster.join(log::println)) {
+                    o = MspRun.run(source, s, ProgressFactory.forCli(compute.quiet()), log, co);
+                }
                 Files.writeString(staged.resolve("report.html"),
                         HtmlReport.render(RunDirectory.read(staged).withRunDir(dir.toString())), StandardCharsets.UTF_8);
             } catch (java.io.IOException e) {

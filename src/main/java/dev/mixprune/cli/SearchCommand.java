@@ -1,8 +1,10 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.UsageException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.Budget;
+import dev.mixprune.allocate.CandidateEvaluator;
 import dev.mixprune.allocate.FisherTraces;
 import dev.mixprune.allocate.FitnessWindows;
 import dev.mixprune.allocate.Granularity;
@@ -15,6 +17,7 @@ import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.allocate.SearchListener;
 import dev.mixprune.allocate.SearchSpace;
 import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.OutputSet;
@@ -78,6 +81,7 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--force", description = "replace an existing search-trace.json beside --out (without --trace); inputs are never replaced") boolean force;
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     PrintStream err = System.err;
     PrintStream stdout = System.out;
@@ -113,6 +117,7 @@ public final class SearchCommand implements Callable<Integer> {
         Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
+        cluster.check(model); // option errors before anything starts
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             return search(src, m, in, fk, levels, gran, cfg, maxBytes, scratch);
         }
@@ -148,24 +153,29 @@ public final class SearchCommand implements Callable<Integer> {
                     fk, cfg, owlLambda, owlM, OwlAllocator.DEFAULT_NM_LAMBDA)
                     .withTopK(klTopK).withResources(new MspSearch.Resources(scratch, maxBytes, dev.mixprune.resources.Speed.assumed()));
             MspSearch.Outcome o;
+            ObjectNode clusterBlock = null;
             long ts = System.nanoTime();
             try {
-                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(compute.quiet(), err), "")) {
-                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log);
+                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(compute.quiet(), err), "");
+                     Coordinator co = cluster.join(progress::log)) {
+                    o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log,
+                            co == null ? CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
+                    if (co != null) clusterBlock = co.traceBlock();
                 }
                 o.plan().save(stagedPlan);
-                SearchTrace.save(o.result().trace(), stagedTrace);
+                SearchTrace.save(o.result().trace(), clusterBlock, stagedTrace);
             } catch (java.io.IOException e) {
                 throw outs.named(e);
             }
             outs.commit();
-            printSummary(o, (System.nanoTime() - ts) / 1e9, fk, levels, gran, cp, tr);
+            printSummary(o, (System.nanoTime() - ts) / 1e9, fk, levels, gran, cp, tr, clusterBlock);
         }
         return 0;
     }
 
-    private void printSummary(MspSearch.Outcome o, double secs, KlFitness.Kind fk, Levels levels, Granularity gran, Path cp, Path tr) {
-
+    /** The summary on stdout; with a cluster, the workers' share instead of the local time split. */
+    private void printSummary(MspSearch.Outcome o, double secs, KlFitness.Kind fk, Levels levels, Granularity gran, Path cp, Path tr,
+                              ObjectNode clusterBlock) {
 
         var t = o.timings();
         stdout.printf(Locale.ROOT, "plan      %s (allocation msp, %s, %s granularity)%n", out, levels.name(), gran.name().toLowerCase(Locale.ROOT));
@@ -174,16 +184,34 @@ public final class SearchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "fitness   %s %.6f (best, on the last confirmation sample)%n", fk.name().toLowerCase(Locale.ROOT), o.bestFitness());
         stdout.printf(Locale.ROOT, "seeds     %s%n", String.join(", ", o.seedNames()));
         double searchSecs = Math.max(1e-9, secs - o.setupNanos() / 1e9);
-        stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
-                secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        long evals = o.result().evaluations() - (o.result().resumedFrom() >= 0 ? resumedEvaluations(o) : 0);
+        if (clusterBlock == null) {
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets %.1f s), %,d evaluations this run, %.2f candidates/s, %,.0f fitness tokens/s%n",
+                    secs, o.setupNanos() / 1e9, t.evaluations(), t.evaluations() / searchSecs, t.tokens() / searchSecs);
+        } else {
+            stdout.printf(Locale.ROOT, "time      %.1f s total (setup: statistics, level cuts, dense targets, workers ready %.1f s), %,d evaluations this run on the cluster, %.2f candidates/s%n",
+                    secs, o.setupNanos() / 1e9, evals, evals / searchSecs);
+        }
         ProcessHandle.current().info().totalCpuDuration().ifPresent(d -> stdout.printf(Locale.ROOT,
                 "cpu       %.1f s process CPU time over %.1f s wall (%d cores available)%n", d.toMillis() / 1e3, secs + 0.0,
                 Runtime.getRuntime().availableProcessors()));
+        if (clusterBlock != null) {
+            for (var mem : clusterBlock.get("members")) {
+                stdout.printf(Locale.ROOT, "worker    %s: %d evaluations, %.1f s%s%n", mem.get("address").asText(), mem.get("evaluations").asLong(),
+                        mem.get("seconds").asDouble(), mem.has("note") ? " (" + mem.get("note").asText() + ")" : "");
+            }
+            return;
+        }
         double tot = Math.max(1, t.maskNanos() + t.forwardNanos() + t.lossNanos());
         stdout.printf(Locale.ROOT, "where     masking %.1f%%, forward %.1f%%, loss (KL/NLL) %.1f%%%n",
                 100 * t.maskNanos() / tot, 100 * t.forwardNanos() / tot, 100 * t.lossNanos() / tot);
     }
 
+    /** Evaluations the checkpoint already counted when this run resumed. */
+    private static long resumedEvaluations(MspSearch.Outcome o) {
+        var trace = o.result().trace();
+        return trace.get(o.result().resumedFrom()).evaluations();
+    }
 
     /** 6, 2 for the default three stages; n-1 entries for n stages (6 first, then 2; none for one stage). */
     static int[] defaultSurvivors(int stages) {

@@ -1,17 +1,20 @@
 package dev.mixprune.cli;
 
-import dev.mixprune.io.OutputSet;
-import dev.mixprune.UsageException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mixprune.SharedFiles;
+import dev.mixprune.UsageException;
 import dev.mixprune.allocate.FisherReport;
 import dev.mixprune.allocate.FisherSensitivity;
 import dev.mixprune.allocate.StreamingFisher;
+import dev.mixprune.cluster.ClusterFisher;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
 import dev.mixprune.io.BlockSource;
 import dev.mixprune.io.MappedBlockSource;
 import dev.mixprune.io.ModelLoader;
+import dev.mixprune.io.OutputSet;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LayerKind;
 import dev.mixprune.model.LlamaConfig;
@@ -57,6 +60,7 @@ public final class SensitivityCommand implements Callable<Integer> {
     PrintStream stderr = System.err;
 
     @Mixin ComputeOptions compute = new ComputeOptions();
+    @Mixin ClusterOptions cluster = new ClusterOptions();
 
     /** Progress on this command's stderr: a bar when it is a terminal, periodic lines otherwise, nothing with --quiet. */
     private dev.mixprune.progress.ProgressFactory progress() {
@@ -69,6 +73,8 @@ public final class SensitivityCommand implements Callable<Integer> {
         UsageException.require(samples >= 1, "--fisher-samples", "at least 1", samples);
         UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
         UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
+        if (cluster.enabled() && reference) throw UsageException.option("--cluster", "the double --reference runs in this process only");
+        cluster.check(model);
         try (BlockSource src = MappedBlockSource.open(model, tokenizer)) {
             LlamaConfig c = src.config();
             int T = seqlen == null ? c.seqLen() : seqlen;
@@ -84,6 +90,7 @@ public final class SensitivityCommand implements Callable<Integer> {
                 String source = calibFile.getFileName() + " seed " + seed + " samples " + samples + " seqlen " + T;
                 FisherReport r;
                 int nThreads;
+                JsonNode workers = null;
                 if (reference) {
                     nThreads = threads == null ? FisherSensitivity.defaultThreads(c, T) : threads;
                     var weights = ModelLoader.load(model, tokenizer).weights();
@@ -106,10 +113,25 @@ public final class SensitivityCommand implements Callable<Integer> {
                     }
                     rp.enforce(maxBytes, "lower --fisher-samples or --seqlen, or raise --max-memory");
                     o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
-                    try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
-                        r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
-                    } catch (dev.mixprune.NonFiniteException e) {
-                        throw e.inModel(model);
+                    if (!cluster.enabled()) {
+                        try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {
+                            r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> pb.step(1));
+                        } catch (dev.mixprune.NonFiniteException e) {
+                            throw e.inModel(model);
+                        }
+                    } else {
+                        // The windows' gradients on the cluster's workers; reduced here in window order (the same report).
+                        try (Coordinator co = cluster.join(stderr::println);
+                             dev.mixprune.progress.Progress pb = progress().start("fisher (cluster)", w.nsamples(), "windows")) {
+                            long[] last = {0};
+                            r = StreamingFisher.compute(src, w.windows(), source, o, (done, total) -> {
+                                pb.step(done - last[0]);
+                                last[0] = done;
+                            }, new ClusterFisher(co, model));
+                            workers = co.traceBlock();
+                        } catch (dev.mixprune.NonFiniteException e) {
+                            throw e.inModel(model);
+                        }
                     }
                 }
                 long t2 = System.nanoTime();
@@ -126,7 +148,14 @@ public final class SensitivityCommand implements Callable<Integer> {
                     stdout.printf(Locale.ROOT, "windows %d x %d tokens from %s (sha256 %s), mean loss %.6f%n",
                             r.windows(), r.seqLen(), source, r.dataSha256().substring(0, 16), r.meanLoss());
                     stdout.printf(Locale.ROOT, "time: windows %.1f s, gradients %.1f s (%s, %d threads); wrote %s%n",
-                            (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : "float32, streamed", nThreads, out);
+                            (t1 - t0) / 1e9, (t2 - t1) / 1e9, reference ? "double reference" : workers != null ? "float32, on the cluster" : "float32, streamed",
+                            nThreads, out);
+                    if (workers != null) {
+                        for (var m : workers.get("members")) {
+                            stdout.printf(Locale.ROOT, "worker %s: %d windows, %.1f s%s%n", m.get("address").asText(), m.path("fisher_windows").asLong(),
+                                    m.get("seconds").asDouble(), m.has("note") ? " (" + m.get("note").asText() + ")" : "");
+                        }
+                    }
                 }
             }
         }

@@ -30,4 +30,7 @@ public final class HeapGuard {
     }
 
     public long collections() { return collections; }
+
+    /** The heap size above which {@link #check} collects (Long.MAX_VALUE: never). */
+    public long limit() { return limit; }
 }

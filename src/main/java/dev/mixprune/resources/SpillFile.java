@@ -24,6 +24,17 @@ public final class SpillFile implements AutoCloseable {
         this.channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
+    private SpillFile(Path path, FileChannel channel) throws IOException {
+        this.path = path;
+        this.channel = channel;
+        this.size = channel.size();
+    }
+
+    /** An existing file, read only (e.g. a copy of another process's scratch file); appending fails. */
+    public static SpillFile openExisting(Path path) throws IOException {
+        return new SpillFile(path, FileChannel.open(path, StandardOpenOption.READ));
+    }
+
     public Path path() { return path; }
 
     public synchronized long size() { return size; }

@@ -10,6 +10,7 @@ import dev.mixprune.allocate.MspSearch;
 import dev.mixprune.allocate.StreamingFisher;
 import dev.mixprune.allocate.Granularity;
 import dev.mixprune.allocate.SearchConfig;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.data.CalibrationWindows;
 import dev.mixprune.data.Corpus;
 import dev.mixprune.data.TokenStream;
@@ -108,6 +109,11 @@ public final class MspRun {
      * blockwise. Only zero-shot tasks (--tasks) load a model whole, one at a time.
      */
     public static Outcome run(BlockSource source, Settings s, ProgressFactory progress, PrintStream log) throws IOException {
+        return run(source, s, progress, log, null);
+    }
+
+    /** As {@link #run(BlockSource, Settings, ProgressFactory, PrintStream)}, with a cluster's workers computing the Fisher windows and the MSP search's candidates (null: this process does). */
+    public static Outcome run(BlockSource source, Settings s, ProgressFactory progress, PrintStream log, Coordinator cluster) throws IOException {
         long t0 = System.nanoTime();
         LlamaConfig c = source.config();
         var tok = source.requireTokenizer();
@@ -142,7 +148,9 @@ public final class MspRun {
             StreamingFisher.Options fo = StreamingFisher.Options.defaults(work);
             StreamingFisher.Plan fp = StreamingFisher.plan(c, Math.min(s.fisherSamples(), windows.nsamples()), seqLen, fo);
             try (Progress p = progress.start("fisher", fp.blockPasses(c.nLayers()), "block passes")) {
-                fisher = StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1));
+                fisher = cluster == null ? StreamingFisher.compute(source, windows, s.fisherSamples(), fo, (done, total) -> p.step(1))
+                        : StreamingFisher.compute(source, windows, s.fisherSamples(), fo, StreamingFisher.Progress.NONE,
+                        new dev.mixprune.cluster.ClusterFisher(cluster, source.path()));
             }
         }
         fisher.save(s.outDir().resolve("fisher.json"));
@@ -166,7 +174,7 @@ public final class MspRun {
                     s.search(), s.fitnessWindows(), s.seed());
             SparsityPlan sp = allocation.equals("msp")
                     ? Plans.msp(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(),
-                            new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log, progress)
+                            new MspSearch.Resources(work, s.maxMemory(), Speed.assumed()), log, progress, cluster, source.path())
                     : Plans.build(req, source, statWindows, traces, calib.toArray(), s.calib().getFileName() + ":" + s.seed(), s.outDir(), log, progress);
             Path planFile = s.outDir().resolve("plan-" + allocation + ".json");
             sp.save(planFile);

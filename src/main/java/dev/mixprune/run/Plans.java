@@ -1,6 +1,7 @@
 package dev.mixprune.run;
 
 import dev.mixprune.allocate.Allocations;
+import dev.mixprune.allocate.CandidateEvaluator;
 import dev.mixprune.allocate.FisherAllocator;
 import dev.mixprune.allocate.FitnessWindows;
 import dev.mixprune.allocate.Granularity;
@@ -12,6 +13,7 @@ import dev.mixprune.allocate.OwlAllocator;
 import dev.mixprune.allocate.SearchConfig;
 import dev.mixprune.allocate.SearchListener;
 import dev.mixprune.allocate.SearchTrace;
+import dev.mixprune.cluster.Coordinator;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaWeights;
 import dev.mixprune.progress.ProgressFactory;
@@ -59,12 +61,22 @@ public final class Plans {
     /** With the search's progress (set-up stage, generation bar) on {@code progress}. */
     public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
                                      String dataId, Path workDir, PrintStream log, ProgressFactory progress) throws IOException {
+        return build(r, dense, statWindows, traces, calibStream, dataId, workDir, log, progress, null, null);
+    }
+
+    /**
+     * @param cluster with msp: the coordinator whose workers evaluate the candidates (null: this process)
+     * @param model   with a cluster: the file {@code dense} was read from (the workers open their copy)
+     */
+    public static SparsityPlan build(Request r, dev.mixprune.io.BlockSource dense, List<int[]> statWindows, Map<LayerId, Double> traces, int[] calibStream,
+                                     String dataId, Path workDir, PrintStream log, ProgressFactory progress, Coordinator cluster, Path model)
+            throws IOException {
         if (!r.allocation().equals("msp")) {
             // The direct Fisher mapping is only better than uniform with block genes (docs/msp.md), so it always uses them.
             Granularity g = r.allocation().equals("fisher") ? FisherAllocator.DEFAULT_GRANULARITY : r.granularity();
             return Allocations.allocate(r.allocation(), dense, r.levels(), r.step(), g, r.target(), statWindows, traces);
         }
-        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log, progress);
+        return msp(r, dense, statWindows, traces, calibStream, dataId, workDir, MspSearch.Resources.defaults(workDir), log, progress, cluster, model);
     }
 
     /**
@@ -83,6 +95,17 @@ public final class Plans {
     public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
                                    int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log,
                                    ProgressFactory progress) throws IOException {
+        return msp(r, source, statWindows, traces, calibStream, dataId, workDir, resources, log, progress, null, null);
+    }
+
+    /**
+     * As above, the candidates evaluated by {@code cluster}'s workers when it is not null ({@code model}: the file
+     * the workers open their copy of); search-trace.json then also says who evaluated how much.
+     */
+    public static SparsityPlan msp(Request r, dev.mixprune.io.BlockSource source, List<int[]> statWindows, Map<LayerId, Double> traces,
+                                   int[] calibStream, String dataId, Path workDir, MspSearch.Resources resources, PrintStream log,
+                                   ProgressFactory progress, Coordinator cluster, Path model) throws IOException {
+        CandidateEvaluator.Factory evaluators = cluster == null ? CandidateEvaluator.Factory.LOCAL : cluster.searchEvaluators(model);
         // Fitness windows use another seed than the pruning windows; neither is ever evaluated on.
         int len = statWindows.get(0).length;
         List<int[]> fitness = FitnessWindows.sample(calibStream, r.fitnessWindows(), len, ~r.seed());
@@ -94,14 +117,14 @@ public final class Plans {
             SearchListener listener = p -> log.printf(Locale.ROOT, "search: gen %d/%d best %.5f mean %.5f, %.1f cand/s, ETA %.0f s%n",
                     p.generation(), p.generations(), p.bestFitness(), p.meanFitness(), p.candidatesPerSecond(), p.etaSeconds());
             o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
-                    workDir.resolve("search.checkpoint.json"), false, listener, log::println);
+                    workDir.resolve("search.checkpoint.json"), false, listener, log::println, evaluators);
         } else {
             try (SearchProgress sp = new SearchProgress(progress, "search: ")) {
                 o = MspSearch.run(source, statWindows.subList(0, Math.min(64, statWindows.size())), fitness, dataId, ms,
-                        workDir.resolve("search.checkpoint.json"), false, sp, sp::log);
+                        workDir.resolve("search.checkpoint.json"), false, sp, sp::log, evaluators);
             }
         }
-        SearchTrace.save(o.result().trace(), workDir.resolve("search-trace.json"));
+        SearchTrace.save(o.result().trace(), cluster == null ? null : cluster.traceBlock(), workDir.resolve("search-trace.json"));
         return o.plan();
     }
 
