@@ -124,14 +124,14 @@ campaign() {
       for s in $CALIB_SEEDS; do
         local tasks=()
         [ "$TASKS" != none ] && [ "$s" = "$FIRST_CAL" ] && tasks=(--tasks "$TASKS" --task-limit "$TASK_LIMIT")
-        run_cell "$cell/cal$s" "uniform,owl-reference,owl,msp" --method "$method" --sparsity "$target" --pattern "$pattern" \
+        run_cell "$cell/cal$s" "uniform,owl-reference,owl,msp" --method "$method" --sparsity "$target" --levels "$pattern" \
           --seed "$s" ${tasks[@]+"${tasks[@]}"}
       done
       local fisher="$cell/cal$FIRST_CAL/fisher.json"
       [ -f "$fisher" ] || continue
       for s in $SEARCH_SEEDS; do
         [ "$s" = "$FIRST_CAL" ] && continue   # search seed = calibration seed: that is the cal run's msp row
-        run_cell "$cell/search$s" msp --method "$method" --sparsity "$target" --pattern "$pattern" --seed "$FIRST_CAL" \
+        run_cell "$cell/search$s" msp --method "$method" --sparsity "$target" --levels "$pattern" --seed "$FIRST_CAL" \
           --search-seed "$s" --fisher "$fisher"
       done
       if [ "$EQUAL" = 1 ]; then
@@ -143,7 +143,7 @@ campaign() {
           # Only where MSP could land nearer: the baseline differs from MSP by > 0.001 and from the target by > 0.001
           # (at the target itself MSP's budget would be the same as in its own row).
           if awk -v x="$acc" -v y="$msp" -v t="$target" 'BEGIN { d = x - y; e = x - t; exit !((d > 0.001 || d < -0.001) && (e > 0.001 || e < -0.001)) }'; then
-            run_cell "$cell/eq-$a" msp --method "$method" --sparsity "$(printf '%.6f' "$acc")" --pattern "$pattern" \
+            run_cell "$cell/eq-$a" msp --method "$method" --sparsity "$(printf '%.6f' "$acc")" --levels "$pattern" \
               --seed "$FIRST_CAL" --fisher "$fisher"
           fi
         done

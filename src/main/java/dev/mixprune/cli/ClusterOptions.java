@@ -19,7 +19,7 @@ public final class ClusterOptions {
     @Option(names = "--cluster", paramLabel = "NAME",
             description = "run the work on the workers of this cluster (started with `mixprune worker --cluster NAME ...`); default: this process alone")
     String name;
-    @Option(names = "--members", paramLabel = "HOST:PORT,...", description = "with --cluster: members to join through (the workers' addresses)")
+    @Option(names = "--members", paramLabel = "HOST:PORT,...", description = "with --cluster: members to join through (the workers' addresses; default: none, required with --cluster)")
     String members;
     @Option(names = "--bind", paramLabel = "IP", description = "with --cluster: address this process listens on (default: 127.0.0.1; the cluster has no authentication: trusted networks only)")
     String bind;

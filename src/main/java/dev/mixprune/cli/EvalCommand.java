@@ -27,6 +27,7 @@ import dev.mixprune.tokenizer.Tokenizer;
 import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -54,7 +55,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tasks", split = ",", description = "comma-separated task names or 'all' (default: all; 'none' with --ppl only)")
     List<String> tasks = List.of("all");
     @Option(names = "--tasks-dir", description = "folder of the task .jsonl files (default: <shared>/data/tasks)") Path tasksDir;
-    @Option(names = "--ppl", arity = "1..*", description = "text files to measure perplexity on (docs/protocols.md P)") List<Path> pplFiles = new ArrayList<>();
+    @Option(names = "--ppl", arity = "1..*", description = "text files to measure perplexity on (docs/protocols.md P; default: none)") List<Path> pplFiles = new ArrayList<>();
     @Option(names = "--limit", paramLabel = "N|FRACTION",
             description = "documents per task as lm-eval takes it: a count (200) or a fraction below 1 (0.1 = 10%%, rounded up); "
                     + "picked after the harness's Random(42) shuffle unless --limit-order file (default: all)")
@@ -68,8 +69,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--scoring", description = "cached (shared contexts run once from a KV cache when that saves work; default) or batched")
     String scoring = "cached";
     @Option(names = "--json", description = "print JSON on stdout instead of the table") boolean json;
-    @Option(names = "--out", description = "also write the results, in lm-evaluation-harness's results layout, to this file (e.g. RUN_DIR/eval.json)") Path out;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Option(names = "--out", description = "also write the results, in lm-evaluation-harness's results layout, to this file (e.g. RUN_DIR/eval.json; default: not written)") Path out;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     /** Perplexity of one file under the model; the default is {@link #perplexityOf}. */
     @FunctionalInterface
@@ -140,7 +141,7 @@ public final class EvalCommand implements Callable<Integer> {
         inputs.addAll(pplFiles);
         try (OutputSet outs = out == null ? null : OutputSet.begin(inputs, false)) {
             Path staged = outs == null ? null : outs.file(out, OutputSet.Existing.REPLACE, "--out");
-            ProgressFactory progress = ProgressFactory.forCli(quiet);
+            ProgressFactory progress = ProgressFactory.forCli(compute.quiet());
 
             double date = System.currentTimeMillis() / 1000.0;
             long t0 = System.nanoTime();

@@ -9,6 +9,7 @@ import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.model.Sampler;
 import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -30,7 +31,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling mass, used when temperature > 0; 0 or 1 = plain sampling (default ${DEFAULT-VALUE})") float topP;
     @Option(names = "--seed", defaultValue = "0", description = "random seed for sampling (default ${DEFAULT-VALUE})") long seed;
 
-    @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     private final PrintStream out;
     private final PrintStream stderr;
@@ -44,7 +45,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
+        err = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         UsageException.require(steps >= 0, "-n", "0 (the context length) or more", steps);
         UsageException.require(temperature >= 0, "--temperature", "a value >= 0", temperature);
         UsageException.require(topP >= 0 && topP <= 1, "--top-p", "a value in [0, 1]", topP);

@@ -1,5 +1,6 @@
 package dev.mixprune.cli;
 
+import dev.mixprune.tensor.ThreadTeam;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,7 +33,24 @@ public final class Main implements Runnable {
     public static CommandLine commandLine(Object command) {
         CommandLine cl = new CommandLine(command);
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setExecutionStrategy(Main::executeWithThreads);
         return cl;
+    }
+
+    /**
+     * Runs the chosen command; with {@code --threads N} ({@link ComputeOptions}) inside a team of N
+     * threads that every kernel of the command uses as {@code ThreadTeam.shared()}.
+     */
+    private static int executeWithThreads(CommandLine.ParseResult pr) throws CommandLine.ExecutionException {
+        CommandLine.ParseResult leaf = pr;
+        while (leaf.hasSubcommand()) leaf = leaf.subcommand();
+        Integer threads = leaf.hasMatchedOption("--threads") ? leaf.matchedOptionValue("--threads", (Integer) null) : null;
+        if (threads == null || !(leaf.commandSpec().mixins().values().stream().anyMatch(m -> m.userObject() instanceof ComputeOptions))) {
+            return new CommandLine.RunLast().execute(pr);
+        }
+        try (ThreadTeam team = new ThreadTeam(threads, "mixprune-team")) {
+            return ThreadTeam.callWith(team, () -> new CommandLine.RunLast().execute(pr));
+        }
     }
 
     /**

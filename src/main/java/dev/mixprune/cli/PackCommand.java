@@ -11,6 +11,7 @@ import dev.mixprune.io.PackReport;
 import dev.mixprune.io.PackedGguf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -32,6 +33,7 @@ public final class PackCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "pruned model (.bin, .gguf, packed .gguf or HF directory)") Path model;
     @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: found beside the model); written into the GGUF") Path tokenizer;
     @Option(names = "--out", required = true, description = "output packed .gguf") Path out;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--m", defaultValue = "8", description = "group size M (2..128; default ${DEFAULT-VALUE})") int m;
     @Option(names = "--values", defaultValue = "f32",
             description = "kept values as f32, f16 or q8 (8-bit: Q8_0 blocks of 32 kept values; dense tensors then Q8_0 too); default ${DEFAULT-VALUE}") String values;

@@ -17,6 +17,7 @@ import dev.mixprune.progress.Progress;
 import dev.mixprune.progress.ProgressFactory;
 import dev.mixprune.tensor.KernelInfo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -36,10 +37,10 @@ public final class PplCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object") boolean json;
     @Option(names = "--limit", description = "score only the first N windows (a quick check; the default scores all)") Integer limit;
     @Option(names = "--dump-windows", paramLabel = "FILE",
-            description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs)")
+            description = "also write the scored windows as JSON {\"seqlen\": T, \"windows\": [[ids...], ...]} (for scripts/llamacpp/ppl.mjs; default: not written)")
     Path dumpWindows;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress or diagnostics on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     private final PrintStream out;
     private final PrintStream stderr;
@@ -53,7 +54,7 @@ public final class PplCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws Exception {
-        err = quiet ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
+        err = compute.quiet() ? new PrintStream(java.io.OutputStream.nullOutputStream()) : stderr;
         if (!Files.isRegularFile(text)) throw new NoSuchFileException(text.toString());
         LoadedModel m = ModelLoader.loadForInference(model, tokenizer);
         err.println(KernelInfo.describe());
@@ -61,7 +62,7 @@ public final class PplCommand implements Callable<Integer> {
         LlamaWeights w = m.weights();
         int T = seqLen != null ? seqLen : w.config().seqLen();
         UsageException.require(T >= 2 && T <= w.config().seqLen(), "--seqlen", "2.." + w.config().seqLen() + " (the model's context length)", T);
-        ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
+        ProgressFactory progress = ProgressFactory.forCli(compute.quiet(), stderr);
         long t0 = System.nanoTime();
         int[] ids;
         try (Progress p = progress.start("tokenize " + text.getFileName(), 1, "file")) {

@@ -83,9 +83,9 @@ public final class PruneCommand implements Callable<Integer> {
     String levels;
     @Option(names = "--step", defaultValue = "0.025", description = "with --allocation: step of the unstructured ratio levels (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "with --allocation: layer or block (default ${DEFAULT-VALUE})") String granularity;
-    @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json); computed on the calibration windows when absent") Path fisherFile;
+    @Option(names = "--fisher", description = "with --allocation fisher|msp: Fisher traces (fisher.json) (default: computed on the calibration windows)") Path fisherFile;
     @Option(names = "--plan-out", description = "with --allocation: also save the plan here (default OUT.plan.json)") Path planOut;
-    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 6g (the search's batch sizes are chosen under it, or it refuses; the launcher also caps the heap)")
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 6g (the search's batch sizes are chosen under it, or it refuses; the launcher also caps the heap; default: no bound)")
     String maxMemory;
     @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
     Path workDir;
@@ -102,12 +102,12 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--dtype", description = "f32, f16, q8_0 or q4_0 (GGUF only: llama.cpp's block formats) for the written weights "
             + "(default: f16 when the input's weights are F16, else f32; .bin is always f32)")
     String dtype;
-    @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P)") Path eval;
+    @Option(names = "--eval", description = "text file for dense and pruned perplexity (protocols.md P; default: none, no perplexity)") Path eval;
     @Option(names = "--eval-dense", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "with --eval, also measure the dense model (default; --no-eval-dense skips it in sweeps)") boolean evalDense;
     @Option(names = "--reconstruction-error", description = "also report ||WX - W'X||^2 per layer on the calibration inputs") boolean reconError;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--force", description = "replace existing files this command did not name itself (tokenizer.bin beside --out, "
             + "a non-empty --out directory); inputs are never replaced") boolean force;
 
@@ -218,13 +218,13 @@ public final class PruneCommand implements Callable<Integer> {
         PrintWriter err = spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true);
         int chunk = pruneChunk(c, m, windows == null ? 0 : windows.nsamples(), windowLen, outType, evalStream, maxBytes);
         dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
-        if (!quiet) rp.lines().forEach(err::println);
+        if (!compute.quiet()) rp.lines().forEach(err::println);
         rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
         dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
             plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err, stagedPlan);
         }
-        ProgressFactory progressBars = ProgressFactory.forCli(quiet);
+        ProgressFactory progressBars = ProgressFactory.forCli(compute.quiet());
         PerplexityResult densePpl = evalStream != null && evalDense ? blockwisePerplexity("ppl dense", source, evalStream, progressBars) : null;
         SequentialPruner.Options opt = new SequentialPruner.Options(m, prop, reconError, chunk, SparseGptOptions.defaults());
         PruneResult result;
@@ -232,7 +232,7 @@ public final class PruneCommand implements Callable<Integer> {
              Progress bar = progressBars.start("prune (" + m.cliName() + ")", (long) c.nLayers() * LayerKind.values().length, "layers")) {
             // Per-block lines (timings, sparsity); on a terminal each erases the bar's line first, and the bar redraws below.
             boolean barMode = progressBars.mode() == ProgressFactory.Mode.BAR;
-            PruneListener lines = quiet ? PruneListener.NONE : PruneListener.lines(line -> {
+            PruneListener lines = compute.quiet() ? PruneListener.NONE : PruneListener.lines(line -> {
                 err.println(barMode ? ProgressFactory.CLEAR_LINE + line : line);
                 err.flush();
             });
@@ -427,13 +427,13 @@ public final class PruneCommand implements Callable<Integer> {
             Long max = maxMemory == null ? null : dev.mixprune.resources.ResourcePlan.parseBytes(maxMemory);
             p = dev.mixprune.run.Plans.msp(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work,
                     new dev.mixprune.allocate.MspSearch.Resources(workDir != null ? workDir : work, max, dev.mixprune.resources.Speed.assumed()), log,
-                    ProgressFactory.forCli(quiet), co, model);
+                    ProgressFactory.forCli(compute.quiet()), co, model);
         } else {
             p = dev.mixprune.run.Plans.build(req, source, Arrays.asList(windows.windows()), traces, calibStream.toArray(), dataId, work, log,
-                    ProgressFactory.forCli(quiet));
+                    ProgressFactory.forCli(compute.quiet()));
         }
         p.save(stagedPlan);
-        if (!quiet) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
+        if (!compute.quiet()) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
     }
 

@@ -9,6 +9,7 @@ import dev.mixprune.io.TensorDType;
 import dev.mixprune.model.LlamaWeights;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -29,6 +30,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model (.bin, .gguf or HF directory; a packed GGUF is unpacked)") Path model;
     @Option(names = "--tokenizer", description = "tokenizer for llama2.c models (default: found beside the model); written into the GGUF") Path tokenizer;
     @Option(names = "--out", required = true, description = "output .gguf") Path out;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--dtype", defaultValue = "q8_0", description = "q8_0, q4_0, f16 or f32 (default ${DEFAULT-VALUE})") String dtype;
     @Spec CommandSpec spec;
 

@@ -80,7 +80,7 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "global: save the state every N steps (0: never; default ${DEFAULT-VALUE}); "
             + "blockwise saves after every block") int checkpointEvery;
     @Option(names = "--resume", description = "continue from the checkpoint (same settings and model; gives the same final model)") boolean resume;
-    @Option(names = "--eval", description = "text file for perplexity before and after recovery and of the teacher (protocols.md P)") Path eval;
+    @Option(names = "--eval", description = "text file for perplexity before and after recovery and of the teacher (protocols.md P; default: none)") Path eval;
     @Option(names = "--eval-every", defaultValue = "0", description = "global with --eval: also the perplexity every N steps (the curve; default: only before/after)") int evalEvery;
     @Option(names = "--force", description = "replace a tokenizer.bin beside --out that differs, or a non-empty --out directory; inputs are never replaced") boolean force;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;

@@ -37,30 +37,34 @@ import java.util.concurrent.Callable;
 /** {@code mixprune search}: the MSP evolutionary search; writes the plan, the trace and a checkpoint. */
 @Command(name = "search", description = "Search per-layer sparsity levels (MSP) under a global budget; writes plan.json and search-trace.json.")
 public final class SearchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model file") Path model;
+    @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
     @Option(names = "--tokenizer", description = "tokenizer.bin for llama2.c models (default: beside the model)") Path tokenizer;
     @Option(names = "--method", defaultValue = "wanda", description = "wanda | sparsegpt | magnitude (default ${DEFAULT-VALUE})") String method;
     @Option(names = "--sparsity", required = true, description = "target sparsity of the prunable set, e.g. 0.75") double sparsity;
-    @Option(names = "--pattern", defaultValue = "unstructured", description = "unstructured | nm:M (mixed N:M, kept N in 1..M-1)") String pattern;
+    @Option(names = "--levels", defaultValue = "unstructured", paramLabel = "unstructured|nm:M",
+            description = "the levels each layer can take: unstructured (ratios, see --step) or nm:M (mixed N:M: N of every M kept, N in 1..M-1) (default ${DEFAULT-VALUE})")
+    String pattern;
+    /** The name of --levels until issue 14; accepted so that old scripts keep working. */
+    @Option(names = "--pattern", hidden = true) String oldPattern;
     @Option(names = "--step", defaultValue = "0.025", description = "level step for unstructured ratios (default ${DEFAULT-VALUE})") double step;
     @Option(names = "--granularity", defaultValue = "layer", description = "layer | block (default ${DEFAULT-VALUE})") String granularity;
     @Option(names = "--init", defaultValue = "fisher", description = "fisher | random (default ${DEFAULT-VALUE})") String init;
-    @Option(names = "--fisher", description = "fisher.json from the sensitivity command") Path fisher;
+    @Option(names = "--fisher", description = "fisher.json from the sensitivity command (default: none; needed for --init fisher)") Path fisher;
     @Option(names = "--fitness", defaultValue = "kl", description = "kl | ppl (default ${DEFAULT-VALUE})") String fitnessKind;
-    @Option(names = "--generations", defaultValue = "30") int generations;
+    @Option(names = "--generations", defaultValue = "30", description = "generations after the initial population (default ${DEFAULT-VALUE})") int generations;
     @Option(names = "--population", defaultValue = "24", description = "offspring per generation (default ${DEFAULT-VALUE})") int population;
     @Option(names = "--parents", defaultValue = "2", description = "genomes kept between generations (default ${DEFAULT-VALUE})") int parents;
-    @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage") int[] stageTokens;
+    @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",", description = "tokens per selection stage (default ${DEFAULT-VALUE})") int[] stageTokens;
     @Option(names = "--stage-survivors", split = ",",
             description = "survivors of every stage but the last (default 6,2 for three stages; with other --stage-tokens the first of 6,2 then 2s)")
     int[] stageSurvivors;
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the window draws and the search (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--calib", description = "calibration text (default: shared tinystories calib.txt)") Path calib;
-    @Option(names = "--nsamples", defaultValue = "64", description = "windows for the Wanda/OWL statistics") int nsamples;
-    @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the fitness pool") int fitnessWindows;
+    @Option(names = "--nsamples", defaultValue = "64", description = "calibration windows for the Wanda/OWL statistics (default ${DEFAULT-VALUE})") int nsamples;
+    @Option(names = "--fitness-windows", defaultValue = "32", description = "windows in the fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
     @Option(names = "--seqlen", description = "window length (default: the model's context)") Integer seqlen;
-    @Option(names = "--owl-lambda", defaultValue = "0.08") double owlLambda;
-    @Option(names = "--owl-m", defaultValue = "5") double owlM;
+    @Option(names = "--owl-lambda", defaultValue = "0.08", description = "OWL seed of the population: block sparsities spread over target +- lambda (default ${DEFAULT-VALUE})") double owlLambda;
+    @Option(names = "--owl-m", defaultValue = "5", description = "OWL seed of the population: a Wanda score above M times the block's mean counts as an outlier (default ${DEFAULT-VALUE})") double owlM;
     @Option(names = "--checkpoint", description = "checkpoint file (default: <out>.checkpoint.json)") Path checkpoint;
     @Option(names = "--resume", description = "continue from the checkpoint when it exists") boolean resume;
     @Option(names = "--trace", description = "trace file (default: search-trace.json beside --out)") Path trace;
@@ -68,14 +72,14 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--kl-topk", defaultValue = "64",
             description = "KL fitness against the dense top-k tokens + the remaining mass (memory independent of the vocabulary); 0 = exact KL (default ${DEFAULT-VALUE})")
     int klTopK;
-    @Option(names = "--level-window", description = "only levels within this sparsity distance of the target (bounds SparseGPT's level database), e.g. 0.1")
+    @Option(names = "--level-window", description = "only levels within this sparsity distance of the target (bounds SparseGPT's level database), e.g. 0.1 (default: all levels)")
     Double levelWindow;
-    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 4g; batch sizes are chosen under it, or the search refuses (the launcher also caps the heap)")
+    @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 4g; batch sizes are chosen under it, or the search refuses (the launcher also caps the heap; default: no bound)")
     String maxMemory;
     @Option(names = "--work-dir", description = "where scratch files go (level cuts, SparseGPT level database; default: beside --out); deleted at the end")
     Path workDir;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Option(names = "--force", description = "replace an existing search-trace.json beside --out (without --trace); inputs are never replaced") boolean force;
     @Mixin ClusterOptions cluster = new ClusterOptions();
 
@@ -83,7 +87,12 @@ public final class SearchCommand implements Callable<Integer> {
     PrintStream stdout = System.out;
 
     @Override public Integer call() throws Exception {
-        if (quiet) err = new PrintStream(java.io.OutputStream.nullOutputStream());
+        if (oldPattern != null) {
+            UsageException.require(pattern.equals("unstructured") || pattern.equals(oldPattern), "--pattern",
+                    "--levels alone (--pattern is the old name of --levels)", oldPattern);
+            pattern = oldPattern;
+        }
+        if (compute.quiet()) err = new PrintStream(java.io.OutputStream.nullOutputStream());
         dev.mixprune.prune.PruneMethod m = UsageException.fromOption("--method", () -> dev.mixprune.prune.PruneMethod.parse(method));
         MspSearch.Init in = switch (init.toLowerCase(Locale.ROOT)) {
             case "fisher" -> MspSearch.Init.FISHER;
@@ -100,11 +109,11 @@ public final class SearchCommand implements Callable<Integer> {
         UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
         UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
         UsageException.require(klTopK >= 0, "--kl-topk", "0 (exact KL) or more", klTopK);
-        Levels parsed = UsageException.fromOption("--pattern", () -> Levels.parse(pattern, step));
+        Levels parsed = UsageException.fromOption("--levels", () -> Levels.parse(pattern, step));
         Levels levels = levelWindow == null ? parsed : UsageException.fromOption("--level-window", () -> parsed.window(sparsity, levelWindow));
         Granularity gran = UsageException.fromOption("--granularity", () -> Granularity.parse(granularity));
-        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens,
-                stageSurvivors != null ? stageSurvivors : defaultSurvivors(stageTokens.length), 0.5, 2, 3, seed));
+        int[] survivors = stageSurvivors != null ? stageSurvivors : defaultSurvivors(stageTokens.length);
+        SearchConfig cfg = UsageException.fromOptions(() -> new SearchConfig(generations, population, parents, stageTokens, survivors, 0.5, 2, 3, seed));
         Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         Path scratch = workDir != null ? workDir : out.toAbsolutePath().getParent();
 
@@ -147,7 +156,7 @@ public final class SearchCommand implements Callable<Integer> {
             ObjectNode clusterBlock = null;
             long ts = System.nanoTime();
             try {
-                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(quiet, err), "");
+                try (SearchProgress progress = new SearchProgress(ProgressFactory.forCli(compute.quiet(), err), "");
                      Coordinator co = cluster.join(progress::log)) {
                     o = MspSearch.run(src, stats, fit, calibFile.getFileName() + ":" + seed, s, cp, resume, progress, progress::log,
                             co == null ? CandidateEvaluator.Factory.LOCAL : co.searchEvaluators(model));
@@ -210,5 +219,4 @@ public final class SearchCommand implements Callable<Integer> {
         for (int i = 0; i < s.length; i++) s[i] = i == 0 ? 6 : 2;
         return s;
     }
-
 }

@@ -43,14 +43,15 @@ public final class SensitivityCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model file (.bin, .gguf) or HF directory") Path model;
     @Option(names = "--tokenizer", description = "tokenizer (default: beside or inside the model)") Path tokenizer;
     @Option(names = "--calib", description = "calibration text (default: ../shared/data/tinystories/calib.txt)") Path calib;
-    @Option(names = "--samples", defaultValue = "32", description = "calibration windows (default: ${DEFAULT-VALUE})") int samples;
+    @Option(names = "--fisher-samples", defaultValue = "32", description = "calibration windows the Fisher traces average over (default: ${DEFAULT-VALUE})") int samples;
+    /** The name of --fisher-samples until issue 14 (run calls it --fisher-samples); accepted so that old scripts keep working. */
+    @Option(names = "--samples", hidden = true) Integer oldSamples;
     @Option(names = "--seqlen", description = "tokens per window (default: the model's context length)") Integer seqlen;
-    @Option(names = "--seed", defaultValue = "0", description = "Python random seed for the window offsets (default: ${DEFAULT-VALUE})") long seed;
-    @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the window offsets (Python's random, protocols.md C; default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--checkpoint-dir", description = "directory for the temporary activation checkpoints when they do not stay in memory "
             + "(default: the directory of --out; the file is removed at the end, also on failure)") Path checkpointDir;
     @Option(names = "--max-memory", description = "bound on the planned peak memory, e.g. 3g: windows per group are chosen under it, or the command refuses "
-            + "(the launcher also caps the heap)") String maxMemory;
+            + "(the launcher also caps the heap; default: no bound)") String maxMemory;
     @Option(names = "--reference", description = "double-precision backward on the whole model in memory (the reference; small models only)") boolean reference;
     @Option(names = "--out", required = true, description = "output fisher.json") Path out;
     @Option(names = "--json", description = "print the report as JSON instead of tables") boolean json;
@@ -58,16 +59,18 @@ public final class SensitivityCommand implements Callable<Integer> {
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
     @Mixin ClusterOptions cluster = new ClusterOptions();
 
     /** Progress on this command's stderr: a bar when it is a terminal, periodic lines otherwise, nothing with --quiet. */
     private dev.mixprune.progress.ProgressFactory progress() {
-        return dev.mixprune.progress.ProgressFactory.forCli(quiet, stderr);
+        return dev.mixprune.progress.ProgressFactory.forCli(compute.quiet(), stderr);
     }
 
     @Override public Integer call() throws Exception {
-        UsageException.require(samples >= 1, "--samples", "at least 1", samples);
+        Integer threads = compute.threads();
+        if (oldSamples != null) samples = oldSamples;
+        UsageException.require(samples >= 1, "--fisher-samples", "at least 1", samples);
         UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
         UsageException.require(seqlen == null || seqlen >= 2, "--seqlen", "at least 2", seqlen);
         if (cluster.enabled() && reference) throw UsageException.option("--cluster", "the double --reference runs in this process only");
@@ -104,11 +107,11 @@ public final class SensitivityCommand implements Callable<Integer> {
                     o = StreamingFisher.fitting(c, w.nsamples(), T, o.withThreads(nThreads), maxBytes);
                     StreamingFisher.Plan plan = StreamingFisher.plan(c, w.nsamples(), T, o);
                     ResourcePlan rp = StreamingFisher.resources(c, w.nsamples(), T, o, Speed.assumed());
-                    if (!quiet) {
+                    if (!compute.quiet()) {
                         stderr.println("sensitivity: " + describe(plan, c));
                         rp.print(stderr);
                     }
-                    rp.enforce(maxBytes, "lower --samples or --seqlen, or raise --max-memory");
+                    rp.enforce(maxBytes, "lower --fisher-samples or --seqlen, or raise --max-memory");
                     o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
                     if (!cluster.enabled()) {
                         try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {

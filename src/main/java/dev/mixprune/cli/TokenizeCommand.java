@@ -32,7 +32,7 @@ public final class TokenizeCommand implements Callable<Integer> {
                     + ".gguf, or a directory holding tokenizer files") Path model;
     @Option(names = "--tokenizer", description = "tokenizer file for a llama2.c model (default: tok512.bin or tokenizer.bin beside it)") Path tokenizer;
     @Option(names = "--text", required = true, description = "text file: *.raw is one document, other files blank-line separated paragraphs") Path text;
-    @Option(names = "--split", description = "override the document split: paragraphs | whole-file") String split;
+    @Option(names = "--split", description = "override the document split: paragraphs | whole-file (default: whole-file for *.raw, else paragraphs)") String split;
     @Option(names = "--bos", description = "put the tokenizer's BOS before every document (when it has one)") boolean bos;
     @Option(names = "--json", description = "print {\"documents\": [[ids...], ...]}") boolean json;
     @Option(names = {"-q", "--quiet"}, description = "no diagnostics on stderr") boolean quiet;

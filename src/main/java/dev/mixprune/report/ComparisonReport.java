@@ -24,10 +24,39 @@ public final class ComparisonReport {
     static final Map<String, String> COLORS = Map.of("uniform", "#E69F00", "owl-reference", "#56B4E9", "owl", "#009E73", "fisher", "#CC79A7", "msp", "#0072B2");
 
     /** A run's headline with where it came from. */
-    record Setting(RunData run, Headline headline, String link) {
+    record Setting(RunData run, Headline headline, String link, String label) {
         String pattern() { return headline.pattern().isEmpty() ? "unstructured" : headline.pattern(); }
 
         boolean nm() { return !pattern().equals("unstructured"); }
+    }
+
+    /**
+     * A name per run directory that tells the runs apart: the last path component, or as many
+     * trailing components as it takes ("wanda-0.75/cal0" and "wanda-0.80/cal0", not "cal0" twice).
+     */
+    static Map<String, String> labels(List<RunData> runs) {
+        Map<String, String> labels = new java.util.HashMap<>();
+        List<List<String>> parts = new ArrayList<>();
+        for (RunData r : runs) {
+            List<String> p = new ArrayList<>();
+            for (java.nio.file.Path x : java.nio.file.Path.of(r.runDir()).normalize()) p.add(x.toString());
+            parts.add(p);
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            List<String> p = parts.get(i);
+            String label = String.join("/", p);
+            for (int k = 1; k <= p.size(); k++) {
+                String suffix = String.join("/", p.subList(p.size() - k, p.size()));
+                boolean unique = true;
+                for (int j = 0; j < runs.size() && unique; j++) {
+                    List<String> q = parts.get(j);
+                    if (j != i && !q.equals(p) && q.size() >= k && String.join("/", q.subList(q.size() - k, q.size())).equals(suffix)) unique = false;
+                }
+                if (unique) { label = suffix; break; }
+            }
+            labels.put(runs.get(i).runDir(), label);
+        }
+        return labels;
     }
 
     /**
@@ -37,23 +66,24 @@ public final class ComparisonReport {
     public static String render(List<RunData> runs, Function<RunData, String> link) {
         List<Setting> settings = new ArrayList<>();
         List<RunData> without = new ArrayList<>();
+        Map<String, String> labels = labels(runs);
         for (RunData r : runs) {
             Headline h = Headline.of(r);
             if (h == null || h.rows().isEmpty()) without.add(r);
-            else settings.add(new Setting(r, h, link.apply(r)));
+            else settings.add(new Setting(r, h, link.apply(r), labels.get(r.runDir())));
         }
         settings.sort(Comparator.comparing((Setting s) -> methodOrder(s.headline().method())).thenComparing(Setting::nm)
                 .thenComparingDouble(s -> s.headline().target()));
         StringBuilder b = new StringBuilder();
         String heading = "mixprune: " + runs.size() + " runs compared";
-        Page.open(b, heading, heading, Svg.esc(settings.size() + " with results: " + String.join(", ", settings.stream().map(s -> s.run().name()).toList())));
+        Page.open(b, heading, heading, Svg.esc(settings.size() + " with results: " + String.join(", ", settings.stream().map(s -> s.label()).toList())));
 
         Page.section(b, "headline", "Result");
         if (settings.isEmpty()) b.append("<p class=\"missing\">None of the directories has a readable <code>results.json</code>.</p>\n");
         else {
             b.append("<p class=\"lead\" id=\"headline-sentence\">").append(Svg.esc(sentence(settings))).append("</p>\n");
             b.append(table(settings));
-            Page.caption(b, "Perplexity (achieved sparsity) per run and allocation; the lowest of each row is bold. MSP vs best other = the "
+            Page.caption(b, "Perplexity per run and allocation, the achieved sparsity below it; the lowest of each row is bold. MSP vs best other = the "
                     + "lowest perplexity among the other allocations divided by MSP's (above 1: MSP is better)."
                     + (settings.stream().anyMatch(Setting::nm) ? " N:M runs compare mixed N:M plans with the uniform N:M pattern of the same budget." : ""));
         }
@@ -98,7 +128,7 @@ public final class ComparisonReport {
             lo = Math.min(lo, gain);
             hi = Math.max(hi, gain);
             if (gain > 1) mspBest++;
-            else lost.add(s.run().name());
+            else lost.add(s.label());
         }
         if (withMsp == 0) return settings.size() + " runs; none compares MSP with another allocation.";
         StringBuilder b = new StringBuilder("MSP has the lowest perplexity in ").append(mspBest).append(" of ").append(withMsp)
@@ -128,15 +158,15 @@ public final class ComparisonReport {
         for (Setting s : settings) {
             Headline h = s.headline();
             Headline.Row best = h.best();
-            b.append("<tr><td>").append(s.link() == null ? Svg.esc(s.run().name())
-                    : "<a href=\"" + Svg.esc(s.link()) + "\">" + Svg.esc(s.run().name()) + "</a>").append("</td>");
+            b.append("<tr><td class=\"nw\">").append(s.link() == null ? Svg.esc(s.label())
+                    : "<a href=\"" + Svg.esc(s.link()) + "\">" + Svg.esc(s.label()) + "</a>").append("</td>");
             b.append("<td>").append(Svg.esc(Headline.methodName(h.method()))).append("</td>");
             b.append("<td>").append(Svg.esc(HtmlReport.pct0(h.target()) + (s.nm() ? " " + s.pattern() : ""))).append("</td>");
             b.append("<td class=\"num\">").append(h.dense() == null ? "-" : Headline.ppl(h.dense().ppl())).append("</td>");
             for (String a : allocs) {
                 Headline.Row r = h.row(a);
                 if (r == null) { b.append("<td></td>"); continue; }
-                String cell = Headline.ppl(r.ppl()) + " <span class=\"sub\">(" + String.format(Locale.ROOT, "%.4f", r.achieved()) + ")</span>";
+                String cell = Headline.ppl(r.ppl()) + "<br><span class=\"sub\">" + String.format(Locale.ROOT, "%.2f%%", 100 * r.achieved()) + "</span>";
                 b.append(r == best ? "<td class=\"num\"><b>" + cell + "</b></td>" : "<td class=\"num\">" + cell + "</td>");
             }
             Headline.Row msp = h.row("msp");
@@ -156,7 +186,7 @@ public final class ComparisonReport {
             if (h.dense() != null && Double.isNaN(dense)) dense = h.dense().ppl();
             for (Headline.Row r : h.rows()) {
                 String key = Headline.label(r.allocation()) + (s.nm() ? ", N:M (" + s.pattern() + ")" : "");
-                lines.computeIfAbsent(key, k -> new ArrayList<>()).add(new LineChart.Point(100 * r.achieved(), r.ppl(), s.run().name()));
+                lines.computeIfAbsent(key, k -> new ArrayList<>()).add(new LineChart.Point(100 * r.achieved(), r.ppl(), s.label()));
                 colors.putIfAbsent(key, COLORS.getOrDefault(r.allocation(), "#000000"));
                 dotsOnly.putIfAbsent(key, s.nm());
             }
@@ -180,7 +210,7 @@ public final class ComparisonReport {
         for (Setting s : settings) {
             Headline h = s.headline();
             if (h.zeroShotTasks() == 0) continue;
-            List<String> row = new ArrayList<>(List.of(s.run().name(), String.valueOf(h.zeroShotTasks()),
+            List<String> row = new ArrayList<>(List.of(s.label(), String.valueOf(h.zeroShotTasks()),
                     h.dense() == null ? "-" : HtmlReport.pct(h.dense().zeroShot())));
             for (String a : Headline.ORDER) row.add(h.row(a) == null ? "" : HtmlReport.pct(h.row(a).zeroShot()));
             rows.add(row);

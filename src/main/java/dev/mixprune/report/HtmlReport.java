@@ -381,7 +381,13 @@ public final class HtmlReport {
             JsonNode m = run.manifestJson().orElseThrow();
             b.append(Metadata.html(m));
         }
-        Page.caption(b, "Files in the directory: " + Svg.esc(run.files().isEmpty() ? "(none)" : String.join(", ", run.files())) + ".");
+        if (run.files().contains("recipe.json")) {
+            // Every run directory carries its recipe (docs/recipes.md): say how to repeat the run.
+            Page.caption(b, "Repeat this run: <code class=\"nw\">mixprune run --config " + Svg.esc(Metadata.shellWord(run.runDir() + "/recipe.json"))
+                    + " --out NEW_DIR</code> (recipe.json holds every setting, defaults resolved).");
+        }
+        Page.caption(b, "Files in the directory: " + (run.files().isEmpty() ? "(none)"
+                : String.join(", ", run.files().stream().map(f -> "<span class=\"nw\">" + Svg.esc(f) + "</span>").toList())) + ".");
         Page.endSection(b);
     }
 

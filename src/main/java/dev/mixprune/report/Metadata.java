@@ -24,7 +24,7 @@ final class Metadata {
             "seconds", "mixprune", "java", "search", "calibration", "evaluation");
 
     private static final Map<String, String> NAMES = Map.ofEntries(Map.entry("model", "model"), Map.entry("method", "method"),
-            Map.entry("target", "target sparsity"), Map.entry("pattern", "pattern"), Map.entry("granularity", "search granularity"),
+            Map.entry("target", "target sparsity"), Map.entry("pattern", "levels"), Map.entry("granularity", "search granularity"),
             Map.entry("allocations", "results"), Map.entry("seed", "seed"), Map.entry("command", "command"), Map.entry("seconds", "wall time"),
             Map.entry("mixprune", "mixprune version"), Map.entry("java", "Java"), Map.entry("search", "search settings"),
             Map.entry("calibration", "calibration data"), Map.entry("evaluation", "evaluation data"));
@@ -45,7 +45,7 @@ final class Metadata {
 
     private static String value(String key, JsonNode v) {
         return switch (key) {
-            case "command" -> "<code>" + Svg.esc(v.isArray() ? shellLine(v) : v.asText()) + "</code>";
+            case "command" -> "<code>" + (v.isArray() ? shellHtml(v) : Svg.esc(v.asText())) + "</code>";
             case "seconds" -> v.isNumber() ? Svg.esc(duration(v.asDouble())) : Svg.esc(v.asText());
             case "target" -> v.isNumber() ? Svg.esc(HtmlReport.pct2(v.asDouble())) : Svg.esc(v.asText());
             case "search" -> v.isObject() ? table(v, "search") : v.isTextual() ? recordTable(v.asText()) : generic(v);
@@ -59,10 +59,19 @@ final class Metadata {
     /** "mixprune run --out 'my runs/x'": arguments quoted only where a shell needs it. */
     static String shellLine(JsonNode arr) {
         List<String> parts = new ArrayList<>();
-        for (JsonNode a : arr) {
-            String s = a.asText();
-            parts.add(s.matches("[A-Za-z0-9_./:=,+@%-]+") ? s : "'" + s.replace("'", "'\\''") + "'");
-        }
+        for (JsonNode a : arr) parts.add(shellWord(a.asText()));
+        return String.join(" ", parts);
+    }
+
+    /** One shell word: as it is when a shell would take it so, else in single quotes. */
+    static String shellWord(String s) {
+        return s.matches("[A-Za-z0-9_./:=,+@%-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /** {@link #shellLine} as HTML that wraps only between arguments (never inside "--method" or a path). */
+    static String shellHtml(JsonNode arr) {
+        List<String> parts = new ArrayList<>();
+        for (JsonNode a : arr) parts.add("<span class=\"nw\">" + Svg.esc(shellWord(a.asText())) + "</span>");
         return String.join(" ", parts);
     }
 

@@ -15,7 +15,7 @@ final class Page {
             h1 { font-size: 1.55em; margin-bottom: 0.1em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 1.8em; }
             h3 { font-size: 1em; margin: 1.2em 0 0.3em; }
             .sub { color: #666; margin-top: 0; } .missing { color: #6b5900; background: #fff8e1; padding: 6px 10px; }
-            .absent { color: #555; background: #f4f4f4; padding: 6px 10px; } .broken { color: #a00; background: #fdecea; padding: 6px 10px; } .caption { color: #555; font-size: 0.9em; max-width: 820px; }
+            .absent { color: #555; background: #f4f4f4; padding: 6px 10px; font-size: 0.92em; } .broken { color: #a00; background: #fdecea; padding: 6px 10px; font-size: 0.92em; } .caption { color: #555; font-size: 0.9em; max-width: 820px; }
             .lead { font-size: 1.08em; background: #f3f7fb; border-left: 4px solid #0072B2; padding: 8px 12px; max-width: 800px; }
             table.data { border-collapse: collapse; margin: 8px 0; font-size: 0.9em; } table.data th, table.data td { border: 1px solid #ddd; padding: 3px 8px; }
             table.data th { background: #f4f4f4; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -23,7 +23,7 @@ final class Page {
             table.kv td { overflow-wrap: anywhere; max-width: 700px; vertical-align: top; } table.kv th { text-align: left; white-space: nowrap; vertical-align: top; }
             table.kv table.data { margin: 2px 0; }
             details { margin: 4px 0; } details summary { cursor: pointer; color: #0a4f85; }
-            code { font-size: 0.92em; background: #f6f6f6; padding: 0 3px; }
+            code { font-size: 0.92em; background: #f6f6f6; padding: 0 3px; } .nw { white-space: nowrap; }
             svg.chart { display: block; margin: 8px 0; background: #fff; border: 1px solid #eee; }
             .heatmaps { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; } .heatmaps svg.chart { margin: 0; }
             svg .grid { stroke: #eee; } svg .axis { stroke: #444; }

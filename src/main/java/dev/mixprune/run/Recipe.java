@@ -59,6 +59,7 @@ public final class Recipe {
             new Key("seed", "--seed", Kind.VALUE),
             new Key("calibration.file", "--calib", Kind.VALUE),
             new Key("calibration.nsamples", "--nsamples", Kind.VALUE),
+            new Key("calibration.seqlen", "--seqlen", Kind.VALUE),
             new Key("fisher.samples", "--fisher-samples", Kind.VALUE),
             new Key("fisher.file", "--fisher", Kind.VALUE),
             new Key("search.generations", "--generations", Kind.VALUE),
@@ -67,10 +68,13 @@ public final class Recipe {
             new Key("search.stage_tokens", "--stage-tokens", Kind.LIST),
             new Key("search.stage_survivors", "--stage-survivors", Kind.LIST),
             new Key("search.fitness_windows", "--fitness-windows", Kind.VALUE),
+            new Key("search.seed", "--search-seed", Kind.VALUE),
             new Key("evaluation.file", "--eval", Kind.VALUE),
+            new Key("evaluation.windows", "--eval-windows", Kind.VALUE),
             new Key("evaluation.tasks", "--tasks", Kind.LIST),
             new Key("evaluation.task_limit", "--task-limit", Kind.VALUE),
             new Key("evaluation.tasks_dir", "--tasks-dir", Kind.VALUE),
+            new Key("recovery.steps", "--recover", Kind.VALUE),
             new Key("output.models", "--no-models", Kind.FLAG_OFF));
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

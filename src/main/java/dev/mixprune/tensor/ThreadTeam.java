@@ -14,6 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>{@link #shared()} is one process-wide team sized to {@code availableProcessors()} (or the
  * system property {@code mixprune.threads}); it is a resource like a thread pool, not mutable state.
+ * A command run with {@code --threads N} runs inside {@link #callWith}: there {@code shared()} is a
+ * team of N threads for the calling thread (a scoped value, so nothing global changes and a test
+ * JVM can run commands with different thread counts one after another).
  */
 public final class ThreadTeam implements AutoCloseable {
 
@@ -57,8 +60,19 @@ public final class ThreadTeam implements AutoCloseable {
         }
     }
 
-    /** The process-wide team. */
-    public static ThreadTeam shared() { return Holder.SHARED; }
+    /** The team {@link #callWith} binds for the calling thread. */
+    private static final ScopedValue<ThreadTeam> SCOPED = ScopedValue.newInstance();
+
+    /** The process-wide team, or the one bound by {@link #callWith} on this thread. */
+    public static ThreadTeam shared() { return SCOPED.isBound() ? SCOPED.get() : Holder.SHARED; }
+
+    /**
+     * Runs {@code op} with {@code team} as {@link #shared()} on the calling thread (kernels called
+     * from the team's own workers run inline, so they need no binding).
+     */
+    public static <R, X extends Throwable> R callWith(ThreadTeam team, ScopedValue.CallableOp<? extends R, X> op) throws X {
+        return ScopedValue.where(SCOPED, team).call(op);
+    }
 
     static int defaultSize() {
         String prop = System.getProperty("mixprune.threads");

@@ -28,7 +28,7 @@ class SearchCommandTest {
 
     @Test
     void impossibleBudgetForThePatternIsAUsageError(@TempDir Path dir) {
-        Run r = run("--model", model(), "--sparsity", "0.95", "--pattern", "nm:8", "--out", dir.resolve("p.json").toString());
+        Run r = run("--model", model(), "--sparsity", "0.95", "--levels", "nm:8", "--out", dir.resolve("p.json").toString());
         assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
         assertThat(r.err()).contains("0.95").contains("impossible").contains("nm:8").contains("1:8");
         assertThat(dir.resolve("p.json")).doesNotExist();
@@ -53,9 +53,9 @@ class SearchCommandTest {
 
     @Test
     void badOptionsAreUsageErrors(@TempDir Path dir) {
-        Run r = run("--model", model(), "--sparsity", "0.75", "--pattern", "2:4", "--out", dir.resolve("p.json").toString());
+        Run r = run("--model", model(), "--sparsity", "0.75", "--levels", "2:4", "--out", dir.resolve("p.json").toString());
         assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
-        assertThat(r.err()).contains("--pattern");
+        assertThat(r.err()).contains("--levels");
         r = run("--model", model(), "--sparsity", "0.75", "--method", "obs", "--out", dir.resolve("p.json").toString());
         assertThat(r.code()).isEqualTo(Main.EXIT_USAGE);
     }

@@ -36,7 +36,7 @@ class SensitivityCommandTest {
     @Test
     void writesReportAndPrintsLayerAndBlockTables() throws Exception {
         Path out = dir.resolve("fisher.json");
-        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--samples", "2", "--seqlen", "24", "--out", out.toString());
+        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--fisher-samples", "2", "--seqlen", "24", "--out", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("blk.0.wq", "blk.4.w3", "sum F_l", "total", "windows 2 x 24 tokens");
         FisherReport rep = FisherReport.load(out, ModelLoader.loadWeights(SharedFiles.stories260KBin()).config());
@@ -57,7 +57,7 @@ class SensitivityCommandTest {
     @Test
     void jsonFlagPrintsTheReport() throws Exception {
         Path out = dir.resolve("f.json");
-        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--calib", smallCalib().toString(), "--samples", "1",
+        Run r = run("--model", SharedFiles.stories260KBin().toString(), "--calib", smallCalib().toString(), "--fisher-samples", "1",
                 "--seqlen", "16", "--seed", "3", "--threads", "1", "--out", out.toString(), "--json");
         assertThat(r.exit()).as(r.err()).isZero();
         var json = new ObjectMapper().readTree(r.out());
@@ -69,12 +69,12 @@ class SensitivityCommandTest {
     void streamedFloat32AgreesWithTheDoubleReference() throws Exception {
         Path f32 = dir.resolve("f32.json"), f64 = dir.resolve("f64.json");
         String calib = smallCalib().toString();
-        Run a = run("--model", SharedFiles.stories260KGguf().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--threads", "2",
+        Run a = run("--model", SharedFiles.stories260KGguf().toString(), "--calib", calib, "--fisher-samples", "3", "--seqlen", "64", "--threads", "2",
                 "--out", f32.toString());
         assertThat(a.exit()).as(a.err()).isZero();
         assertThat(a.err()).contains("sensitivity: 3 windows x 64 tokens in 1 group(s)", "checkpoints", "in memory", "sensitivity plan: peak memory");
         assertThat(a.out()).contains("float32, streamed, 2 threads");
-        Run b = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "3", "--seqlen", "64", "--reference",
+        Run b = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--fisher-samples", "3", "--seqlen", "64", "--reference",
                 "--out", f64.toString());
         assertThat(b.exit()).as(b.err()).isZero();
         assertThat(b.out()).contains("double reference");
@@ -94,12 +94,12 @@ class SensitivityCommandTest {
         Path out = dir.resolve("x.json");
         String calib = smallCalib().toString();
         assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "1", "--out", out.toString()).exit()).isNotZero();
-        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "0", "--out", out.toString()).exit()).isNotZero();
+        assertThat(run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--fisher-samples", "0", "--out", out.toString()).exit()).isNotZero();
         Run tooLong = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--seqlen", "100000", "--out", out.toString());
         assertThat(tooLong.exit()).isNotZero();
         assertThat(tooLong.err()).contains("--seqlen").contains("context length 512");
         assertThat(run("--model", dir.resolve("missing.bin").toString(), "--out", out.toString()).exit()).isNotZero();
-        Run tooSmall = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--samples", "2", "--seqlen", "32", "--max-memory", "256m",
+        Run tooSmall = run("--model", SharedFiles.stories260KBin().toString(), "--calib", calib, "--fisher-samples", "2", "--seqlen", "32", "--max-memory", "256m",
                 "--out", out.toString());
         assertThat(tooSmall.exit()).isEqualTo(3);
         assertThat(tooSmall.err()).contains("--max-memory 256.0 MiB", "JVM");

@@ -32,7 +32,7 @@ class FamilyCommandsTest {
         Path text = tmp.resolve("eval.txt");
         Files.writeString(text, Files.readString(SharedFiles.require(SharedFiles.tinyStoriesValid())).substring(0, 6000));
         Path fisher = tmp.resolve("fisher.json");
-        assertThat(Main.execute("sensitivity", "--quiet", "--model", hf.toString(), "--calib", text.toString(), "--samples", "2", "--seqlen", "32",
+        assertThat(Main.execute("sensitivity", "--quiet", "--model", hf.toString(), "--calib", text.toString(), "--fisher-samples", "2", "--seqlen", "32",
                 "--out", fisher.toString())).isZero();
         JsonNode f = new ObjectMapper().readTree(fisher.toFile());
         int layers = LayerId.all(recipe.config()).size();

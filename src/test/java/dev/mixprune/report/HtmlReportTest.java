@@ -141,7 +141,10 @@ class HtmlReportTest {
         assertThat(html).contains("<td>hellaswag</td><td class=\"num\">100</td><td class=\"num\">25.0%</td>");
 
         // Metadata: readable.
-        assertThat(html).contains("<code>mixprune run --method wanda --sparsity 0.75 --out &#39;runs/my run&#39;</code>");
+        // the command wraps only between arguments
+        assertThat(html).contains("<code><span class=\"nw\">mixprune</span> <span class=\"nw\">run</span> <span class=\"nw\">--method</span> "
+                + "<span class=\"nw\">wanda</span> <span class=\"nw\">--sparsity</span> <span class=\"nw\">0.75</span> "
+                + "<span class=\"nw\">--out</span> <span class=\"nw\">&#39;runs/my run&#39;</span></code>");
         assertThat(html).contains("<th>wall time</th><td>5 min 32 s</td>").doesNotContain("332.43");
         assertThat(html).contains("<table class=\"data kv\" id=\"table-search\">").contains("<th>stage tokens</th><td>256, 1024, 4096</td>");
         assertThat(html).containsPattern("<details><summary>details: tokens, tokens_sha256, nsamples, seqlen, seed, offsets</summary>");
@@ -231,7 +234,7 @@ class HtmlReportTest {
         // Rows by method then target; the lowest perplexity of each row in bold.
         assertThat(html.indexOf(">wanda-0.70<")).isLessThan(html.indexOf(">wanda-0.80<"));
         assertThat(html.indexOf(">wanda-0.80<")).isLessThan(html.indexOf(">sparsegpt-0.75<"));
-        assertThat(html).contains("<b>106.58 <span class=\"sub\">(0.7004)</span></b>");
+        assertThat(html).contains("<b>106.58<br><span class=\"sub\">70.04%</span></b>");
         List<Element> svgs = svgs(html);
         assertThat(svgs).extracting(e -> e.getAttribute("id")).containsExactly("chart-perplexity-wanda", "chart-perplexity-sparsegpt");
         Element wanda = svgs.getFirst();
@@ -245,6 +248,14 @@ class HtmlReportTest {
         Path out = tmp.resolve("c/x.html");
         assertThat(ReportCommandAccess.run(tmp.resolve("wanda-0.70").toString(), tmp.resolve("wanda-0.80").toString(), "--out", out.toString())).isZero();
         assertThat(Files.readString(out)).contains("in 2 of 2 settings").contains("<a href=\"../wanda-0.70/report.html\">");
+        // Runs whose directories share a name are told apart by their parents.
+        assertThat(ComparisonReport.labels(List.of(RunDirectory.read(tmp.resolve("wanda-0.70")), RunDirectory.read(tmp.resolve("c")))).values())
+                .containsExactlyInAnyOrder("wanda-0.70", "c");
+        Path seed0 = tmp.resolve("w75/cal0"), seed1 = tmp.resolve("w80/cal0");
+        Files.createDirectories(seed0);
+        Files.createDirectories(seed1);
+        assertThat(ComparisonReport.labels(List.of(RunDirectory.read(seed0), RunDirectory.read(seed1))).values())
+                .containsExactlyInAnyOrder("w75/cal0", "w80/cal0");
     }
 
     @Test
