@@ -72,11 +72,21 @@ public final class Temporaries {
      * permissions; createFile uses the umask like any other new file.
      */
     public static Path createFile(Path dir, String target) throws IOException {
+        return create(dir, target, Files::createFile);
+    }
+
+    /** A new empty directory beside {@code target}, registered for cleanup. */
+    public static Path createDirectory(Path dir, String target) throws IOException {
+        return create(dir, target, Files::createDirectory);
+    }
+
+    /** Creates a fresh pid-tagged name with {@code make}, registered before it exists (a signal in between still removes it). */
+    private static Path create(Path dir, String target, IoCreate make) throws IOException {
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(name(target, "tmp"));
             try {
                 register(tmp);
-                return Files.createFile(tmp);
+                return make.at(tmp);
             } catch (FileAlreadyExistsException e) {
                 LIVE.remove(tmp);
                 if (attempt > 100) throw e;
@@ -87,21 +97,9 @@ public final class Temporaries {
         }
     }
 
-    /** A new empty directory beside {@code target}, registered for cleanup. */
-    public static Path createDirectory(Path dir, String target) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve(name(target, "tmp"));
-            try {
-                register(tmp);
-                return Files.createDirectory(tmp);
-            } catch (FileAlreadyExistsException e) {
-                LIVE.remove(tmp);
-                if (attempt > 100) throw e;
-            } catch (IOException | RuntimeException e) {
-                LIVE.remove(tmp);
-                throw e;
-            }
-        }
+    @FunctionalInterface
+    private interface IoCreate {
+        Path at(Path p, java.nio.file.attribute.FileAttribute<?>... attrs) throws IOException;
     }
 
     /** A name for moving {@code target} aside while it is replaced (not created; registered). */
