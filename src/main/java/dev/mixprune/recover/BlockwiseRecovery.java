@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.grad.BlockTape;
+import dev.mixprune.grad.GradientSink;
 import dev.mixprune.grad.TrainingBlock;
 import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.BlockSink;
@@ -161,17 +162,30 @@ public final class BlockwiseRecovery {
                 System.arraycopy(x.data(), idx[i] * rowLen, xb.data(), i * rowLen, rowLen);
                 System.arraycopy(y.data(), idx[i] * rowLen, yb.data(), i * rowLen, rowLen);
             }
-            TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
-            losses[step] = mseAndGradient(ob.data(), yb.data(), dOut.data());
+            AdamSink sink = new AdamSink(tr, b, s, o, o.lrAt(step), step + 1L, team);
+            losses[step] = lossAndGradient(c, s, xb, yb, nb, T, tape, ob, dOut, sink, team);
             if (!Double.isFinite(losses[step])) {
                 throw new IllegalStateException("block " + b + " step " + (step + 1) + ": the MSE is " + losses[step] + " (diverged: lower --lr)");
             }
-            AdamSink sink = new AdamSink(tr, b, s, o, o.lrAt(step), step + 1L, team);
-            TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
             sink.applyNorms();
             listener.stepDone(b, step + 1, losses[step]);
         }
         return losses;
+    }
+
+    /**
+     * The recovery loss of one batch and its gradient: the block's forward on the inputs {@code xb}
+     * (nb windows of T rows, into {@code ob}), the MSE to the targets {@code yb}, and, when the loss
+     * is finite, the backward of that MSE with the parameter gradients handed to {@code sink} as one
+     * group (the whole batch). A non-finite loss is returned without a backward (the caller stops).
+     * The one path training takes; {@code BlockwiseGradientTest} checks it against finite differences.
+     */
+    static double lossAndGradient(LlamaConfig c, BlockWeights s, Matrix xb, Matrix yb, int nb, int T, BlockTape tape, Matrix ob, Matrix dOut,
+                                  GradientSink sink, ThreadTeam team) {
+        TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
+        double loss = mseAndGradient(ob.data(), yb.data(), dOut.data());
+        if (Double.isFinite(loss)) TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
+        return loss;
     }
 
     /** Mean of (o − y)² over all values, and its gradient 2(o − y)/n into {@code g}; the sum runs in a fixed order (deterministic). */
