@@ -33,6 +33,7 @@ import dev.mixprune.recover.Shapes;
 import dev.mixprune.recover.TrainingWindows;
 import dev.mixprune.tensor.ThreadTeam;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -75,7 +76,6 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--min-lr", defaultValue = "0.1", description = "final learning rate as a fraction of --lr (default ${DEFAULT-VALUE})") double minLr;
     @Option(names = "--pool", defaultValue = "64", description = "blockwise: calibration windows kept and trained on (default ${DEFAULT-VALUE})") int pool;
     @Option(names = "--train-embeddings", description = "global: also train the token embedding and the classifier (frozen by default)") boolean trainEmbeddings;
-    @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
     @Option(names = "--checkpoint", description = "checkpoint file (default OUT.recover-checkpoint); removed after a finished run") Path checkpoint;
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "global: save the state every N steps (0: never; default ${DEFAULT-VALUE}); "
             + "blockwise saves after every block") int checkpointEvery;
@@ -84,7 +84,7 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "0", description = "global with --eval: also the perplexity every N steps (the curve; default: only before/after)") int evalEvery;
     @Option(names = "--force", description = "replace a tokenizer.bin beside --out that differs, or a non-empty --out directory; inputs are never replaced") boolean force;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
@@ -97,7 +97,6 @@ public final class RecoverCommand implements Callable<Integer> {
         RecoverOptions.Schedule sch = UsageException.fromOption("--schedule", () -> RecoverOptions.Schedule.parse(schedule));
         TensorDType outType = UsageException.fromOption("--dtype", () -> TensorDType.parse(dtype));
         UsageException.require(outType == TensorDType.F32 || outType == TensorDType.F16, "--dtype", "f32 or f16", dtype);
-        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
         UsageException.require(checkpointEvery >= 0, "--checkpoint-every", "at least 0", checkpointEvery);
         UsageException.require(evalEvery >= 0, "--eval-every", "at least 0", evalEvery);
         if (evalEvery > 0 && eval == null) throw UsageException.option("--eval-every", "needs --eval");
@@ -116,7 +115,7 @@ public final class RecoverCommand implements Callable<Integer> {
             throw BadInputException.in(cpFile, "a checkpoint of an unfinished run exists: pass --resume to continue it, or delete it to start over");
         }
 
-        ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
+        ProgressFactory progress = ProgressFactory.forCli(compute.quiet(), stderr);
         try (MappedBlockSource dense = MappedBlockSource.openDense(teacher, tokenizer)) {
             LlamaConfig tc = dense.config();
             LlamaConfig sc;
@@ -147,8 +146,8 @@ public final class RecoverCommand implements Callable<Integer> {
                     throw BadInputException.in(eval, evalStream.length() + " tokens, fewer than one evaluation window of " + sc.seqLen());
                 }
                 Staged staged = new Staged(outs, stagedModel, stagedManifest);
-                try (ThreadTeam team = threads == null ? null : new ThreadTeam(threads, "recover")) {
-                    ThreadTeam t = team != null ? team : ThreadTeam.shared();
+                try {
+                    ThreadTeam t = ThreadTeam.shared();  // Main runs the command in a team of --threads threads (ComputeOptions)
                     Summary done = m == RecoverOptions.Mode.GLOBAL
                             ? global(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged)
                             : blockwise(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged);
@@ -185,7 +184,7 @@ public final class RecoverCommand implements Callable<Integer> {
             g.resume(cpFile, fingerprint);
             progress.log("recover: resumed from " + cpFile + " after step " + g.stepsDone());
         }
-        if (!quiet) {
+        if (!compute.quiet()) {
             stderr.printf(Locale.ROOT, "recover (global): %,d trained values (kept weights of the linears, norms%s), %,d zeros fixed; %d steps x %d windows x %d tokens%n",
                     g.trainables().trainedValues(), o.trainEmbeddings() ? ", embeddings" : "", zeros, o.steps(), o.batch(), o.seqLen());
         }
