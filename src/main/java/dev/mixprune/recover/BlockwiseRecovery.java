@@ -83,6 +83,36 @@ public final class BlockwiseRecovery {
         return 2 * 4L * poolRows * c.dim() + BlockTape.bytesPerRow(c) * batchRows + 4 * 4L * batchRows * c.dim();
     }
 
+    /**
+     * Adds blockwise recovery's memory to a plan, an upper bound independent of the number of blocks: alive
+     * throughout, the pool's inputs and targets and one batch's tape and buffers ({@link #memoryBytes}) with
+     * forwardPool's per-batch copies, the readers' q/k scratch; then either the dense block in float32 while the targets
+     * are computed, with the pruned reader's spare block (phase "targets"), or (phase "training") the pruned block in float32, its masks, Adam moments of at most
+     * {@code maxKeptPerBlock} kept entries plus its norms and biases, the backward's weight-gradient buffers (one per
+     * distinct linear size) and the output's copy of one linear.
+     */
+    public static void addTo(dev.mixprune.resources.ResourcePlan p, LlamaConfig c, RecoverOptions o, long maxKeptPerBlock) {
+        long dense = c.biasesPerBlock() + 2L * c.dim();
+        long blockValues = c.prunablePerBlock() + dense;
+        long masks = 0, widest = 0;
+        java.util.Set<Long> sizes = new java.util.HashSet<>();
+        for (dev.mixprune.model.LayerKind k : dev.mixprune.model.LayerKind.values()) {
+            masks += dev.mixprune.grad.Mask.bytesFor(c.rowsOf(k), c.colsOf(k));
+            sizes.add(c.weightsOf(k));
+            widest = Math.max(widest, c.weightsOf(k));
+        }
+        long gradients = 4L * sizes.stream().mapToLong(Long::longValue).sum();
+        int batchRows = Math.min(o.batch(), o.poolWindows()) * o.seqLen();
+        p.memory(null, String.format(java.util.Locale.ROOT, "the pool's inputs and targets (%d x %d tokens), one batch's tape and buffers (%d tokens)",
+                o.poolWindows(), o.seqLen(), batchRows), memoryBytes(c, o) + 2 * 4L * batchRows * c.dim());
+        p.memory(null, "the two readers' q/k row-order scratch", 2 * 4L * c.dim() * Math.max(c.qDim(), c.kvDim()));
+        p.memory("targets", "the dense block and the pruned reader's spare (the previous block), float32", 2 * 4L * blockValues);
+        p.memory("training", "the pruned block (float32) and its masks", 4L * blockValues + masks);
+        p.memory("training", String.format(java.util.Locale.ROOT, "Adam moments of at most %,d kept entries, norms and biases", maxKeptPerBlock),
+                8L * (Math.min(maxKeptPerBlock, c.prunablePerBlock()) + dense));
+        p.memory("training", "weight-gradient buffers and the output's copy of one linear", gradients + 4L * widest);
+    }
+
     /** Trains every block and writes the recovered model to {@code out}. */
     public Result run(Path out, ModelFormat format, TensorDType dtype, Checkpointing cp, Listener listener) throws IOException {
         LlamaConfig c = pruned.config();
@@ -108,10 +138,10 @@ public final class BlockwiseRecovery {
         Matrix y = new Matrix(P * T, D);
         try (BlockSink sink = BlockSink.open(pruned, out, format, dtype)) {
             for (int b = 0; b < L; b++) {
-                BlockWeights s = pruned.block(b);
-                Trainables tr = Trainables.ofBlock(c, b, s);
-                trained += tr.trainedValues();
                 if (b < first) {
+                    BlockWeights s = pruned.block(b);
+                    Trainables tr = Trainables.ofBlock(c, b, s);
+                    trained += tr.trainedValues();
                     StateFile.read(cp.dir().resolve("block-" + b + ".state"), tr.tensors(), false);
                     Recovery.requireSameZeros(tr, "in checkpoint block " + b + " (a checkpoint of another model?)");
                     sink.accept(b, s);
@@ -120,9 +150,14 @@ public final class BlockwiseRecovery {
                     continue;
                 }
                 long t0 = System.nanoTime();
+                // the dense block's targets first, so that it is gone before the pruned block and its training state exist
+                // (not dense.release(d): a source keeps a released block as its spare, a whole float32 block held for nothing)
                 BlockWeights d = dense.block(b);
                 forwardPool(c, d, x, y, tape);
-                dense.release(d);
+                d = null;
+                BlockWeights s = pruned.block(b);
+                Trainables tr = Trainables.ofBlock(c, b, s);
+                trained += tr.trainedValues();
                 losses[b] = train(c, b, s, tr, x, y, tape, listener);
                 Recovery.requireSameZeros(tr, "after training block " + b);
                 forwardPool(c, s, x, y, tape);  // y = the trained block's output: the next block's input
