@@ -152,7 +152,7 @@ public final class MspSearch {
             p.stage("SparseGPT level database", c.nLayers() * (perLevel * space.levels().count() + factor) / sp.flopsPerSecond(),
                     space.levels().count() + " levels, one factorization per input");
         } else if (!s.levels().isNM()) {
-            p.stage("level cuts (one sort per comparison group)", c.prunableTotal() * 4.0 / sp.weightsPerSecond(), "prunable weights");
+            p.stage("level cuts (one radix selection per comparison group)", c.prunableTotal() * 4.0 / sp.weightsPerSecond(), "prunable weights");
         }
         if (fo.kind() == KlFitness.Kind.KL) {
             p.stage("dense targets", fitTokens * (perToken + head) / sp.flopsPerSecond() + c.prunableTotal() / sp.weightsPerSecond(),
