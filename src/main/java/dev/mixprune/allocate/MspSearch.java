@@ -199,6 +199,7 @@ public final class MspSearch {
 
         Plan plan = plan(source, s, statWindows.size(), statWindows.get(0).length, fitnessWindows.size(), fitnessWindows.get(0).length);
         plan.resources().lines().forEach(log);
+        dev.mixprune.resources.HeapBound.raise(dev.mixprune.resources.HeapBound.heapOf(plan.resources()));
         HeapGuard guard = new HeapGuard(plan.heapLimit());
         try (WorkDir work = WorkDir.create(s.resources().workDir(), plan.resources().diskBytes(), "the search's scratch files")) {
             LevelMasks masks = null;

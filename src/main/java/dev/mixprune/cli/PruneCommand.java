@@ -230,6 +230,7 @@ public final class PruneCommand implements Callable<Integer> {
         dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
         if (!compute.quiet()) rp.lines().forEach(err::println);
         rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
+        dev.mixprune.resources.HeapBound.set(dev.mixprune.resources.HeapBound.heapOf(rp));
         dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
             plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err, stagedPlan);
