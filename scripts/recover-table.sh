@@ -21,10 +21,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${MIXPRUNE_SHARED:-$ROOT/../shared}"
 CAMPAIGN=""
 for c in "$ROOT/../evidence/runs/campaign" "$ROOT/runs/campaign"; do [ -z "$CAMPAIGN" ] && [ -d "$c" ] && CAMPAIGN="$c"; done
-DEFAULT_CELLS="wanda:0.75:uniform,owl,msp:150 wanda:0.75:uniform,msp:50 wanda:0.75:uniform,owl,msp:600
-wanda:0.70:uniform,owl,msp:150 wanda:0.80:uniform,owl,msp:150 wanda:nm8:uniform,owl,msp:150 wanda:nm4:uniform,owl,msp:150
-sparsegpt:0.75:uniform,owl,msp:150 wanda:nm4:uniform,owl,msp:600 sparsegpt:0.70:uniform,owl,msp:150
-sparsegpt:0.80:uniform,owl,msp:150 sparsegpt:nm8:uniform,owl,msp:150 sparsegpt:nm4:uniform,owl,msp:150"
+DEFAULT_CELLS="wanda:0.75:uniform,owl,msp:150 wanda:0.75:uniform,msp:50 wanda:0.80:uniform,owl,msp:150
+wanda:nm8:uniform,owl,msp:150 sparsegpt:0.75:uniform,owl,msp:150 wanda:0.70:uniform,owl,msp:150 wanda:nm4:uniform,owl,msp:150
+wanda:0.75:uniform,owl,msp:600 wanda:nm4:uniform,owl,msp:600 sparsegpt:0.70:uniform,owl,msp:150 sparsegpt:0.80:uniform,owl,msp:150
+sparsegpt:nm8:uniform,owl,msp:150 sparsegpt:nm4:uniform,owl,msp:150"
 CELLS="$DEFAULT_CELLS"
 TABLES_ONLY=0
 OUT=""
