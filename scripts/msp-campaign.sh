@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The MSP campaign of docs/results.md (issue 15): for each method and setting, `mixprune run` with every
-# allocation (uniform, owl-reference, owl, msp) under several calibration seeds, extra MSP search seeds on the
-# first calibration seed, MSP again at each baseline's achieved sparsity where it differs from MSP's by more
-# than 0.001 (equal-sparsity rows), WikiText-2 test perplexity of every pruned model, and the tables with
-# mean ± sd and min–max. Cells already present in OUT_DIR are reused, so an interrupted campaign resumes.
+# The MSP campaign of docs/results.md (issue 15): for each method and setting, `mixprune run` with the
+# baselines (uniform, owl-reference, owl: OUT/METHOD-SETTING/calS) and MSP (msp-calS) under several calibration
+# seeds, extra MSP search seeds on the first calibration seed (msp-searchS), MSP again at each baseline's achieved
+# sparsity where it differs from MSP's by more than 0.001 (equal-sparsity rows, msp-eq-BASELINE), WikiText-2 test
+# perplexity of every pruned model, and the tables with mean ± sd and min–max. Cells already present in OUT_DIR
+# are reused, so an interrupted campaign resumes. The program is frozen in OUT/mixprune.jar (delete it to rerun
+# with a newer build; the msp rows of calS/searchS/eq-* directories are from before issue 15's budget fix and
+# are not tabulated).
 #
 # Usage: scripts/msp-campaign.sh [options] [OUT_DIR]          (default OUT_DIR: runs/campaign)
 #   --calib-seeds "0 1 2"     calibration seeds (every allocation; each seed also gets its own Fisher traces)
@@ -15,6 +18,8 @@
 #   --wiki-limit N            score only the first N of WikiText-2's 1,580 windows of 512 (ppl --limit; default 0 = all)
 #   --tasks LIST              zero-shot tasks on every model of the first calibration seed (run --tasks; default none)
 #   --task-limit N            documents per task (default 200)
+#   --stage all|baselines|msp only the baseline runs (calS: uniform, owl-reference, owl) or only the MSP runs
+#                             (msp-calS, msp-searchS, msp-eq-BASELINE); default all
 #   --tables                  only print the tables from what OUT_DIR holds
 #   -- FLAGS...               passed to every `run` (e.g. -- --generations 10)
 # The campaign measures quality, not time: run it niced (nice -n 10 scripts/msp-campaign.sh ...); it needs no
@@ -33,6 +38,7 @@ WIKI_LIMIT=0
 TASKS=none
 TASK_LIMIT=200
 TABLES_ONLY=0
+STAGE=all
 OUT=""
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -47,8 +53,9 @@ while [ $# -gt 0 ]; do
     --tasks) TASKS="$2"; shift 2 ;;
     --task-limit) TASK_LIMIT="$2"; shift 2 ;;
     --tables) TABLES_ONLY=1; shift ;;
+    --stage) STAGE="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "msp-campaign: unknown option $1" >&2; exit 2 ;;
     *) OUT="$1"; shift ;;
   esac
@@ -121,33 +128,47 @@ campaign() {
     for setting in $SETTINGS; do
       read -r target pattern <<< "$(spec_of "$setting")"
       cell="$OUT/$method-$setting"
+      # Baselines (calS) and MSP (msp-calS) are separate runs: the MSP search changed (issue 15's budget fix) while
+      # the baselines did not, so baseline runs of the earlier program are kept and only MSP is rerun.
       for s in $CALIB_SEEDS; do
+        [ "$STAGE" = msp ] && break
         local tasks=()
         [ "$TASKS" != none ] && [ "$s" = "$FIRST_CAL" ] && tasks=(--tasks "$TASKS" --task-limit "$TASK_LIMIT")
-        run_cell "$cell/cal$s" "uniform,owl-reference,owl,msp" --method "$method" --sparsity "$target" --levels "$pattern" \
+        run_cell "$cell/cal$s" "uniform,owl-reference,owl" --method "$method" --sparsity "$target" --levels "$pattern" \
           --seed "$s" ${tasks[@]+"${tasks[@]}"}
       done
+      [ "$STAGE" = baselines ] && continue
+      for s in $CALIB_SEEDS; do
+        local tasks=() fs=()
+        [ "$TASKS" != none ] && [ "$s" = "$FIRST_CAL" ] && tasks=(--tasks "$TASKS" --task-limit "$TASK_LIMIT")
+        # The Fisher traces of calibration seed s (deterministic): reused from an earlier run when there is one.
+        [ -f "$cell/cal$s/fisher.json" ] && fs=(--fisher "$cell/cal$s/fisher.json")
+        run_cell "$cell/msp-cal$s" msp --method "$method" --sparsity "$target" --levels "$pattern" \
+          --seed "$s" ${fs[@]+"${fs[@]}"} ${tasks[@]+"${tasks[@]}"}
+      done
       local fisher="$cell/cal$FIRST_CAL/fisher.json"
+      [ -f "$fisher" ] || fisher="$cell/msp-cal$FIRST_CAL/fisher.json"
       [ -f "$fisher" ] || continue
+      if [ "$EQUAL" = 1 ]; then
+        msp="$(achieved "$cell/msp-cal$FIRST_CAL" msp)"
+        if [ -n "$msp" ]; then
+          for a in uniform owl-reference owl; do
+            acc="$(achieved "$cell/cal$FIRST_CAL" "$a")"
+            [ -n "$acc" ] || continue
+            # Only where MSP could land nearer: the baseline differs from MSP by > 0.001 and from the target by > 0.001
+            # (at the target itself MSP's budget would be the same as in its own row).
+            if awk -v x="$acc" -v y="$msp" -v t="$target" 'BEGIN { d = x - y; e = x - t; exit !((d > 0.001 || d < -0.001) && (e > 0.001 || e < -0.001)) }'; then
+              run_cell "$cell/msp-eq-$a" msp --method "$method" --sparsity "$(printf '%.6f' "$acc")" --levels "$pattern" \
+                --seed "$FIRST_CAL" --fisher "$fisher"
+            fi
+          done
+        fi
+      fi
       for s in $SEARCH_SEEDS; do
-        [ "$s" = "$FIRST_CAL" ] && continue   # search seed = calibration seed: that is the cal run's msp row
-        run_cell "$cell/search$s" msp --method "$method" --sparsity "$target" --levels "$pattern" --seed "$FIRST_CAL" \
+        [ "$s" = "$FIRST_CAL" ] && continue   # search seed = calibration seed: that is the msp-cal run
+        run_cell "$cell/msp-search$s" msp --method "$method" --sparsity "$target" --levels "$pattern" --seed "$FIRST_CAL" \
           --search-seed "$s" --fisher "$fisher"
       done
-      if [ "$EQUAL" = 1 ]; then
-        msp="$(achieved "$cell/cal$FIRST_CAL" msp)"
-        [ -n "$msp" ] || continue
-        for a in uniform owl-reference owl; do
-          acc="$(achieved "$cell/cal$FIRST_CAL" "$a")"
-          [ -n "$acc" ] || continue
-          # Only where MSP could land nearer: the baseline differs from MSP by > 0.001 and from the target by > 0.001
-          # (at the target itself MSP's budget would be the same as in its own row).
-          if awk -v x="$acc" -v y="$msp" -v t="$target" 'BEGIN { d = x - y; e = x - t; exit !((d > 0.001 || d < -0.001) && (e > 0.001 || e < -0.001)) }'; then
-            run_cell "$cell/eq-$a" msp --method "$method" --sparsity "$(printf '%.6f' "$acc")" --levels "$pattern" \
-              --seed "$FIRST_CAL" --fisher "$fisher"
-          fi
-        done
-      fi
     done
   done
 }
@@ -159,11 +180,14 @@ collect() {
   for method in $METHODS; do
     for setting in $SETTINGS; do
       cell="$OUT/$method-$setting"
-      for d in "$cell"/cal* "$cell"/search* "$cell"/eq-*; do
+      # Baselines from calS; MSP only from msp-* runs (MSP rows of calS/searchS/eq-* are from before the budget fix).
+      for d in "$cell"/cal* "$cell"/msp-*; do
         [ -f "$d/results.json" ] || continue
-        kind="$(basename "$d")"
+        kind="$(basename "$d")"; kind="${kind#msp-}"
+        local want='.allocation != "dense" and .allocation != "msp"'
+        case "$(basename "$d")" in msp-*) want='.allocation == "msp"' ;; esac
         jq -r --arg m "$method" --arg s "$setting" --arg k "$kind" \
-          '.rows[] | select(.allocation != "dense") | [$m, $s, .allocation, $k, .achieved_sparsity, (.ppl // "nan")] | @tsv' \
+          ".rows[] | select($want)"' | [$m, $s, .allocation, $k, .achieved_sparsity, (.ppl // "nan")] | @tsv' \
           "$d/results.json" | while IFS=$'\t' read -r m s a k ach ppl; do
             local w=nan
             [ -s "$d/wiki-$a.json" ] && w="$(jq -r '.ppl' "$d/wiki-$a.json")"

@@ -53,7 +53,7 @@ public final class FisherAllocator {
      * per-layer density did not, so layer-granularity searches get these seeds too.
      */
     public static double[] blockZScores(SearchSpace space, Map<LayerId, Double> traces) {
-        SearchSpace blocks = new SearchSpace(space.config(), space.levels(), Granularity.BLOCK);
+        SearchSpace blocks = new SearchSpace(space.config(), space.levels(), Granularity.BLOCK, space.method());
         double[] zb = zScores(blocks, traces);
         double[] z = new double[space.geneCount()];
         for (int g = 0; g < z.length; g++) z[g] = zb[space.layersOf(g).get(0).block()];

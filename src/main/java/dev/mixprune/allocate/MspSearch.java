@@ -95,7 +95,7 @@ public final class MspSearch {
      */
     public static Plan plan(BlockSource source, Settings s, int nStat, int statLen, int nFit, int fitLen) {
         LlamaConfig c = source.config();
-        SearchSpace space = new SearchSpace(c, s.levels(), s.granularity());
+        SearchSpace space = new SearchSpace(c, s.levels(), s.granularity(), s.method());
         boolean inMemory = source instanceof WeightsBlockSource;
         boolean sgpt = s.method() == PruneMethod.SPARSEGPT;
         LevelDatabase.Storage storage = "F16".equals(source.weightType()) ? LevelDatabase.Storage.F16 : LevelDatabase.Storage.F32;
@@ -188,7 +188,7 @@ public final class MspSearch {
                               CandidateEvaluator.Factory evaluators) throws IOException {
         long t0 = System.nanoTime();
         LlamaConfig c = source.config();
-        SearchSpace space = new SearchSpace(c, s.levels(), s.granularity());
+        SearchSpace space = new SearchSpace(c, s.levels(), s.granularity(), s.method());
         double target = Budget.nmTargetMatchingUniform(space, s.target());
         if (target != s.target()) {
             log.accept(String.format(Locale.ROOT, "budget: target %.4f is the uniform %s plan, which achieves %.6f (short tail groups); mixed plans must reach that",

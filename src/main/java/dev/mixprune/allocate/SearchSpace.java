@@ -3,6 +3,7 @@ package dev.mixprune.allocate;
 import dev.mixprune.model.LayerId;
 import dev.mixprune.model.LlamaConfig;
 import dev.mixprune.prune.Pattern;
+import dev.mixprune.prune.PruneMethod;
 import dev.mixprune.prune.SparsityPlan;
 
 import java.util.ArrayList;
@@ -12,20 +13,30 @@ import java.util.Map;
 
 /**
  * Genes of one model: which layers each gene controls (granularity) and the exact number of
- * weights every level of every gene prunes ({@link Pattern#prunedCount}, short N:M tails counted).
+ * weights every level of every gene prunes with the pruning method that will apply the plan
+ * ({@link PruneMethod#prunedCount}: short N:M tails counted, and each method's own unstructured
+ * comparison group, so that the budget holds the plan's ACHIEVED sparsity, not its nominal one).
  * A genome is an int[] of level indices, one per gene.
  */
 public final class SearchSpace {
     private final LlamaConfig config;
     private final Levels levels;
     private final Granularity granularity;
+    private final PruneMethod method;
     private final List<List<LayerId>> genes;
     private final long[][] pruned; // [gene][level]
     private final long[] weights;  // [gene]
     private final long total;
 
+    /** Counted as Wanda prunes (per-row floor; {@link Pattern#prunedCount}, the count of {@link SparsityPlan#expectedSparsity}). */
     public SearchSpace(LlamaConfig config, Levels levels, Granularity granularity) {
+        this(config, levels, granularity, PruneMethod.WANDA);
+    }
+
+    /** Counted as {@code method} prunes. */
+    public SearchSpace(LlamaConfig config, Levels levels, Granularity granularity, PruneMethod method) {
         this.config = config;
+        this.method = method;
         this.levels = levels;
         this.granularity = granularity;
         Map<Integer, List<LayerId>> byGene = new LinkedHashMap<>();
@@ -43,7 +54,7 @@ public final class SearchSpace {
             for (LayerId id : genes.get(g)) {
                 int r = config.rowsOf(id.kind()), c = config.colsOf(id.kind());
                 weights[g] += (long) r * c;
-                for (int l = 0; l < levels.count(); l++) pruned[g][l] += levels.pattern(l).prunedCount(r, c);
+                for (int l = 0; l < levels.count(); l++) pruned[g][l] += method.prunedCount(levels.pattern(l), r, c);
             }
             t += weights[g];
         }
@@ -53,6 +64,8 @@ public final class SearchSpace {
     public LlamaConfig config() { return config; }
     public Levels levels() { return levels; }
     public Granularity granularity() { return granularity; }
+    /** The method whose exact counts this space holds. */
+    public PruneMethod method() { return method; }
     public int geneCount() { return genes.size(); }
     public List<LayerId> layersOf(int gene) { return genes.get(gene); }
     public long weightsOf(int gene) { return weights[gene]; }
@@ -92,6 +105,7 @@ public final class SearchSpace {
 
     /** Short description used to tie checkpoints to the space they were made in. */
     public String describe() {
-        return "levels=" + levels.name() + ",granularity=" + granularity.name().toLowerCase() + ",genes=" + genes.size() + ",total=" + total;
+        return "levels=" + levels.name() + ",granularity=" + granularity.name().toLowerCase() + ",genes=" + genes.size() + ",total=" + total
+                + (method == PruneMethod.WANDA ? "" : ",counts=" + method.cliName());
     }
 }

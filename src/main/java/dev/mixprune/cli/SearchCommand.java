@@ -126,7 +126,7 @@ public final class SearchCommand implements Callable<Integer> {
     private int search(BlockSource src, dev.mixprune.prune.PruneMethod m, MspSearch.Init in, KlFitness.Kind fk, Levels levels, Granularity gran,
                        SearchConfig cfg, Long maxBytes, Path scratch) throws Exception {
         // Fail fast on an impossible budget or a foreign Fisher file, before any forward pass.
-        SearchSpace space = new SearchSpace(src.config(), levels, gran);
+        SearchSpace space = new SearchSpace(src.config(), levels, gran, m);
         UsageException.fromOption("--sparsity", () -> Budget.of(space, Budget.nmTargetMatchingUniform(space, sparsity)));
         var traces = fisher != null ? FisherTraces.read(fisher, src.config()) : null;
         int len = seqlen != null ? seqlen : src.config().seqLen();

@@ -71,7 +71,7 @@ public final class SparseGptPruner implements LayerPruner {
                         score[r * bw + c] = v * v / (diag * diag);
                     }
                 }
-                long k = (long) Math.floor((double) rows * bw * un.sparsity());
+                long k = unstructuredCount(rows, bw, un.sparsity());
                 Selection.markSmallest(score, rows * bw, (int) k, mask, 0);
             }
             final Matrix err = new Matrix(rows, bw);
@@ -105,6 +105,11 @@ public final class SparseGptPruner implements LayerPruner {
     }
 
     /** Rows per chunk of the lazy update so that one chunk's product is at most about 16 MiB (at least 64 rows). */
+    /** Weights the unstructured mask of one rows x width column block prunes: floor(rows * width * s). */
+    static long unstructuredCount(int rows, int width, double s) {
+        return (long) Math.floor((double) rows * width * s);
+    }
+
     static int updateChunkRows(int rows, int rest) {
         return Math.max(1, Math.min(rows, Math.max(64, (16 << 20) / (4 * Math.max(1, rest)))));
     }

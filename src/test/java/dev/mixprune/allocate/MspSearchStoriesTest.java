@@ -64,7 +64,7 @@ class MspSearchStoriesTest {
         MspSearch.Settings s = settings(dev.mixprune.prune.PruneMethod.WANDA, Levels.unstructured(0.025), config(3));
         List<String> log = new ArrayList<>();
         MspSearch.Outcome a = MspSearch.run(src, stats, fit, "t", s, dir.resolve("a.json"), false, SearchListener.NONE, log::add);
-        assertThat(a.achieved()).isGreaterThanOrEqualTo(0.75).isLessThanOrEqualTo(0.7625);
+        assertThat(a.achieved()).isGreaterThanOrEqualTo(0.75).isLessThanOrEqualTo(0.7505);
         assertThat(a.plan().expectedSparsity(w.config())).isEqualTo(a.achieved());
         assertThat(a.bestFitness()).isPositive().isFinite();
         assertThat(a.timings().forwardNanos()).isPositive();
@@ -116,7 +116,7 @@ class MspSearchStoriesTest {
         MspSearch.Outcome o = MspSearch.run(src, stats, fit, "t", s, null, false, SearchListener.NONE, log::add);
         assertThat(log).anyMatch(l -> l.contains("level database"));
         assertThat(log).anyMatch(l -> l.startsWith("search plan: peak memory"));
-        assertThat(o.achieved()).isGreaterThanOrEqualTo(o.budget().target());
+        assertThat(o.achieved()).isGreaterThanOrEqualTo(o.budget().target()).isLessThanOrEqualTo(o.budget().target() + 0.001);
         assertNoScratchLeft();
 
         // A failing level pruner: the search fails and its scratch files are gone too.

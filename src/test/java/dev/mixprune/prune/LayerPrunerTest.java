@@ -44,6 +44,28 @@ class LayerPrunerTest {
         }
     }
 
+    /** The search's budget counts with PruneMethod.prunedCount: it must be what each pruner zeroes. */
+    @ParameterizedTest
+    @EnumSource(PruneMethod.class)
+    void unstructuredZeroCountIsWhatTheMethodCounts(PruneMethod method) {
+        Random rnd = new Random(23 + method.ordinal());
+        for (int trial = 0; trial < 12; trial++) {
+            int rows = 1 + rnd.nextInt(20), cols = 1 + rnd.nextInt(300);   // > 128: several SparseGPT column blocks
+            double s = rnd.nextDouble() * 0.95;
+            Matrix w = PruneTestData.gaussian(rows, cols, trial);
+            Matrix x = PruneTestData.activations(2, 9, cols, 300 + trial, 0);
+            Pattern p = new Pattern.Unstructured(s);
+            pruner(method).prune(w, p, PruneTestData.stats(x, 2, 9, method.needsHessian()));
+            assertThat(w.countZeros()).as("%s %dx%d at %.4f", method, rows, cols, s).isEqualTo(method.prunedCount(p, rows, cols));
+        }
+        // The three rules differ: 7 rows of 64 at 0.7 (44.8 per row).
+        Pattern p = new Pattern.Unstructured(0.7);
+        assertThat(PruneMethod.WANDA.prunedCount(p, 7, 200)).isEqualTo(7 * 140);
+        assertThat(PruneMethod.WANDA.prunedCount(p, 7, 64)).isEqualTo(7 * 44);
+        assertThat(PruneMethod.MAGNITUDE.prunedCount(p, 7, 64)).isEqualTo(313);              // floor(313.6)
+        assertThat(PruneMethod.SPARSEGPT.prunedCount(p, 7, 200)).isEqualTo(627 + 352);       // floor(7*128*0.7) + floor(7*72*0.7)
+    }
+
     @Test
     void wandaPrunesExactlyFloorColsTimesSPerRow() {
         Random rnd = new Random(5);
