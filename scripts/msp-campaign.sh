@@ -273,9 +273,10 @@ tables() {
           if (k && s / k < bmean) { bmean = s / k; best = r; minmax(c, r, n[c, r], "v"); blo = lo }
         }
         if (best == "") continue
-        if (n[c, m] < 2 || n[c, best] < 2) verdict = (mhi < blo ? "MSP ahead, one run each (no spread measured)" : "MSP not ahead (one run each)")
-        else verdict = mhi < blo ? "larger than the spread" : (mlo > hi ? "MSP behind" : "NOT larger than the spread (ranges overlap)")
-        printf "- %s: MSP %.2f–%.2f vs %s %.2f–%.2f (best baseline by mean): %s\n", c, mlo, mhi, best, blo, hi, verdict
+        bhi = hi
+        if (n[c, m] < 2 || n[c, best] < 2) verdict = (mhi < blo ? "MSP ahead" : (mlo > bhi ? "MSP behind" : "ranges overlap")) " (a single run on one side: no spread measured there)"
+        else verdict = mhi < blo ? "larger than the spread" : (mlo > bhi ? "MSP behind" : "NOT larger than the spread (ranges overlap)")
+        printf "- %s: MSP %.2f–%.2f (n=%d) vs %s %.2f–%.2f (n=%d; best baseline by mean): %s\n", c, mlo, mhi, n[c, m], best, blo, bhi, n[c, best], verdict
       }
     }'
   if compgen -G "$OUT/*/cal$FIRST_CAL/eval-*.json" >/dev/null; then

@@ -152,7 +152,7 @@ public final class MspSearch {
             p.stage("SparseGPT level database", c.nLayers() * (perLevel * space.levels().count() + factor) / sp.flopsPerSecond(),
                     space.levels().count() + " levels, one factorization per input");
         } else if (!s.levels().isNM()) {
-            p.stage("level cuts (one sort per comparison group)", c.prunableTotal() * 4.0 / sp.weightsPerSecond(), "prunable weights");
+            p.stage("level cuts (one radix selection per comparison group)", c.prunableTotal() * 4.0 / sp.weightsPerSecond(), "prunable weights");
         }
         if (fo.kind() == KlFitness.Kind.KL) {
             p.stage("dense targets", fitTokens * (perToken + head) / sp.flopsPerSecond() + c.prunableTotal() / sp.weightsPerSecond(),
@@ -199,6 +199,7 @@ public final class MspSearch {
 
         Plan plan = plan(source, s, statWindows.size(), statWindows.get(0).length, fitnessWindows.size(), fitnessWindows.get(0).length);
         plan.resources().lines().forEach(log);
+        dev.mixprune.resources.HeapBound.raise(dev.mixprune.resources.HeapBound.heapOf(plan.resources()));
         HeapGuard guard = new HeapGuard(plan.heapLimit());
         try (WorkDir work = WorkDir.create(s.resources().workDir(), plan.resources().diskBytes(), "the search's scratch files")) {
             LevelMasks masks = null;

@@ -27,7 +27,7 @@ import java.util.Map;
  * <ul>
  *   <li>N:M levels: the in-group order of the scores, computed as the weights are read (no state);</li>
  *   <li>unstructured levels: one {@link Selection.Cut} per level and comparison group (per row for
- *       Wanda, per matrix for magnitude), precomputed from one sort per group and kept in a scratch
+ *       Wanda, per matrix for magnitude), precomputed from one radix selection per group (Selection.cuts) and kept in a scratch
  *       file (12 bytes per row and level: 0.6 GB for 40 levels of a 7B model), read back per layer;</li>
  *   <li>Wanda's score needs sqrt(scaler_row) per input of every block: kept in memory (8 bytes per
  *       input feature and block).</li>
@@ -108,7 +108,7 @@ public final class ScoredLevels implements LevelMasks {
         return at;
     }
 
-    /** [group][level]: one sort per comparison group, every level's count cut from it. */
+    /** [group][level]: one selection per comparison group (Selection.cuts), every level's count cut from it. */
     static Selection.Cut[][] cuts(Levels levels, MaskRule rule, Matrix w) {
         int rows = w.rows(), cols = w.cols();
         float[] d = w.data();

@@ -89,6 +89,13 @@ public final class PruneCommand implements Callable<Integer> {
     String maxMemory;
     @Option(names = "--work-dir", description = "with --allocation msp: where the search's scratch files go (default: beside --out); deleted at the end")
     Path workDir;
+    @Option(names = "--fisher-samples", defaultValue = "32", description = "with --allocation fisher|msp and no --fisher: calibration windows for the Fisher traces (default ${DEFAULT-VALUE})")
+    int fisherSamples;
+    @Option(names = "--generations", defaultValue = "30", description = "with --allocation msp: search generations (default ${DEFAULT-VALUE})") int generations;
+    @Option(names = "--population", defaultValue = "24", description = "with --allocation msp: search offspring per generation (default ${DEFAULT-VALUE})") int population;
+    @Option(names = "--fitness-windows", defaultValue = "32", description = "with --allocation msp: windows in the search's fitness pool (default ${DEFAULT-VALUE})") int fitnessWindows;
+    @Option(names = "--stage-tokens", defaultValue = "256,1024,4096", split = ",",
+            description = "with --allocation msp: search tokens per selection stage (default ${DEFAULT-VALUE})") int[] stageTokens;
     @Mixin ClusterOptions cluster = new ClusterOptions();
 
     @Option(names = "--calib", description = "calibration text (default: ${DEFAULT-VALUE} under the shared folder)",
@@ -127,6 +134,9 @@ public final class PruneCommand implements Callable<Integer> {
         PruneMethod m = UsageException.fromOption("--method", () -> PruneMethod.parse(method));
         Propagation prop = UsageException.fromOption("--propagation", () -> Propagation.parse(propagation));
         UsageException.require(nsamples >= 1, "--nsamples", "at least 1", nsamples);
+        UsageException.require(fisherSamples >= 1, "--fisher-samples", "at least 1", fisherSamples);
+        UsageException.require(fitnessWindows >= 1, "--fitness-windows", "at least 1", fitnessWindows);
+        if ("msp".equals(allocation)) searchConfig(); // option errors before any work
         ModelFormat outFormat = format == null ? null : UsageException.fromOption("--format", () -> ModelFormat.parse(format));
         Pattern uniform = parseUniform();
         SparsityPlan loadedPlan = target.plan != null ? SparsityPlan.load(target.plan) : null;
@@ -220,6 +230,7 @@ public final class PruneCommand implements Callable<Integer> {
         dev.mixprune.resources.ResourcePlan rp = resourcePlan(c, m, windows == null ? 0 : windows.nsamples(), windowLen, chunk, outType, evalStream);
         if (!compute.quiet()) rp.lines().forEach(err::println);
         rp.enforce(maxBytes, "lower --nsamples or --seqlen, or raise --max-memory");
+        dev.mixprune.resources.HeapBound.set(dev.mixprune.resources.HeapBound.heapOf(rp));
         dev.mixprune.resources.WorkDir.requireSpace(out.toAbsolutePath().getParent(), rp.diskBytes(), "the pruned model");
         if (allocation != null && !allocation.equals("uniform")) {
             plan = allocate(source, m, uniform.nominalSparsity(), calibStream, windows, err, stagedPlan);
@@ -407,7 +418,7 @@ public final class PruneCommand implements Callable<Integer> {
             } else {
                 // streamed float32 traces from the mapped file (sensitivity's own computation), checkpoints beside the output
                 Path dir = workDir != null ? workDir : out.toAbsolutePath().getParent();
-                f = dev.mixprune.allocate.StreamingFisher.compute(source, windows, dev.mixprune.allocate.FisherSensitivity.DEFAULT_SAMPLES,
+                f = dev.mixprune.allocate.StreamingFisher.compute(source, windows, fisherSamples,
                         dev.mixprune.allocate.StreamingFisher.Options.defaults(dir), dev.mixprune.allocate.StreamingFisher.Progress.NONE,
                         co == null ? dev.mixprune.allocate.StreamingFisher.LOCAL : new dev.mixprune.cluster.ClusterFisher(co, model));
             }
@@ -415,7 +426,7 @@ public final class PruneCommand implements Callable<Integer> {
             for (dev.mixprune.model.LayerId id : dev.mixprune.model.LayerId.all(c)) traces.put(id, f.trace(id));
         }
         var req = new dev.mixprune.run.Plans.Request(allocation, m, targetSparsity, levels, step,
-                dev.mixprune.allocate.Granularity.parse(granularity), dev.mixprune.allocate.SearchConfig.defaults(seed), 32, seed);
+                dev.mixprune.allocate.Granularity.parse(granularity), searchConfig(), fitnessWindows, seed);
         Path work = out.toAbsolutePath().getParent();
         java.io.PrintStream log = new java.io.PrintStream(new java.io.OutputStream() {
             @Override public void write(int b) { err.write(b); }
@@ -435,6 +446,13 @@ public final class PruneCommand implements Callable<Integer> {
         p.save(stagedPlan);
         if (!compute.quiet()) err.printf(Locale.ROOT, "allocation %s: plan with expected sparsity %.6f%n", allocation, p.expectedSparsity(c));
         return p;
+    }
+
+    /** The search's hyper-parameters: SearchConfig's defaults with the size options given here. */
+    private dev.mixprune.allocate.SearchConfig searchConfig() {
+        var d = dev.mixprune.allocate.SearchConfig.defaults(seed);
+        return UsageException.fromOptions(() -> new dev.mixprune.allocate.SearchConfig(generations, population, d.parents(), stageTokens,
+                SearchCommand.defaultSurvivors(stageTokens.length), d.crossoverRate(), d.tournament(), d.maxFlips(), seed));
     }
 
     /** The manifest's name inside an HF output directory (beside config.json and the safetensors). */

@@ -112,6 +112,7 @@ public final class SensitivityCommand implements Callable<Integer> {
                         rp.print(stderr);
                     }
                     rp.enforce(maxBytes, "lower --fisher-samples or --seqlen, or raise --max-memory");
+                    dev.mixprune.resources.HeapBound.set(dev.mixprune.resources.HeapBound.heapOf(rp));
                     o = o.withGuard(new HeapGuard(Math.max(256L << 20, rp.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (256L << 20))));
                     if (!cluster.enabled()) {
                         try (dev.mixprune.progress.Progress pb = progress().start("fisher", plan.blockPasses(c.nLayers()), "block passes")) {

@@ -47,7 +47,11 @@ public final class PruneResources {
     /** {@link BlockwisePerplexity}: the residual stream of every window, then the classifier and one batch of logits; {@code passes} models. */
     public static void addPerplexity(ResourcePlan p, String phase, LlamaConfig c, int tokens, int seqLen, int passes) {
         p.memory(phase, "residual stream of every evaluation window", BlockwisePerplexity.residualBytes(c, tokens, seqLen));
-        p.memory(phase, "the classifier (float32) and one batch of logits", 4L * c.vocabSize() * c.dim() + (256L << 20));
+        // One batch of windows goes through a block's forward, then through the head (never both at once; both are counted).
+        long windows = Math.max(1, tokens / seqLen);
+        long batchTokens = Math.min(windows, dev.mixprune.model.LlamaForward.batchSeqsFor(c, seqLen, dev.mixprune.eval.Perplexity.DEFAULT_BATCH_BYTES)) * (long) seqLen;
+        p.memory(phase, "forward of one batch of " + batchTokens + " evaluation tokens", 4L * batchTokens * (6L * c.dim() + 3L * c.hiddenDim() + 2L * c.kvDim()));
+        p.memory(phase, "the classifier (float32) and one batch of logits", 4L * c.vocabSize() * c.dim() + 4L * batchTokens * (c.vocabSize() + c.dim()));
         double e = 2.0 * tokens * (c.prunableTotal() + (double) c.vocabSize() * c.dim()) * passes;
         p.stage(phase + ": perplexity", e / Speed.assumed().flopsPerSecond(), passes + " model(s), " + tokens + " tokens");
     }

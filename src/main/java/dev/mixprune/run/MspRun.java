@@ -137,6 +137,7 @@ public final class MspRun {
         ResourcePlan plan = resourcePlan(source, s, windows.nsamples(), seqLen, chunk, evalTokens.length);
         plan.lines().forEach(log::println);
         plan.enforce(s.maxMemory(), "lower --nsamples, --seqlen or --eval-windows, or raise --max-memory");
+        dev.mixprune.resources.HeapBound.set(dev.mixprune.resources.HeapBound.heapOf(plan));
         WorkDir.requireSpace(s.outDir(), plan.diskBytes(), "the run's models");
 
         // 1. Sensitivities.

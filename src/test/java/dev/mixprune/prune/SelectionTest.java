@@ -82,4 +82,31 @@ class SelectionTest {
             }
         }
     }
+    /** The radix selection of {@link Selection#cuts} against the sorting reference, cut for cut, on awkward sizes and scores. */
+    @Test
+    void cutsBySelectionEqualCutsBySort() {
+        Random r = new Random(23);
+        for (int trial = 0; trial < 500; trial++) {
+            int n = 1 + r.nextInt(trial < 300 ? 70 : trial < 480 ? 12_000 : 100_000);
+            double[] s = new double[n];
+            int kind = trial % 9;
+            for (int i = 0; i < n; i++) {
+                double g = Math.abs(r.nextGaussian());
+                s[i] = switch (kind) {
+                    case 0 -> Math.abs((float) (r.nextGaussian() * 0.02)) * (0.5 + r.nextDouble()); // Wanda-like
+                    case 1 -> r.nextInt(1 + trial % 4);                                           // heavy ties
+                    case 2 -> r.nextInt(4) == 0 ? 0.0 : g;                                         // many zeros
+                    case 3 -> r.nextInt(500) == 0 ? g * 1e30 : g * 1e-3;                           // outliers stretch the range
+                    case 4 -> Double.MIN_VALUE * r.nextInt(50);                                   // subnormals and zero
+                    case 5 -> r.nextInt(100) == 0 ? Double.POSITIVE_INFINITY : g;                  // infinities
+                    case 6 -> r.nextInt(50) == 0 ? -0.0 : g;                                       // signed zeros: reference path
+                    case 7 -> r.nextInt(50) == 0 ? Double.NaN : g;                                 // NaN: reference path
+                    default -> 1.0 + Math.ulp(1.0) * r.nextInt(3);                                 // a tiny range of bit patterns
+                };
+            }
+            long[] ks = new long[41];
+            for (int j = 0; j < ks.length; j++) ks[j] = j < 40 ? Math.round(n * j * 0.025) : r.nextInt(n + 2);
+            assertThat(Selection.cuts(s, n, ks)).as("trial %d kind %d n %d", trial, kind, n).isEqualTo(Selection.cutsBySort(s, n, ks));
+        }
+    }
 }

@@ -28,6 +28,29 @@ class PruneAllocationTest {
     }
 
     @Test
+    void mspAllocationTakesTheSearchSizeOptions(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("msp.bin");
+        int code = Main.execute("prune", "--quiet", "--model", MODEL, "--method", "wanda", "--sparsity", "0.5", "--allocation", "msp",
+                "--nsamples", "2", "--seqlen", "64", "--fisher-samples", "2", "--fitness-windows", "2", "--generations", "1",
+                "--population", "2", "--stage-tokens", "64", "--out", out.toString());
+        assertThat(code).isZero();
+        SparsityPlan plan = SparsityPlan.load(tmp.resolve("msp.bin.plan.json"));
+        assertThat(plan.allocation()).isEqualTo("msp");
+        var trace = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("search-trace.json").toFile());
+        assertThat(trace.get("generations").size()).as("initial population + --generations 1").isEqualTo(2);
+    }
+
+    @Test
+    void badSearchSizeIsRejectedBeforeAnyWork(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("x.bin");
+        assertThat(Main.execute("prune", "--quiet", "--model", MODEL, "--method", "wanda", "--sparsity", "0.5", "--allocation", "msp",
+                "--stage-tokens", "1", "--out", out.toString())).isEqualTo(Main.EXIT_USAGE);
+        try (var files = Files.list(tmp)) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    @Test
     void allocationNeedsASparsityTarget(@TempDir Path tmp) {
         Path out = tmp.resolve("x.bin");
         assertThat(Main.execute("prune", "--quiet", "--model", MODEL, "--method", "wanda", "--pattern", "2:4", "--allocation", "owl",
