@@ -308,7 +308,7 @@ public final class MspRun {
                     dev.mixprune.allocate.KlFitness.Kind.KL, s.search(), 0.08, 5, 2)
                     .withResources(new MspSearch.Resources(s.workDir() != null ? s.workDir() : s.outDir(), null, Speed.assumed()));
             ResourcePlan sp = MspSearch.plan(source, ms, Math.min(64, nSeq), seqLen, s.fitnessWindows(), seqLen).resources();
-            long searchPeak = sp.peakMemory() - ResourcePlan.JVM_BASE_BYTES - 4L * (c.prunablePerBlock() + 2L * c.dim());
+            long searchPeak = sp.livePeak() - ResourcePlan.JVM_BASE_BYTES - 4L * (c.prunablePerBlock() + 2L * c.dim());
             p.memory("search", "the MSP search (its own plan is printed when it starts)", searchPeak);
             p.disk("the search's scratch files", sp.diskBytes());
             p.stage("msp search", sp.seconds(), "its own plan is printed when it starts");
