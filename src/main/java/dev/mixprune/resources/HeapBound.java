@@ -57,8 +57,8 @@ public final class HeapBound {
         }
     }
 
-    /** The heap part of a plan's peak: what the JVM's own code, metaspace and threads take is not heap. */
+    /** The soft bound for a plan: its live heap at the peak (the JVM's own code, metaspace and threads are not heap; the collector's headroom lies above the bound). */
     public static long heapOf(ResourcePlan plan) {
-        return Math.max(64L << 20, plan.peakMemory() - ResourcePlan.JVM_BASE_BYTES + (128L << 20));
+        return Math.max(64L << 20, plan.livePeak() - ResourcePlan.JVM_BASE_BYTES + (128L << 20));
     }
 }

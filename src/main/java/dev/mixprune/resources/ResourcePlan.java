@@ -76,10 +76,25 @@ public final class ResourcePlan {
         return m;
     }
 
-    /** Items alive throughout + the largest phase. */
-    public long peakMemory() {
+    /** Items alive throughout + the largest phase: the live data at the peak (no collector headroom). */
+    public long livePeak() {
         long base = memory.stream().filter(i -> i.phase() == null).mapToLong(Item::bytes).sum();
         return base + phases().values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    /**
+     * Heap the collector uses above the live data: ZGC (the launcher's collector for the streaming
+     * commands) collects while the program allocates, so it needs free heap ahead of the allocation.
+     * A third of the live heap, at least 256 MiB: set from the resident sizes measured on stories260K
+     * and a 7B-shaped model (docs/benchmarks.md, "Resident size against the plan").
+     */
+    public long collectorHeadroom() {
+        return Math.max(256L << 20, (livePeak() - JVM_BASE_BYTES) / 3);
+    }
+
+    /** The planned peak resident size: {@link #livePeak} + {@link #collectorHeadroom}. */
+    public long peakMemory() {
+        return livePeak() + collectorHeadroom();
     }
 
     /** The phase that sets the peak (null when there are no phases). */
@@ -108,6 +123,7 @@ public final class ResourcePlan {
                 out.add(String.format(Locale.ROOT, "  memory %-10s %s%s", human(i.bytes()), i.what(), i.phase() == null ? "" : " [" + i.phase() + "]"));
             }
         }
+        out.add(String.format(Locale.ROOT, "  memory %-10s collector headroom (a third of the live heap, at least 256 MiB)", human(collectorHeadroom())));
         for (Map.Entry<String, Long> e : phases().entrySet()) {
             if (!e.getKey().equals(peak)) out.add(String.format(Locale.ROOT, "  memory %-10s phase %s (below the peak)", human(e.getValue()), e.getKey()));
         }
