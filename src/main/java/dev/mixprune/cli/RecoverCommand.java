@@ -30,9 +30,11 @@ import dev.mixprune.recover.GlobalRecovery;
 import dev.mixprune.recover.RecoverOptions;
 import dev.mixprune.recover.Recovery;
 import dev.mixprune.recover.Shapes;
+import dev.mixprune.resources.ResourcePlan;
 import dev.mixprune.recover.TrainingWindows;
 import dev.mixprune.tensor.ThreadTeam;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -75,7 +77,6 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--min-lr", defaultValue = "0.1", description = "final learning rate as a fraction of --lr (default ${DEFAULT-VALUE})") double minLr;
     @Option(names = "--pool", defaultValue = "64", description = "blockwise: calibration windows kept and trained on (default ${DEFAULT-VALUE})") int pool;
     @Option(names = "--train-embeddings", description = "global: also train the token embedding and the classifier (frozen by default)") boolean trainEmbeddings;
-    @Option(names = "--threads", description = "worker threads (default: one per core)") Integer threads;
     @Option(names = "--checkpoint", description = "checkpoint file (default OUT.recover-checkpoint); removed after a finished run") Path checkpoint;
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "global: save the state every N steps (0: never; default ${DEFAULT-VALUE}); "
             + "blockwise saves after every block") int checkpointEvery;
@@ -84,7 +85,9 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "0", description = "global with --eval: also the perplexity every N steps (the curve; default: only before/after)") int evalEvery;
     @Option(names = "--force", description = "replace a tokenizer.bin beside --out that differs, or a non-empty --out directory; inputs are never replaced") boolean force;
     @Option(names = "--json", description = "print the manifest on stdout instead of a summary") boolean json;
-    @Option(names = {"-q", "--quiet"}, description = "no progress on stderr") boolean quiet;
+    @Option(names = "--max-memory", paramLabel = "SIZE", description = "bound on the planned peak memory, e.g. 4g: refused before any work when "
+            + "the plan exceeds it; the launcher also caps the JVM heap at SIZE - 512 MiB (default: no bound)") String maxMemory;
+    @Mixin ComputeOptions compute = new ComputeOptions();
 
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
@@ -97,7 +100,6 @@ public final class RecoverCommand implements Callable<Integer> {
         RecoverOptions.Schedule sch = UsageException.fromOption("--schedule", () -> RecoverOptions.Schedule.parse(schedule));
         TensorDType outType = UsageException.fromOption("--dtype", () -> TensorDType.parse(dtype));
         UsageException.require(outType == TensorDType.F32 || outType == TensorDType.F16, "--dtype", "f32 or f16", dtype);
-        UsageException.require(threads == null || threads >= 1, "--threads", "at least 1", threads);
         UsageException.require(checkpointEvery >= 0, "--checkpoint-every", "at least 0", checkpointEvery);
         UsageException.require(evalEvery >= 0, "--eval-every", "at least 0", evalEvery);
         if (evalEvery > 0 && eval == null) throw UsageException.option("--eval-every", "needs --eval");
@@ -108,6 +110,7 @@ public final class RecoverCommand implements Callable<Integer> {
         Path calibPath = calib != null ? calib : SharedFiles.require(SharedFiles.tinyStoriesCalib());
         if (!Files.isRegularFile(calibPath)) throw new java.nio.file.NoSuchFileException(calibPath.toString());
         if (eval != null && !Files.isRegularFile(eval)) throw new java.nio.file.NoSuchFileException(eval.toString());
+        Long maxBytes = maxMemory == null ? null : UsageException.fromOption("--max-memory", () -> ResourcePlan.parseBytes(maxMemory));
         if (outFormat == null) outFormat = ModelFormat.detect(model);
         if (outFormat == ModelFormat.BIN && outType != TensorDType.F32) throw UsageException.option("--dtype", dtype + ": a llama2.c .bin holds float32 only");
         Path cpFile = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".recover-checkpoint");
@@ -116,7 +119,7 @@ public final class RecoverCommand implements Callable<Integer> {
             throw BadInputException.in(cpFile, "a checkpoint of an unfinished run exists: pass --resume to continue it, or delete it to start over");
         }
 
-        ProgressFactory progress = ProgressFactory.forCli(quiet, stderr);
+        ProgressFactory progress = ProgressFactory.forCli(compute.quiet(), stderr);
         try (MappedBlockSource dense = MappedBlockSource.openDense(teacher, tokenizer)) {
             LlamaConfig tc = dense.config();
             LlamaConfig sc;
@@ -124,6 +127,13 @@ public final class RecoverCommand implements Callable<Integer> {
                 sc = pruned.config();
             }
             Shapes.requireSameShape(model, sc, teacher, tc);
+            // blockwise: the zeros and the largest block's kept entries (its plan), in one pass over the model
+            Recovery.Counts counts = null;
+            if (m == RecoverOptions.Mode.BLOCKWISE) {
+                try (MappedBlockSource pruned = MappedBlockSource.openWeights(model)) {
+                    counts = Recovery.requirePrunedCounts(model, pruned);
+                }
+            }
             int T = seqlen != null ? seqlen : Math.min(256, sc.seqLen());
             UsageException.require(T >= 2 && T <= sc.seqLen(), "--seqlen", "2.." + sc.seqLen() + " (the model's context length)", T);
             RecoverOptions o = UsageException.fromOptions(() -> new RecoverOptions(m, steps != null ? steps : m == RecoverOptions.Mode.GLOBAL ? 600 : 200,
@@ -146,12 +156,15 @@ public final class RecoverCommand implements Callable<Integer> {
                 if (evalStream != null && evalStream.length() < sc.seqLen()) {
                     throw BadInputException.in(eval, evalStream.length() + " tokens, fewer than one evaluation window of " + sc.seqLen());
                 }
+                ResourcePlan plan = plan(sc, o, counts == null ? sc.prunablePerBlock() : counts.maxKeptPerBlock(), evalStream == null ? 0 : evalStream.length());
+                if (!compute.quiet()) plan.lines().forEach(stderr::println);
+                plan.enforce(maxBytes, "lower --batch or --seqlen" + (m == RecoverOptions.Mode.BLOCKWISE ? " or --pool" : ", or use --mode blockwise (one block in memory)"));
                 Staged staged = new Staged(outs, stagedModel, stagedManifest);
-                try (ThreadTeam team = threads == null ? null : new ThreadTeam(threads, "recover")) {
-                    ThreadTeam t = team != null ? team : ThreadTeam.shared();
+                try {
+                    ThreadTeam t = ThreadTeam.shared();  // Main runs the command in a team of --threads threads (ComputeOptions)
                     Summary done = m == RecoverOptions.Mode.GLOBAL
                             ? global(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged)
-                            : blockwise(dense, o, calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged);
+                            : blockwise(dense, o, counts.zeros(), calibPath, calibStream, evalStream, outFormat, outType, cpFile, progress, t, start, staged);
                     outs.commit();
                     BlockwiseRecovery.deleteCheckpoint(cpFile); // the run is finished: the model and its manifest are in place
                     print(done);
@@ -161,6 +174,30 @@ public final class RecoverCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * What the run will hold at most (printed, and checked against --max-memory): global mode the whole student with its
+     * training state ({@link GlobalRecovery#memoryBound}, alive also while the perplexities run), blockwise mode one block's
+     * worth ({@link BlockwiseRecovery#addTo}, with the largest block's kept entries); with --eval, the perplexities as a phase of their own.
+     */
+    static ResourcePlan plan(LlamaConfig c, RecoverOptions o, long maxKeptPerBlock, long evalTokens) {
+        ResourcePlan p = ResourcePlan.of("recover");
+        if (o.mode() == RecoverOptions.Mode.GLOBAL) {
+            p.memory(null, "the student in float32, its masks and Adam moments (every linear entry: an upper bound), one teacher block, "
+                    + "one step's activations (" + o.batch() + " x " + o.seqLen() + " tokens)", GlobalRecovery.memoryBound(c, o));
+        } else {
+            BlockwiseRecovery.addTo(p, c, o, maxKeptPerBlock);
+        }
+        double flops, perStep = 2.0 * o.batch() * o.seqLen();
+        if (o.mode() == RecoverOptions.Mode.GLOBAL) {  // student forward + backward (3x) and teacher forward, with both classifiers
+            flops = perStep * 4 * (c.prunableTotal() + 2.0 * c.vocabSize() * c.dim()) * o.steps();
+        } else {                                        // per block: the pool through the dense and the trained block, and the steps
+            flops = c.nLayers() * (2 * 2.0 * o.poolWindows() * o.seqLen() * c.prunablePerBlock() + perStep * 3 * c.prunablePerBlock() * o.steps());
+        }
+        p.stage("training", flops / dev.mixprune.resources.Speed.assumed().flopsPerSecond(), o.steps() + " steps" + (o.mode() == RecoverOptions.Mode.GLOBAL ? "" : " per block"));
+        if (evalTokens > 0) dev.mixprune.prune.PruneResources.addPerplexity(p, "perplexity", c, (int) Math.min(Integer.MAX_VALUE, evalTokens), c.seqLen(), 3);
+        return p;
     }
 
     /** Where this run's outputs are staged until the commit. */
@@ -185,7 +222,7 @@ public final class RecoverCommand implements Callable<Integer> {
             g.resume(cpFile, fingerprint);
             progress.log("recover: resumed from " + cpFile + " after step " + g.stepsDone());
         }
-        if (!quiet) {
+        if (!compute.quiet()) {
             stderr.printf(Locale.ROOT, "recover (global): %,d trained values (kept weights of the linears, norms%s), %,d zeros fixed; %d steps x %d windows x %d tokens%n",
                     g.trainables().trainedValues(), o.trainEmbeddings() ? ", embeddings" : "", zeros, o.steps(), o.batch(), o.seqLen());
         }
@@ -236,10 +273,9 @@ public final class RecoverCommand implements Callable<Integer> {
         return finish(manifest, staged, evals, trainSeconds, o);
     }
 
-    private Summary blockwise(BlockSource dense, RecoverOptions o, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
+    private Summary blockwise(BlockSource dense, RecoverOptions o, long zeros, Path calibPath, TokenStream calibStream, TokenStream evalStream, ModelFormat outFormat,
                               TensorDType outType, Path cpFile, ProgressFactory progress, ThreadTeam team, long start, Staged staged) throws IOException {
         try (MappedBlockSource pruned = MappedBlockSource.openWeights(model)) {
-            long zeros = Recovery.requirePruned(model, pruned);
             int evalLen = pruned.config().seqLen();
             ObjectNode evals = JSON.createObjectNode();
             if (evalStream != null) {

@@ -45,18 +45,7 @@ public final class RopeTable {
 
     /** Rotates nHeads consecutive heads of one token's vector in place, starting at {@code off}. */
     public void rotate(float[] x, int off, int nHeads, int pos) {
-        if (pos >= positions) throw new IllegalArgumentException("position " + pos + " beyond RoPE table of " + positions);
-        int half = headSize / 2;
-        int t = pos * half;
-        for (int h = 0; h < nHeads; h++) {
-            int base = off + h * headSize;
-            for (int j = 0; j < half; j++) {
-                float c = cos[t + j], s = sin[t + j];
-                float x0 = x[base + 2 * j], x1 = x[base + 2 * j + 1];
-                x[base + 2 * j] = x0 * c - x1 * s;
-                x[base + 2 * j + 1] = x0 * s + x1 * c;
-            }
-        }
+        rotate(x, off, nHeads, pos, 1f);
     }
 
     /**
@@ -64,16 +53,24 @@ public final class RopeTable {
      * RoPE applies it to dL/dq and dL/dk (used by the float32 backward in {@code grad}).
      */
     public void rotateInverse(float[] x, int off, int nHeads, int pos) {
+        rotate(x, off, nHeads, pos, -1f);
+    }
+
+    /**
+     * Rotation by sign * angle. Negating sin is exact, so the inverse is bit-identical to writing
+     * its formula out (g0 c + g1 s, -g0 s + g1 c).
+     */
+    private void rotate(float[] x, int off, int nHeads, int pos, float sign) {
         if (pos >= positions) throw new IllegalArgumentException("position " + pos + " beyond RoPE table of " + positions);
         int half = headSize / 2;
         int t = pos * half;
         for (int h = 0; h < nHeads; h++) {
             int base = off + h * headSize;
             for (int j = 0; j < half; j++) {
-                float c = cos[t + j], s = sin[t + j];
-                float g0 = x[base + 2 * j], g1 = x[base + 2 * j + 1];
-                x[base + 2 * j] = g0 * c + g1 * s;
-                x[base + 2 * j + 1] = -g0 * s + g1 * c;
+                float c = cos[t + j], s = sign * sin[t + j];
+                float x0 = x[base + 2 * j], x1 = x[base + 2 * j + 1];
+                x[base + 2 * j] = x0 * c - x1 * s;
+                x[base + 2 * j + 1] = x0 * s + x1 * c;
             }
         }
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixprune.BadInputException;
 import dev.mixprune.grad.BlockTape;
+import dev.mixprune.grad.GradientSink;
 import dev.mixprune.grad.TrainingBlock;
 import dev.mixprune.io.AtomicFiles;
 import dev.mixprune.io.BlockSink;
@@ -82,6 +83,36 @@ public final class BlockwiseRecovery {
         return 2 * 4L * poolRows * c.dim() + BlockTape.bytesPerRow(c) * batchRows + 4 * 4L * batchRows * c.dim();
     }
 
+    /**
+     * Adds blockwise recovery's memory to a plan, an upper bound independent of the number of blocks: alive
+     * throughout, the pool's inputs and targets and one batch's tape and buffers ({@link #memoryBytes}) with
+     * forwardPool's per-batch copies, the readers' q/k scratch; then either the dense block in float32 while the targets
+     * are computed, with the pruned reader's spare block (phase "targets"), or (phase "training") the pruned block in float32, its masks, Adam moments of at most
+     * {@code maxKeptPerBlock} kept entries plus its norms and biases, the backward's weight-gradient buffers (one per
+     * distinct linear size) and the output's copy of one linear.
+     */
+    public static void addTo(dev.mixprune.resources.ResourcePlan p, LlamaConfig c, RecoverOptions o, long maxKeptPerBlock) {
+        long dense = c.biasesPerBlock() + 2L * c.dim();
+        long blockValues = c.prunablePerBlock() + dense;
+        long masks = 0, widest = 0;
+        java.util.Set<Long> sizes = new java.util.HashSet<>();
+        for (dev.mixprune.model.LayerKind k : dev.mixprune.model.LayerKind.values()) {
+            masks += dev.mixprune.grad.Mask.bytesFor(c.rowsOf(k), c.colsOf(k));
+            sizes.add(c.weightsOf(k));
+            widest = Math.max(widest, c.weightsOf(k));
+        }
+        long gradients = 4L * sizes.stream().mapToLong(Long::longValue).sum();
+        int batchRows = Math.min(o.batch(), o.poolWindows()) * o.seqLen();
+        p.memory(null, String.format(java.util.Locale.ROOT, "the pool's inputs and targets (%d x %d tokens), one batch's tape and buffers (%d tokens)",
+                o.poolWindows(), o.seqLen(), batchRows), memoryBytes(c, o) + 2 * 4L * batchRows * c.dim());
+        p.memory(null, "the two readers' q/k row-order scratch", 2 * 4L * c.dim() * Math.max(c.qDim(), c.kvDim()));
+        p.memory("targets", "the dense block and the pruned reader's spare (the previous block), float32", 2 * 4L * blockValues);
+        p.memory("training", "the pruned block (float32) and its masks", 4L * blockValues + masks);
+        p.memory("training", String.format(java.util.Locale.ROOT, "Adam moments of at most %,d kept entries, norms and biases", maxKeptPerBlock),
+                8L * (Math.min(maxKeptPerBlock, c.prunablePerBlock()) + dense));
+        p.memory("training", "weight-gradient buffers and the output's copy of one linear", gradients + 4L * widest);
+    }
+
     /** Trains every block and writes the recovered model to {@code out}. */
     public Result run(Path out, ModelFormat format, TensorDType dtype, Checkpointing cp, Listener listener) throws IOException {
         LlamaConfig c = pruned.config();
@@ -107,10 +138,10 @@ public final class BlockwiseRecovery {
         Matrix y = new Matrix(P * T, D);
         try (BlockSink sink = BlockSink.open(pruned, out, format, dtype)) {
             for (int b = 0; b < L; b++) {
-                BlockWeights s = pruned.block(b);
-                Trainables tr = Trainables.ofBlock(c, b, s);
-                trained += tr.trainedValues();
                 if (b < first) {
+                    BlockWeights s = pruned.block(b);
+                    Trainables tr = Trainables.ofBlock(c, b, s);
+                    trained += tr.trainedValues();
                     StateFile.read(cp.dir().resolve("block-" + b + ".state"), tr.tensors(), false);
                     Recovery.requireSameZeros(tr, "in checkpoint block " + b + " (a checkpoint of another model?)");
                     sink.accept(b, s);
@@ -119,9 +150,14 @@ public final class BlockwiseRecovery {
                     continue;
                 }
                 long t0 = System.nanoTime();
+                // the dense block's targets first, so that it is gone before the pruned block and its training state exist
+                // (not dense.release(d): a source keeps a released block as its spare, a whole float32 block held for nothing)
                 BlockWeights d = dense.block(b);
                 forwardPool(c, d, x, y, tape);
-                dense.release(d);
+                d = null;
+                BlockWeights s = pruned.block(b);
+                Trainables tr = Trainables.ofBlock(c, b, s);
+                trained += tr.trainedValues();
                 losses[b] = train(c, b, s, tr, x, y, tape, listener);
                 Recovery.requireSameZeros(tr, "after training block " + b);
                 forwardPool(c, s, x, y, tape);  // y = the trained block's output: the next block's input
@@ -161,17 +197,30 @@ public final class BlockwiseRecovery {
                 System.arraycopy(x.data(), idx[i] * rowLen, xb.data(), i * rowLen, rowLen);
                 System.arraycopy(y.data(), idx[i] * rowLen, yb.data(), i * rowLen, rowLen);
             }
-            TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
-            losses[step] = mseAndGradient(ob.data(), yb.data(), dOut.data());
+            AdamSink sink = new AdamSink(tr, b, s, o, o.lrAt(step), step + 1L, team);
+            losses[step] = lossAndGradient(c, s, xb, yb, nb, T, tape, ob, dOut, sink, team);
             if (!Double.isFinite(losses[step])) {
                 throw new IllegalStateException("block " + b + " step " + (step + 1) + ": the MSE is " + losses[step] + " (diverged: lower --lr)");
             }
-            AdamSink sink = new AdamSink(tr, b, s, o, o.lrAt(step), step + 1L, team);
-            TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
             sink.applyNorms();
             listener.stepDone(b, step + 1, losses[step]);
         }
         return losses;
+    }
+
+    /**
+     * The recovery loss of one batch and its gradient: the block's forward on the inputs {@code xb}
+     * (nb windows of T rows, into {@code ob}), the MSE to the targets {@code yb}, and, when the loss
+     * is finite, the backward of that MSE with the parameter gradients handed to {@code sink} as one
+     * group (the whole batch). A non-finite loss is returned without a backward (the caller stops).
+     * The one path training takes; {@code BlockwiseGradientTest} checks it against finite differences.
+     */
+    static double lossAndGradient(LlamaConfig c, BlockWeights s, Matrix xb, Matrix yb, int nb, int T, BlockTape tape, Matrix ob, Matrix dOut,
+                                  GradientSink sink, ThreadTeam team) {
+        TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
+        double loss = mseAndGradient(ob.data(), yb.data(), dOut.data());
+        if (Double.isFinite(loss)) TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
+        return loss;
     }
 
     /** Mean of (o − y)² over all values, and its gradient 2(o − y)/n into {@code g}; the sum runs in a fixed order (deterministic). */

@@ -99,6 +99,33 @@ public final class GlobalRecovery {
                 + (checkpoints <= IN_MEMORY_CHECKPOINTS ? checkpoints : 0);
     }
 
+    /**
+     * An upper bound of the memory a global recovery of a model of shape {@code c} needs besides the JVM:
+     * the student whole in float32, its masks, Adam's two moments for EVERY entry of its linears (the
+     * pruned model keeps only 1 − sparsity of them: the bound does not depend on the sparsity reached),
+     * its norms, biases (and embeddings with {@code trainEmbeddings}), one teacher block read from its
+     * file, the teacher's classifier when it is cached (up to 64 MiB), and one step's activations
+     * ({@link #stepBytes}). What {@code run --recover} adds to its resource plan.
+     */
+    public static long memoryBound(LlamaConfig c, RecoverOptions o) {
+        long student = 4L * c.parameterCount();
+        long masks = 0;
+        for (dev.mixprune.model.LayerKind k : dev.mixprune.model.LayerKind.values()) masks += dev.mixprune.grad.Mask.bytesFor(c.rowsOf(k), c.colsOf(k));
+        long dense = c.prunableTotal() + c.nLayers() * (c.biasesPerBlock() + 2L * c.dim()) + c.dim();
+        if (o.trainEmbeddings()) dense += (long) c.vocabSize() * c.dim() * (c.sharedClassifier() ? 1 : 2);
+        long adam = 8L * dense;
+        long teacherBlock = 4L * (c.prunablePerBlock() + c.biasesPerBlock() + 2L * c.dim());
+        long classifier = 4L * c.vocabSize() * c.dim();
+        return student + masks * c.nLayers() + adam + teacherBlock + (classifier <= IN_MEMORY_CHECKPOINTS ? classifier : 0)
+                + stepBytes(c, o.batch() * o.seqLen(), NllHead.DEFAULT_CHUNK_BYTES);
+    }
+
+    /** Bytes of the activation checkpoints that go to a temporary file (0 when they stay in memory). */
+    public static long checkpointFileBytes(LlamaConfig c, RecoverOptions o) {
+        long b = Checkpoints.bytesFor(c.nLayers(), o.batch() * o.seqLen(), c.dim());
+        return b <= IN_MEMORY_CHECKPOINTS ? 0 : b;
+    }
+
     /** Activation checkpoints up to this size stay in memory, beyond it they go to a temporary file. */
     static final long IN_MEMORY_CHECKPOINTS = 64L << 20;
 

@@ -35,6 +35,22 @@ public final class Recovery {
         return requireSome(file, countZeros(src));
     }
 
+    /** Zeros in the linears of a model and the most kept (non-zero) linear entries of any one block. */
+    public record Counts(long zeros, long maxKeptPerBlock) {}
+
+    /** One pass over a streamed model (one block read at a time): its {@link Counts}; refuses a model without zeros like {@link #requirePruned}. */
+    public static Counts requirePrunedCounts(Path file, BlockSource src) {
+        long z = 0, maxKept = 0;
+        for (int b = 0; b < src.config().nLayers(); b++) {
+            BlockWeights w = src.block(b);
+            long zb = zeros(w);
+            z += zb;
+            maxKept = Math.max(maxKept, src.config().prunablePerBlock() - zb);
+            src.release(w);
+        }
+        return new Counts(requireSome(file, z), maxKept);
+    }
+
     static long countZeros(BlockSource src) {
         long z = 0;
         for (int b = 0; b < src.config().nLayers(); b++) {

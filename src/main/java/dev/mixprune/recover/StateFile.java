@@ -3,16 +3,14 @@ package dev.mixprune.recover;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixprune.BadInputException;
+import dev.mixprune.io.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
@@ -30,36 +28,29 @@ final class StateFile {
 
     /** Writes {@code header} and the tensors (with their moments when {@code moments}) to {@code file}, atomically. */
     static void write(Path file, JsonNode header, List<Trainables.Tensor> tensors, boolean moments) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            byte[] h = new ObjectMapper().writeValueAsBytes(header);
-            buf.put(MAGIC).putInt(h.length);
-            flushIfFull(ch, buf, h.length);
-            putBytes(ch, buf, h);
-            buf.putInt(tensors.size()).put((byte) (moments ? 1 : 0));
-            for (Trainables.Tensor t : tensors) {
-                byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
-                flushIfFull(ch, buf, 16 + name.length);
-                buf.putInt(name.length).put(name).putInt(t.values().length).putInt(moments ? t.adam().m().length : 0);
-                putFloats(ch, buf, t.values());
-                if (moments) {
-                    putFloats(ch, buf, t.adam().m());
-                    putFloats(ch, buf, t.adam().v());
+        AtomicFiles.writePath(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+                byte[] h = new ObjectMapper().writeValueAsBytes(header);
+                buf.put(MAGIC).putInt(h.length);
+                flushIfFull(ch, buf, h.length);
+                putBytes(ch, buf, h);
+                buf.putInt(tensors.size()).put((byte) (moments ? 1 : 0));
+                for (Trainables.Tensor t : tensors) {
+                    byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
+                    flushIfFull(ch, buf, 16 + name.length);
+                    buf.putInt(name.length).put(name).putInt(t.values().length).putInt(moments ? t.adam().m().length : 0);
+                    putFloats(ch, buf, t.values());
+                    if (moments) {
+                        putFloats(ch, buf, t.adam().m());
+                        putFloats(ch, buf, t.adam().v());
+                    }
                 }
+                buf.flip();
+                while (buf.hasRemaining()) ch.write(buf);
+                ch.force(true);  // a checkpoint must survive a crash right after the rename
             }
-            buf.flip();
-            while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        });
     }
 
     /** Reads {@code file}'s tensors into {@code into} (same names and sizes, in order) and returns its header. */
@@ -111,23 +102,20 @@ final class StateFile {
 
     /** Raw float arrays (activations), one after the other, atomically. */
     static void writeFloats(Path file, List<float[]> arrays) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            buf.put(MAGIC).putInt(arrays.size());
-            for (float[] a : arrays) {
-                flushIfFull(ch, buf, 4);
-                buf.putInt(a.length);
-                putFloats(ch, buf, a);
+        AtomicFiles.writePath(file, tmp -> {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+                buf.put(MAGIC).putInt(arrays.size());
+                for (float[] a : arrays) {
+                    flushIfFull(ch, buf, 4);
+                    buf.putInt(a.length);
+                    putFloats(ch, buf, a);
+                }
+                buf.flip();
+                while (buf.hasRemaining()) ch.write(buf);
+                ch.force(true);
             }
-            buf.flip();
-            while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        });
     }
 
     /** Reads arrays written by {@link #writeFloats} into {@code into} (same count and lengths). */

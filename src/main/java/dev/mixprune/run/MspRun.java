@@ -313,6 +313,7 @@ public final class MspRun {
             p.disk("the search's scratch files", sp.diskBytes());
             p.stage("msp search", sp.seconds(), "its own plan is printed when it starts");
         }
+        if (s.recoverSteps() > 0) addRecovery(p, c, s, seqLen, evalTokens);
         TensorDType outType = source.format() == ModelFormat.BIN ? TensorDType.F32 : source.naturalOutputType();
         if (s.writeModels()) {
             p.disk(s.allocations().size() + " pruned models (" + outType + ")", (long) s.allocations().size() * (outType == TensorDType.F16 ? 2 : 4) * c.parameterCount());
@@ -322,6 +323,23 @@ public final class MspRun {
         if (s.fisherFile() == null) p.note("Fisher traces: streamed float32 backward (sensitivity's own plan)");
         if (!s.tasks().isEmpty()) p.note("zero-shot tasks load each model whole, in float32, one at a time: " + ResourcePlan.human(4L * c.parameterCount()));
         return p;
+    }
+
+    /**
+     * {@code --recover}: one allocation at a time, the student whole in memory with its training state, then its
+     * perplexity (a phase of its own: it overlaps neither pruning nor the search); {@link GlobalRecovery#memoryBound}
+     * is an upper bound (Adam moments for every linear entry). Time: forward and backward of the student (3x a
+     * forward) and the teacher's forward, both with their classifiers, per token of every step.
+     */
+    private static void addRecovery(ResourcePlan p, LlamaConfig c, Settings s, int seqLen, int evalTokens) {
+        RecoverOptions o = RecoverOptions.globalDefaults(s.recoverSteps(), Math.min(256, seqLen), s.seed());
+        p.memory("recovery", "global recovery (student, masks, Adam moments, one step's activations; upper bound)", GlobalRecovery.memoryBound(c, o));
+        PruneResources.addPerplexity(p, "recovery", c, evalTokens, c.seqLen(), s.allocations().size());
+        long checkpoints = GlobalRecovery.checkpointFileBytes(c, o);
+        if (checkpoints > 0) p.disk("recovery's activation checkpoints (temporary)", checkpoints);
+        double flops = 2.0 * 4 * (c.prunableTotal() + 2.0 * c.vocabSize() * c.dim()) * o.batch() * o.seqLen() * o.steps() * s.allocations().size();
+        p.stage("recovery", flops / Speed.assumed().flopsPerSecond(),
+                s.allocations().size() + " model(s) x " + o.steps() + " steps x " + o.batch() + " x " + o.seqLen() + " tokens");
     }
 
     /** Zero-shot tasks on one model read from its file, written as eval-NAME.json for the report (nothing when no tasks were asked for). */

@@ -133,41 +133,143 @@ public final class SparseQ8Kernels {
 
     /**
      * The lane sums of row group g (b-bit indices): per scale block its K windows' products summed,
-     * then times the lanes' scales; two running totals so consecutive blocks do not wait on each other.
-     * Everything the loop needs is in locals, and the sums are stored, not returned (a method
-     * returning a vector that C2 does not inline boxes it on every call).
+     * then times the lanes' scales into the running total.
+     * <p>
+     * The common K (2, 4, 8) have their own methods with the K windows written out: a nested loop
+     * over K windows (trip count 2-8, not known to the compiler) made C2 wrap every block in its
+     * pre/main/post loop machinery, which cost more than the decoding itself (the 2:4 GEMV ran
+     * 1.5x slower). The windows are written out in place, not through a helper returning a
+     * vector: when C2 did not inline such a helper (it depends on compilation order and code
+     * size), every window returned a boxed vector (an allocation per window, 3x slower).
+     * Sums are stored into {@code lanes}, never returned. {@link #blocks4} and {@link #blocks8} differ
+     * only in K on purpose: one method taking K measured 10-20 % slower (its inner trip count is no
+     * longer a constant C2 can unroll away).
      */
     private static void groupBits(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int blocks = switch (t.windowsPerBlock) {
+            case 2 -> blocks2(t, dec, x, g, lanes);
+            case 4 -> blocks4(t, dec, x, g, lanes);
+            case 8 -> blocks8(t, dec, x, g, lanes);
+            default -> {
+                FloatVector.zero(F).intoArray(lanes, 0);
+                yield 0;
+            }
+        };
+        if (blocks * t.windowsPerBlock < t.windows) partialBlocks(t, dec, x, g, blocks, lanes);
+    }
+
+    /** Whole blocks of K = 2 windows into lanes; returns the number of blocks done. */
+    private static int blocks2(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, win = t.window, ibv = t.indexBytesPerVector, blocks = nw / 2;
+        byte[] q = t.q, idx = t.index;
+        IntVector shifts = dec.shifts, base = dec.base;
+        int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
+        int vec0 = g * nw, rpg = t.rowsPerGroup, s0 = g * t.blocksPerRow * rpg;
+        short[] sc = t.scales;
+        VectorMask<Float> upper = dec.upperHalf;
+        FloatVector zero = FloatVector.zero(F), total = zero;
+        for (int b = 0; b < blocks; b++) {
+            int v = vec0 + 2 * b, c = 2 * b * win;
+            FloatVector a = widen(q, (v) * L).fma(pick(words((long) LONG_LE.get(idx, (v) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c), zero);
+            a = widen(q, (v + 1) * L).fma(pick(words((long) LONG_LE.get(idx, (v + 1) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c + win), a);
+            total = a.fma(scales(sc, s0 + b * rpg, rpg, upper, dec, t, g, b), total);
+        }
+        total.intoArray(lanes, 0);
+        return blocks;
+    }
+
+    /** Whole pairs of blocks of K = 4 windows into lanes; returns the number of blocks done (even). */
+    private static int blocks4(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, win = t.window, ibv = t.indexBytesPerVector, blocks = nw / 4 / 2 * 2;
+        byte[] q = t.q, idx = t.index;
+        IntVector shifts = dec.shifts, base = dec.base;
+        int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
+        int vec0 = g * nw, rpg = t.rowsPerGroup, s0 = g * t.blocksPerRow * rpg;
+        short[] sc = t.scales;
+        VectorMask<Float> upper = dec.upperHalf;
+        FloatVector zero = FloatVector.zero(F), total0 = zero, total1 = zero;
+        for (int b = 0; b < blocks; b += 2) {
+            int v0 = vec0 + 4 * b, c0 = 4 * b * win;
+            FloatVector a0 = zero, a1 = zero;
+            // Blocks b and b + 1 side by side (two chains); the constant trip count lets C2 parse
+            // one window of each (within its inlining node budget, which 4 windows written
+            // out exceeded) and unroll the loop completely.
+            for (int j = 0; j < 4; j++) {
+                int v = v0 + j, c = c0 + j * win;
+                a0 = widen(q, (v) * L).fma(pick(words((long) LONG_LE.get(idx, (v) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c), a0);
+                a1 = widen(q, (v + 4) * L).fma(pick(words((long) LONG_LE.get(idx, (v + 4) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c + 4 * win), a1);
+            }
+            total0 = a0.fma(scales(sc, s0 + b * rpg, rpg, upper, dec, t, g, b), total0);
+            total1 = a1.fma(scales(sc, s0 + (b + 1) * rpg, rpg, upper, dec, t, g, b + 1), total1);
+        }
+        FloatVector total = total0.add(total1);
+        total.intoArray(lanes, 0);
+        return blocks;
+    }
+
+    /** Whole pairs of blocks of K = 8 windows into lanes; returns the number of blocks done (even). */
+    private static int blocks8(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, win = t.window, ibv = t.indexBytesPerVector, blocks = nw / 8 / 2 * 2;
+        byte[] q = t.q, idx = t.index;
+        IntVector shifts = dec.shifts, base = dec.base;
+        int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
+        int vec0 = g * nw, rpg = t.rowsPerGroup, s0 = g * t.blocksPerRow * rpg;
+        short[] sc = t.scales;
+        VectorMask<Float> upper = dec.upperHalf;
+        FloatVector zero = FloatVector.zero(F), total0 = zero, total1 = zero;
+        for (int b = 0; b < blocks; b += 2) {
+            int v0 = vec0 + 8 * b, c0 = 8 * b * win;
+            FloatVector a0 = zero, a1 = zero;
+            // Blocks b and b + 1 side by side (two chains); the constant trip count lets C2 parse
+            // one window of each (within its inlining node budget, which 8 windows written
+            // out exceeded) and unroll the loop completely.
+            for (int j = 0; j < 8; j++) {
+                int v = v0 + j, c = c0 + j * win;
+                a0 = widen(q, (v) * L).fma(pick(words((long) LONG_LE.get(idx, (v) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c), a0);
+                a1 = widen(q, (v + 8) * L).fma(pick(words((long) LONG_LE.get(idx, (v + 8) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), x, c + 8 * win), a1);
+            }
+            total0 = a0.fma(scales(sc, s0 + b * rpg, rpg, upper, dec, t, g, b), total0);
+            total1 = a1.fma(scales(sc, s0 + (b + 1) * rpg, rpg, upper, dec, t, g, b + 1), total1);
+        }
+        FloatVector total = total0.add(total1);
+        total.intoArray(lanes, 0);
+        return blocks;
+    }
+
+    /**
+     * Adds to lanes the blocks from {@code firstBlock} on in a plain loop over windows: every block
+     * for K other than 2, 4, 8, else only the last block when it has fewer than K windows.
+     */
+    private static void partialBlocks(NmTilesQ8 t, Decoder dec, float[] x, int g, int firstBlock, float[] lanes) {
         int nw = t.windows, k = t.windowsPerBlock, win = t.window, ibv = t.indexBytesPerVector;
         byte[] q = t.q, idx = t.index;
         IntVector shifts = dec.shifts, base = dec.base;
         int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
-        int vec = g * nw;
-        FloatVector total0 = FloatVector.zero(F), total1 = total0;
-        int w = 0, b = 0;
-        for (; w + 2 * k <= nw; b += 2) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int e = w + k; w < e; w++, vec++) {
-                long bits0 = (long) LONG_LE.get(idx, vec * ibv), bits1 = (long) LONG_LE.get(idx, (vec + k) * ibv);
-                IntVector c0 = words(bits0, hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
-                IntVector c1 = words(bits1, hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
-                a0 = widen(q, vec * L).fma(pick(c0, x, w * win), a0);
-                a1 = widen(q, (vec + k) * L).fma(pick(c1, x, (w + k) * win), a1);
-            }
-            w += k;
-            vec += k;
-            total0 = a0.fma(dec.scales(t, g, b), total0);
-            total1 = a1.fma(dec.scales(t, g, b + 1), total1);
+        FloatVector zero = FloatVector.zero(F), total = FloatVector.fromArray(F, lanes, 0);
+        for (int w = firstBlock * k, b = firstBlock, vec = g * nw + w; w < nw; b++) {
+            FloatVector a = zero;
+            for (int e = Math.min(nw, w + k); w < e; w++, vec++) a = window(q, idx, x, vec, w * win, ibv, hi, shifts, mask, base, a);
+            total = a.fma(dec.scales(t, g, b), total);
         }
-        for (; w < nw; b++) {
-            FloatVector a = FloatVector.zero(F);
-            for (int e = Math.min(nw, w + k); w < e; w++, vec++) {
-                IntVector c = words((long) LONG_LE.get(idx, vec * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
-                a = widen(q, vec * L).fma(pick(c, x, w * win), a);
-            }
-            total0 = a.fma(dec.scales(t, g, b), total0);
-        }
-        total0.add(total1).intoArray(lanes, 0);
+        total.intoArray(lanes, 0);
+    }
+
+    /**
+     * The lanes' scales of block b of group g, whose R scales start at {@code at}: written out for
+     * R = 1 or 2 rows per group (2:4, 2:8; lanes of the second row in {@code upper}), else
+     * {@link Decoder#scales} (1:8 has R = 4 with 16 lanes).
+     */
+    private static FloatVector scales(short[] sc, int at, int rpg, VectorMask<Float> upper, Decoder dec, NmTilesQ8 t, int g, int b) {
+        if (rpg > 2) return dec.scales(t, g, b);
+        FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(sc[at]));
+        return rpg == 1 ? s : s.blend(Float.float16ToFloat(sc[at + 1]), upper);
+    }
+
+    /** acc + (tile vector vec's quants) * x[c + column of each lane]: decode the b-bit fields, pick, FMA. */
+    private static FloatVector window(byte[] q, byte[] idx, float[] x, int vec, int c, int ibv, int hi,
+                                      IntVector shifts, int mask, IntVector base, FloatVector acc) {
+        IntVector col = words((long) LONG_LE.get(idx, vec * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base);
+        return widen(q, vec * L).fma(pick(col, x, c), acc);
     }
 
     /**

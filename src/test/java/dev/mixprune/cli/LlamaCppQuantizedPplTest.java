@@ -10,13 +10,9 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * llama.cpp loads the Q8_0 / Q4_0 GGUF that {@code quantize} writes and scores it like we do: on the
@@ -34,9 +30,7 @@ class LlamaCppQuantizedPplTest {
     @CsvSource({"q8_0,512,40", "q4_0,256,16"})
     void llamaCppAgreesOnTheQuantizedModel(String dtype, int seqLen, int windowsToScore, @TempDir Path dir) throws Exception {
         final int WINDOWS = windowsToScore;
-        Path node = Path.of("scripts/llamacpp/node_modules/node-llama-cpp");
-        boolean ci = "true".equals(System.getenv("CI"));
-        assumeTrue(ci || Files.isDirectory(node), node + " is missing: run scripts/test-deps.sh");
+        LlamaCppPpl.assumeInstalled();
 
         Path gguf = dir.resolve("stories260K-" + dtype + ".gguf");
         StringWriter qout = new StringWriter();
@@ -52,14 +46,7 @@ class LlamaCppQuantizedPplTest {
         assertThat(ours.code()).as(ours.err()).isZero();
         JsonNode a = new ObjectMapper().readTree(ours.text());
 
-        Process p = new ProcessBuilder("node", "scripts/llamacpp/ppl.mjs", gguf.toString(), windows.toString(), "--threads", "1")
-                .redirectErrorStream(false).start();
-        byte[] stdout = p.getInputStream().readAllBytes();
-        String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(stderr).isZero();
-        String[] lines = new String(stdout, StandardCharsets.UTF_8).strip().split("\n");
-        JsonNode b = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode b = LlamaCppPpl.score(gguf, windows);
 
         assertThat(b.get("windows").asInt()).isEqualTo(WINDOWS).isEqualTo(a.get("windows").asInt());
         assertThat(b.get("tokens").asLong()).isEqualTo(a.get("tokens").asLong());

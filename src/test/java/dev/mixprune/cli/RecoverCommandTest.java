@@ -111,5 +111,24 @@ class RecoverCommandTest {
         assertThat(garbage.code()).isEqualTo(Main.EXIT_BAD_INPUT);
         assertThat(garbage.err()).contains(stale.toString());
         assertThat(Files.exists(tmp.resolve("x.bin")) || Files.exists(tmp.resolve("y.bin")) || Files.exists(tmp.resolve("z.bin"))).isFalse();
+
+        // a plan above --max-memory is refused before any training, saying what to lower; nothing written
+        Result tooBig = run(recover(pruned24, dense, tmp.resolve("m.bin"), "--mode", "blockwise", "--max-memory", "512m"));
+        assertThat(tooBig.code()).as(tooBig.err()).isEqualTo(Main.EXIT_BAD_INPUT);
+        assertThat(tooBig.err()).contains("--max-memory", "recover needs about", "--pool");
+        assertThat(tmp.resolve("m.bin")).doesNotExist();
+    }
+
+    /** The printed plan bounds both modes; blockwise's does not grow with the number of blocks, global's holds the whole student. */
+    @Test
+    void planBoundsEachMode() {
+        var stories = new dev.mixprune.model.LlamaConfig(64, 172, 5, 8, 4, 512, 512, 1e-5f, 10000f, true);
+        var deep = new dev.mixprune.model.LlamaConfig(64, 172, 50, 8, 4, 512, 512, 1e-5f, 10000f, true);
+        var g = dev.mixprune.recover.RecoverOptions.globalDefaults(10, 256, 0);
+        var b = new dev.mixprune.recover.RecoverOptions(dev.mixprune.recover.RecoverOptions.Mode.BLOCKWISE, 10, 1e-3, 8, 256, 0,
+                dev.mixprune.recover.RecoverOptions.Schedule.COSINE, 0, 0.1, false, 64, dev.mixprune.grad.Adam.Hyper.DEFAULT);
+        assertThat(RecoverCommand.plan(deep, b, deep.prunablePerBlock(), 0).peakMemory()).isEqualTo(RecoverCommand.plan(stories, b, stories.prunablePerBlock(), 0).peakMemory());
+        assertThat(RecoverCommand.plan(deep, g, deep.prunablePerBlock(), 0).peakMemory()).isGreaterThan(RecoverCommand.plan(stories, g, stories.prunablePerBlock(), 0).peakMemory() + 4L * 45 * deep.prunablePerBlock());
+        assertThat(RecoverCommand.plan(stories, g, stories.prunablePerBlock(), 1000).lines()).anyMatch(l -> l.contains("perplexity"));
     }
 }

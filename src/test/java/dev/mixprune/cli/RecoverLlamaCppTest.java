@@ -6,13 +6,9 @@ import dev.mixprune.SharedFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 17, acceptance 3 (third item): a recovered model exported as GGUF is read by llama.cpp
@@ -22,8 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class RecoverLlamaCppTest {
     @Test
     void llamaCppAgreesOnARecoveredGguf(@TempDir Path dir) throws Exception {
-        Path node = Path.of("scripts/llamacpp/node_modules/node-llama-cpp");
-        assumeTrue("true".equals(System.getenv("CI")) || Files.isDirectory(node), node + " is missing: run scripts/test-deps.sh");
+        LlamaCppPpl.assumeInstalled();
         Path pruned = dir.resolve("p.bin"), gguf = dir.resolve("r.gguf"), windows = dir.resolve("w.json");
         assertThat(Main.execute("prune", "--quiet", "--model", SharedFiles.stories260KBin().toString(), "--method", "magnitude",
                 "--sparsity", "0.6", "--out", pruned.toString())).isZero();
@@ -33,13 +28,7 @@ class RecoverLlamaCppTest {
                 "--seqlen", "256", "--limit", "12", "--dump-windows", windows.toString(), "--json");
         assertThat(ours.code()).as(ours.err()).isZero();
         JsonNode a = new ObjectMapper().readTree(ours.text());
-        Process p = new ProcessBuilder("node", "scripts/llamacpp/ppl.mjs", gguf.toString(), windows.toString(), "--threads", "1").start();
-        byte[] stdout = p.getInputStream().readAllBytes();
-        String stderr = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as(stderr).isZero();
-        String[] lines = new String(stdout, StandardCharsets.UTF_8).strip().split("\n");
-        JsonNode b = new ObjectMapper().readTree(lines[lines.length - 1]);
+        JsonNode b = LlamaCppPpl.score(gguf, windows);
         assertThat(b.get("tokens").asLong()).isEqualTo(a.get("tokens").asLong());
         double ppl = a.get("ppl").asDouble(), theirs = b.get("ppl").asDouble();
         assertThat(Math.abs(ppl - theirs) / theirs).as("mixprune %f vs llama.cpp %f", ppl, theirs).isLessThan(1e-3);

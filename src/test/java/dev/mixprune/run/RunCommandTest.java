@@ -64,9 +64,20 @@ class RunCommandTest {
     @Test
     void recoverAddsARecoveredRowPerAllocation(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
-        int code = Main.execute("run", "--quiet", "--out", out.toString(), "--allocations", "uniform", "--nsamples", "8",
-                "--fisher-samples", "2", "--recover", "8");
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {   // not --quiet: the run's resource plan goes to stderr
+            code = Main.execute("run", "--out", out.toString(), "--allocations", "uniform", "--nsamples", "8",
+                    "--fisher-samples", "2", "--recover", "8");
+        } finally {
+            System.setErr(oldErr);
+        }
         assertThat(code).isZero();
+        // the plan counts the recovery (its own phase, an upper bound: dev.mixprune.recover.RecoveryMemoryTest)
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("global recovery (student, masks, Adam moments", "recovery (1 model(s) x 8 steps x 8 x");
         JsonNode rows = new ObjectMapper().readTree(out.resolve("results.json").toFile()).get("rows");
         assertThat(rows).hasSize(3);
         JsonNode pruned = rows.get(1), recovered = rows.get(2);
