@@ -188,6 +188,7 @@ public final class BlockwiseRecovery {
                 BlockWeights d = dense.block(b);
                 forwardPool(c, d, x, y, tape);
                 d = null;
+                phaseBoundary();
                 BlockWeights s = pruned.block(b);
                 Trainables tr = Trainables.ofBlock(c, b, s);
                 trained += tr.trainedValues();
@@ -196,6 +197,7 @@ public final class BlockwiseRecovery {
                 // the block's Adam moments go now, before the pool's propagation and the writing (the output's copy of a linear);
                 // saveState's view allocates none (Adam allocates its moments on the first step)
                 tr = null;
+                phaseBoundary();
                 forwardPool(c, s, x, y, tape);  // y = the trained block's output: the next block's input
                 Matrix tmp = x;
                 x = y;
@@ -210,13 +212,31 @@ public final class BlockwiseRecovery {
         return new Result(losses, trained);
     }
 
+    /**
+     * Between phases about a gigabyte of arrays changes hands at the 7B shape (the dense block goes and the training
+     * state comes; then the Adam moments and gradient sums go and the output's copy comes). A concurrent collector
+     * (ZGC, the launcher's for blockwise recover) may not have reclaimed the old ones when the new ones are allocated,
+     * and the resident size then holds both (docs/results.md, blockwise at the 7B shape). A collection at the boundary (well under a second, against a minute or more per block) keeps the peak at the
+     * larger phase. Skipped for models whose block is small (nothing to gain, and tests stay fast).
+     */
+    private void phaseBoundary() {
+        if (4L * pruned.config().prunablePerBlock() >= PHASE_COLLECTION_BYTES) System.gc();
+    }
+
+    /** Blocks of at least this many float32 bytes get a collection between phases (7B: 810 MB; stories260K: 0.1 MB). */
+    static final long PHASE_COLLECTION_BYTES = 64L << 20;
+
     /** out = block(x) for the whole pool, a pass of windows at a time (the tape stays one pass). */
     private void forwardPool(LlamaConfig c, BlockWeights w, Matrix x, Matrix out, BlockTape tape) {
         int T = o.seqLen(), D = c.dim(), P = pool.size(), nb = o.passWindows(pool.batch());
+        Matrix xb = null, ob = null;  // one pair of pass buffers, reused (not two new arrays per pass: less for the collector)
         for (int s0 = 0; s0 < P; s0 += nb) {
             int n = Math.min(nb, P - s0), from = s0 * T * D, len = n * T * D;
-            Matrix xb = new Matrix(n * T, D, Arrays.copyOfRange(x.data(), from, from + len));
-            Matrix ob = new Matrix(n * T, D);
+            if (xb == null || xb.rows() != n * T) {
+                xb = new Matrix(n * T, D);
+                ob = new Matrix(n * T, D);
+            }
+            System.arraycopy(x.data(), from, xb.data(), 0, len);
             TrainingBlock.forward(c, w, xb, n, T, tape, ob, team);
             System.arraycopy(ob.data(), 0, out.data(), from, len);
         }
