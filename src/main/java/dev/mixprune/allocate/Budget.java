@@ -158,6 +158,141 @@ public final class Budget {
     }
 
     /**
+     * One budget-exact level swap, in place: gene a one level sparser and gene b one level denser
+     * (a != b), chosen uniformly among the swaps that keep the genome inside the window by themselves
+     * (genes of equal size at matching levels, or any pair whose count changes compensate). No
+     * other gene moves. The genome must be inside the window.
+     *
+     * @return false (genome unchanged) when no such swap exists
+     */
+    public boolean randomSwap(int[] genome, Rng rng) {
+        if (!accepts(genome)) throw new IllegalArgumentException("randomSwap needs a genome inside the window " + this);
+        long p = space.prunedCount(genome);
+        int n = countSwaps(genome, p, -1);
+        if (n == 0) return false;
+        countSwaps(genome, p, rng.nextInt(n));
+        return true;
+    }
+
+    /**
+     * Counts the window-keeping swaps (a up, b down); when {@code apply >= 0}, applies the swap of
+     * that index in the same order instead and returns it.
+     */
+    private int countSwaps(int[] genome, long p, int apply) {
+        int n = 0, max = space.maxLevel();
+        for (int a = 0; a < genome.length; a++) {
+            if (genome[a] >= max) continue;
+            long pa = p + delta(a, genome[a], +1);
+            for (int b = 0; b < genome.length; b++) {
+                if (b == a || genome[b] <= 0) continue;
+                long pb = pa + delta(b, genome[b], -1);
+                if (pb < minPruned || pb > maxPruned) continue;
+                if (n == apply) {
+                    genome[a]++;
+                    genome[b]--;
+                    return n;
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Number of window-keeping swaps of a genome inside the window (for tests and diagnostics). */
+    int swapCount(int[] genome) { return countSwaps(genome, space.prunedCount(genome), -1); }
+
+    /**
+     * Repair with as few level moves as it can find (in place), for children of crossover: a
+     * genome already inside is unchanged; else one single-gene move that lands inside (uniform among
+     * those), else two moves (uniform among the pairs that land inside), else one random move towards
+     * the window that does not jump past it, and again. Falls back to {@link #repair} only when no
+     * move brings the genome nearer (not seen on real spaces).
+     *
+     * @return the number of level moves made (repair's fallback counts as -1)
+     */
+    public int repairMinimal(int[] genome, Rng rng) {
+        space.check(genome);
+        int moves = 0;
+        for (int guard = 0; guard < 64 * genome.length + 64; guard++) {
+            long p = space.prunedCount(genome);
+            if (p >= minPruned && p <= maxPruned) return moves;
+            int n1 = countSingles(genome, p, -1);
+            if (n1 > 0) {
+                countSingles(genome, p, rng.nextInt(n1));
+                return moves + 1;
+            }
+            int n2 = countDoubles(genome, p, -1);
+            if (n2 > 0) {
+                countDoubles(genome, p, rng.nextInt(n2));
+                return moves + 2;
+            }
+            int dir = p < minPruned ? +1 : -1;
+            int g = pickMove(genome, dir, p, rng);
+            if (g < 0 || distance(p + delta(g, genome[g], dir)) >= distance(p)) break;
+            genome[g] += dir;
+            moves++;
+        }
+        repair(genome, rng);
+        return -1;
+    }
+
+    /** Single-gene moves landing inside the window (counted, or the one of index {@code apply} applied). */
+    private int countSingles(int[] genome, long p, int apply) {
+        int n = 0;
+        for (int g = 0; g < genome.length; g++) {
+            for (int d = -1; d <= 1; d += 2) {
+                if (!movable(genome[g], d)) continue;
+                long np = p + delta(g, genome[g], d);
+                if (np < minPruned || np > maxPruned) continue;
+                if (n == apply) {
+                    genome[g] += d;
+                    return n;
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Unordered pairs of single-gene moves landing inside the window together (the same gene twice
+     * in one direction = two levels; opposite moves of one gene cancel and are skipped).
+     */
+    private int countDoubles(int[] genome, long p, int apply) {
+        int n = 0, moves = 2 * genome.length;
+        for (int i = 0; i < moves; i++) {
+            int g = i >> 1, d = (i & 1) == 0 ? -1 : +1;
+            if (!movable(genome[g], d)) continue;
+            long pi = p + delta(g, genome[g], d);
+            for (int j = i; j < moves; j++) {
+                int h = j >> 1, e = (j & 1) == 0 ? -1 : +1;
+                if (h == g && e != d) continue;
+                long np;
+                if (h == g) {
+                    if (!movable(genome[g], 2 * d)) continue;
+                    np = pi + delta(g, genome[g] + d, d);
+                } else {
+                    if (!movable(genome[h], e)) continue;
+                    np = pi + delta(h, genome[h], e);
+                }
+                if (np < minPruned || np > maxPruned) continue;
+                if (n == apply) {
+                    genome[g] += d;
+                    genome[h] += e;
+                    return n;
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private boolean movable(int level, int by) {
+        int l = level + by;
+        return l >= 0 && l <= space.maxLevel();
+    }
+
+    /**
      * Deterministic rounding of desired per-gene sparsities to levels: every gene starts at the
      * highest level not above its wish, then the genes with the largest remainder are raised (the
      * largest-remainder rule) until the target is reached; then the random-free repair finishes.
