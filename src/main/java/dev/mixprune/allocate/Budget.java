@@ -158,48 +158,39 @@ public final class Budget {
     }
 
     /**
-     * One budget-exact level swap, in place: gene a one level sparser and gene b one level denser
-     * (a != b), chosen uniformly among the swaps that keep the genome inside the window by themselves
-     * (genes of equal size at matching levels, or any pair whose count changes compensate). No
-     * other gene moves. The genome must be inside the window.
+     * One compound level move, in place, that keeps a genome inside the window: a uniformly random
+     * gene moves one level in a random direction, and the fewest opposite moves of other genes pay
+     * for it (one move landing inside the window, uniform among those; else two, uniform among the
+     * pairs; the same gene may move two levels). Unlike a same-size swap this lets budget move
+     * between genes of different sizes (stories260K: an MLP level is 172 to 344 weights, an
+     * attention level 32 to 128, the window 113). A first move that 1-2 opposite moves cannot pay
+     * for is undone and another drawn.
      *
-     * @return false (genome unchanged) when no such swap exists
+     * @return the number of level moves made (0 when none was found)
      */
-    public boolean randomSwap(int[] genome, Rng rng) {
-        if (!accepts(genome)) throw new IllegalArgumentException("randomSwap needs a genome inside the window " + this);
-        long p = space.prunedCount(genome);
-        int n = countSwaps(genome, p, -1);
-        if (n == 0) return false;
-        countSwaps(genome, p, rng.nextInt(n));
-        return true;
-    }
-
-    /**
-     * Counts the window-keeping swaps (a up, b down); when {@code apply >= 0}, applies the swap of
-     * that index in the same order instead and returns it.
-     */
-    private int countSwaps(int[] genome, long p, int apply) {
-        int n = 0, max = space.maxLevel();
-        for (int a = 0; a < genome.length; a++) {
-            if (genome[a] >= max) continue;
-            long pa = p + delta(a, genome[a], +1);
-            for (int b = 0; b < genome.length; b++) {
-                if (b == a || genome[b] <= 0) continue;
-                long pb = pa + delta(b, genome[b], -1);
-                if (pb < minPruned || pb > maxPruned) continue;
-                if (n == apply) {
-                    genome[a]++;
-                    genome[b]--;
-                    return n;
-                }
-                n++;
+    public int compoundMove(int[] genome, Rng rng) {
+        if (!accepts(genome)) throw new IllegalArgumentException("compoundMove needs a genome inside the window " + this);
+        for (int attempt = 0; attempt < 8 * genome.length + 8; attempt++) {
+            int g = rng.nextInt(genome.length), d = rng.nextInt(2) == 0 ? -1 : +1;
+            if (!movable(genome[g], d)) continue;
+            genome[g] += d;
+            long p = space.prunedCount(genome);
+            if (p >= minPruned && p <= maxPruned) return 1;
+            // The first move left the window on its side (up: above, down: below); opposite moves pay.
+            int n1 = countSingles(genome, p, -d, g, -1);
+            if (n1 > 0) {
+                countSingles(genome, p, -d, g, rng.nextInt(n1));
+                return 2;
             }
+            int n2 = countDoubles(genome, p, -d, g, -1);
+            if (n2 > 0) {
+                countDoubles(genome, p, -d, g, rng.nextInt(n2));
+                return 3;
+            }
+            genome[g] -= d;
         }
-        return n;
+        return 0;
     }
-
-    /** Number of window-keeping swaps of a genome inside the window (for tests and diagnostics). */
-    int swapCount(int[] genome) { return countSwaps(genome, space.prunedCount(genome), -1); }
 
     /**
      * Repair with as few level moves as it can find (in place), for children of crossover: a
@@ -216,14 +207,14 @@ public final class Budget {
         for (int guard = 0; guard < 64 * genome.length + 64; guard++) {
             long p = space.prunedCount(genome);
             if (p >= minPruned && p <= maxPruned) return moves;
-            int n1 = countSingles(genome, p, -1);
+            int n1 = countSingles(genome, p, 0, -1, -1);
             if (n1 > 0) {
-                countSingles(genome, p, rng.nextInt(n1));
+                countSingles(genome, p, 0, -1, rng.nextInt(n1));
                 return moves + 1;
             }
-            int n2 = countDoubles(genome, p, -1);
+            int n2 = countDoubles(genome, p, 0, -1, -1);
             if (n2 > 0) {
-                countDoubles(genome, p, rng.nextInt(n2));
+                countDoubles(genome, p, 0, -1, rng.nextInt(n2));
                 return moves + 2;
             }
             int dir = p < minPruned ? +1 : -1;
@@ -236,12 +227,16 @@ public final class Budget {
         return -1;
     }
 
-    /** Single-gene moves landing inside the window (counted, or the one of index {@code apply} applied). */
-    private int countSingles(int[] genome, long p, int apply) {
+    /**
+     * Single-gene moves landing inside the window (counted, or the one of index {@code apply} applied),
+     * only in direction {@code onlyDir} unless it is 0, never of gene {@code except}.
+     */
+    private int countSingles(int[] genome, long p, int onlyDir, int except, int apply) {
         int n = 0;
         for (int g = 0; g < genome.length; g++) {
+            if (g == except) continue;
             for (int d = -1; d <= 1; d += 2) {
-                if (!movable(genome[g], d)) continue;
+                if ((onlyDir != 0 && d != onlyDir) || !movable(genome[g], d)) continue;
                 long np = p + delta(g, genome[g], d);
                 if (np < minPruned || np > maxPruned) continue;
                 if (n == apply) {
@@ -258,14 +253,15 @@ public final class Budget {
      * Unordered pairs of single-gene moves landing inside the window together (the same gene twice
      * in one direction = two levels; opposite moves of one gene cancel and are skipped).
      */
-    private int countDoubles(int[] genome, long p, int apply) {
+    private int countDoubles(int[] genome, long p, int onlyDir, int except, int apply) {
         int n = 0, moves = 2 * genome.length;
         for (int i = 0; i < moves; i++) {
             int g = i >> 1, d = (i & 1) == 0 ? -1 : +1;
-            if (!movable(genome[g], d)) continue;
+            if (g == except || (onlyDir != 0 && d != onlyDir) || !movable(genome[g], d)) continue;
             long pi = p + delta(g, genome[g], d);
             for (int j = i; j < moves; j++) {
                 int h = j >> 1, e = (j & 1) == 0 ? -1 : +1;
+                if (h == except || (onlyDir != 0 && e != onlyDir)) continue;
                 if (h == g && e != d) continue;
                 long np;
                 if (h == g) {
