@@ -160,8 +160,8 @@ public final class EvolutionarySearch {
      * 1-3 compound moves (min(U{1..3}, U{1..3}), biased to 1, as EvoPress's flips), each a random
      * level move of any gene paid for by the fewest opposite moves of others ({@link Budget#compoundMove}):
      * the child stays inside the window without any random repair, and budget can move between
-     * genes of different sizes. (Window-keeping swaps only, mostly same-size genes, searched worse on
-     * stories260K Wanda 75 %; the earlier swap + random repair turned most mutations into random multi-gene
+     * genes of different sizes. (Window-keeping swaps only, 60 % of them between same-size genes, did
+     * not search better on stories260K Wanda 75 %; the earlier swap + random repair turned most mutations into random multi-gene
      * moves once the window was narrowed to 0.0005.) A genome outside the window (a seed) is first
      * repaired with the fewest moves.
      */
