@@ -16,8 +16,9 @@ import java.util.Map;
 
 /**
  * Where a decode step's time goes at model level: the whole step ({@link Generator#step}) against
- * the same step's matrix-vector products alone (every linear of every block and the head, in the
- * step's order, on the model's own weights, so memory traffic is the real one), and those products
+ * the same step's matrix-vector products alone (every linear of every block and the head, on the
+ * model's own weights, so memory traffic is the real one; packed 8-bit layers quantize their input
+ * as in the step), and those products
  * per layer kind. The difference between the step and its products is attention, norms, RoPE,
  * residual adds and SiLU. Best of R rounds of D tokens each.
  * <p>Usage: {@code DecodeProfile MODEL.gguf [--plans dense,2:4-q8] [--decode 16] [--rounds 3]}
@@ -66,32 +67,24 @@ public final class DecodeProfile {
             double step = (System.nanoTime() - t0) / 1e9 / decode;
 
             Map<LayerKind, Long> kind = new EnumMap<>(LayerKind.class);
+            // Every product of a block (enum order: w1, w2, w3 for the FFN), each with an input and output of its shape.
+            Map<LayerKind, float[][]> io = new EnumMap<>(LayerKind.class);
+            io.put(LayerKind.WQ, new float[][]{xd, q});
+            io.put(LayerKind.WK, new float[][]{xd, kv});
+            io.put(LayerKind.WV, new float[][]{xd, kv});
+            io.put(LayerKind.WO, new float[][]{q, y});
+            io.put(LayerKind.W1, new float[][]{xd, h1});
+            io.put(LayerKind.W3, new float[][]{xd, h2});
+            io.put(LayerKind.W2, new float[][]{xh, y});
             long head = 0;
             long p0 = System.nanoTime();
             for (int i = 0; i < decode; i++) {
                 for (BlockWeights b : w.blocks()) {
-                    long a = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.WQ), xd, q);
-                    long t1 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.WK), xd, kv);
-                    long t2 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.WV), xd, kv);
-                    long t3 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.WO), q, y);
-                    long t4 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.W1), xd, h1);
-                    long t5 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.W3), xd, h2);
-                    long t6 = System.nanoTime();
-                    Linear.gemv(b.weight(LayerKind.W2), xh, y);
-                    long t7 = System.nanoTime();
-                    kind.merge(LayerKind.WQ, t1 - a, Long::sum);
-                    kind.merge(LayerKind.WK, t2 - t1, Long::sum);
-                    kind.merge(LayerKind.WV, t3 - t2, Long::sum);
-                    kind.merge(LayerKind.WO, t4 - t3, Long::sum);
-                    kind.merge(LayerKind.W1, t5 - t4, Long::sum);
-                    kind.merge(LayerKind.W3, t6 - t5, Long::sum);
-                    kind.merge(LayerKind.W2, t7 - t6, Long::sum);
+                    for (var e : io.entrySet()) {
+                        long a = System.nanoTime();
+                        Linear.gemv(b.weight(e.getKey()), e.getValue()[0], e.getValue()[1]);
+                        kind.merge(e.getKey(), System.nanoTime() - a, Long::sum);
+                    }
                 }
                 long h0 = System.nanoTime();
                 Linear.gemv(w.head(), xd, logits);
