@@ -133,6 +133,10 @@ class SparseQ8KernelsTest {
         float[] x = SparseKernelsTest.random(1, 200, 5).data();
         x[7] = 0f;
         java.util.Arrays.fill(x, 64, 96, 0f);
+        // Block 3: amax 127, so the scale is 1 and the quants are x rounded: halves and values just below them.
+        float[] edges = {127f, 0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.4999999f, -1.4999999f, 1.5f, 2.5f, -2.5f, 126.5f, -126.49999f,
+                -127f, 3.4999998f, 63.5f, -63.499996f, 0.99999994f, 1e-8f, -1e-8f, 7.5000005f};
+        System.arraycopy(edges, 0, x, 96, edges.length);
         QuantizedInput in = QuantizedInput.of(x, 200, 64);
         assertThat(in.q()).hasSize(7 * 32 + 64);
         byte[] want = new byte[32];
@@ -144,6 +148,12 @@ class SparseQ8KernelsTest {
             assertThat(in.scale()[b]).isEqualTo(amax / 127f);
             for (int j = 0; j < len; j++) assertThat(in.q()[32 * b + j]).as("column %d", 32 * b + j).isEqualTo((short) want[j]);
         }
+        assertThat(in.scale()[3]).isEqualTo(1f);
+        for (int j = 0; j < edges.length; j++) assertThat(in.q()[96 + j]).as("%s", edges[j]).isEqualTo((short) GgmlBlocks.roundHalfAway(edges[j]));
+        assertThat(in.q()[97]).isZero();
+        assertThat(in.q()[99]).isEqualTo((short) 1);
+        assertThat(in.q()[104]).isEqualTo((short) 3);
+        assertThat(in.q()[105]).isEqualTo((short) -3);
         for (int c = 200; c < in.q().length; c++) assertThat(in.q()[c]).isZero();
         float[] d = in.dequantized();
         for (int c = 0; c < 200; c++) assertThat(d[c]).isCloseTo(x[c], within(in.scale()[c / 32] / 2 * 1.0001f));
