@@ -91,11 +91,12 @@ class SparseQ8KernelsTest {
      */
     @ParameterizedTest
     @CsvSource({"1,64,2,4", "3,7,2,4", "5,128,2,4", "7,96,2,4", "4,100,2,4", "9,160,2,4", "6,2048,2,4", "3,1537,2,4", "70,2048,2,4",
-            "300,400,2,4", "2,5632,2,4", "17,33,2,8", "40,1024,2,8", "33,100,3,8", "9,1100,1,8", "11,97,3,5"})
+            "300,400,2,4", "2,5632,2,4", "17,33,2,8", "40,1024,2,8", "9,96,2,8", "5,2048,2,8", "7,5632,2,8", "3,100,2,8", "301,256,2,8",
+            "4,192,2,8", "33,100,3,8", "9,1100,1,8", "11,97,3,5"})
     void quantizedInputGemvMatchesTheReference(int rows, int cols, int n, int m) {
         PackedNMQ8 q = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(rows, cols, n, m, rows * 29L + cols + m), n, m));
-        if (n == 2 && m == 4 && cols >= 64 && FloatVector.SPECIES_PREFERRED.length() == 16) {
-            assertThat(SparseQ8Kernels.integerKernel(q)).as("AVX-512 runs 2:4 on the integer kernel").isTrue();
+        if (n == 2 && (m == 4 || m == 8) && FloatVector.SPECIES_PREFERRED.length() == 16) {
+            assertThat(SparseQ8Kernels.integerKernel(q)).as("AVX-512 runs 2:4 and 2:8 on the integer kernel").isTrue();
         }
         float[] x = SparseKernelsTest.random(1, cols, 13).data();
         float[] y = new float[rows], yr = new float[rows];
