@@ -4,14 +4,20 @@
 # `mixprune recover` (global mode, default settings but for --steps) and evaluated on TinyStories valid (protocol P).
 #
 # Usage: scripts/recover-table.sh [options] [OUT_DIR]          (default OUT_DIR: runs/recover-table)
-#   --cells "SPEC..."   cells to compute, in order; SPEC = METHOD:SETTING:ALLOCATIONS:STEPS, e.g. wanda:0.75:uniform,msp:150
+#   --cells "SPEC..."   cells to compute, in order; SPEC = METHOD:SETTING:ALLOCATIONS:STEPS[:SEEDS], e.g. wanda:0.75:uniform,msp:150
+#                       or wanda:0.75:uniform:150:1,2 (recovery seeds, `recover --seed`; default 0)
 #                       (SETTING: 0.70 0.75 0.80 unstructured targets, nm8 = mixed N:8 at 0.75, nm4 = mixed N:4 at 0.50,
 #                       whose uniform allocation is 2:4). Default: the whole grid at 150 steps, 600 steps (the default
 #                       budget) for Wanda 75% and 2:4, and 50 steps for uniform and MSP at Wanda 75% (the step-budget curve).
 #   --campaign DIR      the MSP campaign whose pruned models (DIR/METHOD-SETTING/cal0/model-ALLOCATION.bin) are reused
 #                       (read only; default ../wt/evidence/runs/campaign if present); a missing cell is made with
 #                       `mixprune run --allocations uniform,owl,msp` into OUT_DIR/runs/METHOD-SETTING
+#   --source LABEL=DIR  the pruned model of METHOD-SETTING-LABEL is DIR/model-ALLOCATION.bin (with DIR/results.json),
+#                       where ALLOCATION is LABEL up to its first dot: e.g. --source wanda-0.75-msp.cal1=CAMPAIGN/wanda-0.75/msp-cal1
+#                       and the allocation msp.cal1 in --cells (repeatable)
 #   --tables            only print the table from what OUT_DIR holds
+# A new jar (target/mixprune.jar) is frozen into OUT_DIR/mixprune.jar on first use, its `git describe` into
+# OUT_DIR/mixprune.jar.rev; every model made or copied records that and its source in models/NAME.bin.json.
 # Every pruned model is copied into OUT_DIR/models before use (the campaign may be rewritten meanwhile), every recovery
 # writes OUT_DIR/cells/METHOD-SETTING-ALLOCATION-sSTEPS.bin and its manifest (before/after perplexity, losses, time);
 # cells already present are skipped, so an interrupted table resumes. A quality grid, not a timing: run it niced
@@ -28,10 +34,12 @@ sparsegpt:nm8:uniform,owl,msp:150 sparsegpt:nm4:uniform,owl,msp:150"
 CELLS="$DEFAULT_CELLS"
 TABLES_ONLY=0
 OUT=""
+declare -A SOURCES=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cells) CELLS="$2"; shift 2 ;;
     --campaign) CAMPAIGN="$2"; shift 2 ;;
+    --source) SOURCES["${2%%=*}"]="${2#*=}"; shift 2 ;;
     --tables) TABLES_ONLY=1; shift ;;
     -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "recover-table: unknown option $1" >&2; exit 2 ;;
@@ -56,10 +64,16 @@ spec_of() { case "$1" in nm4) echo "0.50 nm:4" ;; nm*) echo "0.75 nm:${1#nm}" ;;
 
 # The pruned model of METHOD-SETTING ALLOCATION, copied into OUT/models (with its achieved sparsity); makes the run when needed.
 model_of() {
-  local method="$1" setting="$2" alloc="$3" name="$1-$2" copy="$OUT/models/$1-$2-$3.bin"
+  local method="$1" setting="$2" label="$3" name="$1-$2" copy="$OUT/models/$1-$2-$3.bin"
+  local alloc="${label%%.*}"
   if [ ! -f "$copy" ]; then
     local src=""
-    if [ -n "$CAMPAIGN" ] && [ -f "$CAMPAIGN/$name/cal0/model-$alloc.bin" ] && [ -f "$CAMPAIGN/$name/cal0/results.json" ]; then
+    if [ -n "${SOURCES[$name-$label]:-}" ]; then
+      src="${SOURCES[$name-$label]}"
+      [ -f "$src/model-$alloc.bin" ] && [ -f "$src/results.json" ] || { echo "failed: no $src/model-$alloc.bin" >&2; return 1; }
+    elif [ "$label" != "$alloc" ]; then
+      echo "failed: allocation $label needs --source $name-$label=DIR" >&2; return 1
+    elif [ -n "$CAMPAIGN" ] && [ -f "$CAMPAIGN/$name/cal0/model-$alloc.bin" ] && [ -f "$CAMPAIGN/$name/cal0/results.json" ]; then
       src="$CAMPAIGN/$name/cal0"
     else
       src="$OUT/runs/$name"
@@ -72,37 +86,55 @@ model_of() {
           --seed 0 > "$src.txt" 2> "$src.log" || { echo "failed: run $src (see $src.log)" >&2; return 1; }
       fi
     fi
-    jq --arg a "$alloc" --arg src "$src" '{source: $src, achieved_sparsity: (.rows[] | select(.allocation == $a) | .achieved_sparsity),
+    jq --arg a "$alloc" --arg src "$src" --arg prog "$(program_of "$src")" '{source: $src, program: $prog, achieved_sparsity: (.rows[] | select(.allocation == $a) | .achieved_sparsity),
         ppl: (.rows[] | select(.allocation == $a) | .ppl)}' "$src/results.json" > "$copy.json.tmp"
     cp "$src/model-$alloc.bin" "$copy.tmp" && mv "$copy.tmp" "$copy" && mv "$copy.json.tmp" "$copy.json"
   fi
   echo "$copy"
 }
 
+# Which program made the pruned models in DIR: this grid's frozen jar for its own runs, else what DIR's manifest says.
+program_of() {
+  case "$1" in
+    "$OUT"/runs/*) echo "recover-table jar $(cat "$JAR.rev" 2>/dev/null || echo '?')" ;;
+    *) echo "$(jq -r '.mixprune // "?"' "$1/manifest.json" 2>/dev/null) $(stat -c %y "$1/results.json" | cut -c1-16)Z" ;;
+  esac
+}
+
 recover_cell() {
-  local method="$1" setting="$2" alloc="$3" steps="$4" model out
-  out="$OUT/cells/$method-$setting-$alloc-s$steps.bin"
+  local method="$1" setting="$2" alloc="$3" steps="$4" seed="$5" model out
+  out="$OUT/cells/$method-$setting-$alloc-s$steps$( [ "$seed" = 0 ] || echo "-r$seed").bin"
   [ -s "$out.manifest.json" ] && return 0
   model="$(model_of "$method" "$setting" "$alloc")" || return 0
-  echo "== $(date -u +%H:%M:%SZ) recover $method $setting $alloc, $steps steps ($(uptime | sed 's/.*load/load/'))" >&2
+  echo "== $(date -u +%H:%M:%SZ) recover $method $setting $alloc, $steps steps, seed $seed ($(uptime | sed 's/.*load/load/'))" >&2
   rm -f "$out.recover-checkpoint"
-  mx recover --model "$model" --teacher "$TEACHER" --out "$out" --steps "$steps" --eval "$VALID" --quiet \
+  mx recover --model "$model" --teacher "$TEACHER" --out "$out" --steps "$steps" --seed "$seed" --eval "$VALID" --quiet \
     > "$out.txt" 2> "$out.log" || echo "failed: recover $out (see $out.log)" >&2
 }
 
 table() {
-  echo "| method | setting | allocation | achieved sparsity | before | after 50 steps | after 150 steps | after 600 steps |"
-  echo "|---|---|---|---|---|---|---|---|"
-  local m method setting alloc base sp before s50 s150 s600
+  echo "| method | setting | allocation | achieved sparsity | program | before | after 50 steps | after 150 steps | after 600 steps |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  local m method setting alloc base sp prog before s50 s150 s600
   for m in "$OUT"/models/*.bin; do
     [ -f "$m" ] || continue
     base="$(basename "$m" .bin)"
     method="${base%%-*}"; alloc="${base##*-}"; setting="${base#"$method"-}"; setting="${setting%-"$alloc"}"
     sp="$(jq -r '.achieved_sparsity * 10000 | round / 10000' "$m.json")"
+    prog="$(jq -r '.program // .source' "$m.json")"
     before="$(jq -r '.ppl * 100 | round / 100' "$m.json")"
-    after() { local f="$OUT/cells/$base-s$1.bin.manifest.json"; [ -s "$f" ] && jq -r '.perplexity.after * 100 | round / 100' "$f" || echo ""; }
+    # every seed's perplexity after STEPS steps, seed 0 first, "r1 x" for the others
+    after() {
+      local f out="" s
+      for f in "$OUT/cells/$base-s$1.bin.manifest.json" "$OUT/cells/$base-s$1-r"*.bin.manifest.json; do
+        [ -s "$f" ] || continue
+        s="${f##*-s$1}"; s="${s%.bin.manifest.json}"; s="${s#-}"
+        out="$out${out:+, }${s:+$s }$(jq -r '.perplexity.after * 100 | round / 100' "$f")"
+      done
+      echo "$out"
+    }
     s50="$(after 50)"; s150="$(after 150)"; s600="$(after 600)"
-    echo "| $method | $setting | $alloc | $sp | $before | $s50 | $s150 | $s600 |"
+    echo "| $method | $setting | $alloc | $sp | $prog | $before | $s50 | $s150 | $s600 |"
   done
 }
 
@@ -111,11 +143,15 @@ if [ "$TABLES_ONLY" = 0 ]; then
   use_jdk25 recover-table
   if [ ! -f "$JAR" ]; then
     "$ROOT/mixprune" --help >/dev/null   # builds target/mixprune.jar when missing or stale
-    cp "$ROOT/target/mixprune.jar" "$JAR"
+    cp "$ROOT/target/mixprune.jar" "$JAR.tmp" && mv "$JAR.tmp" "$JAR"
+    git -C "$ROOT" describe --always --dirty > "$JAR.rev"
   fi
   for spec in $CELLS; do
-    IFS=: read -r method setting allocs steps <<< "$spec"
-    for alloc in ${allocs//,/ }; do recover_cell "$method" "$setting" "$alloc" "$steps"; done
+    IFS=: read -r method setting allocs steps seeds <<< "$spec"
+    seeds="${seeds:-0}"
+    for seed in ${seeds//,/ }; do
+      for alloc in ${allocs//,/ }; do recover_cell "$method" "$setting" "$alloc" "$steps" "${seed}"; done
+    done
   done
 fi
 table

@@ -75,6 +75,9 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--schedule", defaultValue = "cosine", description = "learning-rate schedule: cosine (default), linear or constant") String schedule;
     @Option(names = "--warmup", defaultValue = "0", description = "linear warm-up steps (default ${DEFAULT-VALUE})") int warmup;
     @Option(names = "--min-lr", defaultValue = "0.1", description = "final learning rate as a fraction of --lr (default ${DEFAULT-VALUE})") double minLr;
+    @Option(names = "--micro-batch", paramLabel = "N", description = "blockwise: windows per forward/backward pass, a divisor of --batch; a step "
+            + "sums the gradients of --batch / N passes, so its activations do not grow with --batch (default: the whole batch when one "
+            + "pass's activations fit 256 MiB, else the largest divisor that fits: 2 at the 7B shape)") Integer microBatch;
     @Option(names = "--pool", defaultValue = "64", description = "blockwise: calibration windows kept and trained on (default ${DEFAULT-VALUE})") int pool;
     @Option(names = "--train-embeddings", description = "global: also train the token embedding and the classifier (frozen by default)") boolean trainEmbeddings;
     @Option(names = "--checkpoint", description = "checkpoint file (default OUT.recover-checkpoint); removed after a finished run") Path checkpoint;
@@ -136,8 +139,14 @@ public final class RecoverCommand implements Callable<Integer> {
             }
             int T = seqlen != null ? seqlen : Math.min(256, sc.seqLen());
             UsageException.require(T >= 2 && T <= sc.seqLen(), "--seqlen", "2.." + sc.seqLen() + " (the model's context length)", T);
+            if (microBatch != null && m != RecoverOptions.Mode.BLOCKWISE) throw UsageException.option("--micro-batch", "is for --mode blockwise");
+            if (microBatch != null) {
+                UsageException.require(microBatch >= 1 && microBatch <= batch && batch % microBatch == 0, "--micro-batch", "a divisor of --batch " + batch, microBatch);
+            }
+            int micro = m != RecoverOptions.Mode.BLOCKWISE || batch < 1 ? 0 : microBatch != null ? microBatch : BlockwiseRecovery.defaultMicroBatch(sc, batch, T);
             RecoverOptions o = UsageException.fromOptions(() -> new RecoverOptions(m, steps != null ? steps : m == RecoverOptions.Mode.GLOBAL ? 600 : 200,
-                    lr != null ? lr : m == RecoverOptions.Mode.GLOBAL ? RecoverOptions.GLOBAL_LR : RecoverOptions.BLOCKWISE_LR, batch, T, seed, sch, warmup, minLr, trainEmbeddings, pool, Adam.Hyper.DEFAULT));
+                    lr != null ? lr : m == RecoverOptions.Mode.GLOBAL ? RecoverOptions.GLOBAL_LR : RecoverOptions.BLOCKWISE_LR, batch, T, seed, sch, warmup, minLr, trainEmbeddings, pool,
+                    Adam.Hyper.DEFAULT, micro == batch ? 0 : micro));
 
             var tok = dense.requireTokenizer();
             List<Path> inputs = CommandFiles.of(CommandFiles.model(model, tokenizer), calibPath, eval);
@@ -158,7 +167,9 @@ public final class RecoverCommand implements Callable<Integer> {
                 }
                 ResourcePlan plan = plan(sc, o, counts == null ? sc.prunablePerBlock() : counts.maxKeptPerBlock(), evalStream == null ? 0 : evalStream.length());
                 if (!compute.quiet()) plan.lines().forEach(stderr::println);
-                plan.enforce(maxBytes, "lower --batch or --seqlen" + (m == RecoverOptions.Mode.BLOCKWISE ? " or --pool" : ", or use --mode blockwise (one block in memory)"));
+                plan.enforce(maxBytes, "lower --batch or --seqlen" + (m == RecoverOptions.Mode.BLOCKWISE ? " or --pool or --micro-batch" : ", or use --mode blockwise (one block in memory)"));
+                // ZGC (the launcher's collector for recover) keeps the heap near the plan's live heap instead of growing to -Xmx
+                dev.mixprune.resources.HeapBound.set(dev.mixprune.resources.HeapBound.heapOf(plan));
                 Staged staged = new Staged(outs, stagedModel, stagedManifest);
                 try {
                     ThreadTeam t = ThreadTeam.shared();  // Main runs the command in a team of --threads threads (ComputeOptions)
@@ -355,7 +366,7 @@ public final class RecoverCommand implements Callable<Integer> {
                 .put("seed", o.seed()).put("schedule", o.schedule().cliName()).put("warmup", o.warmup()).put("min_lr_fraction", o.minLrFraction())
                 .put("train_embeddings", o.trainEmbeddings()).put("adam_beta1", o.hyper().beta1()).put("adam_beta2", o.hyper().beta2())
                 .put("adam_eps", o.hyper().eps()).put("fingerprint", o.fingerprint());
-        if (o.mode() == RecoverOptions.Mode.BLOCKWISE) s.put("pool", o.poolWindows());
+        if (o.mode() == RecoverOptions.Mode.BLOCKWISE) s.put("pool", o.poolWindows()).put("micro_batch", o.passWindows(Math.min(o.batch(), o.poolWindows())));
         root.put("loss", o.mode() == RecoverOptions.Mode.GLOBAL ? "mean per-token KL(teacher || student), nats" : "per-block MSE to the dense block's output");
         root.put("zeros_fixed", zeros).put("trained_values", trained).put("resumed", resume);
         root.set("losses", losses);

@@ -13,6 +13,9 @@ import dev.mixprune.tensor.ThreadTeam;
  * sign instead, so that the set of zeros of a recovered model is exactly the pruned model's (what
  * the mask says), not the mask plus a chance underflow. The update is element-wise, so the result
  * does not depend on the thread count.
+ *
+ * <p>The moments are allocated on first use (a step, or {@link #m()} / {@link #v()} for a checkpoint): the tensors of
+ * a block that is only written or checked, not trained, cost no optimizer memory.
  */
 public final class Adam {
     /** The step-independent hyper-parameters. */
@@ -28,14 +31,20 @@ public final class Adam {
 
     private final Mask mask;
     private final int size;
-    private final float[] m, v;
+    private final int moments;
+    private float[] m, v;
 
     private Adam(Mask mask, int size) {
         this.mask = mask;
         this.size = size;
-        int n = mask == null ? size : mask.kept();
-        this.m = new float[n];
-        this.v = new float[n];
+        this.moments = mask == null ? size : mask.kept();
+    }
+
+    private void allocate() {
+        if (m == null) {
+            m = new float[moments];
+            v = new float[moments];
+        }
     }
 
     /** Moments for every entry of a tensor of {@code size} values (norm gains, biases, embeddings). */
@@ -48,9 +57,15 @@ public final class Adam {
     public Mask mask() { return mask; }
 
     /** The first and second moments (live arrays: kept entries only for a masked tensor), for checkpoints. */
-    public float[] m() { return m; }
+    public float[] m() {
+        allocate();
+        return m;
+    }
 
-    public float[] v() { return v; }
+    public float[] v() {
+        allocate();
+        return v;
+    }
 
     /** Bytes of the moments of a tensor with {@code trainable} entries. */
     public static long bytesFor(long trainable) { return 8L * trainable; }
@@ -61,7 +76,46 @@ public final class Adam {
      */
     public void step(float[] w, float[] g, double lr, long t, Hyper h, ThreadTeam team) {
         if (w.length != size || g.length < size) throw new IllegalArgumentException("tensor of " + w.length + " values, gradient of " + g.length + ", expected " + size);
+        apply(w, g, false, lr, t, h, team);
+    }
+
+    /**
+     * Values a compact gradient of this tensor holds ({@link #accumulate}, {@link #stepCompact}): its kept entries
+     * for a masked tensor, every entry otherwise.
+     */
+    public int compactSize() { return moments; }
+
+    /**
+     * Adds the full-tensor gradient {@code g} to the compact gradient {@code acc} (kept entries only, in the
+     * moments' order): gradient accumulation over micro-batches without a full-size buffer per tensor.
+     */
+    public void accumulate(float[] g, float[] acc, ThreadTeam team) {
+        if (g.length < size || acc.length != moments) throw new IllegalArgumentException("gradient of " + g.length + " values, accumulator of " + acc.length + ", expected " + size + " and " + moments);
+        if (mask == null) {
+            team.forRange(0, size, 1 << 14, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) acc[i] += g[i];
+            });
+            return;
+        }
+        int cols = mask.cols();
+        team.forRange(0, mask.rows(), Math.max(1, (1 << 14) / Math.max(1, cols)), (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                int j = mask.rowStart(r);
+                for (int i = r * cols, end = i + cols; i < end; i++) if (mask.isKept(i)) acc[j++] += g[i];
+            }
+        });
+    }
+
+    /** {@link #step} with the gradient given compactly ({@link #compactSize()} values, e.g. accumulated): the same update, bit for bit. */
+    public void stepCompact(float[] w, float[] compact, double lr, long t, Hyper h, ThreadTeam team) {
+        if (w.length != size || compact.length != moments) throw new IllegalArgumentException("tensor of " + w.length + " values, compact gradient of " + compact.length + ", expected " + size + " and " + moments);
+        apply(w, compact, true, lr, t, h, team);
+    }
+
+    /** The update; the gradient of kept entry i (moment j) is g[compact ? j : i]. */
+    private void apply(float[] w, float[] g, boolean compact, double lr, long t, Hyper h, ThreadTeam team) {
         if (t < 1) throw new IllegalArgumentException("Adam step numbers start at 1, got " + t);
+        allocate();
         float b1 = (float) h.beta1(), b2 = (float) h.beta2(), c1 = (float) (1 - h.beta1()), c2 = (float) (1 - h.beta2());
         float stepSize = (float) (lr / (1 - Math.pow(h.beta1(), t)));
         float invSqrtBc2 = (float) (1 / Math.sqrt(1 - Math.pow(h.beta2(), t)));
@@ -77,7 +131,10 @@ public final class Adam {
             for (int r = lo; r < hi; r++) {
                 int j = mask.rowStart(r);
                 for (int i = r * cols, end = i + cols; i < end; i++) {
-                    if (mask.isKept(i)) w[i] = update(w[i], g[i], j++, b1, b2, c1, c2, stepSize, invSqrtBc2, eps, true);
+                    if (mask.isKept(i)) {
+                        w[i] = update(w[i], g[compact ? j : i], j, b1, b2, c1, c2, stepSize, invSqrtBc2, eps, true);
+                        j++;
+                    }
                 }
             }
         });

@@ -31,8 +31,14 @@ import java.util.List;
  * the pruned-propagated inputs (mean squared error), then the pool of calibration windows is
  * propagated through the trained block to become the next block's input, and the block is written
  * to the output. In memory: one pruned block, one dense block (only while its targets are
- * computed), the pool's inputs and targets ([pool·seqlen][dim] each), one tape for a batch, and the
+ * computed), the pool's inputs and targets ([pool·seqlen][dim] each), one tape for a pass, and the
  * block's Adam moments for its kept entries; never the whole model.
+ *
+ * <p>Micro-batches ({@code --micro-batch}): a step's batch can run as several forward/backward passes of fewer
+ * windows whose gradients are summed ({@link GradientAccumulator}, the kept entries only) before the one Adam step, so
+ * the tape, the largest thing that grows with the batch (about 107 MB per window of 256 tokens at the 7B shape), is one
+ * pass's. The loss and the gradient are the whole batch's (the same sums, split), equal up to float rounding to a
+ * single pass's ({@code BlockwiseMicroBatchTest}); without micro-batches the run is what it was, bit for bit.
  *
  * <p>Checkpoints (a directory) are written after every block: the trained block's tensors, the
  * pool's activations entering the next block, and {@code state.json} last (the commit point). A
@@ -77,10 +83,30 @@ public final class BlockwiseRecovery {
         this.team = team;
     }
 
-    /** Bytes of the pool's inputs and targets, and of one batch's tape and buffers. */
+    /** Bytes of the pool's inputs and targets, and of one pass's tape and buffers. */
     public static long memoryBytes(LlamaConfig c, RecoverOptions o) {
-        long poolRows = (long) o.poolWindows() * o.seqLen(), batchRows = (long) Math.min(o.batch(), o.poolWindows()) * o.seqLen();
-        return 2 * 4L * poolRows * c.dim() + BlockTape.bytesPerRow(c) * batchRows + 4 * 4L * batchRows * c.dim();
+        long poolRows = (long) o.poolWindows() * o.seqLen(), passRows = (long) passWindows(o) * o.seqLen();
+        return 2 * 4L * poolRows * c.dim() + BlockTape.bytesPerRow(c) * passRows + 4 * 4L * passRows * c.dim();
+    }
+
+    /** Windows per forward/backward pass: the micro-batch, or the whole batch (at most the pool). */
+    static int passWindows(RecoverOptions o) { return o.passWindows(Math.min(o.batch(), o.poolWindows())); }
+
+    /** Whether a step runs as several passes whose gradients are accumulated. */
+    static boolean accumulates(RecoverOptions o) { return passWindows(o) < Math.min(o.batch(), o.poolWindows()); }
+
+    /** The tape bound {@link #defaultMicroBatch} keeps a pass under. */
+    public static final long DEFAULT_PASS_TAPE_BYTES = 256L << 20;
+
+    /**
+     * The default micro-batch: the whole batch when its tape fits {@link #DEFAULT_PASS_TAPE_BYTES} (stories260K: 13 MB
+     * for 8 x 256 tokens, so nothing changes there), else the largest divisor of the batch whose pass's tape fits it
+     * (at least 1 window; the 7B shape: 2 windows of 256 tokens, 214 MB, instead of 853 MB for 8).
+     */
+    public static int defaultMicroBatch(LlamaConfig c, int batch, int seqLen) {
+        long perWindow = BlockTape.bytesPerRow(c) * seqLen;
+        for (int d = batch; d >= 1; d--) if (batch % d == 0 && d * perWindow <= DEFAULT_PASS_TAPE_BYTES) return d;
+        return 1;
     }
 
     /**
@@ -89,7 +115,8 @@ public final class BlockwiseRecovery {
      * forwardPool's per-batch copies, the readers' q/k scratch; then either the dense block in float32 while the targets
      * are computed, with the pruned reader's spare block (phase "targets"), or (phase "training") the pruned block in float32, its masks, Adam moments of at most
      * {@code maxKeptPerBlock} kept entries plus its norms and biases, the backward's weight-gradient buffers (one per
-     * distinct linear size) and the output's copy of one linear.
+     * distinct linear size) and, with micro-batches, the gradient sums; or (phase "writing", the moments gone) the
+     * trained block, its masks, the gradient buffers and the output's copy of one linear.
      */
     public static void addTo(dev.mixprune.resources.ResourcePlan p, LlamaConfig c, RecoverOptions o, long maxKeptPerBlock) {
         long dense = c.biasesPerBlock() + 2L * c.dim();
@@ -102,15 +129,21 @@ public final class BlockwiseRecovery {
             widest = Math.max(widest, c.weightsOf(k));
         }
         long gradients = 4L * sizes.stream().mapToLong(Long::longValue).sum();
-        int batchRows = Math.min(o.batch(), o.poolWindows()) * o.seqLen();
-        p.memory(null, String.format(java.util.Locale.ROOT, "the pool's inputs and targets (%d x %d tokens), one batch's tape and buffers (%d tokens)",
-                o.poolWindows(), o.seqLen(), batchRows), memoryBytes(c, o) + 2 * 4L * batchRows * c.dim());
+        int passRows = passWindows(o) * o.seqLen();
+        p.memory(null, String.format(java.util.Locale.ROOT, "the pool's inputs and targets (%d x %d tokens), one pass's tape and buffers (%d tokens)",
+                o.poolWindows(), o.seqLen(), passRows), memoryBytes(c, o) + 2 * 4L * passRows * c.dim());
         p.memory(null, "the two readers' q/k row-order scratch", 2 * 4L * c.dim() * Math.max(c.qDim(), c.kvDim()));
         p.memory("targets", "the dense block and the pruned reader's spare (the previous block), float32", 2 * 4L * blockValues);
         p.memory("training", "the pruned block (float32) and its masks", 4L * blockValues + masks);
         p.memory("training", String.format(java.util.Locale.ROOT, "Adam moments of at most %,d kept entries, norms and biases", maxKeptPerBlock),
                 8L * (Math.min(maxKeptPerBlock, c.prunablePerBlock()) + dense));
-        p.memory("training", "weight-gradient buffers and the output's copy of one linear", gradients + 4L * widest);
+        p.memory("training", "the backward's weight-gradient buffers", gradients);
+        p.memory("writing", "the trained block (float32), its masks, the backward's weight-gradient buffers and the output's copy of one linear",
+                4L * blockValues + masks + gradients + 4L * widest);
+        if (accumulates(o)) {
+            p.memory("training", String.format(java.util.Locale.ROOT, "gradient sums over %d passes of %d windows (kept entries, norms and biases)",
+                    Math.min(o.batch(), o.poolWindows()) / passWindows(o), passWindows(o)), GradientAccumulator.bytesFor(c, maxKeptPerBlock));
+        }
     }
 
     /** Trains every block and writes the recovered model to {@code out}. */
@@ -155,17 +188,22 @@ public final class BlockwiseRecovery {
                 BlockWeights d = dense.block(b);
                 forwardPool(c, d, x, y, tape);
                 d = null;
+                phaseBoundary();
                 BlockWeights s = pruned.block(b);
                 Trainables tr = Trainables.ofBlock(c, b, s);
                 trained += tr.trainedValues();
                 losses[b] = train(c, b, s, tr, x, y, tape, listener);
                 Recovery.requireSameZeros(tr, "after training block " + b);
+                // the block's Adam moments go now, before the pool's propagation and the writing (the output's copy of a linear);
+                // saveState's view allocates none (Adam allocates its moments on the first step)
+                tr = null;
+                phaseBoundary();
                 forwardPool(c, s, x, y, tape);  // y = the trained block's output: the next block's input
                 Matrix tmp = x;
                 x = y;
                 y = tmp;
                 sink.accept(b, s);
-                if (cp.dir() != null) saveState(cp, b, tr, x, losses);
+                if (cp.dir() != null) saveState(cp, b, Trainables.ofBlock(c, b, s), x, losses);
                 pruned.release(s);
                 listener.blockDone(b, losses[b][0], losses[b][losses[b].length - 1], (System.nanoTime() - t0) / 1e9);
             }
@@ -174,13 +212,31 @@ public final class BlockwiseRecovery {
         return new Result(losses, trained);
     }
 
-    /** out = block(x) for the whole pool, a batch of windows at a time (the tape stays one batch). */
+    /**
+     * Between phases about a gigabyte of arrays changes hands at the 7B shape (the dense block goes and the training
+     * state comes; then the Adam moments and gradient sums go and the output's copy comes). A concurrent collector
+     * (ZGC, the launcher's for blockwise recover) may not have reclaimed the old ones when the new ones are allocated,
+     * and the resident size then holds both (docs/results.md, blockwise at the 7B shape). A collection at the boundary (well under a second, against a minute or more per block) keeps the peak at the
+     * larger phase. Skipped for models whose block is small (nothing to gain, and tests stay fast).
+     */
+    private void phaseBoundary() {
+        if (4L * pruned.config().prunablePerBlock() >= PHASE_COLLECTION_BYTES) System.gc();
+    }
+
+    /** Blocks of at least this many float32 bytes get a collection between phases (7B: 810 MB; stories260K: 0.1 MB). */
+    static final long PHASE_COLLECTION_BYTES = 64L << 20;
+
+    /** out = block(x) for the whole pool, a pass of windows at a time (the tape stays one pass). */
     private void forwardPool(LlamaConfig c, BlockWeights w, Matrix x, Matrix out, BlockTape tape) {
-        int T = o.seqLen(), D = c.dim(), P = pool.size(), nb = pool.batch();
+        int T = o.seqLen(), D = c.dim(), P = pool.size(), nb = o.passWindows(pool.batch());
+        Matrix xb = null, ob = null;  // one pair of pass buffers, reused (not two new arrays per pass: less for the collector)
         for (int s0 = 0; s0 < P; s0 += nb) {
             int n = Math.min(nb, P - s0), from = s0 * T * D, len = n * T * D;
-            Matrix xb = new Matrix(n * T, D, Arrays.copyOfRange(x.data(), from, from + len));
-            Matrix ob = new Matrix(n * T, D);
+            if (xb == null || xb.rows() != n * T) {
+                xb = new Matrix(n * T, D);
+                ob = new Matrix(n * T, D);
+            }
+            System.arraycopy(x.data(), from, xb.data(), 0, len);
             TrainingBlock.forward(c, w, xb, n, T, tape, ob, team);
             System.arraycopy(ob.data(), 0, out.data(), from, len);
         }
@@ -188,6 +244,7 @@ public final class BlockwiseRecovery {
 
     /** The steps of one block: MSE of the trained block's output to the dense output y on the pool inputs x. */
     private double[] train(LlamaConfig c, int b, BlockWeights s, Trainables tr, Matrix x, Matrix y, BlockTape tape, Listener listener) {
+        if (o.passWindows(pool.batch()) < pool.batch()) return trainInPasses(c, b, s, tr, x, y, tape, listener);
         int T = o.seqLen(), D = c.dim(), nb = pool.batch(), rowLen = T * D;
         double[] losses = new double[o.steps()];
         Matrix xb = new Matrix(nb * T, D), yb = new Matrix(nb * T, D), ob = new Matrix(nb * T, D), dOut = new Matrix(nb * T, D);
@@ -209,6 +266,54 @@ public final class BlockwiseRecovery {
     }
 
     /**
+     * {@link #train} with micro-batches: every step's batch (the same windows) runs as passes of {@code mb} windows whose
+     * squared errors and gradients (scaled by the whole batch's size) are summed, then one Adam step from the sums.
+     */
+    private double[] trainInPasses(LlamaConfig c, int b, BlockWeights s, Trainables tr, Matrix x, Matrix y, BlockTape tape, Listener listener) {
+        int T = o.seqLen(), D = c.dim(), nb = pool.batch(), mb = o.passWindows(nb), rowLen = T * D;
+        double[] losses = new double[o.steps()];
+        Matrix xb = new Matrix(mb * T, D), yb = new Matrix(mb * T, D), ob = new Matrix(mb * T, D), dOut = new Matrix(mb * T, D);
+        GradientAccumulator sums = new GradientAccumulator(tr, b, !s.biases().isEmpty(), team);
+        long values = (long) nb * rowLen;
+        for (int step = 0; step < o.steps(); step++) {
+            int[] idx = pool.batchIndices(b, step);
+            sums.clear();
+            double squares = 0;
+            for (int p0 = 0; p0 < nb; p0 += mb) {
+                int n = Math.min(mb, nb - p0);
+                if (n != mb) throw new IllegalStateException("a batch of " + nb + " windows does not split into passes of " + mb);
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(x.data(), idx[p0 + i] * rowLen, xb.data(), i * rowLen, rowLen);
+                    System.arraycopy(y.data(), idx[p0 + i] * rowLen, yb.data(), i * rowLen, rowLen);
+                }
+                squares += passLossAndGradient(c, s, xb, yb, mb, T, values, tape, ob, dOut, sums, team);
+                if (!Double.isFinite(squares)) break;
+            }
+            losses[step] = squares / values;
+            if (!Double.isFinite(losses[step])) {
+                throw new IllegalStateException("block " + b + " step " + (step + 1) + ": the MSE is " + losses[step] + " (diverged: lower --lr)");
+            }
+            sums.step(o.lrAt(step), step + 1L, o.hyper());
+            listener.stepDone(b, step + 1, losses[step]);
+        }
+        return losses;
+    }
+
+    /**
+     * One pass of a step split into passes: the block's forward on {@code xb} (nb windows), the SUM of squared errors
+     * to {@code yb} (returned), and, when finite, the backward of the whole batch's MSE restricted to this pass
+     * (gradient 2(o − y)/{@code batchValues}) into {@code sink}. Summing the passes gives {@link #lossAndGradient}'s
+     * loss times batchValues and its gradient.
+     */
+    static double passLossAndGradient(LlamaConfig c, BlockWeights s, Matrix xb, Matrix yb, int nb, int T, long batchValues, BlockTape tape,
+                                      Matrix ob, Matrix dOut, GradientSink sink, ThreadTeam team) {
+        TrainingBlock.forward(c, s, xb, nb, T, tape, ob, team);
+        double squares = squaresAndGradient(ob.data(), yb.data(), dOut.data(), batchValues);
+        if (Double.isFinite(squares)) TrainingBlock.backward(c, s, tape, dOut, nb, sink, team);
+        return squares;
+    }
+
+    /**
      * The recovery loss of one batch and its gradient: the block's forward on the inputs {@code xb}
      * (nb windows of T rows, into {@code ob}), the MSE to the targets {@code yb}, and, when the loss
      * is finite, the backward of that MSE with the parameter gradients handed to {@code sink} as one
@@ -225,15 +330,19 @@ public final class BlockwiseRecovery {
 
     /** Mean of (o − y)² over all values, and its gradient 2(o − y)/n into {@code g}; the sum runs in a fixed order (deterministic). */
     static double mseAndGradient(float[] out, float[] target, float[] g) {
-        int n = out.length;
+        return squaresAndGradient(out, target, g, out.length) / out.length;
+    }
+
+    /** Sum of (o − y)² over these values, and the gradient of the mean over {@code n} values, 2(o − y)/n, into {@code g}. */
+    static double squaresAndGradient(float[] out, float[] target, float[] g, long n) {
         double sum = 0;
-        float scale = 2f / n;
-        for (int i = 0; i < n; i++) {
+        float scale = 2f / (float) n;  // as 2f / n always did (n converts to float)
+        for (int i = 0; i < out.length; i++) {
             float d = out[i] - target[i];
             sum += (double) d * d;
             g[i] = scale * d;
         }
-        return sum / n;
+        return sum;
     }
 
     private void saveState(Checkpointing cp, int b, Trainables tr, Matrix x, double[][] losses) throws IOException {

@@ -132,7 +132,7 @@ public final class GlobalRecovery {
     /** Bytes of the student's training state besides its weights: masks and Adam moments of the trained values. */
     public static long stateBytes(Trainables t) {
         long b = 0;
-        for (Trainables.Tensor x : t.tensors()) b += (x.mask() != null ? x.mask().bytes() : 0) + 8L * x.adam().m().length;
+        for (Trainables.Tensor x : t.tensors()) b += (x.mask() != null ? x.mask().bytes() : 0) + 8L * x.adam().compactSize();
         return b;
     }
 

@@ -21,9 +21,11 @@ import java.util.Locale;
  * @param trainEmbeddings global mode: also train the embedding and the classifier
  * @param poolWindows     blockwise: calibration windows whose activations are kept and trained on
  * @param hyper           Adam's betas and epsilon
+ * @param microBatch      blockwise: windows per forward/backward pass (0: the whole batch); a step's gradient is
+ *                        accumulated over batch / microBatch passes, so the activations held do not grow with the batch
  */
 public record RecoverOptions(Mode mode, int steps, double lr, int batch, int seqLen, long seed, Schedule schedule, int warmup,
-                             double minLrFraction, boolean trainEmbeddings, int poolWindows, Adam.Hyper hyper) {
+                             double minLrFraction, boolean trainEmbeddings, int poolWindows, Adam.Hyper hyper, int microBatch) {
     public enum Mode {
         GLOBAL, BLOCKWISE;
 
@@ -54,6 +56,21 @@ public record RecoverOptions(Mode mode, int steps, double lr, int batch, int seq
         if (warmup < 0) throw new IllegalArgumentException("warm-up steps must be >= 0, got " + warmup);
         if (!(minLrFraction >= 0 && minLrFraction <= 1)) throw new IllegalArgumentException("the final learning-rate fraction must be in [0, 1], got " + minLrFraction);
         if (poolWindows < 1) throw new IllegalArgumentException("the blockwise pool needs at least 1 window, got " + poolWindows);
+        if (microBatch < 0 || microBatch > batch || microBatch > 0 && batch % microBatch != 0) {
+            throw new IllegalArgumentException("the micro-batch must divide the batch of " + batch + " windows, got " + microBatch);
+        }
+        if (microBatch > 0 && microBatch < batch && mode != Mode.BLOCKWISE) throw new IllegalArgumentException("micro-batches are for blockwise mode");
+    }
+
+    /** The settings without micro-batches (the whole batch in one pass). */
+    public RecoverOptions(Mode mode, int steps, double lr, int batch, int seqLen, long seed, Schedule schedule, int warmup,
+                          double minLrFraction, boolean trainEmbeddings, int poolWindows, Adam.Hyper hyper) {
+        this(mode, steps, lr, batch, seqLen, seed, schedule, warmup, minLrFraction, trainEmbeddings, poolWindows, hyper, 0);
+    }
+
+    /** Windows per forward/backward pass of a blockwise step whose batch holds {@code windows} (the pool may hold fewer than --batch). */
+    public int passWindows(int windows) {
+        return microBatch == 0 ? windows : Math.min(microBatch, windows);
     }
 
     /** Global mode's defaults (what {@code recover} uses without options) for a number of steps, a window length and a seed. */
@@ -82,8 +99,11 @@ public record RecoverOptions(Mode mode, int steps, double lr, int batch, int seq
 
     /** Every setting that changes the result, as one line (checkpoints compare it). */
     public String fingerprint() {
+        // micro-batches change the sums' rounding (not their value): a resume must use the same ones; without them the
+        // fingerprint is what it was before they existed
         return String.format(Locale.ROOT, "mode=%s steps=%d lr=%s batch=%d seqlen=%d seed=%d schedule=%s warmup=%d min_lr=%s embeddings=%b pool=%d adam=%s,%s,%s",
                 mode.cliName(), steps, lr, batch, seqLen, seed, schedule.cliName(), warmup, minLrFraction, trainEmbeddings,
-                mode == Mode.BLOCKWISE ? poolWindows : 0, hyper.beta1(), hyper.beta2(), hyper.eps());
+                mode == Mode.BLOCKWISE ? poolWindows : 0, hyper.beta1(), hyper.beta2(), hyper.eps())
+                + (microBatch > 0 && microBatch < batch ? " micro=" + microBatch : "");
     }
 }

@@ -86,6 +86,37 @@ class AdamTest {
         }
     }
 
+    /**
+     * Gradient accumulation: the compact sum of several full gradients (kept entries only) and a step from it give
+     * the same bits as summing the full gradients in the same order and stepping from the full sum, masked and dense.
+     */
+    @Test
+    void accumulatedCompactGradientStepsExactlyLikeTheFullSum() {
+        Random rnd = new Random(4);
+        Matrix w = new Matrix(41, 67);
+        for (int i = 0; i < w.size(); i++) w.data()[i] = rnd.nextDouble() < 0.6 ? 0f : (float) rnd.nextGaussian();
+        for (boolean masked : new boolean[]{true, false}) {
+            Adam viaCompact = masked ? Adam.masked(Mask.ofNonZeros(w)) : Adam.dense(w.size());
+            Adam viaFull = masked ? Adam.masked(Mask.ofNonZeros(w)) : Adam.dense(w.size());
+            assertThat(viaCompact.compactSize()).isEqualTo(masked ? Mask.ofNonZeros(w).kept() : w.size());
+            float[] a = w.data().clone(), b = w.data().clone();
+            for (int t = 1; t <= 3; t++) {
+                float[] acc = new float[viaCompact.compactSize()], sum = new float[w.size()];
+                for (int part = 0; part < 3; part++) {
+                    float[] g = new float[w.size()];
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(4) - 2));
+                    viaCompact.accumulate(g, acc, ThreadTeam.shared());
+                    for (int i = 0; i < g.length; i++) sum[i] += g[i];
+                }
+                viaCompact.stepCompact(a, acc, 1e-2, t, Adam.Hyper.DEFAULT, ThreadTeam.shared());
+                viaFull.step(b, sum, 1e-2, t, Adam.Hyper.DEFAULT, ThreadTeam.shared());
+            }
+            assertThat(a).as(masked ? "masked" : "dense").containsExactly(b);
+            assertThat(a).isNotEqualTo(w.data());
+            if (masked) assertThat(Mask.ofNonZeros(w).matchesNonZerosOf(new Matrix(w.rows(), w.cols(), a))).isTrue();
+        }
+    }
+
     @Test
     void aKeptEntryNeverBecomesAZero() {
         // w = 1e-3 with lr 1e-3 and a positive gradient: the first step lands exactly on 0.0
