@@ -20,6 +20,8 @@
 #   --task-limit N            documents per task (default 200)
 #   --stage all|baselines|msp only the baseline runs (calS: uniform, owl-reference, owl) or only the MSP runs
 #                             (msp-calS, msp-searchS, msp-eq-BASELINE); default all
+#   --jar FILE                run this jar instead of OUT/mixprune.jar (e.g. the MSP stage with a newer search while
+#                             the baselines keep the frozen program)
 #   --tables                  only print the tables from what OUT_DIR holds
 #   -- FLAGS...               passed to every `run` (e.g. -- --generations 10)
 # The campaign measures quality, not time: run it niced (nice -n 10 scripts/msp-campaign.sh ...); it needs no
@@ -40,6 +42,7 @@ TASK_LIMIT=200
 TABLES_ONLY=0
 STAGE=all
 OUT=""
+JAR_OPT=""
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,8 +57,9 @@ while [ $# -gt 0 ]; do
     --task-limit) TASK_LIMIT="$2"; shift 2 ;;
     --tables) TABLES_ONLY=1; shift ;;
     --stage) STAGE="$2"; shift 2 ;;
+    --jar) JAR_OPT="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "msp-campaign: unknown option $1" >&2; exit 2 ;;
     *) OUT="$1"; shift ;;
   esac
@@ -70,7 +74,8 @@ FIRST_CAL="${CALIB_SEEDS%% *}"
 mkdir -p "$OUT"
 
 # A frozen copy of the jar: rebuilding the worktree during a long campaign must not change its program.
-JAR="$OUT/mixprune.jar"
+JAR="${JAR_OPT:-$OUT/mixprune.jar}"
+[ -z "$JAR_OPT" ] || [ -f "$JAR_OPT" ] || { echo "msp-campaign: --jar $JAR_OPT: no such file" >&2; exit 2; }
 mx() {
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
     -Xmx3g -XX:MaxNewSize=256m -Dmixprune.projectRoot="$ROOT" -jar "$JAR" "$@" 2> >(grep -v 'Using incubator modules' >&2)

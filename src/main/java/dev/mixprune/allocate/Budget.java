@@ -158,6 +158,137 @@ public final class Budget {
     }
 
     /**
+     * One compound level move, in place, that keeps a genome inside the window: a uniformly random
+     * gene moves one level in a random direction, and the fewest opposite moves of other genes pay
+     * for it (one move landing inside the window, uniform among those; else two, uniform among the
+     * pairs; the same gene may move two levels). Unlike a same-size swap this lets budget move
+     * between genes of different sizes (stories260K: an MLP level is 172 to 344 weights, an
+     * attention level 32 to 128, the window 113). A first move that 1-2 opposite moves cannot pay
+     * for is undone and another drawn.
+     *
+     * @return the number of level moves made (0 when none was found)
+     */
+    public int compoundMove(int[] genome, Rng rng) {
+        if (!accepts(genome)) throw new IllegalArgumentException("compoundMove needs a genome inside the window " + this);
+        for (int attempt = 0; attempt < 8 * genome.length + 8; attempt++) {
+            int g = rng.nextInt(genome.length), d = rng.nextInt(2) == 0 ? -1 : +1;
+            if (!movable(genome[g], d)) continue;
+            genome[g] += d;
+            long p = space.prunedCount(genome);
+            if (p >= minPruned && p <= maxPruned) return 1;
+            // The first move left the window on its side (up: above, down: below); opposite moves pay.
+            int n1 = countSingles(genome, p, -d, g, -1);
+            if (n1 > 0) {
+                countSingles(genome, p, -d, g, rng.nextInt(n1));
+                return 2;
+            }
+            int n2 = countDoubles(genome, p, -d, g, -1);
+            if (n2 > 0) {
+                countDoubles(genome, p, -d, g, rng.nextInt(n2));
+                return 3;
+            }
+            genome[g] -= d;
+        }
+        return 0;
+    }
+
+    /**
+     * Repair with as few level moves as it can find (in place), for children of crossover: a
+     * genome already inside is unchanged; else one single-gene move that lands inside (uniform among
+     * those), else two moves (uniform among the pairs that land inside), else one random move towards
+     * the window that does not jump past it, and again. Falls back to {@link #repair} only when no
+     * move brings the genome nearer (not seen on real spaces).
+     *
+     * @return the number of level moves made (repair's fallback counts as -1)
+     */
+    public int repairMinimal(int[] genome, Rng rng) {
+        space.check(genome);
+        int moves = 0;
+        for (int guard = 0; guard < 64 * genome.length + 64; guard++) {
+            long p = space.prunedCount(genome);
+            if (p >= minPruned && p <= maxPruned) return moves;
+            int n1 = countSingles(genome, p, 0, -1, -1);
+            if (n1 > 0) {
+                countSingles(genome, p, 0, -1, rng.nextInt(n1));
+                return moves + 1;
+            }
+            int n2 = countDoubles(genome, p, 0, -1, -1);
+            if (n2 > 0) {
+                countDoubles(genome, p, 0, -1, rng.nextInt(n2));
+                return moves + 2;
+            }
+            int dir = p < minPruned ? +1 : -1;
+            int g = pickMove(genome, dir, p, rng);
+            if (g < 0 || distance(p + delta(g, genome[g], dir)) >= distance(p)) break;
+            genome[g] += dir;
+            moves++;
+        }
+        repair(genome, rng);
+        return -1;
+    }
+
+    /**
+     * Single-gene moves landing inside the window (counted, or the one of index {@code apply} applied),
+     * only in direction {@code onlyDir} unless it is 0, never of gene {@code except}.
+     */
+    private int countSingles(int[] genome, long p, int onlyDir, int except, int apply) {
+        int n = 0;
+        for (int g = 0; g < genome.length; g++) {
+            if (g == except) continue;
+            for (int d = -1; d <= 1; d += 2) {
+                if ((onlyDir != 0 && d != onlyDir) || !movable(genome[g], d)) continue;
+                long np = p + delta(g, genome[g], d);
+                if (np < minPruned || np > maxPruned) continue;
+                if (n == apply) {
+                    genome[g] += d;
+                    return n;
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Unordered pairs of single-gene moves landing inside the window together (the same gene twice
+     * in one direction = two levels; opposite moves of one gene cancel and are skipped).
+     */
+    private int countDoubles(int[] genome, long p, int onlyDir, int except, int apply) {
+        int n = 0, moves = 2 * genome.length;
+        for (int i = 0; i < moves; i++) {
+            int g = i >> 1, d = (i & 1) == 0 ? -1 : +1;
+            if (g == except || (onlyDir != 0 && d != onlyDir) || !movable(genome[g], d)) continue;
+            long pi = p + delta(g, genome[g], d);
+            for (int j = i; j < moves; j++) {
+                int h = j >> 1, e = (j & 1) == 0 ? -1 : +1;
+                if (h == except || (onlyDir != 0 && e != onlyDir)) continue;
+                if (h == g && e != d) continue;
+                long np;
+                if (h == g) {
+                    if (!movable(genome[g], 2 * d)) continue;
+                    np = pi + delta(g, genome[g] + d, d);
+                } else {
+                    if (!movable(genome[h], e)) continue;
+                    np = pi + delta(h, genome[h], e);
+                }
+                if (np < minPruned || np > maxPruned) continue;
+                if (n == apply) {
+                    genome[g] += d;
+                    genome[h] += e;
+                    return n;
+                }
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private boolean movable(int level, int by) {
+        int l = level + by;
+        return l >= 0 && l <= space.maxLevel();
+    }
+
+    /**
      * Deterministic rounding of desired per-gene sparsities to levels: every gene starts at the
      * highest level not above its wish, then the genes with the largest remainder are raised (the
      * largest-remainder rule) until the target is reached; then the random-free repair finishes.

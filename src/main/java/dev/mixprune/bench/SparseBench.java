@@ -51,6 +51,11 @@ public final class SparseBench {
             double qv = best(() -> SparseQ8Kernels.gemv(q, xv, y));
             double qm = best(() -> SparsePrefill.gemm(x, q));
             System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", p + "q8", q.storedBytes(), qv * 1e3, gemvDense / qv, qm * 1e3, gemmDense / qm);
+            if (SparseQ8Kernels.integerKernel(q)) {
+                double iv = best(() -> SparseQ8Kernels.gemvQuantizedInput(q, xv, y));
+                System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12s %10s   (int8 input; float-path gemv / int-path gemv = %.2fx)%n",
+                        p + "q8i", q.storedBytes(), iv * 1e3, gemvDense / iv, "-", "-", qv / iv);
+            }
         }
     }
 

@@ -97,7 +97,7 @@ public final class GgmlBlocks {
     }
 
     /** C's roundf: the nearest integer, halves away from zero (Math.round would round -2.5 to -2). */
-    static int roundHalfAway(float v) {
+    public static int roundHalfAway(float v) {
         float a = Math.abs(v);
         // floor(a + 0.5) in float is wrong just below 0.5 (0.49999997f + 0.5f rounds up to 1): go through double.
         int r = (int) Math.floor((double) a + 0.5);

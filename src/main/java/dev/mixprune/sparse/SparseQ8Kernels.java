@@ -48,6 +48,30 @@ public final class SparseQ8Kernels {
         else ThreadTeam.shared().forRange(0, t.rowGroups, 8, (lo, hi) -> gemvGroups(t, xp, y, lo, hi));
     }
 
+    /**
+     * y[0..rows) = W q(x) for decode: the input quantized to int8 per block of 32 columns first
+     * ({@link QuantizedInput}, llama.cpp's rule for the activations of its Q8_0 dot products), so
+     * that 2:4 runs the integer kernel ({@link SparseQ8IntKernels}: 1.9-2x faster than this class's
+     * float kernel on AVX-512). Other patterns and machines run the float kernel on the dequantized
+     * q(x), so every machine computes the same product. Batched products ({@link SparsePrefill})
+     * keep float inputs.
+     */
+    public static void gemvQuantizedInput(PackedNMQ8 w, float[] x, float[] y) {
+        checkGemv(w, x, y);
+        QuantizedInput in = QuantizedInput.of(x, w.cols(), SparseQ8IntKernels.PAD);
+        if (SparseQ8IntKernels.supports(w)) SparseQ8IntKernels.gemv(w, in, y);
+        else gemv(w, in.dequantized(), y);
+    }
+
+    /** True when {@link #gemvQuantizedInput} runs the integer kernel for w on this machine. */
+    public static boolean integerKernel(PackedNMQ8 w) { return SparseQ8IntKernels.supports(w); }
+
+    /** Obviously-correct y = W q(x): the dequantized dense weight times the dequantized quantized input, in double. */
+    public static void gemvQuantizedInputReference(PackedNMQ8 w, float[] x, float[] y) {
+        checkGemv(w, x, y);
+        Gemv.reference(w.toDense(), QuantizedInput.of(x, w.cols(), 0).dequantized(), y);
+    }
+
     /** x itself when every window's two-vector load stays inside it, else a zero-padded copy. */
     private static float[] paddedInput(NmTilesQ8 t, float[] x) {
         int need = t.windows == 0 ? 0 : (t.windows - 1) * t.window + 2 * L;

@@ -2,6 +2,8 @@ package dev.mixprune.sparse;
 
 import dev.mixprune.quant.GgmlBlocks;
 import dev.mixprune.tensor.Matrix;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -80,5 +82,81 @@ class SparseQ8KernelsTest {
                 if (t.aligned) assertThat(t.vectors).as(as).isEqualTo(1);
             }
         }
+    }
+
+    /**
+     * Decode with the input quantized per block of 32 (the integer kernel for 2:4 on 16 lanes, the
+     * float kernel on q(x) elsewhere) against the double reference over the same q(x): odd and even
+     * window counts, short tails, other patterns.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,64,2,4", "3,7,2,4", "5,128,2,4", "7,96,2,4", "4,100,2,4", "9,160,2,4", "6,2048,2,4", "3,1537,2,4", "70,2048,2,4",
+            "300,400,2,4", "2,5632,2,4", "17,33,2,8", "40,1024,2,8", "9,96,2,8", "5,2048,2,8", "7,5632,2,8", "3,100,2,8", "301,256,2,8",
+            "4,192,2,8", "33,100,3,8", "9,1100,1,8", "11,97,3,5"})
+    void quantizedInputGemvMatchesTheReference(int rows, int cols, int n, int m) {
+        PackedNMQ8 q = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(rows, cols, n, m, rows * 29L + cols + m), n, m));
+        if (n == 2 && (m == 4 || m == 8) && FloatVector.SPECIES_PREFERRED.length() == 16) {
+            assertThat(SparseQ8Kernels.integerKernel(q)).as("AVX-512 runs 2:4 and 2:8 on the integer kernel").isTrue();
+        }
+        float[] x = SparseKernelsTest.random(1, cols, 13).data();
+        float[] y = new float[rows], yr = new float[rows];
+        SparseQ8Kernels.gemvQuantizedInput(q, x, y);
+        SparseQ8Kernels.gemvQuantizedInputReference(q, x, yr);
+        double tol = 2e-5 * Math.sqrt(q.slotsPerRow());
+        for (int r = 0; r < rows; r++) assertThat(y[r]).as("row %d", r).isCloseTo(yr[r], within((float) (tol * (1 + Math.abs(yr[r])))));
+    }
+
+    /** All quants at +-127 on both sides: 16-bit products and their pair sums (32258) must not overflow. */
+    @Test
+    void extremeQuantsDoNotOverflow() {
+        int rows = 4, cols = 256;
+        Matrix dense = new Matrix(rows, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c += 4) {
+                dense.data()[r * cols + c + (r % 2)] = r < 2 ? 1f : -1f;
+                dense.data()[r * cols + c + 2 + (r % 2)] = r < 2 ? 1f : -1f;
+            }
+        }
+        PackedNMQ8 q = PackedNMQ8.quantize(PackedNM.pack(dense, 2, 4));
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) x[c] = c % 8 < 4 ? 3f : -3f;
+        java.util.Arrays.fill(x, 0, 64, 3f);
+        float[] y = new float[rows], yr = new float[rows];
+        SparseQ8Kernels.gemvQuantizedInput(q, x, y);
+        SparseQ8Kernels.gemvQuantizedInputReference(q, x, yr);
+        for (int r = 0; r < rows; r++) assertThat(y[r]).as("row %d", r).isCloseTo(yr[r], within(1e-4f * (1 + Math.abs(yr[r]))));
+        assertThat(yr[0]).isCloseTo(3f * 32, within(0.05f)); // columns 0-63 all +3, the rest cancels in pairs of groups (F16 weight scale)
+    }
+
+    /** The input quantizer is ggml's Q8_0 rule (amax / 127, quants rounded half away from zero), with a float scale. */
+    @Test
+    void inputQuantizerFollowsTheQ8Rule() {
+        float[] x = SparseKernelsTest.random(1, 200, 5).data();
+        x[7] = 0f;
+        java.util.Arrays.fill(x, 64, 96, 0f);
+        // Block 3: amax 127, so the scale is 1 and the quants are x rounded: halves and values just below them.
+        float[] edges = {127f, 0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.4999999f, -1.4999999f, 1.5f, 2.5f, -2.5f, 126.5f, -126.49999f,
+                -127f, 3.4999998f, 63.5f, -63.499996f, 0.99999994f, 1e-8f, -1e-8f, 7.5000005f};
+        System.arraycopy(edges, 0, x, 96, edges.length);
+        QuantizedInput in = QuantizedInput.of(x, 200, 64);
+        assertThat(in.q()).hasSize(7 * 32 + 64);
+        byte[] want = new byte[32];
+        for (int b = 0; b < 7; b++) {
+            int len = Math.min(32, 200 - 32 * b);
+            GgmlBlocks.quantizeQ8Block(x, 32 * b, len, want, 0);
+            float amax = 0f;
+            for (int j = 0; j < len; j++) amax = Math.max(amax, Math.abs(x[32 * b + j]));
+            assertThat(in.scale()[b]).isEqualTo(amax / 127f);
+            for (int j = 0; j < len; j++) assertThat(in.q()[32 * b + j]).as("column %d", 32 * b + j).isEqualTo((short) want[j]);
+        }
+        assertThat(in.scale()[3]).isEqualTo(1f);
+        for (int j = 0; j < edges.length; j++) assertThat(in.q()[96 + j]).as("%s", edges[j]).isEqualTo((short) GgmlBlocks.roundHalfAway(edges[j]));
+        assertThat(in.q()[97]).isZero();
+        assertThat(in.q()[99]).isEqualTo((short) 1);
+        assertThat(in.q()[104]).isEqualTo((short) 3);
+        assertThat(in.q()[105]).isEqualTo((short) -3);
+        for (int c = 200; c < in.q().length; c++) assertThat(in.q()[c]).isZero();
+        float[] d = in.dequantized();
+        for (int c = 0; c < 200; c++) assertThat(d[c]).isCloseTo(x[c], within(in.scale()[c / 32] / 2 * 1.0001f));
     }
 }
