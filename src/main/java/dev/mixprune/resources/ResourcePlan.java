@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongUnaryOperator;
 
 /**
  * What a long command will need, printed before it starts: peak memory (what is alive through the
@@ -33,6 +34,15 @@ public final class ResourcePlan {
     private final List<Item> disk = new ArrayList<>();
     private final List<Stage> stages = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private LongUnaryOperator headroomOfHeap = DEFAULT_HEADROOM;
+    private String headroomBasis = "a third of the live heap, at least 256 MiB";
+
+    /**
+     * The default collector headroom for a live heap (live peak minus {@link #JVM_BASE_BYTES}): a third, at least 256 MiB.
+     * Set from `run`'s resident size on ZGC (docs/benchmarks.md, "Resident size against the plan"); a command whose own
+     * overshoot was measured replaces it with {@link #collectorHeadroom(LongUnaryOperator, String)}.
+     */
+    public static final LongUnaryOperator DEFAULT_HEADROOM = heap -> Math.max(256L << 20, heap / 3);
 
     private ResourcePlan(String command) {
         this.command = command;
@@ -57,6 +67,16 @@ public final class ResourcePlan {
 
     public ResourcePlan stage(String name, double seconds, String basis) {
         stages.add(new Stage(name, seconds, basis));
+        return this;
+    }
+
+    /**
+     * Replaces the collector headroom rule: {@code ofHeap} maps the live heap at the peak (live peak minus the JVM's base)
+     * to the bytes the collector uses above it; {@code basis} says where the rule comes from (printed with the figure).
+     */
+    public ResourcePlan collectorHeadroom(LongUnaryOperator ofHeap, String basis) {
+        this.headroomOfHeap = java.util.Objects.requireNonNull(ofHeap);
+        this.headroomBasis = java.util.Objects.requireNonNull(basis);
         return this;
     }
 
@@ -85,11 +105,12 @@ public final class ResourcePlan {
     /**
      * Heap the collector uses above the live data: ZGC (the launcher's collector for the streaming
      * commands) collects while the program allocates, so it needs free heap ahead of the allocation.
-     * A third of the live heap, at least 256 MiB: set from the resident sizes measured on stories260K
-     * and a 7B-shaped model (docs/benchmarks.md, "Resident size against the plan").
+     * By default a third of the live heap, at least 256 MiB ({@link #DEFAULT_HEADROOM}: set from the resident sizes
+     * measured on stories260K and a 7B-shaped model, docs/benchmarks.md, "Resident size against the plan"); a command
+     * may set its own measured rule ({@link #collectorHeadroom(LongUnaryOperator, String)}).
      */
     public long collectorHeadroom() {
-        return Math.max(256L << 20, (livePeak() - JVM_BASE_BYTES) / 3);
+        return Math.max(0, headroomOfHeap.applyAsLong(Math.max(0, livePeak() - JVM_BASE_BYTES)));
     }
 
     /** The planned peak resident size: {@link #livePeak} + {@link #collectorHeadroom}. */
@@ -123,7 +144,7 @@ public final class ResourcePlan {
                 out.add(String.format(Locale.ROOT, "  memory %-10s %s%s", human(i.bytes()), i.what(), i.phase() == null ? "" : " [" + i.phase() + "]"));
             }
         }
-        out.add(String.format(Locale.ROOT, "  memory %-10s collector headroom (a third of the live heap, at least 256 MiB)", human(collectorHeadroom())));
+        out.add(String.format(Locale.ROOT, "  memory %-10s collector headroom (%s)", human(collectorHeadroom()), headroomBasis));
         for (Map.Entry<String, Long> e : phases().entrySet()) {
             if (!e.getKey().equals(peak)) out.add(String.format(Locale.ROOT, "  memory %-10s phase %s (below the peak)", human(e.getValue()), e.getKey()));
         }

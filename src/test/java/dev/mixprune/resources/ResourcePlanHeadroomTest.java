@@ -23,6 +23,18 @@ class ResourcePlanHeadroomTest {
     }
 
     @Test
+    void aCommandMaySetItsOwnMeasuredRule() {
+        ResourcePlan p = ResourcePlan.of("t").memory(null, "block", 1200 * MIB).memory("a", "forward", 1800 * MIB)
+                .collectorHeadroom(heap -> Math.max(256 * MIB, heap / 8), "measured for t");
+        assertThat(p.collectorHeadroom()).isEqualTo(375 * MIB);
+        assertThat(p.peakMemory()).isEqualTo(ResourcePlan.JVM_BASE_BYTES + 3375 * MIB);
+        assertThat(p.lines()).anyMatch(l -> l.contains("collector headroom (measured for t)"));
+        // the rule sees the live heap of the final plan, items added after it included
+        p.memory("a", "more", 800 * MIB);
+        assertThat(p.collectorHeadroom()).isEqualTo(475 * MIB);
+    }
+
+    @Test
     void maxMemoryRefusesOnThePeakWithHeadroom() {
         ResourcePlan p = ResourcePlan.of("t").memory("a", "forward", 900 * MIB);
         long live = p.livePeak();
