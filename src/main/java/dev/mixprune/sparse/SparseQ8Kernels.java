@@ -255,7 +255,11 @@ public final class SparseQ8Kernels {
         return blocks;
     }
 
-    /** {@link #blocks4} with the inputs picked by {@link #pickSplit} ({@link Decoder#splitPick}). */
+    /**
+     * {@link #blocks4} with the inputs picked by {@link #pickSplit} ({@link Decoder#splitPick}); a copy
+     * on purpose, like {@link #blocks4} / {@link #blocks8}: a branch or a pick parameter inside the
+     * written-out windows changes how C2 compiles the loop (see {@link #groupBits}).
+     */
     private static int blocks4Split(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
         int nw = t.windows, win = t.window, ibv = t.indexBytesPerVector, blocks = nw / 4 / 2 * 2;
         byte[] q = t.q, idx = t.index;
