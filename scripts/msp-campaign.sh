@@ -238,7 +238,9 @@ tables() {
       s = 0; s2 = 0; mn = 1e300; mx = -1e300; k = 0
       for (j = 1; j <= cnt; j++) { x = arr[c, r, j]; if (x == "nan" || x == "") continue; k++; s += x; s2 += x * x; if (x + 0 < mn) mn = x + 0; if (x + 0 > mx) mx = x + 0 }
       if (k == 0) return "-"
-      m = s / k; sd = k > 1 ? sqrt((s2 - k * m * m) / (k - 1)) : 0; if (sd != sd) sd = 0
+      # Sample sd from the deviations (two passes): s2 - k*m*m can round below zero for identical values (sqrt -> nan).
+      m = s / k; sd = 0
+      if (k > 1) { for (j = 1; j <= cnt; j++) { x = arr[c, r, j]; if (x == "nan" || x == "") continue; sd += (x - m) * (x - m) }; sd = sqrt(sd / (k - 1)) }
       if (k == 1) return sprintf("%.2f (n=1)", m)
       return sprintf("%.2f ± %.2f (%.2f–%.2f, n=%d)", m, sd, mn, mx, k)
     }

@@ -108,6 +108,9 @@ public final class SparseQ8Kernels {
         final boolean twoWords;
         final VectorMask<Float> upperHalf;
         final VectorShuffle<Float> laneRow;
+        /** See {@link #splitPick(NmTilesQ8)}; lanes [L/2, L) take their inputs from the window's second x vector. */
+        final boolean splitPick;
+        final VectorMask<Integer> secondVector;
         final float[] scratch = new float[L];
 
         Decoder(NmTilesQ8 t) {
@@ -128,6 +131,27 @@ public final class SparseQ8Kernels {
             }
             upperHalf = VectorMask.fromArray(F, up, 0);
             laneRow = VectorShuffle.fromArray(F, rowOf, 0);
+            splitPick = splitPick(t);
+            boolean[] second = new boolean[L];
+            for (int l = L / 2; l < L; l++) second[l] = true;
+            secondVector = VectorMask.fromArray(I, second, 0);
+        }
+
+        /**
+         * True on 8-lane (256-bit) machines when a tile vector's first L/2 lanes read only the
+         * window's first L columns and its last L/2 lanes only the next L (2:4: 4 groups of 4
+         * columns, 2 kept each, one row per group): the inputs are then picked with two one-vector
+         * permutes and a fixed blend instead of a two-vector permute, which AVX2 does not have (C2
+         * emulates it): 1.4-1.5x faster under {@code -XX:UseAVX=2} (docs/benchmarks.md, session 7).
+         * With 16 lanes the two-vector permute is one instruction and 2:4 decode runs the integer kernel.
+         */
+        static boolean splitPick(NmTilesQ8 t) {
+            if (L != 8 || !t.bitIndex || t.rowsPerGroup != 1 || t.vectors != 1 || t.window != 2 * L || t.perRow != L) return false;
+            for (int l = 0; l < L; l++) {
+                int first = t.groupBase[l], last = t.groupBase[l] + t.m - 1;
+                if (l < L / 2 ? last >= L : first < L) return false;
+            }
+            return true;
         }
 
         /** The lanes' scales of block b of group g (lane l belongs to row l / perRow of the group). */
@@ -172,7 +196,7 @@ public final class SparseQ8Kernels {
     private static void groupBits(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
         int blocks = switch (t.windowsPerBlock) {
             case 2 -> blocks2(t, dec, x, g, lanes);
-            case 4 -> blocks4(t, dec, x, g, lanes);
+            case 4 -> dec.splitPick ? blocks4Split(t, dec, x, g, lanes) : blocks4(t, dec, x, g, lanes);
             case 8 -> blocks8(t, dec, x, g, lanes);
             default -> {
                 FloatVector.zero(F).intoArray(lanes, 0);
@@ -229,6 +253,48 @@ public final class SparseQ8Kernels {
         FloatVector total = total0.add(total1);
         total.intoArray(lanes, 0);
         return blocks;
+    }
+
+    /**
+     * {@link #blocks4} with the inputs picked by {@link #pickSplit} ({@link Decoder#splitPick}); a copy
+     * on purpose, like {@link #blocks4} / {@link #blocks8}: a branch or a pick parameter inside the
+     * written-out windows changes how C2 compiles the loop (see {@link #groupBits}).
+     */
+    private static int blocks4Split(NmTilesQ8 t, Decoder dec, float[] x, int g, float[] lanes) {
+        int nw = t.windows, win = t.window, ibv = t.indexBytesPerVector, blocks = nw / 4 / 2 * 2;
+        byte[] q = t.q, idx = t.index;
+        IntVector shifts = dec.shifts, base = dec.base;
+        int mask = dec.mask, hi = dec.twoWords ? dec.hiShift : 64;
+        int vec0 = g * nw, rpg = t.rowsPerGroup, s0 = g * t.blocksPerRow * rpg;
+        short[] sc = t.scales;
+        VectorMask<Float> upper = dec.upperHalf;
+        VectorMask<Integer> second = dec.secondVector;
+        FloatVector zero = FloatVector.zero(F), total0 = zero, total1 = zero;
+        for (int b = 0; b < blocks; b += 2) {
+            int v0 = vec0 + 4 * b, c0 = 4 * b * win;
+            FloatVector a0 = zero, a1 = zero;
+            for (int j = 0; j < 4; j++) {
+                int v = v0 + j, c = c0 + j * win;
+                a0 = widen(q, (v) * L).fma(pickSplit(words((long) LONG_LE.get(idx, (v) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), second, x, c), a0);
+                a1 = widen(q, (v + 4) * L).fma(pickSplit(words((long) LONG_LE.get(idx, (v + 4) * ibv), hi).lanewise(VectorOperators.LSHR, shifts).and(mask).add(base), second, x, c + 4 * win), a1);
+            }
+            total0 = a0.fma(scales(sc, s0 + b * rpg, rpg, upper, dec, t, g, b), total0);
+            total1 = a1.fma(scales(sc, s0 + (b + 1) * rpg, rpg, upper, dec, t, g, b + 1), total1);
+        }
+        FloatVector total = total0.add(total1);
+        total.intoArray(lanes, 0);
+        return blocks;
+    }
+
+    /**
+     * The inputs x[c + col[lane]] when lanes [0, L/2) have col < L and lanes [L/2, L) have
+     * col >= L: each half picked from its own x vector with a one-vector permute, then blended.
+     */
+    private static FloatVector pickSplit(IntVector col, VectorMask<Integer> second, float[] x, int c) {
+        IntVector inVector = col.and(L - 1);
+        IntVector lo = inVector.selectFrom(FloatVector.fromArray(F, x, c).reinterpretAsInts());
+        IntVector hi = inVector.selectFrom(FloatVector.fromArray(F, x, c + L).reinterpretAsInts());
+        return lo.blend(hi, second).reinterpretAsFloats();
     }
 
     /** Whole pairs of blocks of K = 8 windows into lanes; returns the number of blocks done (even). */

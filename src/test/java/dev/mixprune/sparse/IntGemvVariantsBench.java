@@ -338,6 +338,83 @@ public final class IntGemvVariantsBench {
         }
     }
 
+    /**
+     * A float 8-bit 2:4 layout for 8-lane (256-bit) machines, prototype: rows in pairs, per 8-column
+     * chunk one vector whose lanes 0-3 hold the first row's 4 kept values of those columns and lanes
+     * 4-7 the second row's, so each vector's inputs come from ONE x vector (single-source permute,
+     * {@code vpermd} on AVX2) and the two rows share the x load; the shipped float kernel's 16-column
+     * windows need a two-source permute, which AVX2 lacks (C2 emulates it). Scales as floats per row
+     * pair and block of 32 kept values. Rows must be even, columns a multiple of 64.
+     */
+    static final class RowPairs {
+        static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+        static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+        static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+        static final IntVector SHIFTS, BASE;
+        static final VectorMask<Float> SECOND_ROW = VectorMask.fromLong(F, 0xf0L);
+
+        static {
+            int[] s = new int[8], b = new int[8];
+            for (int l = 0; l < 8; l++) {
+                s[l] = 2 * l;
+                b[l] = 4 * ((l % 4) / 2);
+            }
+            SHIFTS = IntVector.fromArray(I, s, 0);
+            BASE = IntVector.fromArray(I, b, 0);
+        }
+
+        record Layout(int rows, int cols, byte[] q, short[] index, float[] scale) {}
+
+        static Layout of(PackedNMQ8 w) {
+            int rows = w.rows(), cols = w.cols(), chunks = cols / 8, spr = w.slotsPerRow(), bpr = w.blocksPerRow(), pairs = rows / 2;
+            byte[] cq = w.quants(), ci = w.index();
+            short[] cs = w.scales();
+            byte[] q = new byte[pairs * chunks * 8];
+            short[] index = new short[pairs * chunks];
+            float[] scale = new float[pairs * bpr * 2];
+            for (int p = 0; p < pairs; p++) {
+                for (int j = 0; j < chunks; j++) {
+                    int bits = 0;
+                    for (int l = 0; l < 8; l++) {
+                        int r = 2 * p + l / 4, slot = 4 * j + l % 4;
+                        q[(p * chunks + j) * 8 + l] = cq[r * spr + slot];
+                        bits |= (ci[r * spr + slot] & 3) << (2 * l);
+                    }
+                    index[p * chunks + j] = (short) bits;
+                }
+                for (int b = 0; b < bpr; b++) {
+                    scale[(p * bpr + b) * 2] = Float.float16ToFloat(cs[2 * p * bpr + b]);
+                    scale[(p * bpr + b) * 2 + 1] = Float.float16ToFloat(cs[(2 * p + 1) * bpr + b]);
+                }
+            }
+            return new Layout(rows, cols, q, index, scale);
+        }
+
+        static void gemv(Layout t, float[] x, float[] y) {
+            int chunks = t.cols() / 8, blocks = chunks / 8;
+            byte[] q = t.q();
+            short[] index = t.index();
+            float[] sc = t.scale();
+            for (int p = 0; p < t.rows() / 2; p++) {
+                FloatVector total = FloatVector.zero(F);
+                int c0 = p * chunks;
+                for (int b = 0; b < blocks; b++) {
+                    FloatVector acc = FloatVector.zero(F);
+                    for (int k = 0; k < 8; k++) {
+                        int j = 8 * b + k, ch = c0 + j;
+                        IntVector col = IntVector.broadcast(I, index[ch]).lanewise(VectorOperators.LSHR, SHIFTS).and(3).add(BASE);
+                        FloatVector xv = col.selectFrom(FloatVector.fromArray(F, x, 8 * j).reinterpretAsInts()).reinterpretAsFloats();
+                        acc = ((FloatVector) ByteVector.fromArray(B, q, ch * 8).convertShape(VectorOperators.B2F, F, 0)).fma(xv, acc);
+                    }
+                    int s = (p * blocks + b) * 2;
+                    total = acc.fma(FloatVector.broadcast(F, sc[s]).blend(sc[s + 1], SECOND_ROW), total);
+                }
+                y[2 * p] = total.reduceLanes(VectorOperators.ADD, SECOND_ROW.not());
+                y[2 * p + 1] = total.reduceLanes(VectorOperators.ADD, SECOND_ROW);
+            }
+        }
+    }
+
     private record Variant(String name, boolean exact, Runnable sweep, float[] out) {}
 
     public static void main(String[] args) {
@@ -380,6 +457,12 @@ public final class IntGemvVariantsBench {
         }
         float[] yNarrow = new float[rows];
         variants.add(new Variant("integer 256-bit (16 short lanes)", true, () -> { for (int l = 0; l < layers; l++) Narrow.gemv(w[l], cq[l], words[l], cs[l], xq, in.scale(), yNarrow); }, yNarrow));
+        if (cols % 64 == 0) {
+            RowPairs.Layout[] pairs = new RowPairs.Layout[layers];
+            for (int l = 0; l < layers; l++) pairs[l] = RowPairs.of(w[l]);
+            float[] yPairs = new float[rows];
+            variants.add(new Variant("float 256-bit, row pairs, one-vector windows", true, () -> { for (RowPairs.Layout t : pairs) RowPairs.gemv(t, xd, yPairs); }, yPairs));
+        }
         if (SparseQ8IntKernels.supports(w[0])) {
             NmTilesQ8[] t = new NmTilesQ8[layers];
             long[][] noPermBits = new long[layers][];
