@@ -44,6 +44,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.LongUnaryOperator;
 
 /**
  * {@code mixprune recover}: trains a pruned model's kept weights and norms with its masks fixed
@@ -195,7 +196,7 @@ public final class RecoverCommand implements Callable<Integer> {
      * {@link ResourcePlan#DEFAULT_HEADROOM}, set from `run`, whose perplexity phase allocates far faster) planned the 7B
      * default at 4.51 GiB, so {@code --max-memory 4g} refused a run that peaks at 3.5 GiB.
      */
-    static final java.util.function.LongUnaryOperator COLLECTOR_HEADROOM = heap -> Math.max(256L << 20, heap / 8);
+    static final LongUnaryOperator COLLECTOR_HEADROOM = heap -> Math.max(256L << 20, heap / 8);
     static final String COLLECTOR_HEADROOM_BASIS = "ZGC's working room for recover: an eighth of the live heap, at least 256 MiB";
 
     /**

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -75,8 +76,8 @@ public final class ResourcePlan {
      * to the bytes the collector uses above it; {@code basis} says where the rule comes from (printed with the figure).
      */
     public ResourcePlan collectorHeadroom(LongUnaryOperator ofHeap, String basis) {
-        this.headroomOfHeap = java.util.Objects.requireNonNull(ofHeap);
-        this.headroomBasis = java.util.Objects.requireNonNull(basis);
+        this.headroomOfHeap = Objects.requireNonNull(ofHeap);
+        this.headroomBasis = Objects.requireNonNull(basis);
         return this;
     }
 

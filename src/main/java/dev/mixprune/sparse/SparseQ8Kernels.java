@@ -142,7 +142,7 @@ public final class SparseQ8Kernels {
          * window's first L columns and its last L/2 lanes only the next L (2:4: 4 groups of 4
          * columns, 2 kept each, one row per group): the inputs are then picked with two one-vector
          * permutes and a fixed blend instead of a two-vector permute, which AVX2 does not have (C2
-         * emulates it): 1.4-1.5x faster under {@code -XX:UseAVX=2} (docs/benchmarks.md, session 7).
+         * emulates it): the float 8-bit GEMV 1.10-1.16x faster under {@code -XX:UseAVX=2} (docs/benchmarks.md, session 7).
          * With 16 lanes the two-vector permute is one instruction and 2:4 decode runs the integer kernel.
          */
         static boolean splitPick(NmTilesQ8 t) {
