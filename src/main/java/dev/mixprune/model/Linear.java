@@ -27,13 +27,13 @@ public final class Linear {
         };
     }
 
-    /** y = W x (decode; packed layers with 8-bit values quantize x to int8 per block of 32, as llama.cpp does). */
+    /** y = W x (decode; 8-bit weights, dense Q8_0 or packed, quantize x to int8 per block of 32, as llama.cpp does). */
     public static void gemv(LinearWeight w, float[] x, float[] y) {
         switch (w) {
             case Matrix d -> Gemv.multiply(d, x, y);
             case PackedNM p -> SparseKernels.gemv(p, x, y);
             case PackedNMQ8 p -> SparseQ8Kernels.gemvQuantizedInput(p, x, y);
-            case Q8Matrix q -> Q8Kernels.gemv(q, x, y);
+            case Q8Matrix q -> Q8Kernels.gemvQuantizedInput(q, x, y);
             default -> throw new IllegalStateException("unknown weight storage " + w.getClass().getName());
         }
     }

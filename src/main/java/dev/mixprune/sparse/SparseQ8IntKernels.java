@@ -1,5 +1,7 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.quant.QuantizedInput;
+import dev.mixprune.quant.HalfFloats;
 import dev.mixprune.tensor.ThreadTeam;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -111,10 +113,12 @@ final class SparseQ8IntKernels {
     private static void rows(NmTilesQ8 t, QuantizedInput in, float[] laneScales, float[] xd, float[] y, int r0, int r1) {
         int nw = t.windows, blocks = nw / 2;
         byte[] q = t.q, idx = t.index;
-        short[] sc = t.scales, xq = in.q();
+        short[] xq = in.q();
         int bpr = t.blocksPerRow;
+        float[] ws = new float[bpr];
         for (int r = r0; r < r1; r++) {
-            int vec0 = r * nw, s0 = r * bpr;
+            int vec0 = r * nw;
+            HalfFloats.toFloat(t.scales, r * bpr, bpr, ws, 0);
             FloatVector total = FloatVector.zero(F);
             for (int b = 0; b < blocks; b++) {
                 int v = vec0 + 2 * b, c = 64 * b;
@@ -125,8 +129,7 @@ final class SparseQ8IntKernels {
                 IntVector p = wq.mul(xv).reinterpretAsInts();
                 IntVector pairs = p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 FloatVector f = (FloatVector) pairs.convert(VectorOperators.I2F, 0);
-                FloatVector scale = FloatVector.fromArray(F, laneScales, 16 * b).mul(Float.float16ToFloat(sc[s0 + b]));
-                total = f.fma(scale, total);
+                total = f.mul(FloatVector.fromArray(F, laneScales, 16 * b)).fma(FloatVector.broadcast(F, ws[b]), total);
             }
             float s = total.reduceLanes(VectorOperators.ADD);
             if (xd != null) s += rest(t, xd, r, blocks);

@@ -1,5 +1,6 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.tensor.GemmReference;
 import dev.mixprune.tensor.Gemv;
 import dev.mixprune.tensor.Matrix;

@@ -1,5 +1,6 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.tensor.KernelInfo;
 import dev.mixprune.tensor.Matrix;
 import jdk.incubator.vector.ByteVector;

@@ -1,5 +1,6 @@
 package dev.mixprune.sparse;
 
+import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.quant.GgmlBlocks;
 import dev.mixprune.tensor.Matrix;
 import jdk.incubator.vector.FloatVector;

@@ -1,6 +1,5 @@
-package dev.mixprune.sparse;
+package dev.mixprune.quant;
 
-import dev.mixprune.quant.GgmlBlocks;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -15,10 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * padded with zeros to whole blocks plus {@code pad} columns so that vector loads past the end stay
  * inside it. Value of column c: {@code q[c] * scale[c / 32]}.
  */
-record QuantizedInput(int cols, short[] q, float[] scale) {
+public record QuantizedInput(int cols, short[] q, float[] scale) {
     static final int BLOCK = 32;
 
-    static QuantizedInput of(float[] x, int cols, int pad) {
+    public static QuantizedInput of(float[] x, int cols, int pad) {
         int blocks = (cols + BLOCK - 1) / BLOCK, whole = cols / BLOCK;
         short[] q = new short[blocks * BLOCK + pad];
         float[] scale = new float[blocks];
@@ -63,7 +62,7 @@ record QuantizedInput(int cols, short[] q, float[] scale) {
     }
 
     /** The dequantized input q * scale (what the integer kernel multiplies with, in float). */
-    float[] dequantized() {
+    public float[] dequantized() {
         float[] out = new float[cols];
         for (int c = 0; c < cols; c++) out[c] = q[c] * scale[c / BLOCK];
         return out;
