@@ -40,6 +40,11 @@ public final class SparseBench {
             double gv = best(() -> Q8Kernels.gemv(q8, xv, y));
             double gm = best(() -> Q8Kernels.gemm(x, q8));
             System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12.3f %10.2f%n", "q8_0", q8.memoryBytes(), gv * 1e3, gemvDense / gv, gm * 1e3, gemmDense / gm);
+            if (Q8Kernels.integerKernel()) {
+                double iv = best(() -> Q8Kernels.gemvQuantizedInput(q8, xv, y));
+                System.out.printf(Locale.ROOT, "%-6s %12d %10.3f %10.2f %12s %10s   (int8 input; float-path gemv / int-path gemv = %.2fx)%n",
+                        "q8_0i", q8.memoryBytes(), iv * 1e3, gemvDense / iv, "-", "-", gv / iv);
+            }
         }
         for (String p : patterns) {
             int n = Integer.parseInt(p.split(":")[0]), m = Integer.parseInt(p.split(":")[1]);

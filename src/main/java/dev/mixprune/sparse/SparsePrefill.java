@@ -40,8 +40,14 @@ public final class SparsePrefill {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     /** Token vectors per chunk: four accumulators per row. */
     private static final int CHUNK_VECTORS = 4;
-    /** Bytes of transposed input one column tile may span (stays in L1). */
-    private static final int TILE_BYTES = 16 << 10;
+    /**
+     * Bytes of transposed input one column tile may span (stays in L1). 24 KiB: at 64 tokens three
+     * 32-column windows per tile, 48 kept values per row and pass of the accumulators; measured
+     * 1.2-1.3x faster 2:4 prefill than 16 KiB (two windows) on a 48 KiB-L1 AVX-512 machine
+     * (docs/benchmarks.md, session 8; 32 KiB was as fast there, 64 KiB slower), and it still leaves
+     * room in the 32 KiB L1 of other CPUs (not measured on one).
+     */
+    private static final int TILE_BYTES = 24 << 10;
     /** Bytes of packed weights a block of row groups holds (stays in L2 while the tiles pass). */
     private static final int BLOCK_BYTES = 256 << 10;
     /** Fewer tokens than this go through the GEMV one token at a time. */
