@@ -36,14 +36,25 @@ public final class Q8Kernels {
             scalarRows(w, x, y, 0, rows);
             return;
         }
-        if ((long) rows * w.cols() < PARALLEL_WEIGHTS || ThreadTeam.insideTask()) {
-            Kernel.rows(w, x, y, 0, rows);
+        byRowGroups(rows, w.cols(), 4, (r0, r1) -> Kernel.rows(w, x, y, r0, r1));
+    }
+
+    private interface RowRange {
+        void run(int r0, int r1);
+    }
+
+    /**
+     * Rows [0, rows) through the kernel: inline when small or already inside a task, else one
+     * contiguous run of whole groups of groupRows rows per thread (one long sequential read each).
+     */
+    private static void byRowGroups(int rows, int cols, int groupRows, RowRange kernel) {
+        if ((long) rows * cols < PARALLEL_WEIGHTS || ThreadTeam.insideTask()) {
+            kernel.run(0, rows);
             return;
         }
         ThreadTeam team = ThreadTeam.shared();
-        // One contiguous run of 4-row groups per thread: one long sequential read each.
-        int groups = (rows + 3) / 4;
-        team.forChunks(0, groups, team.size(), (g0, g1) -> Kernel.rows(w, x, y, 4 * g0, Math.min(rows, 4 * g1)));
+        int groups = (rows + groupRows - 1) / groupRows;
+        team.forChunks(0, groups, team.size(), (g0, g1) -> kernel.run(groupRows * g0, Math.min(rows, groupRows * g1)));
     }
 
     /**
@@ -64,14 +75,7 @@ public final class Q8Kernels {
             gemv(w, in.dequantized(), y);
             return;
         }
-        int rows = w.rows();
-        if ((long) rows * w.cols() < PARALLEL_WEIGHTS || ThreadTeam.insideTask()) {
-            IntKernel.rows(w, in, y, 0, rows);
-            return;
-        }
-        ThreadTeam team = ThreadTeam.shared();
-        int pairs = (rows + 1) / 2;
-        team.forChunks(0, pairs, team.size(), (p0, p1) -> IntKernel.rows(w, in, y, 2 * p0, Math.min(rows, 2 * p1)));
+        byRowGroups(w.rows(), w.cols(), 2, (r0, r1) -> IntKernel.rows(w, in, y, r0, r1));
     }
 
     /** True when {@link #gemvQuantizedInput} runs the integer kernel on this machine. */
