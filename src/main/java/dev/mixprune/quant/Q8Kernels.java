@@ -61,8 +61,9 @@ public final class Q8Kernels {
      * y[0..rows) = W q(x), the decode product: x quantized to int8 per block of 32 first
      * ({@link QuantizedInput}: llama.cpp's rule for the activations of its Q8_0 dot product), then per
      * row and block an integer dot product of the weight quants with the input quants, converted
-     * once and multiplied by weight scale x input scale. Measured 1.5-1.7x the float kernel on
-     * 32000 x 2048 and 5632 x 2048 at one thread (docs/benchmarks.md, session 8): per 32 weights
+     * once and multiplied by weight scale x input scale. Measured 1.6-1.7x the float kernel on
+     * 32000 x 2048 and 5632 x 2048 and 1.4x on 2048 x 5632 at one thread, weights streamed from memory
+     * (docs/benchmarks.md, session 8): per 32 weights
      * one widening to shorts, one 16-bit multiply, three pair-sum operations, one conversion and
      * one FMA, against the float kernel's two widenings to float, two conversions and three FMAs.
      * Machines without 512-bit vectors run the float kernel on the dequantized q(x), so every
