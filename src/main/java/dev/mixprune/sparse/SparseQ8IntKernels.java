@@ -169,17 +169,20 @@ final class SparseQ8IntKernels {
      * (one permute giving lane l short l mod 8, a shift by 4 (l / 8), a mask, the lane's group base),
      * the input picked, multiplied, pair-summed as for 2:4; int lanes 0-3 and 8-11 belong to the
      * first row, 4-7 and 12-15 to the second, so the weight scales of the pair's block are a blend
-     * of the two rows' scales.
+     * of the two rows' scales (converted to float once per group with {@link HalfFloats}: 1.04-1.13x
+     * against a scalar F16 conversion and broadcast of both per pair, same-JVM A/B, session 8).
      */
     private static void groups28(NmTilesQ8 t, QuantizedInput in, float[] laneScales, float[] xd, float[] y, int g0, int g1) {
         int nw = t.windows, pairs = nw / 2, bpr = t.blocksPerRow;
         byte[] q = t.q;
-        short[] sc = t.scales, xq = in.q(), nib = t.pairNibbles;
+        short[] xq = in.q(), nib = t.pairNibbles;
+        float[] ws = new float[2 * bpr];
         for (int g = g0; g < g1; g++) {
-            int vec0 = g * nw, s0 = g * bpr * 2;
+            int vec0 = g * nw;
+            HalfFloats.toFloat(t.scales, g * bpr * 2, 2 * bpr, ws, 0);
             FloatVector total = FloatVector.zero(F);
             for (int p = 0; p < pairs; p++) {
-                int v = vec0 + 2 * p, c = 64 * p, at = s0 + (p / 2) * 2;
+                int v = vec0 + 2 * p, c = 64 * p, at = (p / 2) * 2;
                 ShortVector wq = (ShortVector) ByteVector.fromArray(B, q, v * 16).convertShape(VectorOperators.B2S, S, 0);
                 ShortVector col = ShortVector.fromArray(S, nib, (g * pairs + p) * 8)
                         .rearrange(WORD_MOD_8).lanewise(VectorOperators.LSHR, SHIFTS_28).and((short) 7).or(BASE_28);
@@ -187,8 +190,8 @@ final class SparseQ8IntKernels {
                 IntVector pr = wq.mul(xv).reinterpretAsInts();
                 IntVector pairSums = pr.add(pr.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 FloatVector f = (FloatVector) pairSums.convert(VectorOperators.I2F, 0);
-                FloatVector ws = FloatVector.broadcast(F, Float.float16ToFloat(sc[at])).blend(Float.float16ToFloat(sc[at + 1]), ROW_B);
-                total = f.mul(FloatVector.fromArray(F, laneScales, 16 * p)).fma(ws, total);
+                FloatVector scale = FloatVector.broadcast(F, ws[at]).blend(ws[at + 1], ROW_B);
+                total = f.mul(FloatVector.fromArray(F, laneScales, 16 * p)).fma(scale, total);
             }
             int r = 2 * g;
             float a = total.reduceLanes(VectorOperators.ADD, ROW_A), b = total.reduceLanes(VectorOperators.ADD, ROW_B);
