@@ -72,7 +72,7 @@ public final class Q8Kernels {
     public static void gemvQuantizedInput(Q8Matrix w, float[] x, float[] y) {
         check(w, x, y);
         QuantizedInput in = QuantizedInput.of(x, w.cols(), 0);
-        if (!KernelInfo.vectorAvailable() || !IntKernel.SUPPORTED) {
+        if (!integerKernel()) {
             gemv(w, in.dequantized(), y);
             return;
         }

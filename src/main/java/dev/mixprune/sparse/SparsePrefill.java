@@ -43,7 +43,7 @@ public final class SparsePrefill {
     /**
      * Bytes of transposed input one column tile may span (stays in L1). 24 KiB: at 64 tokens three
      * 32-column windows per tile, 48 kept values per row and pass of the accumulators; measured
-     * 1.2-1.3x faster 2:4 prefill than 16 KiB (two windows) on a 48 KiB-L1 AVX-512 machine
+     * 1.1-1.6x faster 2:4 prefill than 16 KiB (two windows) on a 48 KiB-L1 AVX-512 machine
      * (docs/benchmarks.md, session 8; 32 KiB was as fast there, 64 KiB slower), and it still leaves
      * room in the 32 KiB L1 of other CPUs (not measured on one).
      */

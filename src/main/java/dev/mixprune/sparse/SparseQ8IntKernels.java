@@ -1,7 +1,7 @@
 package dev.mixprune.sparse;
 
-import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.quant.HalfFloats;
+import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.tensor.ThreadTeam;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;

@@ -1,7 +1,7 @@
 package dev.mixprune.sparse;
 
-import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.quant.GgmlBlocks;
+import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.tensor.Matrix;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
