@@ -45,7 +45,7 @@ VOCAB="$SHARED/models/llama-2-tiny-random/llama-2-tiny-random.gguf"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/mixprune-bench-decode.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 MODEL="$TMP/synthetic-f32.gguf"
-JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx10g -cp "$ROOT/target/classes")
+JAVA=("$JDK/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC $(thp_opt) -Xmx10g -cp "$ROOT/target/classes")
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "bench-decode: writing the synthetic model ($SHAPE) ..." >&2
