@@ -31,7 +31,8 @@ import java.util.stream.IntStream;
  * quarter 1:8: 75% on average, the shape of a sensitivity-driven plan); any plan with the suffix
  * {@code -q8} runs with 8-bit weights ({@link LlamaWeights#quantized8}: dense linears and the
  * classifier as Q8_0, packed layers with 8-bit kept values). "bytes" is the model as a GGUF of that
- * value type holds it.
+ * value type holds it. Every run starts after a full collection ({@code System.gc()}), so that the
+ * garbage of earlier plans is not collected inside a timed run.
  * <p>Usage: {@code DecodeBench MODEL.gguf [--plans dense,2:4,2:8,mixed] [--prefill 64] [--decode 16] [--rounds 2]}.
  * Prints one line per plan: {@code mixprune PLAN bytes=.. prefill_tps=.. decode_tps=..}.
  */
@@ -79,6 +80,10 @@ public final class DecodeBench {
 
     /** Seconds for the prefill of {@code prompt} and for {@code decode} greedy steps after it. */
     static double[] run(LlamaWeights w, int[] prompt, int decode, int unused) {
+        // The previous plan's weights (GBs) are garbage by now: collected here, not inside the timed prefill. Without
+        // this, full collections of 40-400 ms landed in 1 s prefills (measured with -Xlog:gc, session 9). Collections
+        // of the run's own garbage stay in the timing.
+        System.gc();
         Generator g = new Generator(w, prompt.length + decode);
         long t0 = System.nanoTime();
         float[] logits = g.prefill(prompt);
