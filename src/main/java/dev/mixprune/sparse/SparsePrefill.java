@@ -25,8 +25,9 @@ import java.nio.ByteOrder;
  * <p>
  * Tokens go in chunks of up to 4L (64 with AVX-512), X's chunk transposed to [cols][tokens] (off
  * the heap, 64-byte aligned) so that one kept value, broadcast, multiplies 4 token vectors of its
- * input column (4 FMAs, 4 loads from L1, none split across cache lines). Rows are taken in blocks of ~256 KiB of weights, columns in tiles of a few windows whose
- * transposed inputs stay in L1 while the block's rows pass over them. Per row group and tile the
+ * input column (4 FMAs, 4 loads from L1, none split across cache lines). Rows are taken in blocks
+ * of ~256 KiB of weights, columns in tiles of a few windows whose transposed inputs stay in L1
+ * while the block's rows pass over them. Per row group and tile the
  * kept values and their input offsets are first unpacked with vector operations into two small
  * arrays (row by row: float values, quants times scales for 8-bit values; columns times the chunk
  * stride), so the inner loop is nothing but broadcast, load and FMA.
