@@ -66,10 +66,10 @@ public final class DecodeBench {
             if (q8) w = w.quantized8();
             PackReport report = PackReport.of(w, q8 ? TensorDType.Q8_0 : TensorDType.F32);
             long bytes = report.storedLinearBytes() + report.otherBytes();
-            run(w, prompt, Math.min(4, decode), 1); // warm-up (JIT)
+            run(w, prompt, Math.min(4, decode)); // warm-up (JIT)
             double bestPrefill = Double.MAX_VALUE, bestDecode = Double.MAX_VALUE;
             for (int r = 0; r < rounds; r++) {
-                double[] t = run(w, prompt, decode, 1);
+                double[] t = run(w, prompt, decode);
                 bestPrefill = Math.min(bestPrefill, t[0]);
                 bestDecode = Math.min(bestDecode, t[1]);
             }
@@ -79,7 +79,7 @@ public final class DecodeBench {
     }
 
     /** Seconds for the prefill of {@code prompt} and for {@code decode} greedy steps after it. */
-    static double[] run(LlamaWeights w, int[] prompt, int decode, int unused) {
+    static double[] run(LlamaWeights w, int[] prompt, int decode) {
         // The previous plan's weights (GBs) are garbage by now: collected here, not inside the timed prefill. Without
         // this, full collections of 40-400 ms landed in 1 s prefills (measured with -Xlog:gc, session 9). Collections
         // of the run's own garbage stay in the timing.

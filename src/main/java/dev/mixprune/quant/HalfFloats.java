@@ -33,10 +33,10 @@ public final class HalfFloats {
             IntVector v = (IntVector) ShortVector.fromArray(S, h, from + i).convertShape(VectorOperators.S2I, I, 0);
             IntVector magnitude = v.and(0x7fff);
             IntVector sign = v.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            IntVector finite = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13); // exponent and mantissa in float position
+            IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
             // Exponent 31: infinity, or a NaN, which Float.float16ToFloat (like vcvtph2ps) makes quiet.
-            IntVector special = magnitude.lanewise(VectorOperators.LSHL, 13).or(0x7f800000)
-                    .blend(0x7fc00000, magnitude.compare(VectorOperators.GT, 0x7c00)).or(magnitude.lanewise(VectorOperators.LSHL, 13));
+            IntVector special = shifted.or(0x7f800000).blend(0x7fc00000, magnitude.compare(VectorOperators.GT, 0x7c00)).or(shifted);
             IntVector bits = finite.blend(special, magnitude.compare(VectorOperators.GE, 0x7c00)).or(sign);
             bits.reinterpretAsFloats().intoArray(out, o + i);
         }

@@ -2,6 +2,7 @@ package dev.mixprune.quant;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -55,7 +56,7 @@ public record QuantizedInput(int cols, short[] q, float[] scale) {
                 IntVector away = IntVector.zero(t.species()).blend(1, v.compare(VectorOperators.GT, 0f).cast(t.species()))
                         .blend(-1, v.compare(VectorOperators.LT, 0f).cast(t.species()));
                 IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, 0.5f).cast(t.species()));
-                ((jdk.incubator.vector.ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, c);
+                ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, c);
             }
             return d;
         }
