@@ -19,6 +19,8 @@ import dev.mixprune.tensor.Matrix;
 public final class PackedNMQ8 implements LinearWeight {
     private final int rows, cols, n, m, groups;
     private final NmTilesQ8 tiles;
+    /** The 16-column chunk layout for the 256-bit integer decode GEMV, built on the first decode product that needs it. */
+    private volatile ChunkTilesQ8 chunkTiles;
 
     PackedNMQ8(int rows, int cols, int n, int m, byte[] q, short[] scales, byte[] index) {
         if (m < 2 || m > 128 || n < 1 || n > m) throw new IllegalArgumentException("bad N:M " + n + ":" + m);
@@ -80,6 +82,23 @@ public final class PackedNMQ8 implements LinearWeight {
     public int indexBits() { return 32 - Integer.numberOfLeadingZeros(m - 1); }
     NmTilesQ8 tiles() { return tiles; }
 
+    /**
+     * The {@link ChunkTilesQ8} layout of this weight ({@link ChunkTilesQ8#supports} must hold),
+     * built once, on first use: only 256-bit machines' decode reads it, and it is a second copy of
+     * the kept values (about the size of {@link #tiles}), so commands that never decode on such a
+     * machine never hold it.
+     */
+    ChunkTilesQ8 chunkTiles() {
+        ChunkTilesQ8 c = chunkTiles;
+        if (c == null) {
+            synchronized (this) {
+                c = chunkTiles;
+                if (c == null) chunkTiles = c = ChunkTilesQ8.fromCanonical(rows, cols, n, m, tiles.canonicalQ(), tiles.canonicalScales(), tiles.canonicalIndex());
+            }
+        }
+        return c;
+    }
+
     /** Quants in canonical slot order ([rows][slotsPerRow]). */
     public byte[] quants() { return tiles.canonicalQ(); }
     /** F16 scales ([rows][blocksPerRow]). */
@@ -129,7 +148,10 @@ public final class PackedNMQ8 implements LinearWeight {
         return (long) rows * blocksPerRow() * GgmlBlocks.Q8_0_BLOCK_BYTES + rows * (((long) slotsPerRow() * indexBits() + 7) / 8);
     }
 
-    @Override public long memoryBytes() { return tiles.memoryBytes(); }
+    @Override public long memoryBytes() {
+        ChunkTilesQ8 c = chunkTiles;
+        return tiles.memoryBytes() + (c == null ? 0 : c.memoryBytes());
+    }
 
     @Override public String toString() { return "PackedNMQ8[" + rows + "x" + cols + ", " + n + ":" + m + "]"; }
 }

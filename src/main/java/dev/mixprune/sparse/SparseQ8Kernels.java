@@ -52,20 +52,23 @@ public final class SparseQ8Kernels {
     /**
      * y[0..rows) = W q(x) for decode: the input quantized to int8 per block of 32 columns first
      * ({@link QuantizedInput}, llama.cpp's rule for the activations of its Q8_0 dot products), so
-     * that 2:4 runs the integer kernel ({@link SparseQ8IntKernels}: 1.9-2x faster than this class's
-     * float kernel on AVX-512). Other patterns and machines run the float kernel on the dequantized
-     * q(x), so every machine computes the same product. Batched products ({@link SparsePrefill})
-     * keep float inputs.
+     * that the layer runs an integer kernel: on 512-bit machines {@link SparseQ8IntKernels} (2:4
+     * and 2:8; 1.9-2x faster than this class's float kernel on AVX-512), on 256-bit machines
+     * {@link SparseQ8ChunkKernels} (M = 4, 8, 16 with M / N = 2, 4, 8, whole 32-column blocks;
+     * 1.9-2x the float kernel under AVX2). Other patterns and shapes run the float kernel on the
+     * dequantized q(x), so every machine computes the same product. Batched products
+     * ({@link SparsePrefill}) keep float inputs.
      */
     public static void gemvQuantizedInput(PackedNMQ8 w, float[] x, float[] y) {
         checkGemv(w, x, y);
         QuantizedInput in = QuantizedInput.of(x, w.cols(), SparseQ8IntKernels.PAD);
         if (SparseQ8IntKernels.supports(w)) SparseQ8IntKernels.gemv(w, in, y);
+        else if (SparseQ8ChunkKernels.runsOn(w)) SparseQ8ChunkKernels.gemv(w.chunkTiles(), in, y);
         else gemv(w, in.dequantized(), y);
     }
 
-    /** True when {@link #gemvQuantizedInput} runs the integer kernel for w on this machine. */
-    public static boolean integerKernel(PackedNMQ8 w) { return SparseQ8IntKernels.supports(w); }
+    /** True when {@link #gemvQuantizedInput} runs an integer kernel for w on this machine. */
+    public static boolean integerKernel(PackedNMQ8 w) { return SparseQ8IntKernels.supports(w) || SparseQ8ChunkKernels.runsOn(w); }
 
     /** Obviously-correct y = W q(x): the dequantized dense weight times the dequantized quantized input, in double. */
     public static void gemvQuantizedInputReference(PackedNMQ8 w, float[] x, float[] y) {
