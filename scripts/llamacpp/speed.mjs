@@ -16,7 +16,14 @@ const opt = (name, dflt) => {
 };
 const prefill = opt("--prefill", 64), decode = opt("--decode", 16), threads = opt("--threads", 2), rounds = opt("--rounds", 2);
 
-const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
+// The CPU backend llama.cpp picked (it loads the libggml-cpu-<variant>.so best suited to the CPU it
+// finds beside it): printed as a comment line, so a table says which instruction set it ran.
+let backend = "unknown";
+const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.log, logger: (level, message) => {
+  const m = /loaded CPU backend from (\S+)/.exec(message);
+  if (m) backend = m[1].split("/").pop();
+  else if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) console.error(message);
+}});
 const model = await llama.loadModel({modelPath});
 const context = await model.createContext({contextSize: prefill + decode + 8, batchSize: prefill, threads});
 const vocab = opt("--vocab", 32000);
@@ -53,4 +60,5 @@ for (let r = 0; r < rounds; r++) {
   bestP = Math.min(bestP, p);
   bestD = Math.min(bestD, d);
 }
+console.log(`# llama.cpp CPU backend: ${backend}`);
 console.log(`llama.cpp dense prefill_tps=${(prefill / bestP).toFixed(2)} decode_tps=${(decode / bestD).toFixed(3)}`);
