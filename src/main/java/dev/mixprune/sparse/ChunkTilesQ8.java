@@ -13,14 +13,16 @@ package dev.mixprune.sparse;
  * <ul>
  *   <li>{@link #q}: 16 quants at {@code (g * chunks + c) * 16}, row i of the group at bytes
  *       {@code i * kp .. i * kp + kp - 1} (its kept values of the chunk in canonical order).</li>
- *   <li>{@link #index}: per pair of chunks (32 columns, 32 kept values numbered j = 16 (c mod 2) +
- *       i * kp + k) the kept values' positions, laid out so that one broadcast, one 64-bit variable
- *       shift per 64-bit lane ({@code vpsrlvq}) and a byte mask give every byte its own field.
- *       M = 4: one long, field j (2 bits, the index in its group) at bit 8 (j mod 8) + 2 (j / 8); the
- *       kernel adds the group's first column (4 (k / N)). M = 8 or 16: two longs (j / 16), field j at
- *       bit 8 (j mod 8) + 4 ((j mod 16) / 8), a nibble holding the column in the chunk (0..15): 4 bits
- *       per kept value where 3 would do for M = 8, in exchange for no add.</li>
- *   <li>{@link #scales}: F16, per group and block of 32 canonical slots the R rows' scales together.</li>
+ *   <li>{@link #index}: per pair of chunks (32 columns) 16 bytes, byte i holding the column in the
+ *       chunk (0..15) of kept value i of the first chunk in its low nibble and of kept value i of
+ *       the second chunk in its high nibble (kept value i = row i / kp, its (i mod kp)-th). The
+ *       shuffle reads only an index's low 4 bits once wrapped, so the kernel's controls are the 16
+ *       bytes as loaded and the same shifted right by 4: one shift per 32 kept values. 4 bits per
+ *       kept value where 2 (M = 4) or 3 (M = 8) would hold the index in its group: measured
+ *       faster than decoding 2-bit fields with a 64-bit shift, mask and add (session 10).</li>
+ *   <li>{@link #scales}: per group and block of 32 canonical slots the R rows' scales together, as
+ *       floats (the F16 values converted once, so the kernel spreads them over its lanes without a
+ *       conversion; 2 bytes per 32 kept values more than F16).</li>
  * </ul>
  * Rows past {@code rows} in the last group are zero. Needs M in {4, 8, 16}, R in {2, 4, 8} and
  * whole 32-column input blocks ({@link #supports}).
@@ -30,11 +32,10 @@ final class ChunkTilesQ8 {
     /** Rows per group (M / N) and kept values per row and chunk (16 / R). */
     final int rowsPerGroup, perRowChunk;
     final int groups, chunks, blocksPerRow;
-    /** Longs of index per pair of chunks: 1 (M = 4) or 2. */
-    final int longsPerPair;
     final byte[] q;
-    final long[] index;
-    final short[] scales;
+    final byte[] index;
+    /** Padded with 8 zeros: the kernel loads 8 floats at a group's last block. */
+    final float[] scales;
 
     static boolean supports(int rows, int cols, int n, int m) {
         if (m != 4 && m != 8 && m != 16 || n < 1 || m % n != 0) return false;
@@ -53,12 +54,11 @@ final class ChunkTilesQ8 {
         this.groups = (rows + rowsPerGroup - 1) / rowsPerGroup;
         this.chunks = cols / 16;
         this.blocksPerRow = PackedNMQ8.blocksPerRow(cols / m * n);
-        this.longsPerPair = m == 4 ? 1 : 2;
         long slots = (long) groups * chunks * 16;
         if (slots > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("packed " + rows + "x" + cols + " layer is too large for one array");
         this.q = new byte[(int) slots];
-        this.index = new long[groups * (chunks / 2) * longsPerPair];
-        this.scales = new short[groups * blocksPerRow * rowsPerGroup];
+        this.index = new byte[(int) (slots / 2)];
+        this.scales = new float[groups * blocksPerRow * rowsPerGroup + 8];
     }
 
     /** From canonical arrays: quants and in-group indices [rows][slotsPerRow], F16 scales [rows][blocksPerRow]. */
@@ -70,28 +70,17 @@ final class ChunkTilesQ8 {
             for (int s = 0; s < spr; s++) {
                 int c = s / kp, k = s % kp;
                 t.q[(g * t.chunks + c) * 16 + i * kp + k] = cq[r * spr + s];
-                t.putField(g, c, i * kp + k, m == 4 ? ci[r * spr + s] : m * (k / n) + ci[r * spr + s]);
+                t.index[(g * t.chunks + c - c % 2) * 8 + i * kp + k] |= (byte) ((m * (k / n) + ci[r * spr + s]) << (4 * (c % 2)));
             }
-            for (int b = 0; b < t.blocksPerRow; b++) t.scales[(g * t.blocksPerRow + b) * rpg + i] = cs[r * t.blocksPerRow + b];
+            for (int b = 0; b < t.blocksPerRow; b++) t.scales[(g * t.blocksPerRow + b) * rpg + i] = Float.float16ToFloat(cs[r * t.blocksPerRow + b]);
         }
         return t;
-    }
-
-    /** Sets the field of kept value {@code inChunk} (0..15) of chunk c of group g. */
-    private void putField(int g, int c, int inChunk, int value) {
-        int j = 16 * (c % 2) + inChunk, pair = g * (chunks / 2) + c / 2;
-        if (longsPerPair == 1) index[pair] |= (long) value << (8 * (j % 8) + 2 * (j / 8));
-        else index[2 * pair + j / 16] |= (long) value << (8 * (j % 8) + 4 * ((j % 16) / 8));
     }
 
     /** The column of canonical slot s of row r (for tests: the layout read back). */
     int column(int r, int s) {
         int g = r / rowsPerGroup, i = r % rowsPerGroup, c = s / perRowChunk, k = s % perRowChunk;
-        int j = 16 * (c % 2) + i * perRowChunk + k, pair = g * (chunks / 2) + c / 2;
-        int inChunk = longsPerPair == 1
-                ? 4 * (k / n) + (int) (index[pair] >>> (8 * (j % 8) + 2 * (j / 8)) & 3)
-                : (int) (index[2 * pair + j / 16] >>> (8 * (j % 8) + 4 * ((j % 16) / 8)) & 15);
-        return 16 * c + inChunk;
+        return 16 * c + (index[(g * chunks + c - c % 2) * 8 + i * perRowChunk + k] >> (4 * (c % 2)) & 15);
     }
 
     /** The quant of canonical slot s of row r (for tests). */
@@ -99,8 +88,8 @@ final class ChunkTilesQ8 {
         return q[(r / rowsPerGroup * chunks + s / perRowChunk) * 16 + r % rowsPerGroup * perRowChunk + s % perRowChunk];
     }
 
-    /** The F16 scale of block b of row r (for tests). */
-    short scale(int r, int b) { return scales[(r / rowsPerGroup * blocksPerRow + b) * rowsPerGroup + r % rowsPerGroup]; }
+    /** The scale of block b of row r (for tests). */
+    float scale(int r, int b) { return scales[(r / rowsPerGroup * blocksPerRow + b) * rowsPerGroup + r % rowsPerGroup]; }
 
-    long memoryBytes() { return (long) q.length + 8L * index.length + 2L * scales.length; }
+    long memoryBytes() { return (long) q.length + index.length + 4L * scales.length; }
 }

@@ -24,8 +24,6 @@ package dev.mixprune.sparse;
  * {@code scales[(group * blocksPerRow + block) * R + rowInGroup]}, so the R scales of a group's block
  * sit together. Other N:M (3:8, M = 5, ...) run a scalar kernel with a scale per slot.
  * <p>
- * For 2:8 on 16 lanes the indices are also kept as {@link #pairNibbles} for the integer GEMV.
- * <p>
  * Columns past the last whole window (a short tail) are kept per row ({@link #tailQ}, tail index =
  * column - windows * W, one byte). Rows past {@code rows} in the last group are zero padding.
  */
@@ -49,15 +47,6 @@ final class NmTilesQ8 {
     final byte[] tailIndex;
     /** Per vector of a group and lane: the first column of the lane's group inside the window. */
     final int[] groupBase;
-    /**
-     * 2:8 on 16 lanes only (else null): the in-group indices once more, for the integer kernel
-     * ({@link SparseQ8IntKernels}), per row group and pair of windows (32 kept values, 64 columns)
-     * 8 shorts in which short lane l (window 2p + l / 16, tile lane l mod 16) has its 3-bit index at
-     * bits 4 (l / 8) of short l mod 8: the 3-bit fields of {@link #index} cross 16-bit words, which
-     * 16-bit lanes cannot shift across. Costs 0.5 bytes per kept value of memory; decode reads these
-     * instead of {@link #index}. Padded by 32 shorts for the kernel's 512-bit loads.
-     */
-    short[] pairNibbles;
 
     NmTilesQ8(int rows, int cols, int n, int m, int lanes) {
         this.rows = rows;
@@ -152,28 +141,7 @@ final class NmTilesQ8 {
             }
             for (int b = 0; b < t.blocksPerRow; b++) t.scales[t.scaleSlot(r, b)] = scales[r * t.blocksPerRow + b];
         }
-        if (t.hasPairNibbles()) t.pairNibbles = t.buildPairNibbles();
         return t;
-    }
-
-    /** True for the layout {@link #pairNibbles} serves: 2:8 on 16 lanes (2 rows per group, 4 windows per scale block). */
-    boolean hasPairNibbles() {
-        return lanes == 16 && n == 2 && m == 8 && bitIndex && rowsPerGroup == 2 && vectors == 1 && windowsPerBlock == 4;
-    }
-
-    private short[] buildPairNibbles() {
-        int pairs = windows / 2;
-        short[] out = new short[rowGroups * pairs * 8 + 32];
-        for (int g = 0; g < rowGroups; g++) {
-            for (int p = 0; p < pairs; p++) {
-                for (int l = 0; l < 32; l++) {
-                    int lane = l % 16, position = ((g * vectors) * windows + 2 * p + l / 16) * lanes + lane;
-                    int field = indexAt(position, lane % perRow);
-                    out[(g * pairs + p) * 8 + l % 8] |= (short) (field << (4 * (l / 8)));
-                }
-            }
-        }
-        return out;
     }
 
     byte[] canonicalQ() {
@@ -207,7 +175,7 @@ final class NmTilesQ8 {
 
     /** Bytes held: quants, index bits (or bytes), F16 scales, tail quants and tail index bytes. */
     long memoryBytes() {
-        return (long) q.length + index.length + 2L * scales.length + 2L * tailQ.length + (pairNibbles == null ? 0 : 2L * pairNibbles.length);
+        return (long) q.length + index.length + 2L * scales.length + 2L * tailQ.length;
     }
 
     private static int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }

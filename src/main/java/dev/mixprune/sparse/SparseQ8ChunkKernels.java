@@ -1,12 +1,10 @@
 package dev.mixprune.sparse;
 
-import dev.mixprune.quant.HalfFloats;
 import dev.mixprune.quant.QuantizedInput;
 import dev.mixprune.tensor.ThreadTeam;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -38,30 +36,25 @@ final class SparseQ8ChunkKernels {
     private SparseQ8ChunkKernels() {}
 
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Long> LS = LongVector.SPECIES_256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     /** Groups below which a product runs on the calling thread alone. */
     private static final int SMALL_SLOTS = 1 << 15;
-    /** Long lanes (0, 0, 1, 1): two index longs spread over four 64-bit lanes. */
-    private static final VectorShuffle<Long> DUPLICATE = VectorShuffle.fromValues(LS, 0, 0, 1, 1);
 
-    /** True when this machine sends w to this kernel: 256-bit preferred vectors and a layout {@link ChunkTilesQ8} covers. */
+    /**
+     * True when decode sends w here: vectors of at least 256 bits and a layout {@link ChunkTilesQ8}
+     * covers, unless the 512-bit 2:4 kernel takes it ({@link SparseQ8IntKernels#supports}).
+     */
     static boolean runsOn(PackedNMQ8 w) {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() == 256 && ChunkTilesQ8.supports(w.rows(), w.cols(), w.n(), w.m());
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && ChunkTilesQ8.supports(w.rows(), w.cols(), w.n(), w.m())
+                && !SparseQ8IntKernels.supports(w);
     }
 
-    /** Per-layout constants: shifts of the four 64-bit lanes, the field mask, the per-byte column bases, lane-to-row shuffle. */
-    private record Decoder(LongVector shifts, byte mask, ByteVector base, VectorShuffle<Float> laneRow) {
-        static Decoder of(ChunkTilesQ8 t) {
-            long[] sh = t.longsPerPair == 1 ? new long[]{0, 2, 4, 6} : new long[]{0, 4, 0, 4};
-            byte[] base = new byte[32];
-            if (t.m == 4) for (int j = 0; j < 32; j++) base[j] = (byte) (4 * ((j % t.perRowChunk) / t.n));
-            int[] row = new int[8];
-            for (int l = 0; l < 8; l++) row[l] = l * t.rowsPerGroup / 8;
-            return new Decoder(LongVector.fromArray(LS, sh, 0), (byte) (t.m == 4 ? 3 : 15), ByteVector.fromArray(B32, base, 0), VectorShuffle.fromArray(F, row, 0));
-        }
+    /** Float lane l belongs to row l R / 8 of its group. */
+    private static VectorShuffle<Float> laneRow(ChunkTilesQ8 t) {
+        int[] row = new int[8];
+        for (int l = 0; l < 8; l++) row[l] = l * t.rowsPerGroup / 8;
+        return VectorShuffle.fromArray(F, row, 0);
     }
 
     /** y[0..rows) = W q(x), the input already quantized (its columns must equal the weight's). */
@@ -72,42 +65,18 @@ final class SparseQ8ChunkKernels {
         byte[] xb = new byte[t.cols];
         short[] xq = in.q();
         for (int c = 0; c < t.cols; c++) xb[c] = (byte) xq[c];
-        Decoder dec = Decoder.of(t);
-        if ((long) t.groups * t.chunks * 16 < SMALL_SLOTS || ThreadTeam.insideTask()) groups(t, dec, xb, in.scale(), y, 0, t.groups);
-        else ThreadTeam.shared().forRange(0, t.groups, 8, (lo, hi) -> groups(t, dec, xb, in.scale(), y, lo, hi));
+        VectorShuffle<Float> laneRow = laneRow(t);
+        if ((long) t.groups * t.chunks * 16 < SMALL_SLOTS || ThreadTeam.insideTask()) groups(t, laneRow, xb, in.scale(), y, 0, t.groups);
+        else ThreadTeam.shared().forRange(0, t.groups, 8, (lo, hi) -> groups(t, laneRow, xb, in.scale(), y, lo, hi));
     }
 
-    private static void groups(ChunkTilesQ8 t, Decoder dec, byte[] xb, float[] xs, float[] y, int g0, int g1) {
-        int pairs = t.chunks / 2, rpg = t.rowsPerGroup, kp = t.perRowChunk, lp = t.longsPerPair, bpr = t.blocksPerRow;
-        int blockShift = Integer.numberOfTrailingZeros(rpg); // input block b lies in weight block b / R
-        byte[] q = t.q;
-        long[] idx = t.index;
-        LongVector shifts = dec.shifts();
-        ByteVector base = dec.base();
-        byte mask = dec.mask();
-        VectorShuffle<Float> laneRow = dec.laneRow();
-        float[] ws = new float[rpg * bpr + 8];
+    private static void groups(ChunkTilesQ8 t, VectorShuffle<Float> laneRow, byte[] xb, float[] xs, float[] y, int g0, int g1) {
+        float[] laneScales = new float[8 * t.blocksPerRow];
         float[] lanes = new float[8];
+        int rpg = t.rowsPerGroup, perRow = t.perRowChunk / 2;
         for (int g = g0; g < g1; g++) {
-            HalfFloats.toFloat(t.scales, g * bpr * rpg, bpr * rpg, ws, 0);
-            FloatVector total = FloatVector.zero(F);
-            for (int b = 0; b < pairs; b++) {
-                int qo = (g * t.chunks + 2 * b) * 16, io = (g * pairs + b) * lp;
-                LongVector bits = lp == 1 ? LongVector.broadcast(LS, idx[io])
-                        : ((LongVector) LongVector.fromArray(LongVector.SPECIES_128, idx, io).reinterpretShape(LS, 0)).rearrange(DUPLICATE);
-                ByteVector ctrl = bits.lanewise(VectorOperators.LSHR, shifts).reinterpretAsBytes().and(mask).or(base);
-                ByteVector ca = (ByteVector) ctrl.reinterpretShape(B16, 0), cb = (ByteVector) ctrl.reinterpretShape(B16, 1);
-                ShortVector pa = ((ShortVector) ca.selectFrom(ByteVector.fromArray(B16, xb, 32 * b)).convertShape(VectorOperators.B2S, S, 0))
-                        .mul((ShortVector) ByteVector.fromArray(B16, q, qo).convertShape(VectorOperators.B2S, S, 0));
-                ShortVector pb = ((ShortVector) cb.selectFrom(ByteVector.fromArray(B16, xb, 32 * b + 16)).convertShape(VectorOperators.B2S, S, 0))
-                        .mul((ShortVector) ByteVector.fromArray(B16, q, qo + 16).convertShape(VectorOperators.B2S, S, 0));
-                IntVector s = pa.add(pb).reinterpretAsInts();
-                IntVector sums = s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s.lanewise(VectorOperators.ASHR, 16));
-                FloatVector scale = FloatVector.fromArray(F, ws, (b >> blockShift) * rpg).rearrange(laneRow).mul(xs[b]);
-                total = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, total);
-            }
-            total.intoArray(lanes, 0);
-            int perRow = kp / 2;
+            spreadScales(t, laneRow, g, laneScales);
+            group(t, xb, xs, laneScales, g, lanes);
             for (int i = 0; i < rpg; i++) {
                 int r = g * rpg + i;
                 if (r >= t.rows) break;
@@ -116,5 +85,33 @@ final class SparseQ8ChunkKernels {
                 y[r] = s;
             }
         }
+    }
+
+    /** Per block of group g the 8 lanes' row scales (lane l: row l R / 8), so the loop loads them with one load. */
+    private static void spreadScales(ChunkTilesQ8 t, VectorShuffle<Float> laneRow, int g, float[] out) {
+        int bpr = t.blocksPerRow, rpg = t.rowsPerGroup;
+        for (int b = 0; b < bpr; b++) FloatVector.fromArray(F, t.scales, (g * bpr + b) * rpg).rearrange(laneRow).intoArray(out, 8 * b);
+    }
+
+    /** The lane sums of group g into lanes. */
+    private static void group(ChunkTilesQ8 t, byte[] xb, float[] xs, float[] laneScales, int g, float[] lanes) {
+        int pairs = t.chunks / 2, blockShift = Integer.numberOfTrailingZeros(t.rowsPerGroup); // input block b lies in weight block b / R
+        byte[] q = t.q, idx = t.index;
+        FloatVector total = FloatVector.zero(F);
+        for (int b = 0; b < pairs; b++) {
+            int qo = (g * pairs + b) * 32;
+            // The controls: low nibbles as loaded, high nibbles shifted down; selectFrom keeps the low 4 bits.
+            ByteVector ca = ByteVector.fromArray(B16, idx, qo / 2);
+            ByteVector cb = ca.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+            ShortVector pa = ((ShortVector) ca.selectFrom(ByteVector.fromArray(B16, xb, 32 * b)).convertShape(VectorOperators.B2S, S, 0))
+                    .mul((ShortVector) ByteVector.fromArray(B16, q, qo).convertShape(VectorOperators.B2S, S, 0));
+            ShortVector pb = ((ShortVector) cb.selectFrom(ByteVector.fromArray(B16, xb, 32 * b + 16)).convertShape(VectorOperators.B2S, S, 0))
+                    .mul((ShortVector) ByteVector.fromArray(B16, q, qo + 16).convertShape(VectorOperators.B2S, S, 0));
+            IntVector s = pa.add(pb).reinterpretAsInts();
+            IntVector sums = s.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s.lanewise(VectorOperators.ASHR, 16));
+            FloatVector scale = FloatVector.fromArray(F, laneScales, 8 * (b >> blockShift)).mul(xs[b]);
+            total = ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(scale, total);
+        }
+        total.intoArray(lanes, 0);
     }
 }

@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,7 +21,10 @@ import java.nio.ByteOrder;
  * quantized to int8 ({@link QuantizedInput}, blocks of 32 columns, as llama.cpp quantizes the
  * activations of its Q8_0 dot product), in integer arithmetic: no int8 -> float conversion per
  * kept weight. AVX-512 only (the 16-lane tile layout of {@link NmTilesQ8}; 512-bit short lanes and
- * the two-source short permute need AVX512BW); {@link #supports} says when.
+ * the two-source short permute need AVX512BW); {@link #supports} says when. 2:4 only: this class
+ * also ran 2:8 until session 10, when {@link SparseQ8ChunkKernels} (16-column chunks, byte
+ * shuffles on 256-bit vectors) measured 1.15-1.2x faster for 2:8 on AVX-512 too, and 0.9-1.0x
+ * for 2:4.
  * <p>
  * Per scale block of a row (32 kept values = two 32-column windows = 64 columns, which are 32
  * contiguous quants and 64 contiguous index bits of the tiles): the 32 quants widened to shorts; the
@@ -49,13 +51,11 @@ final class SparseQ8IntKernels {
 
     /**
      * True when {@link #gemv} runs {@code w}: the preferred vector is 512 bits, and the weight is 2:4
-     * (one row per tile, two windows per scale block) or 2:8 (two rows per tile, four windows per
-     * scale block, with {@link NmTilesQ8#pairNibbles}) in the 16-lane tile layout.
+     * (one row per tile, two windows per scale block) in the 16-lane tile layout.
      */
     static boolean supports(PackedNMQ8 w) {
         NmTilesQ8 t = w.tiles();
-        if (FloatVector.SPECIES_PREFERRED.length() != 16 || t.lanes != 16 || !t.bitIndex) return false;
-        return is24(t) || t.pairNibbles != null;
+        return FloatVector.SPECIES_PREFERRED.length() == 16 && t.lanes == 16 && t.bitIndex && is24(t);
     }
 
     private static boolean is24(NmTilesQ8 t) {
@@ -64,7 +64,7 @@ final class SparseQ8IntKernels {
 
     /** y[0..rows) = W q(x), the input already quantized ({@link #supports} must hold). */
     static void gemv(PackedNMQ8 w, QuantizedInput in, float[] y) {
-        if (!supports(w)) throw new IllegalArgumentException("integer q8 gemv supports 2:4 and 2:8 with 16 lanes, not " + w);
+        if (!supports(w)) throw new IllegalArgumentException("integer q8 gemv supports 2:4 with 16 lanes, not " + w);
         if (in.cols() != w.cols() || in.q().length < (w.cols() + 31) / 32 * 32 + PAD || y.length < w.rows()) {
             throw new IllegalArgumentException("sparse q8 int gemv " + w.rows() + "x" + w.cols() + " with an input of " + in.cols() + " columns, y[" + y.length + "]");
         }
@@ -72,13 +72,8 @@ final class SparseQ8IntKernels {
         float[] laneScales = laneScales(in, t.windows / 2);
         float[] xd = t.windows % 2 != 0 || t.tailSlots > 0 ? in.dequantized() : null;
         boolean inline = (long) w.rows() * w.slotsPerRow() < SMALL || ThreadTeam.insideTask();
-        if (is24(t)) {
-            if (inline) rows(t, in, laneScales, xd, y, 0, t.rows);
-            else ThreadTeam.shared().forRange(0, t.rows, 8, (lo, hi) -> rows(t, in, laneScales, xd, y, lo, hi));
-        } else {
-            if (inline) groups28(t, in, laneScales, xd, y, 0, t.rowGroups);
-            else ThreadTeam.shared().forRange(0, t.rowGroups, 8, (lo, hi) -> groups28(t, in, laneScales, xd, y, lo, hi));
-        }
+        if (inline) rows(t, in, laneScales, xd, y, 0, t.rows);
+        else ThreadTeam.shared().forRange(0, t.rows, 8, (lo, hi) -> rows(t, in, laneScales, xd, y, lo, hi));
     }
 
     /** Zero columns the quantized input needs past its last block (the last 64-column block's second load). */
@@ -134,69 +129,6 @@ final class SparseQ8IntKernels {
             float s = total.reduceLanes(VectorOperators.ADD);
             if (xd != null) s += rest(t, xd, r, blocks);
             y[r] = s;
-        }
-    }
-
-    private static final VectorShuffle<Short> WORD_MOD_8;
-    private static final ShortVector SHIFTS_28, BASE_28;
-    /** Int lanes (pair sums) of the group's second row: 4-7 (first window of the pair) and 12-15 (second). */
-    private static final VectorMask<Float> ROW_B;
-    private static final VectorMask<Float> ROW_A;
-
-    static {
-        int[] word = new int[32];
-        short[] shift = new short[32], base = new short[32];
-        boolean[] rowB = new boolean[16], rowA = new boolean[16];
-        for (int l = 0; l < 32; l++) {
-            word[l] = l % 8;
-            shift[l] = (short) (4 * (l / 8));
-            base[l] = (short) (32 * (l / 16) + 8 * ((l % 8) / 2)); // tile lane l mod 16: row (l mod 16) / 8, kept (l mod 8)
-        }
-        for (int j = 0; j < 16; j++) {
-            rowB[j] = j % 8 >= 4;
-            rowA[j] = !rowB[j];
-        }
-        WORD_MOD_8 = VectorShuffle.fromArray(S, word, 0);
-        SHIFTS_28 = ShortVector.fromArray(S, shift, 0);
-        BASE_28 = ShortVector.fromArray(S, base, 0);
-        ROW_B = VectorMask.fromArray(F, rowB, 0);
-        ROW_A = VectorMask.fromArray(F, rowA, 0);
-    }
-
-    /**
-     * 2:8 row groups [g0, g1) (two rows each): per pair of windows (64 columns, 16 kept values of
-     * each row per window) the 32 quants of the tile, the 32 indices from {@link NmTilesQ8#pairNibbles}
-     * (one permute giving lane l short l mod 8, a shift by 4 (l / 8), a mask, the lane's group base),
-     * the input picked, multiplied, pair-summed as for 2:4; int lanes 0-3 and 8-11 belong to the
-     * first row, 4-7 and 12-15 to the second, so the weight scales of the pair's block are a blend
-     * of the two rows' scales (converted to float once per group with {@link HalfFloats}: 1.04-1.13x
-     * against a scalar F16 conversion and broadcast of both per pair, same-JVM A/B, session 8).
-     */
-    private static void groups28(NmTilesQ8 t, QuantizedInput in, float[] laneScales, float[] xd, float[] y, int g0, int g1) {
-        int nw = t.windows, pairs = nw / 2, bpr = t.blocksPerRow;
-        byte[] q = t.q;
-        short[] xq = in.q(), nib = t.pairNibbles;
-        float[] ws = new float[2 * bpr];
-        for (int g = g0; g < g1; g++) {
-            int vec0 = g * nw;
-            HalfFloats.toFloat(t.scales, g * bpr * 2, 2 * bpr, ws, 0);
-            FloatVector total = FloatVector.zero(F);
-            for (int p = 0; p < pairs; p++) {
-                int v = vec0 + 2 * p, c = 64 * p, at = (p / 2) * 2;
-                ShortVector wq = (ShortVector) ByteVector.fromArray(B, q, v * 16).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector col = ShortVector.fromArray(S, nib, (g * pairs + p) * 8)
-                        .rearrange(WORD_MOD_8).lanewise(VectorOperators.LSHR, SHIFTS_28).and((short) 7).or(BASE_28);
-                ShortVector xv = col.selectFrom(ShortVector.fromArray(S, xq, c), ShortVector.fromArray(S, xq, c + 32));
-                IntVector pr = wq.mul(xv).reinterpretAsInts();
-                IntVector pairSums = pr.add(pr.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                FloatVector f = (FloatVector) pairSums.convert(VectorOperators.I2F, 0);
-                FloatVector scale = FloatVector.broadcast(F, ws[at]).blend(ws[at + 1], ROW_B);
-                total = f.mul(FloatVector.fromArray(F, laneScales, 16 * p)).fma(scale, total);
-            }
-            int r = 2 * g;
-            float a = total.reduceLanes(VectorOperators.ADD, ROW_A), b = total.reduceLanes(VectorOperators.ADD, ROW_B);
-            if (r < t.rows) y[r] = a + (xd != null ? rest(t, xd, r, pairs) : 0f);
-            if (r + 1 < t.rows) y[r + 1] = b + (xd != null ? rest(t, xd, r + 1, pairs) : 0f);
         }
     }
 

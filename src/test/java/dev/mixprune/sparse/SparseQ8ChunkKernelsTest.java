@@ -77,14 +77,14 @@ class SparseQ8ChunkKernelsTest {
             q[i] = (byte) (rnd.nextInt(255) - 127);
             index[i] = (byte) rnd.nextInt(m);
         }
-        for (int i = 0; i < scales.length; i++) scales[i] = (short) rnd.nextInt(1 << 15);
+        for (int i = 0; i < scales.length; i++) scales[i] = (short) rnd.nextInt(0x7c00); // finite F16 (no NaN: isEqualTo)
         ChunkTilesQ8 t = ChunkTilesQ8.fromCanonical(rows, cols, n, m, q, scales, index);
         for (int r = 0; r < rows; r++) {
             for (int s = 0; s < spr; s++) {
                 assertThat(t.quant(r, s)).as("quant %d,%d", r, s).isEqualTo(q[r * spr + s]);
                 assertThat(t.column(r, s)).as("column %d,%d", r, s).isEqualTo((s / n) * m + index[r * spr + s]);
             }
-            for (int b = 0; b < bpr; b++) assertThat(t.scale(r, b)).isEqualTo(scales[r * bpr + b]);
+            for (int b = 0; b < bpr; b++) assertThat(t.scale(r, b)).isEqualTo(Float.float16ToFloat(scales[r * bpr + b]));
         }
     }
 
@@ -100,15 +100,23 @@ class SparseQ8ChunkKernelsTest {
                 .hasMessageContaining("4x80 2:4");
     }
 
-    /** On 256-bit machines decode dispatches here; on 512-bit ones 2:4 and 2:8 stay on the 512-bit kernel. */
+    /**
+     * Decode sends N:M layers here on machines with 256-bit vectors or more, except 2:4 on 512-bit
+     * ones (the 512-bit 2:4 kernel); the chunk layout is built on first use and counted once built.
+     */
     @Test
     void dispatchFollowsTheVectorWidth() {
-        PackedNMQ8 q = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(6, 128, 2, 4, 5), 2, 4));
-        boolean wide = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 256;
-        assertThat(SparseQ8ChunkKernels.runsOn(q)).isEqualTo(wide);
-        if (FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256) assertThat(SparseQ8Kernels.integerKernel(q)).isTrue();
-        long before = q.memoryBytes();
-        q.chunkTiles();
-        assertThat(q.memoryBytes()).as("the chunk layout counts once built").isGreaterThan(before);
+        PackedNMQ8 w24 = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(6, 128, 2, 4, 5), 2, 4));
+        PackedNMQ8 w28 = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(6, 128, 2, 8, 5), 2, 8));
+        PackedNMQ8 w38 = PackedNMQ8.quantize(PackedNM.pack(SparseKernelsTest.randomNM(6, 128, 3, 8, 5), 3, 8));
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertThat(SparseQ8ChunkKernels.runsOn(w24)).isEqualTo(bits == 256);
+        assertThat(SparseQ8ChunkKernels.runsOn(w28)).isEqualTo(bits >= 256);
+        assertThat(SparseQ8Kernels.integerKernel(w24)).isEqualTo(bits >= 256);
+        assertThat(SparseQ8Kernels.integerKernel(w28)).isEqualTo(bits >= 256);
+        assertThat(SparseQ8Kernels.integerKernel(w38)).as("3:8 has no chunk layout").isFalse();
+        long before = w28.memoryBytes();
+        w28.chunkTiles();
+        assertThat(w28.memoryBytes()).as("the chunk layout counts once built").isGreaterThan(before);
     }
 }
