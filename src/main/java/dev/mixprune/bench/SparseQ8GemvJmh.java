@@ -24,9 +24,10 @@ import java.util.concurrent.TimeUnit;
  * dequantized int8 input ({@code floatKernel}) against what decode runs ({@code decodeKernel}:
  * {@link SparseQ8Kernels#gemvQuantizedInput}, an integer kernel where one covers the layer, input
  * quantization included), on a 5632 x 2048 layer (a LLaMA-1B-class FFN). Eight distinct layers per
- * call so the weights stream from memory as in decode. Run as {@link GemmJmh} says, with
- * {@code -jvmArgsAppend -XX:UseAVX=2} to see an AVX2 machine's kernels on an AVX-512 one, and
- * {@code -Dmixprune.threads=1} for one thread.
+ * call so the weights stream from memory as in decode. Run as {@link GemmJmh} says; one thread by
+ * default. {@code -jvmArgsAppend '-XX:UseAVX=2 ...'} shows an AVX2 machine's kernels on an AVX-512
+ * one, but replaces the arguments below (the fork keeps the launching JVM's own, so
+ * {@code --add-modules} survives, {@code -Dmixprune.threads=1} does not: repeat it).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
