@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors, for AVX2 machines, on the {@link ChunkTilesQ8} layout (its javadoc has the geometry).
  * The 512-bit kernel ({@link SparseQ8IntKernels}) needs AVX512BW's 16-bit variable shifts and
  * two-source 16-bit permutes; this one uses only operations AVX2 has, each of which C2 compiles
- * to one or two instructions there: 64-bit variable shifts, byte masks, the 128-bit byte
- * shuffle, byte-to-short widening of 16 bytes, 16-bit multiplies, 32-bit shifts and adds.
+ * to one or two instructions there: 16-bit shifts by a constant, the 128-bit byte shuffle (its
+ * indices wrapped to 4 bits), byte-to-short widening of 16 bytes, 16-bit multiplies, 32-bit
+ * shifts and adds.
  * <p>
  * Per row group (R = M / N rows) and 32-column input block (two 16-column chunks, 32 kept values,
  * the input's quants as bytes): the two chunks' shuffle controls are the group's 16 index bytes as
@@ -29,7 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Reference: {@link SparseQ8Kernels#gemvQuantizedInputReference}.
  * <p>
  * One 5632 x 2048 layer, one thread, same JVM (session 10): under {@code -XX:UseAVX=2} 0.42 ms for
- * 2:4 and 0.20-0.21 ms for 2:8, against 0.57 and 0.31 for the same kernel decoding 2-bit / 3-bit
+ * 2:4 and 0.20-0.21 ms for 2:8, against 0.61-0.64 and 0.31-0.33 for the same kernel decoding 2-bit / 3-bit
  * fields with a 64-bit shift, a mask and an add, and about 1.2 and 0.68 for the float kernel. On
  * AVX-512 it beats the float kernel for every pattern it covers (1:8 0.12 against 0.31 ms, 4:8 0.45-0.56
  * against 0.83-0.99) and the 512-bit integer kernel for 2:8 (0.23-0.31 against 0.27-0.36), not for 2:4
@@ -41,7 +42,7 @@ final class SparseQ8ChunkKernels {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    /** Groups below which a product runs on the calling thread alone. */
+    /** Kept values below which a product runs on the calling thread alone. */
     private static final int SMALL_SLOTS = 1 << 15;
 
     /**
