@@ -19,7 +19,7 @@ import dev.mixprune.tensor.Matrix;
 public final class PackedNMQ8 implements LinearWeight {
     private final int rows, cols, n, m, groups;
     private final NmTilesQ8 tiles;
-    /** The 16-column chunk layout for the 256-bit integer decode GEMV, built on the first decode product that needs it. */
+    /** The 16-column chunk layout of the integer decode GEMV {@link SparseQ8ChunkKernels}, built on the first decode product that needs it. */
     private volatile ChunkTilesQ8 chunkTiles;
 
     PackedNMQ8(int rows, int cols, int n, int m, byte[] q, short[] scales, byte[] index) {
@@ -84,9 +84,8 @@ public final class PackedNMQ8 implements LinearWeight {
 
     /**
      * The {@link ChunkTilesQ8} layout of this weight ({@link ChunkTilesQ8#supports} must hold),
-     * built once, on first use: only 256-bit machines' decode reads it, and it is a second copy of
-     * the kept values (about the size of {@link #tiles}), so commands that never decode on such a
-     * machine never hold it.
+     * built once, on first use: only decode reads it, and it is a second copy of the kept values
+     * (about the size of {@link #tiles}), so commands that never decode never hold it.
      */
     ChunkTilesQ8 chunkTiles() {
         ChunkTilesQ8 c = chunkTiles;

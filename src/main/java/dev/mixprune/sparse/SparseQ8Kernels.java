@@ -52,10 +52,11 @@ public final class SparseQ8Kernels {
     /**
      * y[0..rows) = W q(x) for decode: the input quantized to int8 per block of 32 columns first
      * ({@link QuantizedInput}, llama.cpp's rule for the activations of its Q8_0 dot products), so
-     * that the layer runs an integer kernel: on 512-bit machines {@link SparseQ8IntKernels} (2:4
-     * and 2:8; 1.9-2x faster than this class's float kernel on AVX-512), on 256-bit machines
-     * {@link SparseQ8ChunkKernels} (M = 4, 8, 16 with M / N = 2, 4, 8, whole 32-column blocks;
-     * 1.9-2x the float kernel under AVX2). Other patterns and shapes run the float kernel on the
+     * that the layer runs an integer kernel: 2:4 on 512-bit machines {@link SparseQ8IntKernels}
+     * (1.9-2x this class's float kernel on AVX-512); every other N:M that {@link ChunkTilesQ8} covers
+     * (M = 4, 8, 16 with M / N = 2, 4, 8, whole 32-column blocks), and 2:4 on 256-bit machines,
+     * {@link SparseQ8ChunkKernels} (2-2.9x the float kernel under AVX2, 1.4-2.5x on AVX-512; JMH
+     * session 10). Other patterns and shapes run the float kernel on the
      * dequantized q(x), so every machine computes the same product. Batched products
      * ({@link SparsePrefill}) keep float inputs.
      */
